@@ -1,0 +1,159 @@
+//! Bank codes (`bankCode`) of the specification, section V.
+
+use std::fmt;
+
+macro_rules! banks {
+    ($( $(#[$m:meta])* $variant:ident = $code:literal, $short:literal, $vi:literal; )*) => {
+        /// A bank 123PAY can pay through, or [`BankCode::Pay123`] to let the buyer choose.
+        #[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
+        #[non_exhaustive]
+        pub enum BankCode {
+            /// `123PAY`: the buyer chooses the bank on 123PAY's page (the default).
+            #[default]
+            Pay123,
+            $( $(#[$m])* $variant, )*
+            /// A code this version does not know; kept as received.
+            Unknown(String),
+        }
+
+        impl BankCode {
+            /// Every bank of the specification (not [`BankCode::Pay123`]).
+            pub const BANKS: &'static [BankCode] = &[$(BankCode::$variant),*];
+
+            /// The code from its text; unknown codes are kept.
+            #[must_use]
+            pub fn from_code(code: &str) -> Self {
+                match code {
+                    "123PAY" => Self::Pay123,
+                    $( $code => Self::$variant, )*
+                    other => Self::Unknown(other.to_owned()),
+                }
+            }
+
+            /// The code as sent on the wire.
+            #[must_use]
+            pub fn code(&self) -> &str {
+                match self {
+                    Self::Pay123 => "123PAY",
+                    $( Self::$variant => $code, )*
+                    Self::Unknown(code) => code,
+                }
+            }
+
+            /// The bank's short name (`Vietcombank`).
+            #[must_use]
+            pub fn name(&self) -> &'static str {
+                match self {
+                    Self::Pay123 => "123PAY",
+                    $( Self::$variant => $short, )*
+                    Self::Unknown(_) => "unknown bank",
+                }
+            }
+
+            /// The bank's full Vietnamese name, as in the specification.
+            #[must_use]
+            pub fn vietnamese_name(&self) -> &'static str {
+                match self {
+                    Self::Pay123 => "Khách hàng chọn ngân hàng tại 123PAY",
+                    $( Self::$variant => $vi, )*
+                    Self::Unknown(_) => "Ngân hàng không xác định",
+                }
+            }
+        }
+    };
+}
+
+banks! {
+    /// `123PGPB` GPBank
+    GpBank = "123PGPB", "GPBank", "Ngân Hàng Dầu Khí Toàn Cầu (GPBank)";
+    /// `123PNAB` Nam A Bank
+    NamABank = "123PNAB", "Nam A Bank", "Ngân hàng TMCP Nam Á (Nam A Bank)";
+    /// `123PPGB` PG Bank
+    PgBank = "123PPGB", "PG Bank", "Ngân hàng TMCP Xăng dầu Petrolimex (PG Bank)";
+    /// `123PSGB` SaigonBank
+    SaigonBank = "123PSGB", "SaigonBank", "Ngân hàng TMCP Sài Gòn Công Thương (SaigonBank)";
+    /// `123PAGB` Agribank
+    Agribank = "123PAGB", "Agribank", "Ngân hàng Nông nghiệp và Phát triển Nông thôn Việt Nam (Agribank)";
+    /// `123PSCB` Sacombank
+    Sacombank = "123PSCB", "Sacombank", "Ngân hàng Sài Gòn Thương Tín (Sacombank)";
+    /// `123PABB` ABBANK
+    AbBank = "123PABB", "ABBANK", "Ngân hàng TMCP An Bình (ABBANK)";
+    /// `123PBIDV` BIDV
+    Bidv = "123PBIDV", "BIDV", "Ngân hàng TMCP Đầu tư và Phát triển Việt Nam (BIDV)";
+    /// `123PEIB` Eximbank
+    Eximbank = "123PEIB", "Eximbank", "Ngân hàng Xuất Nhập Khẩu Việt Nam (Eximbank)";
+    /// `123PSEAB` SeABank
+    SeABank = "123PSEAB", "SeABank", "Ngân hàng Thương Mại Cổ Phần Đông Nam Á (SeABank)";
+    /// `123PSHB` SHB
+    Shb = "123PSHB", "SHB", "Ngân hàng TMCP Sài Gòn – Hà Nội (SHB)";
+    /// `123PVTB` Vietinbank
+    Vietinbank = "123PVTB", "Vietinbank", "Ngân hàng Công Thương Việt Nam (Vietinbank)";
+    /// `123PDAB` DongA Bank
+    DongABank = "123PDAB", "DongA Bank", "Ngân Hàng TMCP Đông Á (DongABank)";
+    /// `123PBAB` Bac A Bank
+    BacABank = "123PBAB", "Bac A Bank", "Ngân hàng TMCP Bắc Á";
+    /// `123POCEB` OceanBank
+    OceanBank = "123POCEB", "OceanBank", "Ngân hàng TMCP Đại Dương (OceanBank)";
+    /// `123PVAB` Viet A Bank
+    VietABank = "123PVAB", "Viet A Bank", "Ngân hàng TMCP Việt Á";
+    /// `123PMRTB` Maritime Bank
+    MaritimeBank = "123PMRTB", "Maritime Bank", "Ngân hàng TMCP Hàng Hải (Maritime Bank)";
+    /// `123PNVB` Navibank
+    Navibank = "123PNVB", "Navibank", "Ngân hàng TMCP Nam Việt (NaviBank)";
+    /// `123PHDB` HDBank
+    HdBank = "123PHDB", "HDBank", "Ngân Hàng TMCP Phát Triển TPHCM (HDBank)";
+    /// `123PACB` ACB
+    Acb = "123PACB", "ACB", "Ngân hàng Á Châu (ACB)";
+    /// `123PMB` MB
+    Mb = "123PMB", "MB", "Ngân hàng quân đội (MB)";
+    /// `123PVIB` VIB
+    Vib = "123PVIB", "VIB", "Ngân hàng quốc tế (VIB)";
+    /// `123PTCB` Techcombank
+    Techcombank = "123PTCB", "Techcombank", "Ngân hàng Kỹ Thương Việt Nam (Techcombank)";
+    /// `123PVCB` Vietcombank
+    Vietcombank = "123PVCB", "Vietcombank", "Ngân hàng Ngoại Thương Việt Nam (Vietcombank)";
+    /// `123PVPB` VPBank
+    VpBank = "123PVPB", "VPBank", "Ngân hàng Việt Nam Thịnh Vượng (VPBank)";
+    /// `123PLPB` LienVietPostBank
+    LienVietPostBank = "123PLPB", "LienVietPostBank", "Ngân hàng Thương mại Cổ phần Bưu điện Liên Việt (LienVietPostBank)";
+    /// `123PBVB` BAOVIET Bank
+    BaovietBank = "123PBVB", "BAOVIET Bank", "Ngân hàng TMCP Bảo Việt (BAOVIET Bank)";
+    /// `123POCB` OCB
+    Ocb = "123POCB", "OCB", "Ngân Hàng TMCP Phương Đông Việt Nam (OCB)";
+    /// `123PTPB` TPBank
+    TpBank = "123PTPB", "TPBank", "Ngân hàng Tiền Phong (Tien Phong Bank)";
+    /// `123PCC` Visa / Master card (JCB is not supported)
+    CreditCard = "123PCC", "Visa/Master card", "Master Card, Visa Card";
+}
+
+impl fmt::Display for BankCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.code())
+    }
+}
+
+impl From<&str> for BankCode {
+    fn from(code: &str) -> Self {
+        Self::from_code(code)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn thirty_banks_round_trip() {
+        assert_eq!(BankCode::BANKS.len(), 30);
+        for b in BankCode::BANKS {
+            assert_eq!(&BankCode::from_code(b.code()), b);
+            assert!(b.code().starts_with("123P"));
+        }
+        assert_eq!(BankCode::from_code("123PAY"), BankCode::Pay123);
+        assert_eq!(BankCode::from_code("123PVCB").name(), "Vietcombank");
+        assert_eq!(
+            BankCode::from_code("123PXYZ"),
+            BankCode::Unknown("123PXYZ".into())
+        );
+    }
+}

@@ -1,0 +1,409 @@
+//! The checksums of all seven messages, from one table of field orders.
+//!
+//! Every checksum is the lowercase hex digest (SHA1, MD5 for the return ticket) of the plain
+//! concatenation of the message's fields in the order of [`Message::fields`], the secret key last.
+//! Absent optional fields count as the empty string. `description` and `addInfo` are never signed.
+//! Verification decodes the received hex and compares the digests in constant time.
+
+use std::fmt;
+
+use md5::Md5;
+use sha1::{Digest, Sha1};
+use subtle::ConstantTimeEq;
+
+use crate::error::{ChecksumError, ChecksumFault};
+use crate::secret::SecretKey;
+
+/// A field that takes part in a checksum, spelled as on the wire.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Field {
+    /// `mTransactionID`
+    MTransactionId,
+    /// `merchantCode`
+    MerchantCode,
+    /// `bankCode`
+    BankCode,
+    /// `totalAmount`
+    TotalAmount,
+    /// `clientIP`
+    ClientIp,
+    /// `custName`
+    CustName,
+    /// `custAddress`
+    CustAddress,
+    /// `custGender`
+    CustGender,
+    /// `custDOB`
+    CustDob,
+    /// `custPhone`
+    CustPhone,
+    /// `custMail`
+    CustMail,
+    /// `cancelURL`
+    CancelUrl,
+    /// `redirectURL`
+    RedirectUrl,
+    /// `errorURL`
+    ErrorUrl,
+    /// `passcode`
+    Passcode,
+    /// `returnCode`
+    ReturnCode,
+    /// `123PAYtransactionId`
+    TransactionId123Pay,
+    /// `transactionStatus`
+    TransactionStatus,
+    /// `opAmount`
+    OpAmount,
+    /// `ts`
+    Ts,
+    /// `status` (return redirect)
+    Status,
+    /// `time` (return redirect)
+    Time,
+    /// `transactionID` (return redirect)
+    TransactionId,
+    /// `secretKey`, always last
+    SecretKey,
+}
+
+impl Field {
+    /// The field's name on the wire.
+    #[must_use]
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::MTransactionId => "mTransactionID",
+            Self::MerchantCode => "merchantCode",
+            Self::BankCode => "bankCode",
+            Self::TotalAmount => "totalAmount",
+            Self::ClientIp => "clientIP",
+            Self::CustName => "custName",
+            Self::CustAddress => "custAddress",
+            Self::CustGender => "custGender",
+            Self::CustDob => "custDOB",
+            Self::CustPhone => "custPhone",
+            Self::CustMail => "custMail",
+            Self::CancelUrl => "cancelURL",
+            Self::RedirectUrl => "redirectURL",
+            Self::ErrorUrl => "errorURL",
+            Self::Passcode => "passcode",
+            Self::ReturnCode => "returnCode",
+            Self::TransactionId123Pay => "123PAYtransactionId",
+            Self::TransactionStatus => "transactionStatus",
+            Self::OpAmount => "opAmount",
+            Self::Ts => "ts",
+            Self::Status => "status",
+            Self::Time => "time",
+            Self::TransactionId => "transactionID",
+            Self::SecretKey => "secretKey",
+        }
+    }
+}
+
+impl fmt::Display for Field {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A signed message of the protocol.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Message {
+    /// createOrder request, merchant to 123PAY.
+    CreateOrderRequest,
+    /// createOrder success response, 123PAY to merchant.
+    CreateOrderResponse,
+    /// queryOrder request, merchant to 123PAY.
+    QueryOrderRequest,
+    /// queryOrder success response, 123PAY to merchant.
+    QueryOrderResponse,
+    /// notify, 123PAY to the merchant's listener.
+    Notify,
+    /// notify reply, the merchant's listener to 123PAY.
+    NotifyReply,
+    /// the `ticket` on the buyer's return redirect.
+    ReturnTicket,
+}
+
+/// The digest a message is signed with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Algorithm {
+    /// SHA1, lowercase hex (40 characters).
+    Sha1,
+    /// MD5, lowercase hex (32 characters); the return ticket only.
+    Md5,
+}
+
+impl Message {
+    /// Every message, for tests and tools.
+    pub const ALL: [Message; 7] = [
+        Self::CreateOrderRequest,
+        Self::CreateOrderResponse,
+        Self::QueryOrderRequest,
+        Self::QueryOrderResponse,
+        Self::Notify,
+        Self::NotifyReply,
+        Self::ReturnTicket,
+    ];
+
+    /// The fields concatenated for this message's checksum, in order. This is the one table.
+    #[must_use]
+    pub const fn fields(self) -> &'static [Field] {
+        use Field::*;
+        match self {
+            Self::CreateOrderRequest => &[
+                MTransactionId,
+                MerchantCode,
+                BankCode,
+                TotalAmount,
+                ClientIp,
+                CustName,
+                CustAddress,
+                CustGender,
+                CustDob,
+                CustPhone,
+                CustMail,
+                CancelUrl,
+                RedirectUrl,
+                ErrorUrl,
+                Passcode,
+                SecretKey,
+            ],
+            Self::CreateOrderResponse => &[ReturnCode, TransactionId123Pay, RedirectUrl, SecretKey],
+            Self::QueryOrderRequest => {
+                &[MTransactionId, MerchantCode, ClientIp, Passcode, SecretKey]
+            }
+            Self::QueryOrderResponse => &[
+                ReturnCode,
+                TransactionId123Pay,
+                TransactionStatus,
+                TotalAmount,
+                OpAmount,
+                BankCode,
+                SecretKey,
+            ],
+            Self::Notify => &[MTransactionId, BankCode, TransactionStatus, Ts, SecretKey],
+            Self::NotifyReply => &[MTransactionId, ReturnCode, Ts, SecretKey],
+            Self::ReturnTicket => &[Status, Time, TransactionId, SecretKey],
+        }
+    }
+
+    /// The digest algorithm.
+    #[must_use]
+    pub const fn algorithm(self) -> Algorithm {
+        match self {
+            Self::ReturnTicket => Algorithm::Md5,
+            _ => Algorithm::Sha1,
+        }
+    }
+
+    pub(crate) const fn algorithm_name(self) -> &'static str {
+        match self.algorithm() {
+            Algorithm::Sha1 => "SHA1",
+            Algorithm::Md5 => "MD5",
+        }
+    }
+
+    /// The message's name as the specification calls it.
+    #[must_use]
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::CreateOrderRequest => "createOrder request",
+            Self::CreateOrderResponse => "createOrder response",
+            Self::QueryOrderRequest => "queryOrder request",
+            Self::QueryOrderResponse => "queryOrder response",
+            Self::Notify => "notify",
+            Self::NotifyReply => "notify reply",
+            Self::ReturnTicket => "return ticket",
+        }
+    }
+
+    /// The field order written out, such as `mTransactionID+bankCode+transactionStatus+ts+secretKey`.
+    #[must_use]
+    pub fn field_order(self) -> String {
+        let names: Vec<&str> = self.fields().iter().map(|f| f.as_str()).collect();
+        names.join("+")
+    }
+}
+
+impl fmt::Display for Message {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A message whose checksum is computed from the table: it gives the value of each field.
+pub(crate) trait Signed {
+    /// Which row of the table.
+    const MESSAGE: Message;
+    /// The value of a field of [`Message::fields`] (never called for [`Field::SecretKey`]).
+    /// A field the message does not hold counts as empty.
+    fn value(&self, field: Field) -> &str;
+
+    fn checksum(&self, key: &SecretKey) -> String {
+        hex::encode(digest(Self::MESSAGE, |f| self.value(f), key))
+    }
+
+    fn verify(&self, key: &SecretKey, received: Option<&str>) -> Result<(), ChecksumError> {
+        verify_digest(
+            Self::MESSAGE,
+            &digest(Self::MESSAGE, |f| self.value(f), key),
+            received,
+        )
+    }
+}
+
+fn digest<'a>(message: Message, value: impl Fn(Field) -> &'a str, key: &'a SecretKey) -> Vec<u8> {
+    let parts = message.fields().iter().map(|&f| match f {
+        Field::SecretKey => key.expose_secret(),
+        other => value(other),
+    });
+    match message.algorithm() {
+        Algorithm::Sha1 => {
+            let mut h = Sha1::new();
+            parts.for_each(|p| h.update(p.as_bytes()));
+            h.finalize().to_vec()
+        }
+        Algorithm::Md5 => {
+            let mut h = Md5::new();
+            parts.for_each(|p| h.update(p.as_bytes()));
+            h.finalize().to_vec()
+        }
+    }
+}
+
+fn verify_digest(
+    message: Message,
+    expected: &[u8],
+    received: Option<&str>,
+) -> Result<(), ChecksumError> {
+    let received = match received {
+        None | Some("") => return Err(ChecksumError::new(message, ChecksumFault::Missing)),
+        Some(r) => r.trim(),
+    };
+    let Ok(bytes) = hex::decode(received) else {
+        return Err(ChecksumError::new(message, ChecksumFault::Malformed));
+    };
+    if bytes.len() != expected.len() {
+        return Err(ChecksumError::new(message, ChecksumFault::Malformed));
+    }
+    if constant_time_eq(&bytes, expected) {
+        Ok(())
+    } else {
+        Err(ChecksumError::new(message, ChecksumFault::Mismatch))
+    }
+}
+
+/// Constant-time equality of two byte strings (the lengths are not secret).
+pub(crate) fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && bool::from(a.ct_eq(b))
+}
+
+/// Computes a checksum from field values given in the order of [`Message::fields`] (without the
+/// secret key). For tools and tests; the message types sign themselves.
+///
+/// Returns `None` if the number of values does not match the table.
+#[must_use]
+pub fn compute(message: Message, values: &[&str], key: &SecretKey) -> Option<String> {
+    let fields = message.fields();
+    if values.len() + 1 != fields.len() {
+        return None;
+    }
+    let lookup = |f: Field| {
+        fields
+            .iter()
+            .position(|&x| x == f)
+            .map_or("", |i| values[i])
+    };
+    Some(hex::encode(digest(message, lookup, key)))
+}
+
+/// The exact string that is hashed for a message, with the secret key (and passcode) masked.
+///
+/// The most common integration failure is 123PAY's error 6000 (wrong checksum): print this next
+/// to the string your own code hashes to find the field that differs.
+///
+/// ```
+/// use pay123_core::checksum::{Message, signing_string_masked};
+/// let s = signing_string_masked(Message::Notify, &["V1", "123PVTB", "1", "1499789401525"]);
+/// assert_eq!(s.as_deref(), Some("V1|123PVTB|1|1499789401525|<secretKey>"));
+/// ```
+///
+/// Fields are separated by `|` here for reading; the real string has no separator.
+#[must_use]
+pub fn signing_string_masked(message: Message, values: &[&str]) -> Option<String> {
+    let fields = message.fields();
+    if values.len() + 1 != fields.len() {
+        return None;
+    }
+    let parts: Vec<String> = fields
+        .iter()
+        .enumerate()
+        .map(|(i, f)| match f {
+            Field::SecretKey => "<secretKey>".to_owned(),
+            Field::Passcode => format!("<passcode, {} chars>", values[i].chars().count()),
+            _ => values[i].to_owned(),
+        })
+        .collect();
+    Some(parts.join("|"))
+}
+
+/// The signing string of a message value, masked (see [`signing_string_masked`]).
+pub(crate) fn masked_of<S: Signed>(message: &S) -> String {
+    let values: Vec<&str> = S::MESSAGE
+        .fields()
+        .iter()
+        .filter(|f| **f != Field::SecretKey)
+        .map(|&f| message.value(f))
+        .collect();
+    signing_string_masked(S::MESSAGE, &values).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_row_ends_with_the_secret_key_and_has_it_once() {
+        for m in Message::ALL {
+            let fields = m.fields();
+            assert_eq!(fields.last(), Some(&Field::SecretKey), "{m}");
+            assert_eq!(fields.iter().filter(|f| **f == Field::SecretKey).count(), 1);
+        }
+    }
+
+    #[test]
+    fn malformed_and_missing_are_told_apart() {
+        let key = SecretKey::new("MIKEY");
+        let good = compute(Message::NotifyReply, &["a", "1", "2"], &key).unwrap();
+        let expected = hex::decode(&good).unwrap();
+        assert!(verify_digest(Message::NotifyReply, &expected, Some(&good)).is_ok());
+        assert!(verify_digest(Message::NotifyReply, &expected, Some(&good.to_uppercase())).is_ok());
+        let e = verify_digest(Message::NotifyReply, &expected, None).unwrap_err();
+        assert_eq!(e.fault, ChecksumFault::Missing);
+        let e = verify_digest(Message::NotifyReply, &expected, Some("zz")).unwrap_err();
+        assert_eq!(e.fault, ChecksumFault::Malformed);
+        let e = verify_digest(Message::NotifyReply, &expected, Some(&good[..38])).unwrap_err();
+        assert_eq!(e.fault, ChecksumFault::Malformed);
+        let mut other = good.clone();
+        other.replace_range(0..1, if &good[0..1] == "0" { "1" } else { "0" });
+        let e = verify_digest(Message::NotifyReply, &expected, Some(&other)).unwrap_err();
+        assert_eq!(e.fault, ChecksumFault::Mismatch);
+        let text = e.to_string();
+        assert!(text.contains("notify reply"), "{text}");
+        assert!(
+            text.contains("mTransactionID+returnCode+ts+secretKey"),
+            "{text}"
+        );
+        assert!(!text.contains("MIKEY"));
+    }
+
+    #[test]
+    fn compute_rejects_a_wrong_number_of_values() {
+        let key = SecretKey::new("k");
+        assert!(compute(Message::Notify, &["a"], &key).is_none());
+        assert!(signing_string_masked(Message::Notify, &["a"]).is_none());
+    }
+}

@@ -1,0 +1,285 @@
+//! Errors of the protocol core. Each names the message, field or rule involved, never a secret.
+
+use std::fmt;
+
+use crate::checksum::Message;
+use crate::status::ReturnCode;
+
+/// A result whose error defaults to this crate's [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Any error of the core.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// A value broke a rule of the specification.
+    #[error(transparent)]
+    Validation(#[from] ValidationError),
+    /// A checksum did not verify.
+    #[error(transparent)]
+    Checksum(#[from] ChecksumError),
+    /// A response of 123PAY could not be used.
+    #[error(transparent)]
+    Response(#[from] ResponseError),
+    /// A notify or a return redirect was refused.
+    #[error(transparent)]
+    Verify(#[from] VerifyError),
+    /// A notify reply could not be used.
+    #[error(transparent)]
+    Reply(#[from] ReplyError),
+    /// A request to the gateway could not be used.
+    #[error(transparent)]
+    Request(#[from] RequestError),
+}
+
+/// A field broke a rule of the specification's parameter tables.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{field}: {rule}")]
+pub struct ValidationError {
+    /// The field, spelled as on the wire (`custName`, `totalAmount`, ...).
+    pub field: &'static str,
+    /// The rule it broke.
+    pub rule: Rule,
+}
+
+impl ValidationError {
+    pub(crate) fn new(field: &'static str, rule: Rule) -> Self {
+        Self { field, rule }
+    }
+}
+
+/// A rule of the specification's parameter tables.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Rule {
+    /// The field is required and was missing or empty.
+    Required,
+    /// The field is longer than the specification allows (in characters).
+    TooLong {
+        /// The maximum length.
+        max: usize,
+        /// The length given.
+        actual: usize,
+    },
+    /// A character outside ASCII ("Tiếng Việt không dấu" is required).
+    NotAscii {
+        /// The first offending character.
+        character: char,
+    },
+    /// A character the field does not allow.
+    Character {
+        /// The first offending character.
+        character: char,
+        /// What the field allows.
+        allowed: &'static str,
+    },
+    /// `custGender` must be `M`, `F` or `U`.
+    Gender,
+    /// A date must be written `dd/MM/yyyy`.
+    DateFormat,
+    /// The date does not exist.
+    Date,
+    /// An IPv4 address in dotted form was expected.
+    Ipv4,
+    /// An absolute `http` or `https` URL was expected.
+    Url(String),
+    /// The amount must be a positive whole number of VND written with digits only.
+    Amount,
+    /// A whole number written with digits (a timestamp, a code) was expected.
+    Number,
+    /// A JSON string was expected; 123PAY wants every value as a string.
+    NotAString,
+}
+
+impl fmt::Display for Rule {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Required => f.write_str("is required"),
+            Self::TooLong { max, actual } => {
+                write!(f, "is {actual} characters long, at most {max} are allowed")
+            }
+            Self::NotAscii { character } => write!(
+                f,
+                "contains {character:?}: values must be Vietnamese without diacritics \
+                 (Tiếng Việt không dấu); convert with pay123_core::text::unaccent"
+            ),
+            Self::Character { character, allowed } => {
+                write!(f, "contains {character:?}; allowed: {allowed}")
+            }
+            Self::Gender => f.write_str("must be M, F or U"),
+            Self::DateFormat => f.write_str("must be written dd/MM/yyyy"),
+            Self::Date => f.write_str("is not a real date"),
+            Self::Ipv4 => f.write_str("must be an IPv4 address such as 203.113.1.10"),
+            Self::Url(reason) => write!(f, "must be an absolute http(s) URL: {reason}"),
+            Self::Amount => f.write_str(
+                "must be a positive whole number of VND with digits only (\"100000\", not \"100000.0\")",
+            ),
+            Self::Number => f.write_str("must be a whole number written with digits"),
+            Self::NotAString => f.write_str("must be a JSON string"),
+        }
+    }
+}
+
+/// What went wrong with a checksum.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ChecksumFault {
+    /// No checksum was given.
+    Missing,
+    /// The checksum is not hex of the right length.
+    Malformed,
+    /// The checksum is well formed but does not match.
+    Mismatch,
+}
+
+/// A checksum did not verify. Says which message and field order were used, never the key.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{fault_text} checksum on {message}: expected {algorithm} of {order}")]
+pub struct ChecksumError {
+    /// The message whose checksum failed.
+    pub message: Message,
+    /// What was wrong.
+    pub fault: ChecksumFault,
+    fault_text: &'static str,
+    algorithm: &'static str,
+    order: String,
+}
+
+impl ChecksumError {
+    pub(crate) fn new(message: Message, fault: ChecksumFault) -> Self {
+        Self {
+            message,
+            fault,
+            fault_text: match fault {
+                ChecksumFault::Missing => "missing",
+                ChecksumFault::Malformed => "malformed",
+                ChecksumFault::Mismatch => "wrong",
+            },
+            algorithm: message.algorithm_name(),
+            order: message.field_order(),
+        }
+    }
+}
+
+/// A response of 123PAY (createOrder or queryOrder) that could not be used.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ResponseError {
+    /// 123PAY answered with an error code (`[returnCode, description]`).
+    #[error("123PAY answered {code} ({}): {description}", code.english())]
+    Gateway {
+        /// The code.
+        code: ReturnCode,
+        /// The gateway's description.
+        description: String,
+    },
+    /// The HTTP status was not 200 (415 means the `Accept: application/json` header was missing).
+    #[error("HTTP status {status} from 123PAY; body: {body}")]
+    Status {
+        /// The HTTP status.
+        status: http::StatusCode,
+        /// The body, lossily decoded.
+        body: String,
+    },
+    /// The body was not the JSON array the specification describes.
+    #[error("unexpected response body ({reason}): {body}")]
+    Malformed {
+        /// What was wrong.
+        reason: String,
+        /// The body, lossily decoded.
+        body: String,
+    },
+    /// A success answer whose checksum did not verify.
+    #[error(transparent)]
+    Checksum(#[from] ChecksumError),
+}
+
+impl ResponseError {
+    /// The gateway's return code, when 123PAY answered with one.
+    #[must_use]
+    pub fn return_code(&self) -> Option<&ReturnCode> {
+        match self {
+            Self::Gateway { code, .. } => Some(code),
+            _ => None,
+        }
+    }
+}
+
+/// A request to the gateway (createOrder, queryOrder) that the gateway side refuses.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum RequestError {
+    /// No `Accept: application/json` header: 123PAY answers HTTP 415.
+    #[error("the request has no `Accept: application/json` header")]
+    NotAcceptable,
+    /// The body is not a JSON object.
+    #[error("the body is not a JSON object: {0}")]
+    Json(String),
+    /// A field is missing or malformed: 123PAY answers 6100.
+    #[error(transparent)]
+    Field(#[from] ValidationError),
+    /// Wrong merchant code, passcode or checksum: 123PAY answers 6000.
+    #[error("merchant authentication failed: {0}")]
+    Authentication(String),
+}
+
+impl RequestError {
+    /// The return code 123PAY answers this error with (`None` for HTTP 415).
+    #[must_use]
+    pub fn return_code(&self) -> Option<ReturnCode> {
+        match self {
+            Self::NotAcceptable => None,
+            Self::Json(_) | Self::Field(_) => Some(ReturnCode::InvalidParameter),
+            Self::Authentication(_) => Some(ReturnCode::AuthenticationFailed),
+        }
+    }
+}
+
+/// A notify, or a return redirect, refused before the merchant's code sees it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum VerifyError {
+    /// A field is missing or malformed.
+    #[error("malformed {message}: {error}")]
+    Malformed {
+        /// The message: notify or return ticket.
+        message: Message,
+        /// The field and rule.
+        error: ValidationError,
+    },
+    /// The checksum did not verify.
+    #[error(transparent)]
+    Checksum(ChecksumError),
+    /// The HTTP method is neither `POST` nor `GET`.
+    #[error("HTTP method {0} is not accepted for a notify; 123PAY uses POST")]
+    Method(String),
+    /// `ts` is outside the accepted window around `now`.
+    #[error("{field} {ts} is {age_seconds} s away from now, outside the {window_seconds} s window")]
+    Expired {
+        /// `ts` (notify) or `time` (return redirect).
+        field: &'static str,
+        /// The ts received.
+        ts: String,
+        /// How far from now it is, in seconds.
+        age_seconds: u64,
+        /// The window, in seconds.
+        window_seconds: u64,
+    },
+}
+
+/// A notify reply that the gateway side cannot use.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ReplyError {
+    /// Not the JSON object of the specification.
+    #[error("malformed notify reply ({reason}): {body}")]
+    Malformed {
+        /// What was wrong.
+        reason: String,
+        /// The body, lossily decoded.
+        body: String,
+    },
+    /// The checksum did not verify.
+    #[error(transparent)]
+    Checksum(#[from] ChecksumError),
+}

@@ -1,0 +1,329 @@
+//! queryOrder: the merchant asks 123PAY for the status of a transaction.
+//!
+//! Merchant side: [`QueryOrder::new`] -> [`QueryOrder::to_http_request`] -> send ->
+//! [`OrderStatus::from_http_response`]. Gateway side: [`ReceivedQueryOrder::from_http_request`]
+//! -> [`ReceivedQueryOrder::authenticate`] -> [`OrderStatus::to_http_response`].
+
+use std::fmt;
+
+use bytes::Bytes;
+use http::{Request, Response};
+use serde::Serialize;
+
+use crate::bank::BankCode;
+use crate::checksum::{self, Field, Message, Signed};
+use crate::endpoint::Endpoints;
+use crate::error::{RequestError, ResponseError, ValidationError};
+use crate::secret::{Credentials, SecretKey};
+use crate::status::TransactionStatus;
+use crate::{validate, wire};
+
+/// A valid queryOrder.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueryOrder {
+    m_transaction_id: String,
+    client_ip: String,
+}
+
+impl QueryOrder {
+    /// Asks for the status of the merchant's `mTransactionID`.
+    ///
+    /// ```
+    /// use pay123_core::{Credentials, Endpoints, QueryOrder};
+    /// let query = QueryOrder::new("ORDER-1001")?.with_client_ip("127.0.0.1")?;
+    /// let request = query.to_http_request(&Credentials::sandbox(), &Endpoints::sandbox());
+    /// assert_eq!(request.uri(), "https://sandbox.123pay.vn/miservice/queryOrder1");
+    /// # Ok::<(), pay123_core::ValidationError>(())
+    /// ```
+    pub fn new(m_transaction_id: impl Into<String>) -> Result<Self, ValidationError> {
+        let query = Self {
+            m_transaction_id: m_transaction_id.into(),
+            client_ip: String::new(),
+        };
+        query.validate()?;
+        Ok(query)
+    }
+
+    /// Adds `clientIP` (IPv4).
+    pub fn with_client_ip(mut self, ip: impl Into<String>) -> Result<Self, ValidationError> {
+        self.client_ip = ip.into();
+        self.validate()?;
+        Ok(self)
+    }
+
+    fn validate(&self) -> Result<(), ValidationError> {
+        validate::required("mTransactionID", &self.m_transaction_id)?;
+        validate::token("mTransactionID", &self.m_transaction_id, 50)?;
+        if !self.client_ip.is_empty() {
+            validate::ipv4("clientIP", &self.client_ip)?;
+        }
+        Ok(())
+    }
+
+    /// `mTransactionID`.
+    #[must_use]
+    pub fn m_transaction_id(&self) -> &str {
+        &self.m_transaction_id
+    }
+
+    /// `clientIP` (empty when absent).
+    #[must_use]
+    pub fn client_ip(&self) -> &str {
+        &self.client_ip
+    }
+
+    fn signed<'a>(&'a self, merchant_code: &'a str, passcode: &'a str) -> SignedQueryOrder<'a> {
+        SignedQueryOrder {
+            query: self,
+            merchant_code,
+            passcode,
+        }
+    }
+
+    /// The checksum of this query for these credentials.
+    #[must_use]
+    pub fn checksum(&self, credentials: &Credentials) -> String {
+        self.signed(
+            credentials.merchant_code(),
+            credentials.passcode().expose_secret(),
+        )
+        .checksum(credentials.secret_key())
+    }
+
+    /// The exact string hashed, with the passcode and key masked.
+    #[must_use]
+    pub fn signing_string_masked(&self, credentials: &Credentials) -> String {
+        checksum::masked_of(&self.signed(
+            credentials.merchant_code(),
+            credentials.passcode().expose_secret(),
+        ))
+    }
+
+    /// The signed JSON body.
+    #[must_use]
+    pub fn to_json(&self, credentials: &Credentials) -> Vec<u8> {
+        let checksum = self.checksum(credentials);
+        serde_json::to_vec(&WireQueryOrder {
+            m_transaction_id: &self.m_transaction_id,
+            merchant_code: credentials.merchant_code(),
+            client_ip: &self.client_ip,
+            passcode: credentials.passcode().expose_secret(),
+            checksum: &checksum,
+        })
+        .unwrap_or_default()
+    }
+
+    /// The signed HTTP request: `POST`, JSON body, `Accept: application/json`.
+    #[must_use]
+    pub fn to_http_request(
+        &self,
+        credentials: &Credentials,
+        endpoints: &Endpoints,
+    ) -> Request<Bytes> {
+        wire::json_request(endpoints.query_order(), self.to_json(credentials))
+    }
+}
+
+#[derive(Serialize)]
+struct WireQueryOrder<'a> {
+    #[serde(rename = "mTransactionID")]
+    m_transaction_id: &'a str,
+    #[serde(rename = "merchantCode")]
+    merchant_code: &'a str,
+    #[serde(rename = "clientIP", skip_serializing_if = "str::is_empty")]
+    client_ip: &'a str,
+    passcode: &'a str,
+    checksum: &'a str,
+}
+
+struct SignedQueryOrder<'a> {
+    query: &'a QueryOrder,
+    merchant_code: &'a str,
+    passcode: &'a str,
+}
+
+impl Signed for SignedQueryOrder<'_> {
+    const MESSAGE: Message = Message::QueryOrderRequest;
+
+    fn value(&self, field: Field) -> &str {
+        match field {
+            Field::MTransactionId => &self.query.m_transaction_id,
+            Field::MerchantCode => self.merchant_code,
+            Field::ClientIp => &self.query.client_ip,
+            Field::Passcode => self.passcode,
+            _ => "",
+        }
+    }
+}
+
+/// A queryOrder request as the gateway receives it: parsed, not yet authenticated.
+pub struct ReceivedQueryOrder {
+    query: QueryOrder,
+    merchant_code: String,
+    passcode: String,
+    checksum: String,
+}
+
+impl fmt::Debug for ReceivedQueryOrder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ReceivedQueryOrder")
+            .field("query", &self.query)
+            .field("merchant_code", &self.merchant_code)
+            .field("passcode", &"[redacted]")
+            .field("checksum", &self.checksum)
+            .finish()
+    }
+}
+
+impl ReceivedQueryOrder {
+    /// Parses a request: `Accept: application/json` is required (else HTTP 415).
+    pub fn from_http_request<B: AsRef<[u8]>>(request: &Request<B>) -> Result<Self, RequestError> {
+        wire::require_json_accept(request.headers())?;
+        Self::from_json(request.body().as_ref())
+    }
+
+    /// Parses the JSON body.
+    pub fn from_json(body: &[u8]) -> Result<Self, RequestError> {
+        let obj = wire::JsonObject::parse(body)?;
+        let merchant_code = obj.required("merchantCode")?;
+        validate::token("merchantCode", &merchant_code, 20)?;
+        let passcode = obj.required("passcode")?;
+        validate::max_len("passcode", &passcode, 255)?;
+        let query = QueryOrder {
+            m_transaction_id: obj.required("mTransactionID")?,
+            client_ip: obj.optional("clientIP")?.unwrap_or_default(),
+        };
+        query.validate()?;
+        Ok(Self {
+            query,
+            merchant_code,
+            passcode,
+            checksum: obj.optional("checksum")?.unwrap_or_default(),
+        })
+    }
+
+    /// The merchant code the request claims.
+    #[must_use]
+    pub fn merchant_code(&self) -> &str {
+        &self.merchant_code
+    }
+
+    /// The query, before authentication.
+    #[must_use]
+    pub fn query(&self) -> &QueryOrder {
+        &self.query
+    }
+
+    /// Checks the merchant code, the passcode and the checksum.
+    pub fn authenticate(self, credentials: &Credentials) -> Result<QueryOrder, RequestError> {
+        wire::authenticate(
+            credentials,
+            &self.merchant_code,
+            &self.passcode,
+            self.query
+                .signed(&self.merchant_code, &self.passcode)
+                .verify(credentials.secret_key(), Some(&self.checksum)),
+        )?;
+        Ok(self.query)
+    }
+}
+
+/// A successful queryOrder answer.
+///
+/// The amounts are kept as 123PAY sent them (they are signed as text);
+/// [`total_amount_vnd`](Self::total_amount_vnd) and [`op_amount_vnd`](Self::op_amount_vnd)
+/// read them as numbers. `opAmount` is what the bank charged and can differ from `totalAmount`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrderStatus {
+    /// `123PAYtransactionId`.
+    pub transaction_id: String,
+    /// `transactionStatus`.
+    pub status: TransactionStatus,
+    /// `totalAmount`, as sent.
+    pub total_amount: String,
+    /// `opAmount`, as sent.
+    pub op_amount: String,
+    /// `bankCode`: the bank actually used.
+    pub bank_code: BankCode,
+    /// `description` (may be absent).
+    pub description: Option<String>,
+}
+
+impl Signed for OrderStatus {
+    const MESSAGE: Message = Message::QueryOrderResponse;
+
+    fn value(&self, field: Field) -> &str {
+        match field {
+            Field::ReturnCode => "1",
+            Field::TransactionId123Pay => &self.transaction_id,
+            Field::TransactionStatus => self.status.code(),
+            Field::TotalAmount => &self.total_amount,
+            Field::OpAmount => &self.op_amount,
+            Field::BankCode => self.bank_code.code(),
+            _ => "",
+        }
+    }
+}
+
+impl OrderStatus {
+    /// `totalAmount` as a number of VND, if it is one.
+    #[must_use]
+    pub fn total_amount_vnd(&self) -> Option<u64> {
+        self.total_amount.parse().ok()
+    }
+
+    /// `opAmount` as a number of VND, if it is one.
+    #[must_use]
+    pub fn op_amount_vnd(&self) -> Option<u64> {
+        self.op_amount.parse().ok()
+    }
+
+    /// Reads 123PAY's answer: `["1", id, status, totalAmount, opAmount, bankCode, description,
+    /// checksum]` with the checksum verified, or `[code, description]` as
+    /// [`ResponseError::Gateway`].
+    pub fn from_http_response<B: AsRef<[u8]>>(
+        response: &Response<B>,
+        key: &SecretKey,
+    ) -> Result<Self, ResponseError> {
+        wire::expect_ok(response.status(), response.body().as_ref())?;
+        Self::from_json(response.body().as_ref(), key)
+    }
+
+    /// Reads the JSON array of an answer.
+    pub fn from_json(body: &[u8], key: &SecretKey) -> Result<Self, ResponseError> {
+        let items = wire::success_items(body, 8)?;
+        let text = |i: usize| items[i].clone().unwrap_or_default();
+        let status = Self {
+            transaction_id: text(1),
+            status: TransactionStatus::from_code(&text(2)),
+            total_amount: text(3),
+            op_amount: text(4),
+            bank_code: BankCode::from_code(&text(5)),
+            description: items[6].clone(),
+        };
+        status.verify(key, items[7].as_deref())?;
+        Ok(status)
+    }
+
+    /// The signed JSON answer (gateway side).
+    #[must_use]
+    pub fn to_json(&self, key: &SecretKey) -> Vec<u8> {
+        let checksum = self.checksum(key);
+        wire::array_body(&[
+            Some("1"),
+            Some(&self.transaction_id),
+            Some(self.status.code()),
+            Some(&self.total_amount),
+            Some(&self.op_amount),
+            Some(self.bank_code.code()),
+            self.description.as_deref(),
+            Some(&checksum),
+        ])
+    }
+
+    /// The signed HTTP answer (gateway side).
+    #[must_use]
+    pub fn to_http_response(&self, key: &SecretKey) -> Response<Bytes> {
+        wire::json_response(self.to_json(key))
+    }
+}

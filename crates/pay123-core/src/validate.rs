@@ -1,0 +1,268 @@
+//! The rules of the specification's parameter tables, one function per rule.
+
+use std::net::Ipv4Addr;
+
+use crate::error::{Rule, ValidationError};
+
+pub(crate) fn required(field: &'static str, value: &str) -> Result<(), ValidationError> {
+    if value.is_empty() {
+        Err(ValidationError::new(field, Rule::Required))
+    } else {
+        Ok(())
+    }
+}
+
+pub(crate) fn max_len(field: &'static str, value: &str, max: usize) -> Result<(), ValidationError> {
+    let actual = value.chars().count();
+    if actual > max {
+        Err(ValidationError::new(field, Rule::TooLong { max, actual }))
+    } else {
+        Ok(())
+    }
+}
+
+/// ASCII only ("Tiếng Việt không dấu"), no control characters, at most `max` characters.
+pub(crate) fn text(field: &'static str, value: &str, max: usize) -> Result<(), ValidationError> {
+    if let Some(character) = value.chars().find(|c| !c.is_ascii()) {
+        return Err(ValidationError::new(field, Rule::NotAscii { character }));
+    }
+    if let Some(character) = value.chars().find(char::is_ascii_control) {
+        return Err(ValidationError::new(
+            field,
+            Rule::Character {
+                character,
+                allowed: "printable characters",
+            },
+        ));
+    }
+    max_len(field, value, max)
+}
+
+/// An identifier or code: visible ASCII without spaces.
+pub(crate) fn token(field: &'static str, value: &str, max: usize) -> Result<(), ValidationError> {
+    text(field, value, max)?;
+    if let Some(character) = value.chars().find(|c| !c.is_ascii_graphic()) {
+        return Err(ValidationError::new(
+            field,
+            Rule::Character {
+                character,
+                allowed: "visible ASCII characters without spaces",
+            },
+        ));
+    }
+    Ok(())
+}
+
+/// The description: letters, digits, spaces and `. : , - _` only.
+pub(crate) fn description(value: &str) -> Result<(), ValidationError> {
+    const FIELD: &str = "description";
+    text(FIELD, value, 255)?;
+    if let Some(character) = value
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, ' ' | '.' | ':' | ',' | '-' | '_')))
+    {
+        return Err(ValidationError::new(
+            FIELD,
+            Rule::Character {
+                character,
+                allowed: "letters, digits, spaces and . : , - _",
+            },
+        ));
+    }
+    Ok(())
+}
+
+/// A positive whole number of VND written with digits only, no leading zero, at most 20 digits.
+pub(crate) fn amount(field: &'static str, value: &str) -> Result<u64, ValidationError> {
+    let err = || ValidationError::new(field, Rule::Amount);
+    if value.is_empty() || value.len() > 20 || !value.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(err());
+    }
+    if value.starts_with('0') {
+        return Err(err());
+    }
+    value.parse::<u64>().map_err(|_| err())
+}
+
+/// An IPv4 address in canonical dotted form.
+pub(crate) fn ipv4(field: &'static str, value: &str) -> Result<(), ValidationError> {
+    match value.parse::<Ipv4Addr>() {
+        Ok(ip) if ip.to_string() == value => Ok(()),
+        _ => Err(ValidationError::new(field, Rule::Ipv4)),
+    }
+}
+
+/// An absolute http(s) URL of ASCII characters, at most `max` long.
+pub(crate) fn url(field: &'static str, value: &str, max: usize) -> Result<(), ValidationError> {
+    text(field, value, max)?;
+    let parsed = url::Url::parse(value)
+        .map_err(|e| ValidationError::new(field, Rule::Url(e.to_string())))?;
+    if !matches!(parsed.scheme(), "http" | "https") {
+        return Err(ValidationError::new(
+            field,
+            Rule::Url(format!("scheme {:?} is not http or https", parsed.scheme())),
+        ));
+    }
+    if parsed.host_str().is_none_or(str::is_empty) {
+        return Err(ValidationError::new(field, Rule::Url("no host".into())));
+    }
+    if value.contains(char::is_whitespace) {
+        return Err(ValidationError::new(
+            field,
+            Rule::Url("contains a space".into()),
+        ));
+    }
+    Ok(())
+}
+
+/// A date `dd/MM/yyyy` that exists.
+pub(crate) fn date(field: &'static str, value: &str) -> Result<(), ValidationError> {
+    let b = value.as_bytes();
+    let shape = b.len() == 10
+        && b[2] == b'/'
+        && b[5] == b'/'
+        && b.iter()
+            .enumerate()
+            .all(|(i, c)| i == 2 || i == 5 || c.is_ascii_digit());
+    if !shape {
+        return Err(ValidationError::new(field, Rule::DateFormat));
+    }
+    let n = |r: std::ops::Range<usize>| value[r].parse::<u32>().unwrap_or(0);
+    let (day, month, year) = (n(0..2), n(3..5), n(6..10));
+    let year = i32::try_from(year).map_err(|_| ValidationError::new(field, Rule::Date))?;
+    chrono::NaiveDate::from_ymd_opt(year, month, day)
+        .map(|_| ())
+        .ok_or_else(|| ValidationError::new(field, Rule::Date))
+}
+
+/// A whole number written with digits (ts, time), at most `max` characters.
+pub(crate) fn number(field: &'static str, value: &str, max: usize) -> Result<u64, ValidationError> {
+    if value.is_empty() {
+        return Err(ValidationError::new(field, Rule::Required));
+    }
+    max_len(field, value, max)?;
+    if !value.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(ValidationError::new(field, Rule::Number));
+    }
+    value
+        .parse::<u64>()
+        .map_err(|_| ValidationError::new(field, Rule::Number))
+}
+
+/// A status or return code: an optional minus sign and digits, at most 10 characters.
+pub(crate) fn code(field: &'static str, value: &str) -> Result<(), ValidationError> {
+    let digits = value.strip_prefix('-').unwrap_or(value);
+    if value.is_empty() {
+        return Err(ValidationError::new(field, Rule::Required));
+    }
+    max_len(field, value, 10)?;
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(ValidationError::new(field, Rule::Number));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates() {
+        assert!(date("custDOB", "29/02/2024").is_ok());
+        assert_eq!(date("custDOB", "29/02/2023").unwrap_err().rule, Rule::Date);
+        assert_eq!(date("custDOB", "31/04/2020").unwrap_err().rule, Rule::Date);
+        assert_eq!(date("custDOB", "00/01/2020").unwrap_err().rule, Rule::Date);
+        assert_eq!(
+            date("custDOB", "1/1/2020").unwrap_err().rule,
+            Rule::DateFormat
+        );
+        assert_eq!(
+            date("custDOB", "2020-01-01").unwrap_err().rule,
+            Rule::DateFormat
+        );
+        assert_eq!(date("custDOB", "01/13/2020").unwrap_err().rule, Rule::Date);
+    }
+
+    #[test]
+    fn amounts() {
+        assert_eq!(amount("totalAmount", "100000"), Ok(100_000));
+        for bad in [
+            "",
+            "0",
+            "0100",
+            "100000.0",
+            "-5",
+            "1e5",
+            " 100",
+            "99999999999999999999",
+        ] {
+            assert_eq!(
+                amount("totalAmount", bad).unwrap_err().rule,
+                Rule::Amount,
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn ips() {
+        assert!(ipv4("clientIP", "127.0.0.1").is_ok());
+        for bad in [
+            "::1",
+            "256.1.1.1",
+            "1.2.3",
+            "01.2.3.4",
+            "localhost",
+            " 1.2.3.4",
+        ] {
+            assert_eq!(ipv4("clientIP", bad).unwrap_err().rule, Rule::Ipv4, "{bad}");
+        }
+    }
+
+    #[test]
+    fn urls() {
+        assert!(url("redirectURL", "https://shop.vn/return?x=1", 1000).is_ok());
+        assert!(url("redirectURL", "http://127.0.0.1:3000/return", 1000).is_ok());
+        for bad in [
+            "shop.vn/return",
+            "ftp://shop.vn/",
+            "javascript:alert(1)",
+            "/return",
+        ] {
+            assert!(
+                matches!(
+                    url("redirectURL", bad, 1000).unwrap_err().rule,
+                    Rule::Url(_)
+                ),
+                "{bad}"
+            );
+        }
+        let long = format!("https://shop.vn/{}", "a".repeat(1000));
+        assert!(matches!(
+            url("redirectURL", &long, 1000).unwrap_err().rule,
+            Rule::TooLong { max: 1000, .. }
+        ));
+    }
+
+    #[test]
+    fn descriptions() {
+        assert!(description("Don hang 12: ao thun, size M - mau_do.").is_ok());
+        let e = description("Đơn hàng").unwrap_err();
+        assert_eq!(e.rule, Rule::NotAscii { character: 'Đ' });
+        assert!(e.to_string().contains("unaccent"));
+        assert!(matches!(
+            description("50% off!").unwrap_err().rule,
+            Rule::Character { character: '%', .. }
+        ));
+    }
+
+    #[test]
+    fn codes_and_numbers() {
+        assert!(code("transactionStatus", "-100").is_ok());
+        assert!(code("transactionStatus", "1").is_ok());
+        assert!(code("transactionStatus", "-").is_err());
+        assert!(code("transactionStatus", "1a").is_err());
+        assert_eq!(number("ts", "1499789401525", 30), Ok(1_499_789_401_525));
+        assert!(number("ts", "14997894015.25", 30).is_err());
+    }
+}

@@ -1,0 +1,231 @@
+//! Shared pieces of the wire format: JSON arrays of strings, form bodies, HTTP helpers.
+
+use bytes::Bytes;
+use http::{HeaderValue, Response, StatusCode, header};
+
+use crate::error::{RequestError, ResponseError, Rule, ValidationError};
+use crate::secret::Credentials;
+use crate::status::ReturnCode;
+
+/// Reads a JSON array whose items are strings (numbers and `null` are tolerated).
+pub(crate) fn string_array(body: &[u8]) -> Result<Vec<Option<String>>, ResponseError> {
+    let malformed = |reason: String| ResponseError::Malformed {
+        reason,
+        body: lossy(body),
+    };
+    let value: serde_json::Value =
+        serde_json::from_slice(body).map_err(|e| malformed(format!("not JSON: {e}")))?;
+    let serde_json::Value::Array(items) = value else {
+        return Err(malformed("not a JSON array".into()));
+    };
+    items
+        .into_iter()
+        .enumerate()
+        .map(|(i, item)| match item {
+            serde_json::Value::String(s) => Ok(Some(s)),
+            serde_json::Value::Number(n) => Ok(Some(n.to_string())),
+            serde_json::Value::Null => Ok(None),
+            other => Err(malformed(format!("item {i} is {other}, not a string"))),
+        })
+        .collect()
+}
+
+/// Checks the HTTP status of a gateway response.
+pub(crate) fn expect_ok(status: StatusCode, body: &[u8]) -> Result<(), ResponseError> {
+    if status == StatusCode::OK {
+        Ok(())
+    } else {
+        Err(ResponseError::Status {
+            status,
+            body: lossy(body),
+        })
+    }
+}
+
+/// At most 2000 characters of a body, for error messages.
+pub(crate) fn lossy(body: &[u8]) -> String {
+    String::from_utf8_lossy(body).chars().take(2000).collect()
+}
+
+/// A JSON response with status 200.
+pub(crate) fn json_response(body: Vec<u8>) -> Response<Bytes> {
+    let mut response = Response::new(Bytes::from(body));
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json; charset=utf-8"),
+    );
+    response
+}
+
+/// Serializes a JSON array of optional strings.
+pub(crate) fn array_body(items: &[Option<&str>]) -> Vec<u8> {
+    serde_json::to_vec(items).unwrap_or_default()
+}
+
+/// Reads a form-urlencoded string into (name, value) pairs.
+pub(crate) fn form_pairs(input: &[u8]) -> Vec<(String, String)> {
+    form_urlencoded::parse(input)
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect()
+}
+
+/// The last value of a field in form pairs (absent fields are `None`).
+pub(crate) fn form_field<'a>(pairs: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    pairs
+        .iter()
+        .rev()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.as_str())
+}
+
+/// Writes a form-urlencoded string.
+pub(crate) fn form_encode<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> String {
+    let mut s = form_urlencoded::Serializer::new(String::new());
+    for (k, v) in pairs {
+        s.append_pair(k, v);
+    }
+    s.finish()
+}
+
+/// A signed JSON `POST` to a gateway method.
+pub(crate) fn json_request(uri: &http::Uri, body: Vec<u8>) -> http::Request<Bytes> {
+    let mut request = http::Request::new(Bytes::from(body));
+    *request.method_mut() = http::Method::POST;
+    *request.uri_mut() = uri.clone();
+    let headers = request.headers_mut();
+    headers.insert(header::ACCEPT, HeaderValue::from_static("application/json"));
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json; charset=utf-8"),
+    );
+    request
+}
+
+/// 123PAY answers HTTP 415 to a request without `Accept: application/json`.
+pub(crate) fn require_json_accept(headers: &http::HeaderMap) -> Result<(), RequestError> {
+    let accepts = headers
+        .get_all(header::ACCEPT)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|v| {
+            let media = v.split(';').next().unwrap_or("").trim();
+            media.eq_ignore_ascii_case("application/json")
+        });
+    if accepts {
+        Ok(())
+    } else {
+        Err(RequestError::NotAcceptable)
+    }
+}
+
+/// A JSON object whose values must be strings.
+pub(crate) struct JsonObject(serde_json::Map<String, serde_json::Value>);
+
+impl JsonObject {
+    pub(crate) fn parse(body: &[u8]) -> Result<Self, RequestError> {
+        match serde_json::from_slice::<serde_json::Value>(body) {
+            Ok(serde_json::Value::Object(map)) => Ok(Self(map)),
+            Ok(other) => Err(RequestError::Json(format!(
+                "expected an object, got {}",
+                kind(&other)
+            ))),
+            Err(e) => Err(RequestError::Json(e.to_string())),
+        }
+    }
+
+    pub(crate) fn optional(&self, field: &'static str) -> Result<Option<String>, ValidationError> {
+        match self.0.get(field) {
+            None | Some(serde_json::Value::Null) => Ok(None),
+            Some(serde_json::Value::String(s)) => Ok(Some(s.clone())),
+            Some(_) => Err(ValidationError::new(field, Rule::NotAString)),
+        }
+    }
+
+    pub(crate) fn required(&self, field: &'static str) -> Result<String, ValidationError> {
+        match self.optional(field)? {
+            Some(s) if !s.is_empty() => Ok(s),
+            _ => Err(ValidationError::new(field, Rule::Required)),
+        }
+    }
+
+    pub(crate) fn string_list(&self, field: &'static str) -> Result<Vec<String>, ValidationError> {
+        match self.0.get(field) {
+            None | Some(serde_json::Value::Null) => Ok(Vec::new()),
+            Some(serde_json::Value::Array(items)) => items
+                .iter()
+                .map(|i| match i {
+                    serde_json::Value::String(s) => Ok(s.clone()),
+                    _ => Err(ValidationError::new(field, Rule::NotAString)),
+                })
+                .collect(),
+            Some(_) => Err(ValidationError::new(field, Rule::NotAString)),
+        }
+    }
+}
+
+fn kind(v: &serde_json::Value) -> &'static str {
+    match v {
+        serde_json::Value::Null => "null",
+        serde_json::Value::Bool(_) => "a boolean",
+        serde_json::Value::Number(_) => "a number",
+        serde_json::Value::String(_) => "a string",
+        serde_json::Value::Array(_) => "an array",
+        serde_json::Value::Object(_) => "an object",
+    }
+}
+
+/// The gateway's check of a request: merchant code, passcode (constant time), checksum.
+pub(crate) fn authenticate(
+    credentials: &Credentials,
+    merchant_code: &str,
+    passcode: &str,
+    checksum: Result<(), crate::error::ChecksumError>,
+) -> Result<(), RequestError> {
+    if merchant_code != credentials.merchant_code() {
+        return Err(RequestError::Authentication(format!(
+            "unknown merchantCode {merchant_code:?}"
+        )));
+    }
+    if !credentials.passcode().matches(passcode) {
+        return Err(RequestError::Authentication("wrong passcode".into()));
+    }
+    checksum.map_err(|e| RequestError::Authentication(e.to_string()))
+}
+
+/// The items of a gateway answer: a success (`"1"`) with at least `len` items, or the error.
+pub(crate) fn success_items(body: &[u8], len: usize) -> Result<Vec<Option<String>>, ResponseError> {
+    let items = string_array(body)?;
+    let code = items.first().cloned().flatten().unwrap_or_default();
+    if code.is_empty() {
+        return Err(ResponseError::Malformed {
+            reason: "no returnCode".into(),
+            body: lossy(body),
+        });
+    }
+    if code != "1" {
+        return Err(ResponseError::Gateway {
+            code: ReturnCode::from_code(&code),
+            description: items.get(1).cloned().flatten().unwrap_or_default(),
+        });
+    }
+    if items.len() < len {
+        return Err(ResponseError::Malformed {
+            reason: format!("a success answer has {len} items, this one {}", items.len()),
+            body: lossy(body),
+        });
+    }
+    Ok(items)
+}
+
+/// The gateway's failure answer `[returnCode, description]` (no checksum), HTTP 200.
+///
+/// ```
+/// use pay123_core::{ReturnCode, error_response};
+/// let response = error_response(&ReturnCode::Busy, "He thong ban");
+/// assert_eq!(response.body().as_ref(), br#"["5000","He thong ban"]"#);
+/// ```
+#[must_use]
+pub fn error_response(code: &ReturnCode, description: &str) -> Response<Bytes> {
+    json_response(array_body(&[Some(code.code()), Some(description)]))
+}

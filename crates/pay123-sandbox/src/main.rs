@@ -1,0 +1,2 @@
+//! The pay123 sandbox.
+fn main() {}

@@ -1,0 +1,2 @@
+//! The axum demo shop.
+fn main() {}
