@@ -1,0 +1,19 @@
+//! Integration tests of pay123-core's public API: the spec's vectors, round trips and tamper
+//! tests (proptest), validation rules, secrets, the listener and the client.
+
+#[path = "api/client.rs"]
+mod client;
+#[path = "api/common.rs"]
+mod common;
+#[path = "api/listener.rs"]
+mod listener;
+#[path = "api/no_panic.rs"]
+mod no_panic;
+#[path = "api/roundtrip.rs"]
+mod roundtrip;
+#[path = "api/secrets.rs"]
+mod secrets;
+#[path = "api/validation.rs"]
+mod validation;
+#[path = "api/vectors.rs"]
+mod vectors;

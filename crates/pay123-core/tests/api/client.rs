@@ -1,0 +1,133 @@
+//! The generic client over a closure transport, against the gateway side's own builders.
+
+use std::sync::{Arc, Mutex};
+
+use bytes::Bytes;
+use futures_executor::block_on;
+use pay123_core::{
+    BankCode, Client, ClientError, CreateOrder, CreatedOrder, Credentials, Endpoints, OrderStatus,
+    QueryOrder, ReceivedCreateOrder, ReceivedQueryOrder, ResponseError, ReturnCode, SecretKey,
+    TransactionStatus, error_response,
+};
+
+/// A fake 123PAY made of the core's gateway side, with a switchable failure.
+fn gateway(
+    answer_with: Arc<Mutex<Option<ReturnCode>>>,
+    signing_key: &'static str,
+) -> impl Fn(http::Request<Bytes>) -> std::future::Ready<Result<http::Response<Bytes>, std::io::Error>>
++ Send
++ Sync {
+    move |request: http::Request<Bytes>| {
+        let creds = Credentials::sandbox();
+        let key = SecretKey::new(signing_key);
+        if let Some(code) = answer_with.lock().unwrap().clone() {
+            return std::future::ready(Ok(error_response(&code, code.vietnamese())));
+        }
+        let response = if request.uri().path().ends_with("createOrder1") {
+            match ReceivedCreateOrder::from_http_request(&request)
+                .and_then(|r| r.authenticate(&creds))
+            {
+                Ok(order) => CreatedOrder {
+                    transaction_id: format!("123P-{}", order.m_transaction_id()),
+                    redirect_url: "https://sandbox.123pay.vn/bank".into(),
+                }
+                .to_http_response(&key),
+                Err(e) => error_response(&e.return_code().unwrap(), &e.to_string()),
+            }
+        } else {
+            match ReceivedQueryOrder::from_http_request(&request)
+                .and_then(|r| r.authenticate(&creds))
+            {
+                Ok(q) => OrderStatus {
+                    transaction_id: format!("123P-{}", q.m_transaction_id()),
+                    status: TransactionStatus::Success,
+                    total_amount: "100000".into(),
+                    op_amount: "90000".into(),
+                    bank_code: BankCode::Vietcombank,
+                    description: None,
+                }
+                .to_http_response(&key),
+                Err(e) => error_response(&e.return_code().unwrap(), &e.to_string()),
+            }
+        };
+        std::future::ready(Ok(response))
+    }
+}
+
+#[test]
+fn create_and_query_through_a_closure_transport() {
+    let failure = Arc::new(Mutex::new(None));
+    let client = Client::new(
+        gateway(failure.clone(), "MIKEY"),
+        Credentials::sandbox(),
+        Endpoints::sandbox(),
+    );
+    let order = CreateOrder::builder("ORDER-5", 100_000, "https://shop.vn/return")
+        .build()
+        .unwrap();
+    let created = block_on(client.create_order(&order)).unwrap();
+    assert_eq!(created.transaction_id, "123P-ORDER-5");
+    let status = block_on(client.query_order(&QueryOrder::new("ORDER-5").unwrap())).unwrap();
+    assert!(status.status.is_success());
+    assert_eq!(status.op_amount_vnd(), Some(90_000));
+
+    *failure.lock().unwrap() = Some(ReturnCode::Busy);
+    let e = block_on(client.create_order(&order)).unwrap_err();
+    assert_eq!(e.return_code(), Some(&ReturnCode::Busy));
+    assert!(e.return_code().unwrap().is_retryable());
+    assert!(e.to_string().contains("5000"), "{e}");
+}
+
+#[test]
+fn wrong_credentials_give_6000_and_a_wrongly_signed_answer_is_refused() {
+    let client = Client::new(
+        gateway(Arc::default(), "MIKEY"),
+        Credentials::new("MICODE", "MIPASSCODE", "WRONG").unwrap(),
+        Endpoints::sandbox(),
+    );
+    let order = CreateOrder::builder("ORDER-6", 100_000, "https://shop.vn/return")
+        .build()
+        .unwrap();
+    let e = block_on(client.create_order(&order)).unwrap_err();
+    assert_eq!(e.return_code(), Some(&ReturnCode::AuthenticationFailed));
+
+    let client = Client::new(
+        gateway(Arc::default(), "NOT-MIKEY"),
+        Credentials::sandbox(),
+        Endpoints::sandbox(),
+    );
+    match block_on(client.create_order(&order)) {
+        Err(ClientError::Response(ResponseError::Checksum(e))) => {
+            assert_eq!(
+                e.message,
+                pay123_core::checksum::Message::CreateOrderResponse
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn transport_errors_and_http_statuses_are_reported() {
+    let failing = |_r: http::Request<Bytes>| async {
+        Err::<http::Response<Bytes>, _>(std::io::Error::new(
+            std::io::ErrorKind::TimedOut,
+            "timed out",
+        ))
+    };
+    let client = Client::new(failing, Credentials::sandbox(), Endpoints::sandbox());
+    let e = block_on(client.query_order(&QueryOrder::new("A").unwrap())).unwrap_err();
+    assert!(matches!(e, ClientError::Transport(_)));
+    assert!(e.to_string().contains("timed out"));
+
+    let unsupported = |_r: http::Request<Bytes>| async {
+        let mut r = http::Response::new(Bytes::from_static(b"Unsupported Media Type"));
+        *r.status_mut() = http::StatusCode::UNSUPPORTED_MEDIA_TYPE;
+        Ok::<_, std::io::Error>(r)
+    };
+    let client = Client::new(unsupported, Credentials::sandbox(), Endpoints::sandbox());
+    match block_on(client.query_order(&QueryOrder::new("A").unwrap())) {
+        Err(ClientError::Response(ResponseError::Status { status, .. })) => assert_eq!(status, 415),
+        other => panic!("{other:?}"),
+    }
+}

@@ -1,0 +1,110 @@
+//! Shared fixtures and proptest strategies.
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use pay123_core::{BankCode, CreateOrder, Gender, TransactionStatus};
+use proptest::prelude::*;
+
+/// A fixed "now": 2017-07-11, the date of the spec's examples.
+pub(crate) fn now() -> SystemTime {
+    UNIX_EPOCH + Duration::from_secs(1_499_789_401)
+}
+
+pub(crate) fn token(max: usize) -> impl Strategy<Value = String> {
+    proptest::string::string_regex(&format!("[A-Za-z0-9._-]{{1,{max}}}")).unwrap()
+}
+
+pub(crate) fn bank() -> impl Strategy<Value = BankCode> {
+    prop_oneof![
+        Just(BankCode::Pay123),
+        proptest::sample::select(BankCode::BANKS.to_vec()),
+    ]
+}
+
+pub(crate) fn status() -> impl Strategy<Value = TransactionStatus> {
+    prop_oneof![
+        proptest::sample::select(TransactionStatus::KNOWN.to_vec()),
+        (-99_999i64..99_999).prop_map(|n| TransactionStatus::from_code(&n.to_string())),
+    ]
+}
+
+fn ascii_text(max: usize) -> impl Strategy<Value = String> {
+    proptest::string::string_regex(&format!("[A-Za-z0-9 ,./-]{{0,{max}}}")).unwrap()
+}
+
+fn url() -> impl Strategy<Value = String> {
+    (
+        prop_oneof![Just("http"), Just("https")],
+        "[a-z]{1,20}",
+        "[a-zA-Z0-9/_-]{0,60}",
+    )
+        .prop_map(|(scheme, host, path)| format!("{scheme}://{host}.vn/{path}"))
+}
+
+fn dob() -> impl Strategy<Value = String> {
+    (1u32..=28, 1u32..=12, 1900u32..=2020).prop_map(|(d, m, y)| format!("{d:02}/{m:02}/{y}"))
+}
+
+pub(crate) fn create_order() -> impl Strategy<Value = CreateOrder> {
+    (
+        (
+            token(50),
+            bank(),
+            1u64..=999_999_999_999,
+            proptest::option::of(any::<[u8; 4]>()),
+        ),
+        (
+            ascii_text(64),
+            ascii_text(255),
+            0usize..3,
+            proptest::option::of(dob()),
+        ),
+        (
+            "[0-9]{0,20}",
+            proptest::option::of("[a-z]{1,10}@[a-z]{1,10}\\.vn"),
+            "[A-Za-z0-9 .:,_-]{0,255}",
+        ),
+        (
+            url(),
+            proptest::option::of(url()),
+            proptest::option::of(url()),
+        ),
+        proptest::collection::vec("[A-Za-z0-9 ]{0,20}", 0..3),
+    )
+        .prop_map(
+            |(
+                (id, bank, amount, ip),
+                (name, address, gender, dob),
+                (phone, mail, description),
+                (redirect, cancel, error),
+                info,
+            )| {
+                let mut b = CreateOrder::builder(id, amount, redirect)
+                    .bank_code(bank)
+                    .customer_name(name)
+                    .customer_address(address)
+                    .customer_gender([Gender::Male, Gender::Female, Gender::Unknown][gender])
+                    .customer_phone(phone)
+                    .description(description);
+                if let Some(ip) = ip {
+                    b = b.client_ip(std::net::Ipv4Addr::from(ip).to_string());
+                }
+                if let Some(d) = dob {
+                    b = b.customer_dob(d);
+                }
+                if let Some(m) = mail {
+                    b = b.customer_mail(m);
+                }
+                if let Some(c) = cancel {
+                    b = b.cancel_url(c);
+                }
+                if let Some(e) = error {
+                    b = b.error_url(e);
+                }
+                for i in info {
+                    b = b.add_info(i);
+                }
+                b.build().expect("the strategy makes valid orders")
+            },
+        )
+}

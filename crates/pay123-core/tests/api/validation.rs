@@ -1,0 +1,303 @@
+//! Every validation rule of the specification's table, with accented and over-long input.
+
+use pay123_core::text::{description, unaccent};
+use pay123_core::{CreateOrder, Credentials, Endpoints, QueryOrder, Rule, ValidationError};
+
+fn order() -> pay123_core::CreateOrderBuilder {
+    CreateOrder::builder("ORDER-1", 100_000, "https://shop.vn/return")
+}
+
+fn err(result: Result<CreateOrder, ValidationError>) -> ValidationError {
+    result.expect_err("must be refused")
+}
+
+#[test]
+fn a_minimal_order_is_valid_and_defaults_follow_the_faq() {
+    let o = order().build().unwrap();
+    assert_eq!(o.bank_code().code(), "123PAY");
+    assert_eq!(o.customer_gender().code(), "U");
+    assert_eq!(o.cancel_url(), "https://shop.vn/return");
+    assert_eq!(o.error_url(), "https://shop.vn/return");
+}
+
+#[test]
+fn required_fields() {
+    let e = err(CreateOrder::builder("", 1, "https://shop.vn/").build());
+    assert_eq!((e.field, e.rule), ("mTransactionID", Rule::Required));
+    let e = err(CreateOrder::builder("A", 1, "").build());
+    assert_eq!((e.field, e.rule), ("redirectURL", Rule::Required));
+    let e = err(CreateOrder::builder("A", 0, "https://shop.vn/").build());
+    assert_eq!((e.field, e.rule), ("totalAmount", Rule::Amount));
+    assert_eq!(QueryOrder::new("").unwrap_err().field, "mTransactionID");
+    assert_eq!(
+        Credentials::new("", "p", "k").unwrap_err().field,
+        "merchantCode"
+    );
+    assert_eq!(
+        Credentials::new("M", "", "k").unwrap_err().field,
+        "passcode"
+    );
+    assert_eq!(
+        Credentials::new("M", "p", "").unwrap_err().field,
+        "secretKey"
+    );
+}
+
+#[test]
+fn lengths() {
+    type Make = Box<dyn Fn(String) -> pay123_core::CreateOrderBuilder>;
+    let cases: Vec<(&str, Make, usize)> = vec![
+        ("custName", Box::new(|s| order().customer_name(s)), 64),
+        (
+            "custAddress",
+            Box::new(|s| order().customer_address(s)),
+            255,
+        ),
+        ("description", Box::new(|s| order().description(s)), 255),
+    ];
+    for (field, make, max) in cases {
+        assert!(make("a".repeat(max)).build().is_ok(), "{field} at {max}");
+        let e = err(make("a".repeat(max + 1)).build());
+        assert_eq!(e.field, field);
+        assert_eq!(
+            e.rule,
+            Rule::TooLong {
+                max,
+                actual: max + 1
+            }
+        );
+        assert!(e.to_string().contains(&format!("at most {max}")), "{e}");
+    }
+    let e = err(CreateOrder::builder("x".repeat(51), 1, "https://shop.vn/").build());
+    assert_eq!(
+        (e.field, e.rule),
+        (
+            "mTransactionID",
+            Rule::TooLong {
+                max: 50,
+                actual: 51
+            }
+        )
+    );
+    let e = err(order().customer_phone("1".repeat(21)).build());
+    assert_eq!(e.field, "custPhone");
+    let e = err(order()
+        .customer_mail(format!("{}@x.vn", "a".repeat(60)))
+        .build());
+    assert_eq!(e.field, "custMail");
+    let long_url = format!("https://shop.vn/{}", "p".repeat(990));
+    assert_eq!(
+        err(order().cancel_url(long_url.clone()).build()).field,
+        "cancelURL"
+    );
+    assert_eq!(err(order().error_url(long_url).build()).field, "errorURL");
+    assert!(
+        Credentials::new("M".repeat(21), "p", "k")
+            .unwrap_err()
+            .to_string()
+            .contains("merchantCode")
+    );
+    assert_eq!(
+        Credentials::new("M", "p".repeat(256), "k")
+            .unwrap_err()
+            .rule,
+        Rule::TooLong {
+            max: 255,
+            actual: 256
+        }
+    );
+    assert_eq!(
+        err(order()
+            .bank_code(pay123_core::BankCode::Unknown("B".repeat(21)))
+            .build())
+        .field,
+        "bankCode"
+    );
+}
+
+#[test]
+fn accented_vietnamese_is_refused_and_points_to_the_helper() {
+    for (field, builder) in [
+        ("custName", order().customer_name("Nguyễn Văn Ánh")),
+        (
+            "custAddress",
+            order().customer_address("12 Trần Phú, Đà Nẵng"),
+        ),
+        ("description", order().description("Áo thun")),
+    ] {
+        let e = err(builder.build());
+        assert_eq!(e.field, field);
+        assert!(matches!(e.rule, Rule::NotAscii { .. }), "{e:?}");
+        let text = e.to_string();
+        assert!(
+            text.contains("không dấu") && text.contains("unaccent"),
+            "{text}"
+        );
+    }
+    assert!(
+        order()
+            .customer_name(unaccent("Nguyễn Văn Ánh"))
+            .build()
+            .is_ok()
+    );
+    assert!(
+        order()
+            .customer_address(unaccent("12 Trần Phú, Đà Nẵng"))
+            .build()
+            .is_ok()
+    );
+    assert_eq!(unaccent("12 Trần Phú, Đà Nẵng"), "12 Tran Phu, Da Nang");
+    assert_eq!(unaccent("ĐỨC ĐẠT ơ ư"), "DUC DAT o u");
+}
+
+#[test]
+fn description_character_set() {
+    assert!(
+        order()
+            .description("Don hang 12: ao, size M - mau_do.")
+            .build()
+            .is_ok()
+    );
+    for bad in ["50%", "a/b", "x!", "(M)", "a\"b", "a\nb"] {
+        assert_eq!(
+            err(order().description(bad).build()).field,
+            "description",
+            "{bad}"
+        );
+    }
+    let cleaned = description("Đơn hàng #12 (áo thun) – 50% giảm!");
+    assert_eq!(cleaned, "Don hang 12 ao thun - 50 giam");
+    assert!(order().description(cleaned).build().is_ok());
+}
+
+#[test]
+fn gender_dob_ip_url_and_mail() {
+    assert_eq!(
+        pay123_core::Gender::from_code("X").unwrap_err().rule,
+        Rule::Gender
+    );
+    assert_eq!(
+        pay123_core::Gender::from_code("m").unwrap_err().rule,
+        Rule::Gender
+    );
+    assert!(order().customer_dob("29/02/2000").build().is_ok());
+    assert_eq!(
+        err(order().customer_dob("30/02/2000").build()).rule,
+        Rule::Date
+    );
+    assert_eq!(
+        err(order().customer_dob("2000-02-01").build()).rule,
+        Rule::DateFormat
+    );
+    assert_eq!(
+        err(order().customer_dob("1/2/2000").build()).rule,
+        Rule::DateFormat
+    );
+    assert_eq!(err(order().client_ip("::1").build()).rule, Rule::Ipv4);
+    assert_eq!(err(order().client_ip("300.1.1.1").build()).rule, Rule::Ipv4);
+    assert_eq!(
+        QueryOrder::new("A")
+            .unwrap()
+            .with_client_ip("x")
+            .unwrap_err()
+            .rule,
+        Rule::Ipv4
+    );
+    let e = err(CreateOrder::builder("A", 1, "shop.vn/return").build());
+    assert_eq!(e.field, "redirectURL");
+    assert!(matches!(e.rule, Rule::Url(_)));
+    assert!(matches!(
+        err(CreateOrder::builder("A", 1, "ftp://shop.vn/").build()).rule,
+        Rule::Url(_)
+    ));
+    assert_eq!(
+        err(order().customer_mail("not-an-address").build()).field,
+        "custMail"
+    );
+    assert_eq!(
+        err(order().customer_phone("09x").build()).field,
+        "custPhone"
+    );
+    assert_eq!(
+        err(CreateOrder::builder("A B", 1, "https://shop.vn/").build()).field,
+        "mTransactionID"
+    );
+}
+
+#[test]
+fn the_amount_is_always_a_string_of_digits_on_the_wire() {
+    let o = CreateOrder::builder("A", 1_234_567, "https://shop.vn/")
+        .build()
+        .unwrap();
+    let body: serde_json::Value =
+        serde_json::from_slice(&o.to_json(&Credentials::sandbox())).unwrap();
+    assert_eq!(body["totalAmount"], serde_json::json!("1234567"));
+    // The gateway side refuses numbers and decimals with 6100 naming the field.
+    for (amount, rule) in [
+        (serde_json::json!(100000), Rule::NotAString),
+        (serde_json::json!("100000.0"), Rule::Amount),
+        (serde_json::json!("-1"), Rule::Amount),
+    ] {
+        let mut b = body.clone();
+        b["totalAmount"] = amount;
+        let e = pay123_core::ReceivedCreateOrder::from_json(&serde_json::to_vec(&b).unwrap())
+            .unwrap_err();
+        assert_eq!(e.return_code().unwrap().code(), "6100");
+        match e {
+            pay123_core::RequestError::Field(v) => {
+                assert_eq!((v.field, v.rule), ("totalAmount", rule))
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+}
+
+#[test]
+fn the_gateway_side_names_missing_fields_and_wants_json_accept() {
+    let o = order().build().unwrap();
+    let mut request = o.to_http_request(&Credentials::sandbox(), &Endpoints::sandbox());
+    request.headers_mut().remove("accept");
+    let e = pay123_core::ReceivedCreateOrder::from_http_request(&request).unwrap_err();
+    assert!(matches!(e, pay123_core::RequestError::NotAcceptable));
+    assert_eq!(e.return_code(), None);
+    for field in [
+        "merchantCode",
+        "passcode",
+        "totalAmount",
+        "custGender",
+        "redirectURL",
+        "mTransactionID",
+    ] {
+        let mut b: serde_json::Map<String, serde_json::Value> =
+            serde_json::from_slice(&o.to_json(&Credentials::sandbox())).unwrap();
+        b.remove(field);
+        let e = pay123_core::ReceivedCreateOrder::from_json(&serde_json::to_vec(&b).unwrap())
+            .unwrap_err();
+        assert!(e.to_string().contains(field), "{field}: {e}");
+        assert_eq!(e.return_code().unwrap().code(), "6100");
+    }
+    let e = pay123_core::ReceivedCreateOrder::from_json(b"[1,2]").unwrap_err();
+    assert_eq!(e.return_code().unwrap().code(), "6100");
+}
+
+#[test]
+fn endpoints() {
+    assert_eq!(
+        Endpoints::production().create_order(),
+        "https://mi.123pay.vn/createOrder1"
+    );
+    assert_eq!(
+        Endpoints::production().query_order(),
+        "https://mi.123pay.vn/queryOrder1"
+    );
+    let local = Endpoints::from_base("http://127.0.0.1:3123/miservice/").unwrap();
+    assert_eq!(
+        local.create_order(),
+        "http://127.0.0.1:3123/miservice/createOrder1"
+    );
+    assert_eq!(
+        local.query_order(),
+        "http://127.0.0.1:3123/miservice/queryOrder1"
+    );
+    assert!(Endpoints::custom("nope", "http://x.vn/q").is_err());
+}
