@@ -157,47 +157,66 @@ impl NotifyListener {
         Fut: Future<Output = O>,
         O: Into<NotifyOutcome>,
     {
+        let notify = match self.check(request, now) {
+            Ok(notify) => notify,
+            Err(refused) => return *refused,
+        };
+        let result = AssertUnwindSafe(async { handler(notify.clone()).await.into() })
+            .catch_unwind()
+            .await;
+        match result {
+            Ok(outcome) => self.reply(notify, outcome, now),
+            Err(_) => Handled {
+                outcome: None,
+                panicked: true,
+                ..self.reply(notify, NotifyOutcome::Failed, now)
+            },
+        }
+    }
+
+    /// The first half of [`handle`](Self::handle), for an adapter whose user writes their own
+    /// route: checks the method and verifies the request. `Err` is the refusal to send as it is
+    /// (405, or the signed `-1` reply; see [`rejection_code`](Self::rejection_code)), decided
+    /// before any of the merchant's code runs.
+    pub fn check<B: AsRef<[u8]>>(
+        &self,
+        request: &Request<B>,
+        now: SystemTime,
+    ) -> Result<Notify, Box<Handled>> {
         if request.method() != Method::POST && request.method() != Method::GET {
-            return Handled {
+            return Err(Box::new(Handled {
                 notify: Err(VerifyError::Method(request.method().to_string())),
                 outcome: None,
                 panicked: false,
                 reply: None,
                 response: method_not_allowed(),
-            };
+            }));
         }
-        match self.verify(request, now) {
-            Err(error) => {
-                let pairs = request_pairs(request);
-                let m_transaction_id = wire::form_field(&pairs, "mTransactionID").unwrap_or("");
-                let reply = NotifyReply::new(m_transaction_id, self.rejection_code(&error), now);
-                Handled {
-                    response: reply.to_http_response(&self.key),
-                    reply: Some(reply),
-                    notify: Err(error),
-                    outcome: None,
-                    panicked: false,
-                }
-            }
-            Ok(notify) => {
-                let result = AssertUnwindSafe(async { handler(notify.clone()).await.into() })
-                    .catch_unwind()
-                    .await;
-                let (outcome, panicked) = match result {
-                    Ok(outcome) => (Some(outcome), false),
-                    Err(_) => (None, true),
-                };
-                let code =
-                    outcome.map_or(NotifyReturnCode::UpdateFailed, NotifyOutcome::return_code);
-                let reply = NotifyReply::new(notify.m_transaction_id(), code, now);
-                Handled {
-                    response: reply.to_http_response(&self.key),
-                    reply: Some(reply),
-                    notify: Ok(notify),
-                    outcome,
-                    panicked,
-                }
-            }
+        self.verify(request, now).map_err(|error| {
+            let pairs = request_pairs(request);
+            let m_transaction_id = wire::form_field(&pairs, "mTransactionID").unwrap_or("");
+            let reply = NotifyReply::new(m_transaction_id, self.rejection_code(&error), now);
+            Box::new(Handled {
+                response: reply.to_http_response(&self.key),
+                reply: Some(reply),
+                notify: Err(error),
+                outcome: None,
+                panicked: false,
+            })
+        })
+    }
+
+    /// The second half of [`handle`](Self::handle): the signed reply to a verified notify for
+    /// the merchant's outcome (`1`, `2` or `-3`), with `ts` taken from `now`.
+    #[must_use]
+    pub fn reply(&self, notify: Notify, outcome: NotifyOutcome, now: SystemTime) -> Handled {
+        let reply = NotifyReply::new(notify.m_transaction_id(), outcome.return_code(), now);
+        Handled {
+            response: reply.to_http_response(&self.key),
+            reply: Some(reply),
+            notify: Ok(notify),
+            outcome: Some(outcome),
+            panicked: false,
         }
     }
 
@@ -217,4 +236,70 @@ fn method_not_allowed() -> Response<Bytes> {
         .headers_mut()
         .insert(header::ALLOW, HeaderValue::from_static("POST, GET"));
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::bank::BankCode;
+    use crate::status::TransactionStatus;
+
+    fn request(key: &SecretKey, method: Method, now: SystemTime) -> Request<Bytes> {
+        let notify = Notify::new(
+            "ORDER-1",
+            BankCode::Vietcombank,
+            TransactionStatus::Success,
+            "",
+            now,
+        )
+        .unwrap();
+        let mut request = notify.to_http_request(&"http://shop/notify".parse().unwrap(), key);
+        *request.method_mut() = method;
+        request
+    }
+
+    #[test]
+    fn check_then_reply_answers_as_handle_does() {
+        let key = SecretKey::new("MIKEY");
+        let listener = NotifyListener::new(key.clone());
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+        let request = request(&key, Method::POST, now);
+        let notify = listener.check(&request, now).unwrap();
+        assert_eq!(notify.m_transaction_id(), "ORDER-1");
+        for outcome in [
+            NotifyOutcome::Updated,
+            NotifyOutcome::AlreadyUpdated,
+            NotifyOutcome::Failed,
+        ] {
+            let replied = listener.reply(notify.clone(), outcome, now);
+            let handled = futures_executor::block_on(listener.handle(
+                &request,
+                now,
+                |_| async move { outcome },
+            ));
+            assert_eq!(replied.response.body(), handled.response.body());
+            assert_eq!(replied.reply, handled.reply);
+            assert_eq!(replied.outcome, Some(outcome));
+            let reply = NotifyReply::from_json(replied.response.body(), &key).unwrap();
+            assert_eq!(reply.return_code(), &outcome.return_code());
+        }
+    }
+
+    #[test]
+    fn check_refuses_before_any_handler() {
+        let key = SecretKey::new("MIKEY");
+        let listener = NotifyListener::new(key.clone());
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+        let put = listener
+            .check(&request(&key, Method::PUT, now), now)
+            .unwrap_err();
+        assert_eq!(put.response.status(), StatusCode::METHOD_NOT_ALLOWED);
+        assert!(put.reply.is_none());
+        let forged = request(&SecretKey::new("OTHER"), Method::POST, now);
+        let refused = listener.check(&forged, now).unwrap_err();
+        let reply = NotifyReply::from_json(refused.response.body(), &key).unwrap();
+        assert_eq!(reply.return_code(), &NotifyReturnCode::InvalidChecksum);
+        assert_eq!(reply.m_transaction_id(), "ORDER-1");
+        assert!(matches!(refused.notify, Err(VerifyError::Checksum(_))));
+    }
 }

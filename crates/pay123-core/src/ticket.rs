@@ -105,6 +105,24 @@ impl ReturnTicket {
         url
     }
 
+    /// The `transactionID` a return query claims, **unverified**: to find the order when the
+    /// ticket is missing, wrong or expired (a buyer reloading the page after the window). Trust
+    /// nothing else from such a query; ask 123PAY with a queryOrder instead.
+    ///
+    /// ```
+    /// use pay123_core::ReturnTicket;
+    /// let query = "transactionID=ORDER-1&time=1&status=1&ticket=bad";
+    /// assert_eq!(ReturnTicket::claimed_transaction_id(query).as_deref(), Some("ORDER-1"));
+    /// assert_eq!(ReturnTicket::claimed_transaction_id("status=1"), None);
+    /// ```
+    #[must_use]
+    pub fn claimed_transaction_id(query: &str) -> Option<String> {
+        let pairs = wire::form_pairs(query.as_bytes());
+        wire::form_field(&pairs, "transactionID")
+            .filter(|id| validate::token("transactionID", id, 50).is_ok() && !id.is_empty())
+            .map(str::to_owned)
+    }
+
     /// Verifies the query string of a return: the ticket, then `time` within `window` of `now`.
     pub fn verify_query(
         query: &str,
@@ -141,5 +159,22 @@ impl Signed for ReturnTicket {
             Field::TransactionId => &self.transaction_id,
             _ => "",
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn claimed_transaction_id_is_a_token_or_nothing() {
+        let claimed = ReturnTicket::claimed_transaction_id;
+        assert_eq!(claimed("transactionID=A-1&ticket=x").as_deref(), Some("A-1"));
+        assert_eq!(claimed("a=1&transactionID=B%2D2").as_deref(), Some("B-2"));
+        assert_eq!(claimed("transactionID="), None);
+        assert_eq!(claimed("transactionID=two+words"), None);
+        assert_eq!(claimed("transactionID=%C4%90"), None);
+        assert_eq!(claimed(&format!("transactionID={}", "x".repeat(51))), None);
+        assert_eq!(claimed(""), None);
     }
 }

@@ -1,0 +1,10 @@
+//! pay123-axum through axum's own harness (`tower::ServiceExt::oneshot`).
+
+#[path = "api/extract.rs"]
+mod extract;
+#[path = "api/router.rs"]
+mod router;
+#[path = "api/support.rs"]
+mod support;
+#[path = "api/trace.rs"]
+mod trace;

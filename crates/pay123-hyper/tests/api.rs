@@ -1,0 +1,500 @@
+//! pay123-hyper against real HTTP servers on 127.0.0.1.
+
+#[path = "api/support.rs"]
+mod support;
+
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::Request as AxumRequest;
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use bytes::Bytes;
+use http::{Method, Request, header};
+use pay123_core::{
+    BankCode, ClientError, CreateOrder, CreatedOrder, Credentials, Endpoints, OrderStatus,
+    QueryOrder, ReceivedCreateOrder, ReceivedQueryOrder, ResponseError, ReturnCode,
+    TransactionStatus, error_response,
+};
+use pay123_hyper::{HyperClient, Pay123Client, TransportError};
+
+use support::{TestServer, closed_port, raw_server};
+
+fn get_request(url: &str) -> Request<Bytes> {
+    Request::get(url).body(Bytes::new()).unwrap()
+}
+
+fn short_timeouts() -> HyperClient {
+    HyperClient::builder()
+        .connect_timeout(Duration::from_secs(5))
+        .request_timeout(Duration::from_millis(300))
+        .build()
+}
+
+// --- the transport --------------------------------------------------------------------------
+
+#[tokio::test]
+async fn round_trip_sends_method_headers_and_body() {
+    let router = Router::new().route(
+        "/echo",
+        post(|request: AxumRequest| async move {
+            let (parts, body) = request.into_parts();
+            let body = axum::body::to_bytes(body, 1024).await.unwrap();
+            let header = |name| {
+                parts
+                    .headers
+                    .get(name)
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or("")
+                    .to_owned()
+            };
+            format!(
+                "{} {} accept={} ua={} host={} body={}",
+                parts.method,
+                parts.uri,
+                header(header::ACCEPT),
+                header(header::USER_AGENT),
+                header(header::HOST),
+                String::from_utf8_lossy(&body),
+            )
+        }),
+    );
+    let server = TestServer::start(router).await;
+    let request = Request::builder()
+        .method(Method::POST)
+        .uri(server.url("/echo?x=1"))
+        .header(header::ACCEPT, "application/json")
+        .body(Bytes::from_static(b"{\"a\":\"1\"}"))
+        .unwrap();
+    let response = HyperClient::new().send(request).await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let body = String::from_utf8(response.body().to_vec()).unwrap();
+    assert_eq!(
+        body,
+        format!(
+            "POST /echo?x=1 accept=application/json ua=pay123/{} host={} body={{\"a\":\"1\"}}",
+            env!("CARGO_PKG_VERSION"),
+            server.addr
+        )
+    );
+}
+
+#[tokio::test]
+async fn a_status_other_than_200_is_returned_with_its_body() {
+    let router = Router::new().route(
+        "/busy",
+        get(|| async { (StatusCode::SERVICE_UNAVAILABLE, "try later") }),
+    );
+    let server = TestServer::start(router).await;
+    let response = HyperClient::new()
+        .send(get_request(&server.url("/busy")))
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(response.body().as_ref(), b"try later");
+}
+
+#[tokio::test]
+async fn clones_share_one_pool_and_reuse_the_connection() {
+    let router = Router::new().route("/", get(|| async { "ok" }));
+    let server = TestServer::start(router).await;
+    let client = HyperClient::new();
+    const REQUESTS: usize = 10;
+    for _ in 0..REQUESTS {
+        let response = client
+            .clone()
+            .send(get_request(&server.url("/")))
+            .await
+            .unwrap();
+        assert_eq!(response.body().as_ref(), b"ok");
+    }
+    // Without a pool every request opens a connection. With one, a request that starts while
+    // the previous connection is on its way back to the pool may open one more connection
+    // (hyper-util races the pool against a new connect); after that, one is always idle. On
+    // the test's one-thread runtime the pool wins, so this is 1 in practice.
+    let accepted = server.accepted();
+    assert!(
+        (1..=2).contains(&accepted),
+        "{accepted} connections for {REQUESTS} sequential requests"
+    );
+}
+
+#[tokio::test]
+async fn a_server_that_does_not_answer_is_a_timeout() {
+    let addr = raw_server(None, false).await;
+    let url = format!("http://{addr}/miservice/queryOrder1");
+    let error = short_timeouts().send(get_request(&url)).await.unwrap_err();
+    assert!(
+        matches!(&error, TransportError::Timeout { timeout, .. } if *timeout == Duration::from_millis(300)),
+        "{error:?}"
+    );
+    assert!(error.is_timeout());
+    assert!(!error.is_not_sent());
+    assert_eq!(error.url(), url);
+    assert!(error.to_string().contains("no response from"), "{error}");
+}
+
+#[tokio::test]
+async fn the_timeout_covers_reading_the_body() {
+    // The head arrives at once, the body never does.
+    let addr = raw_server(
+        Some(b"HTTP/1.1 200 OK\r\ncontent-length: 100\r\n\r\nten bytes."),
+        false,
+    )
+    .await;
+    let error = short_timeouts()
+        .send(get_request(&format!("http://{addr}/")))
+        .await
+        .unwrap_err();
+    assert!(matches!(error, TransportError::Timeout { .. }), "{error:?}");
+}
+
+#[tokio::test]
+async fn a_closed_port_is_a_connect_error() {
+    let port = closed_port().await;
+    let url = format!("http://127.0.0.1:{port}/miservice/createOrder1");
+    let error = HyperClient::new()
+        .send(get_request(&url))
+        .await
+        .unwrap_err();
+    assert!(matches!(error, TransportError::Connect { .. }), "{error:?}");
+    assert!(error.is_not_sent());
+    assert!(!error.is_timeout());
+    assert_eq!(error.url(), url);
+    // The cause is in the message, not only "client error (Connect)".
+    assert!(error.to_string().contains("refused"), "{error}");
+}
+
+#[tokio::test]
+async fn an_https_url_on_a_closed_port_is_a_connect_error() {
+    let port = closed_port().await;
+    let url = format!("https://127.0.0.1:{port}/miservice/createOrder1");
+    let error = HyperClient::new()
+        .send(get_request(&url))
+        .await
+        .unwrap_err();
+    assert!(matches!(error, TransportError::Connect { .. }), "{error:?}");
+}
+
+#[tokio::test]
+async fn a_server_that_does_not_speak_tls_is_a_tls_error() {
+    // A plain HTTP server answering the TLS ClientHello with an HTTP error.
+    let addr = raw_server(Some(b"HTTP/1.1 400 Bad Request\r\n\r\n"), false).await;
+    let url = format!("https://{addr}/miservice/createOrder1");
+    let error = HyperClient::new()
+        .send(get_request(&url))
+        .await
+        .unwrap_err();
+    assert!(matches!(error, TransportError::Tls { .. }), "{error:?}");
+    assert!(error.is_not_sent());
+    assert!(
+        error.to_string().starts_with("TLS handshake with"),
+        "{error}"
+    );
+}
+
+#[tokio::test]
+async fn a_declared_body_over_the_limit_is_body_too_large() {
+    let router = Router::new()
+        .route("/big", get(|| async { vec![b'x'; 1001] }))
+        .route("/fits", get(|| async { vec![b'x'; 1000] }));
+    let server = TestServer::start(router).await;
+    let client = HyperClient::builder().max_body_bytes(1000).build();
+    let error = client
+        .send(get_request(&server.url("/big")))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(error, TransportError::BodyTooLarge { limit: 1000, .. }),
+        "{error:?}"
+    );
+    let response = client
+        .send(get_request(&server.url("/fits")))
+        .await
+        .unwrap();
+    assert_eq!(response.body().len(), 1000);
+}
+
+#[tokio::test]
+async fn a_chunked_body_over_the_limit_is_body_too_large() {
+    // No content-length: the limit applies while reading.
+    let addr = raw_server(
+        Some(
+            b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n\
+              10\r\n0123456789abcdef\r\n10\r\n0123456789abcdef\r\n0\r\n\r\n",
+        ),
+        false,
+    )
+    .await;
+    let client = HyperClient::builder().max_body_bytes(20).build();
+    let error = client
+        .send(get_request(&format!("http://{addr}/")))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(error, TransportError::BodyTooLarge { limit: 20, .. }),
+        "{error:?}"
+    );
+    let client = HyperClient::builder().max_body_bytes(32).build();
+    let response = client
+        .send(get_request(&format!("http://{addr}/")))
+        .await
+        .unwrap();
+    assert_eq!(
+        response.body().as_ref(),
+        b"0123456789abcdef0123456789abcdef"
+    );
+}
+
+#[tokio::test]
+async fn a_connection_closed_mid_body_is_an_http_error() {
+    let addr = raw_server(
+        Some(b"HTTP/1.1 200 OK\r\ncontent-length: 100\r\n\r\nten bytes."),
+        true,
+    )
+    .await;
+    let error = HyperClient::new()
+        .send(get_request(&format!("http://{addr}/")))
+        .await
+        .unwrap_err();
+    assert!(matches!(error, TransportError::Http { .. }), "{error:?}");
+    assert!(!error.is_not_sent());
+}
+
+// --- through the core's Client ------------------------------------------------------------
+
+/// A createOrder1/queryOrder1 gateway built from the core's gateway side.
+fn gateway() -> Router {
+    async fn as_core_request(request: AxumRequest) -> Request<Bytes> {
+        let (parts, body) = request.into_parts();
+        let body = axum::body::to_bytes(body, 64 * 1024).await.unwrap();
+        Request::from_parts(parts, body)
+    }
+    fn into_axum(response: http::Response<Bytes>) -> http::Response<Body> {
+        response.map(Body::from)
+    }
+    let credentials = Credentials::sandbox();
+    let for_query = credentials.clone();
+    Router::new()
+        .route(
+            "/miservice/createOrder1",
+            post(move |request: AxumRequest| async move {
+                let request = as_core_request(request).await;
+                let order = ReceivedCreateOrder::from_http_request(&request)
+                    .and_then(|r| r.authenticate(&credentials));
+                let response = match order {
+                    Ok(order) => CreatedOrder {
+                        transaction_id: format!("123P-{}", order.m_transaction_id()),
+                        redirect_url: "https://sandbox.123pay.vn/pay?id=1".into(),
+                    }
+                    .to_http_response(credentials.secret_key()),
+                    Err(e) => error_response(
+                        &e.return_code().unwrap_or(ReturnCode::InvalidParameter),
+                        &e.to_string(),
+                    ),
+                };
+                into_axum(response)
+            }),
+        )
+        .route(
+            "/miservice/queryOrder1",
+            post(move |request: AxumRequest| async move {
+                let request = as_core_request(request).await;
+                let query = ReceivedQueryOrder::from_http_request(&request)
+                    .and_then(|r| r.authenticate(&for_query))
+                    .unwrap();
+                let status = OrderStatus {
+                    transaction_id: format!("123P-{}", query.m_transaction_id()),
+                    status: TransactionStatus::Success,
+                    total_amount: "100000".into(),
+                    op_amount: "100000".into(),
+                    bank_code: BankCode::Vietcombank,
+                    description: None,
+                };
+                into_axum(status.to_http_response(for_query.secret_key()))
+            }),
+        )
+        .route(
+            "/busy/createOrder1",
+            post(|| async { into_axum(error_response(&ReturnCode::Busy, "He thong ban")) }),
+        )
+        .route(
+            "/old/createOrder1",
+            post(|| async { (StatusCode::UNSUPPORTED_MEDIA_TYPE, "no json") }),
+        )
+}
+
+fn order() -> CreateOrder {
+    CreateOrder::builder("ORDER-1", 100_000, "http://127.0.0.1:3000/return")
+        .client_ip("127.0.0.1")
+        .build()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn create_order_and_query_order_through_the_client() {
+    let server = TestServer::start(gateway()).await;
+    let endpoints = Endpoints::from_base(&server.url("/miservice")).unwrap();
+    let client: Pay123Client = pay123_hyper::client(Credentials::sandbox(), endpoints);
+    let created = client.create_order(&order()).await.unwrap();
+    assert_eq!(
+        created,
+        CreatedOrder {
+            transaction_id: "123P-ORDER-1".into(),
+            redirect_url: "https://sandbox.123pay.vn/pay?id=1".into(),
+        }
+    );
+    let status = client
+        .query_order(&QueryOrder::new("ORDER-1").unwrap())
+        .await
+        .unwrap();
+    assert!(status.status.is_success());
+    assert_eq!(status.total_amount_vnd(), Some(100_000));
+}
+
+#[tokio::test]
+async fn wrong_credentials_are_refused_by_the_gateway_side() {
+    let server = TestServer::start(gateway()).await;
+    let endpoints = Endpoints::from_base(&server.url("/miservice")).unwrap();
+    let wrong = Credentials::new("MICODE", "MIPASSCODE", "OTHERKEY").unwrap();
+    let error = pay123_hyper::client(wrong, endpoints)
+        .create_order(&order())
+        .await
+        .unwrap_err();
+    assert_eq!(error.return_code(), Some(&ReturnCode::AuthenticationFailed));
+}
+
+#[tokio::test]
+async fn a_gateway_error_code_comes_through_the_client() {
+    let server = TestServer::start(gateway()).await;
+    let endpoints = Endpoints::from_base(&server.url("/busy")).unwrap();
+    let error = pay123_hyper::client(Credentials::sandbox(), endpoints)
+        .create_order(&order())
+        .await
+        .unwrap_err();
+    assert_eq!(error.return_code(), Some(&ReturnCode::Busy));
+    assert!(TransportError::of(&error).is_none());
+}
+
+#[tokio::test]
+async fn an_http_status_is_reported_by_the_core_parser() {
+    let server = TestServer::start(gateway()).await;
+    let endpoints = Endpoints::from_base(&server.url("/old")).unwrap();
+    let error = pay123_hyper::client(Credentials::sandbox(), endpoints)
+        .create_order(&order())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            &error,
+            ClientError::Response(ResponseError::Status { status, body })
+                if *status == StatusCode::UNSUPPORTED_MEDIA_TYPE && body == "no json"
+        ),
+        "{error:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_transport_error_is_found_in_the_client_error() {
+    let port = closed_port().await;
+    let endpoints = Endpoints::from_base(&format!("http://127.0.0.1:{port}/miservice")).unwrap();
+    let error = pay123_hyper::client(Credentials::sandbox(), endpoints)
+        .create_order(&order())
+        .await
+        .unwrap_err();
+    assert!(matches!(error, ClientError::Transport(_)), "{error:?}");
+    let transport = TransportError::of(&error).expect("a TransportError");
+    assert!(matches!(transport, TransportError::Connect { .. }));
+    // The passcode and the key never appear in an error.
+    let text = format!("{error} {error:?}");
+    assert!(
+        !text.contains("MIPASSCODE") && !text.contains("MIKEY"),
+        "{text}"
+    );
+}
+
+// --- tracing ----------------------------------------------------------------------------------
+
+#[derive(Clone, Default)]
+struct Captured(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Captured {
+    type Writer = Self;
+    fn make_writer(&'a self) -> Self {
+        self.clone()
+    }
+}
+
+/// Everything logged by this test binary, once this is first called.
+///
+/// A global subscriber, not a scoped one: tracing caches each callsite's interest for the
+/// whole process, and a test thread without a subscriber would cache "never" for the
+/// callsites a scoped subscriber waits for.
+fn logs() -> &'static Captured {
+    static LOGS: std::sync::OnceLock<Captured> = std::sync::OnceLock::new();
+    LOGS.get_or_init(|| {
+        let captured = Captured::default();
+        let subscriber = tracing_subscriber::fmt()
+            .with_writer(captured.clone())
+            .with_ansi(false)
+            .with_max_level(tracing::Level::TRACE)
+            .finish();
+        tracing::subscriber::set_global_default(subscriber).unwrap();
+        // A callsite first hit by another thread while the global was being set is fixed here.
+        tracing::callsite::rebuild_interest_cache();
+        captured
+    })
+}
+
+#[tokio::test]
+async fn each_call_is_traced_without_the_body() {
+    let captured = logs();
+
+    let server = TestServer::start(gateway()).await;
+    let endpoints = Endpoints::from_base(&server.url("/miservice")).unwrap();
+    pay123_hyper::client(Credentials::sandbox(), endpoints)
+        .create_order(&order())
+        .await
+        .unwrap();
+    let port = closed_port().await;
+    let endpoints = Endpoints::from_base(&format!("http://127.0.0.1:{port}/traced")).unwrap();
+    pay123_hyper::client(Credentials::sandbox(), endpoints)
+        .create_order(&order())
+        .await
+        .unwrap_err();
+
+    let logs = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    let line = |needles: &[&str]| {
+        logs.lines()
+            .find(|l| needles.iter().all(|n| l.contains(n)))
+            .unwrap_or_else(|| panic!("no line with {needles:?} in:\n{logs}"))
+            .to_owned()
+    };
+    let ok = line(&["response", "/miservice/createOrder1"]);
+    for field in [
+        "pay123.http",
+        "method=POST",
+        "path=\"/miservice/createOrder1\"",
+        "status=200",
+        "elapsed_ms=",
+    ] {
+        assert!(ok.contains(field), "{field} missing: {ok}");
+    }
+    let failed = line(&["request failed", "path=\"/traced/createOrder1\""]);
+    assert!(failed.contains("could not connect"), "{failed}");
+    assert!(
+        !logs.contains("MIPASSCODE") && !logs.contains("MIKEY"),
+        "{logs}"
+    );
+}
