@@ -1,1 +1,49 @@
-//! Work in progress.
+//! End-to-end tests of pay123: one conformance list that runs against any demo shop (axum today;
+//! actix-web and rocket reuse it), through real HTTP on loopback, with the real sandbox and a
+//! real SQLite file.
+//!
+//! A shop takes part by implementing [`Launcher`] and calling [`conformance!`] in a test file.
+
+pub mod browser;
+pub mod buyer;
+pub mod scenarios;
+pub mod world;
+
+pub use buyer::{Buyer, Page};
+pub use world::{Launcher, ShopSetup, World};
+
+/// Expands to one `#[tokio::test]` per scenario of [`scenarios`], run against the shop that
+/// `$launcher` starts.
+#[macro_export]
+macro_rules! conformance {
+    ($launcher:expr) => {
+        $crate::conformance!(@tests $launcher;
+            successful_payment,
+            successful_payment_choosing_the_bank_at_123pay,
+            cancel,
+            wrong_otp_three_times,
+            duplicate_notify,
+            forged_notify,
+            dropped_notify_resolved_by_the_return_page,
+            busy_on_create_order,
+            fifty_concurrent_checkouts,
+        );
+        $crate::conformance!(@browser $launcher; browser_payment, browser_cancel);
+    };
+    (@browser $launcher:expr; $($name:ident),* $(,)?) => {
+        $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() {
+                $crate::browser::$name(&$launcher).await;
+            }
+        )*
+    };
+    (@tests $launcher:expr; $($name:ident),* $(,)?) => {
+        $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() {
+                $crate::scenarios::$name(&$launcher).await;
+            }
+        )*
+    };
+}

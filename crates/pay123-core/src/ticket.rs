@@ -169,7 +169,10 @@ mod tests {
     #[test]
     fn claimed_transaction_id_is_a_token_or_nothing() {
         let claimed = ReturnTicket::claimed_transaction_id;
-        assert_eq!(claimed("transactionID=A-1&ticket=x").as_deref(), Some("A-1"));
+        assert_eq!(
+            claimed("transactionID=A-1&ticket=x").as_deref(),
+            Some("A-1")
+        );
         assert_eq!(claimed("a=1&transactionID=B%2D2").as_deref(), Some("B-2"));
         assert_eq!(claimed("transactionID="), None);
         assert_eq!(claimed("transactionID=two+words"), None);

@@ -1,1 +1,290 @@
-//! Work in progress.
+//! A local 123PAY for development, CI and demos: the gateway side of `pay123-core` in an axum
+//! server.
+//!
+//! - `POST /miservice/createOrder1` and `POST /miservice/queryOrder1` answer as 123PAY does
+//!   (HTTP 415, `6100`, `6000`, `6206`, `6212`, `6203`, status `-10`, and injected `5000` /
+//!   `7300`), signed with the merchant's key.
+//! - The bank pages (`/banksim/...`) are HTML forms that work without JavaScript: bank choice,
+//!   card entry and OTP. The specification's test card pays; [trigger cards](cards) end in each
+//!   failure status. At the end the buyer is sent (303) to the merchant's URL with the return
+//!   parameters and their MD5 `ticket`.
+//! - On every final status a signed notify is posted to the merchant's listener, the reply is
+//!   verified, and failed attempts are retried with backoff. Every attempt is recorded.
+//! - The admin API under `/_sandbox/` (and the same methods in process, on [`Sandbox`] and
+//!   [`Gateway`]) lists transactions, forces a final status, resends or drops notifies, resets.
+//!
+//! Every message is parsed, signed and verified by `pay123-core`; no protocol rule is written
+//! here. The time is read from [`Config::clock`], so tests can move it forward.
+//!
+//! ```
+//! use pay123_sandbox::{Config, start};
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> std::io::Result<()> {
+//! let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+//! let config = Config::default().with_notify_url("http://127.0.0.1:3000/123pay/notify");
+//! let sandbox = start(listener, config).await?;
+//! // Point a merchant's pay123 client at the sandbox (credentials MICODE / MIPASSCODE / MIKEY):
+//! let endpoints = sandbox.endpoints();
+//! assert_eq!(
+//!     endpoints.create_order().to_string(),
+//!     format!("{}/miservice/createOrder1", sandbox.base_url())
+//! );
+//! assert!(sandbox.transactions().is_empty());
+//! sandbox.shutdown().await;
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! To serve it inside another axum server, build a [`Gateway`] (with
+//! [`Config::public_url`] set to where it is mounted) and nest [`router`].
+
+mod admin;
+mod api;
+pub mod cards;
+mod clock;
+mod config;
+mod gateway;
+mod http_client;
+mod notify;
+mod pages;
+mod transaction;
+
+use std::fmt;
+use std::io;
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::extract::Request;
+use axum::middleware::{self, Next};
+use axum::response::Response;
+use axum::routing::{get, post};
+use pay123_core::{Endpoints, TransactionStatus};
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+pub use clock::{Clock, ManualClock, SystemClock};
+pub use config::{Config, Faults, Merchant};
+pub use gateway::Gateway;
+pub use transaction::{AdminError, AttemptOutcome, HistoryEntry, NotifyAttempt, Step, Transaction};
+
+/// Every route of the sandbox, with its state: merge it into another server or nest it under
+/// a prefix (then set [`Config::public_url`] to that prefix's URL).
+///
+/// | route | what |
+/// |---|---|
+/// | `POST /miservice/createOrder1`, `POST /createOrder1` | createOrder |
+/// | `POST /miservice/queryOrder1`, `POST /queryOrder1` | queryOrder |
+/// | `GET /banksim/{session}` | the current bank page, or a 303 back to the merchant |
+/// | `POST /banksim/{session}/bank`, `/card`, `/otp`, `/cancel` | the bank page forms |
+/// | `GET /_sandbox/`, `/_sandbox/transactions`, `/_sandbox/transactions/{id}` | admin: read |
+/// | `POST /_sandbox/transactions/{id}/status`, `/notify`; `/_sandbox/notify/drop-next`; `/_sandbox/reset` | admin: act |
+pub fn router(gateway: Gateway) -> Router {
+    Router::new()
+        .route("/miservice/createOrder1", post(api::create_order))
+        .route("/miservice/queryOrder1", post(api::query_order))
+        .route("/createOrder1", post(api::create_order))
+        .route("/queryOrder1", post(api::query_order))
+        .route("/banksim/{token}", get(pages::show))
+        .route("/banksim/{token}/bank", post(pages::choose_bank))
+        .route("/banksim/{token}/card", post(pages::card))
+        .route("/banksim/{token}/otp", post(pages::otp))
+        .route("/banksim/{token}/cancel", post(pages::cancel))
+        .route("/_sandbox", get(admin::index))
+        .route("/_sandbox/", get(admin::index))
+        .route("/_sandbox/transactions", get(admin::list))
+        .route("/_sandbox/transactions/{id}", get(admin::show))
+        .route(
+            "/_sandbox/transactions/{id}/status",
+            post(admin::force_status),
+        )
+        .route(
+            "/_sandbox/transactions/{id}/notify",
+            post(admin::resend_notify),
+        )
+        .route("/_sandbox/notify/drop-next", post(admin::drop_next_notify))
+        .route("/_sandbox/reset", post(admin::reset))
+        .layer(middleware::from_fn(log_request))
+        .with_state(gateway)
+}
+
+/// One line per request: method, path, status, time taken. Bodies (which hold the passcode)
+/// are never logged.
+async fn log_request(request: Request, next: Next) -> Response {
+    let method = request.method().clone();
+    let path = request.uri().path().to_owned();
+    let started = Instant::now();
+    let response = next.run(request).await;
+    tracing::info!(
+        %method,
+        path,
+        status = response.status().as_u16(),
+        elapsed_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+        "request"
+    );
+    response
+}
+
+/// Serves the sandbox on `listener` in a spawned task. Buyer URLs use [`Config::public_url`],
+/// or the listening address when it is `None`.
+///
+/// Fails on an invalid configuration (no merchant, a notify URL that is not `http://`, a rate
+/// outside 0..=1) or outside a Tokio runtime.
+pub async fn start(listener: TcpListener, mut config: Config) -> io::Result<Sandbox> {
+    let mut addr = listener.local_addr()?;
+    if addr.ip().is_unspecified() {
+        // Listening on every interface: hand out loopback URLs.
+        addr.set_ip(if addr.is_ipv4() {
+            std::net::Ipv4Addr::LOCALHOST.into()
+        } else {
+            std::net::Ipv6Addr::LOCALHOST.into()
+        });
+    }
+    let base_url = format!("http://{addr}");
+    if config.public_url.is_none() {
+        config.public_url = Some(base_url.clone());
+    }
+    let endpoints = Endpoints::from_base(&format!("{base_url}/miservice"))
+        .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
+    let gateway = Gateway::new(config)?;
+    let app = router(gateway.clone());
+    let (shutdown, signal) = oneshot::channel::<()>();
+    let server = tokio::spawn(async move {
+        axum::serve(listener, app)
+            .with_graceful_shutdown(async {
+                // A dropped sender stops the server too.
+                let _ = signal.await;
+            })
+            .await
+    });
+    Ok(Sandbox {
+        addr,
+        base_url,
+        endpoints,
+        gateway,
+        shutdown: Some(shutdown),
+        server: Some(server),
+    })
+}
+
+/// A running sandbox. Dropping it stops the server; [`shutdown`](Self::shutdown) also waits
+/// for it to finish.
+pub struct Sandbox {
+    addr: SocketAddr,
+    base_url: String,
+    endpoints: Endpoints,
+    gateway: Gateway,
+    shutdown: Option<oneshot::Sender<()>>,
+    server: Option<JoinHandle<io::Result<()>>>,
+}
+
+impl fmt::Debug for Sandbox {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Sandbox")
+            .field("base_url", &self.base_url)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Sandbox {
+    /// The address it listens on (loopback when it listens on every interface).
+    #[must_use]
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// `http://127.0.0.1:PORT`.
+    #[must_use]
+    pub fn base_url(&self) -> String {
+        self.base_url.clone()
+    }
+
+    /// `base_url` + `/miservice/createOrder1` and `/miservice/queryOrder1`.
+    #[must_use]
+    pub fn endpoints(&self) -> Endpoints {
+        self.endpoints.clone()
+    }
+
+    /// The state behind the server.
+    #[must_use]
+    pub fn gateway(&self) -> &Gateway {
+        &self.gateway
+    }
+
+    /// Every transaction, oldest first (`GET /_sandbox/transactions`).
+    #[must_use]
+    pub fn transactions(&self) -> Vec<Transaction> {
+        self.gateway.transactions()
+    }
+
+    /// One transaction with its history and notify attempts
+    /// (`GET /_sandbox/transactions/{id}`).
+    #[must_use]
+    pub fn transaction(&self, m_transaction_id: &str) -> Option<Transaction> {
+        self.gateway.transaction(m_transaction_id)
+    }
+
+    /// Ends a pending transaction with a final status and sends the notify
+    /// (`POST /_sandbox/transactions/{id}/status`).
+    pub fn force_status(
+        &self,
+        m_transaction_id: &str,
+        status: TransactionStatus,
+    ) -> Result<Transaction, AdminError> {
+        self.gateway.force_status(m_transaction_id, status)
+    }
+
+    /// Sends the notify of a final transaction again
+    /// (`POST /_sandbox/transactions/{id}/notify`).
+    pub fn resend_notify(&self, m_transaction_id: &str) -> Result<Transaction, AdminError> {
+        self.gateway.resend_notify(m_transaction_id)
+    }
+
+    /// The next notify is not sent (`POST /_sandbox/notify/drop-next`).
+    pub fn drop_next_notify(&self) {
+        self.gateway.drop_next_notify();
+    }
+
+    /// Forgets every transaction (`POST /_sandbox/reset`).
+    pub fn reset(&self) {
+        self.gateway.reset();
+    }
+
+    /// Waits until `predicate` holds for the transaction; see [`Gateway::wait_for`].
+    pub async fn wait_for(
+        &self,
+        m_transaction_id: &str,
+        timeout: Duration,
+        predicate: impl FnMut(&Transaction) -> bool,
+    ) -> Option<Transaction> {
+        self.gateway
+            .wait_for(m_transaction_id, timeout, predicate)
+            .await
+    }
+
+    /// Stops accepting requests, lets running ones finish (for at most 5 seconds), and stops
+    /// the notify deliveries.
+    pub async fn shutdown(mut self) {
+        if let Some(shutdown) = self.shutdown.take() {
+            let _ = shutdown.send(());
+        }
+        if let Some(mut server) = self.server.take()
+            && tokio::time::timeout(Duration::from_secs(5), &mut server)
+                .await
+                .is_err()
+        {
+            server.abort();
+        }
+        self.gateway.stop();
+    }
+}
+
+impl Drop for Sandbox {
+    fn drop(&mut self) {
+        if let Some(shutdown) = self.shutdown.take() {
+            let _ = shutdown.send(());
+        }
+        self.gateway.stop();
+    }
+}

@@ -1,2 +1,302 @@
-//! The pay123 sandbox.
-fn main() {}
+//! `pay123-sandbox`: a local 123PAY on the command line.
+//!
+//! ```text
+//! cargo run -p pay123-sandbox -- --listen 127.0.0.1:3123 \
+//!     --notify-url http://127.0.0.1:3000/123pay/notify
+//! ```
+
+use std::net::SocketAddr;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use clap::Parser;
+use pay123_core::{BankCode, Credentials};
+use pay123_sandbox::{Config, Faults, Merchant, SystemClock, cards};
+use tracing_subscriber::EnvFilter;
+
+/// A local 123PAY: createOrder/queryOrder, bank pages, notify delivery and an admin API.
+///
+/// The specification's sandbox merchant MICODE / MIPASSCODE / MIKEY is always configured.
+/// Durations are written like 500ms, 2s, 15m or 1h.
+#[derive(Parser)]
+#[command(name = "pay123-sandbox", version)]
+struct Args {
+    /// Address to listen on.
+    #[arg(long, env = "PAY123_SANDBOX_LISTEN", default_value = "127.0.0.1:3123")]
+    listen: SocketAddr,
+
+    /// Base of the URLs handed out to buyers (default: http:// + the listening address).
+    #[arg(long, env = "PAY123_SANDBOX_PUBLIC_URL")]
+    public_url: Option<String>,
+
+    /// Notify listener of the MICODE merchant.
+    #[arg(long, env = "PAY123_SANDBOX_NOTIFY_URL")]
+    notify_url: Option<String>,
+
+    /// Another merchant (repeatable); the same code as MICODE replaces it.
+    #[arg(long = "merchant", value_name = "CODE:PASSCODE:SECRET[:NOTIFY_URL]", value_parser = parse_merchant)]
+    merchants: Vec<MerchantArg>,
+
+    /// Notify retries after a failed first attempt.
+    #[arg(long, default_value_t = 5)]
+    notify_retries: u32,
+
+    /// Wait before the first notify retry; doubles after each retry.
+    #[arg(long, default_value = "1s", value_parser = parse_duration)]
+    notify_backoff: Duration,
+
+    /// Time allowed for one notify attempt.
+    #[arg(long, default_value = "10s", value_parser = parse_duration)]
+    notify_timeout: Duration,
+
+    /// Time a buyer has on the bank pages before the payment fails (the page was closed).
+    #[arg(long, default_value = "15m", value_parser = parse_duration)]
+    session_timeout: Duration,
+
+    /// Validity of an OTP.
+    #[arg(long, default_value = "5m", value_parser = parse_duration)]
+    otp_expiry: Duration,
+
+    /// Time a payment stays at status 20 (card 0000000000000020) before it succeeds.
+    #[arg(long, default_value = "30s", value_parser = parse_duration)]
+    unknown_result_delay: Duration,
+
+    /// Largest totalAmount in VND; above it createOrder answers 6212.
+    #[arg(long, default_value_t = 100_000_000)]
+    payment_limit: u64,
+
+    /// Bank under maintenance (repeatable or comma-separated, e.g. 123PVCB,123PACB): 6203.
+    #[arg(long = "maintenance", value_name = "BANK_CODE", value_delimiter = ',', value_parser = parse_bank)]
+    maintenance: Vec<BankCode>,
+
+    /// Share of createOrder/queryOrder calls answered 5000 (busy), 0 to 1.
+    #[arg(long, default_value_t = 0.0)]
+    busy_rate: f64,
+
+    /// Share of createOrder/queryOrder calls answered 7300 (bank error), 0 to 1.
+    #[arg(long, default_value_t = 0.0)]
+    bank_error_rate: f64,
+
+    /// Latency added to API answers and to the bank's card and OTP checks.
+    #[arg(long, default_value = "0ms", value_parser = parse_duration)]
+    latency: Duration,
+
+    /// Share of notifies never sent, 0 to 1.
+    #[arg(long, default_value_t = 0.0)]
+    drop_notify_rate: f64,
+}
+
+#[derive(Clone)]
+struct MerchantArg(Merchant);
+
+fn parse_merchant(value: &str) -> Result<MerchantArg, String> {
+    let mut parts = value.splitn(4, ':');
+    let (Some(code), Some(passcode), Some(secret)) = (parts.next(), parts.next(), parts.next())
+    else {
+        return Err("expected CODE:PASSCODE:SECRET[:NOTIFY_URL]".into());
+    };
+    let credentials = Credentials::new(code, passcode, secret).map_err(|e| e.to_string())?;
+    let mut merchant = Merchant::new(credentials);
+    if let Some(url) = parts.next().filter(|u| !u.is_empty()) {
+        merchant = merchant.with_notify_url(url);
+    }
+    Ok(MerchantArg(merchant))
+}
+
+fn parse_bank(value: &str) -> Result<BankCode, String> {
+    let bank = BankCode::from_code(value.trim());
+    if BankCode::BANKS.contains(&bank) {
+        Ok(bank)
+    } else {
+        Err(format!(
+            "{value:?} is not a bank code of the specification (123PVCB, ...)"
+        ))
+    }
+}
+
+/// `500ms`, `2s`, `15m`, `1h`; a bare number is seconds.
+fn parse_duration(value: &str) -> Result<Duration, String> {
+    let value = value.trim();
+    let split = value
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(value.len());
+    let (number, unit) = value.split_at(split);
+    let number: u64 = number
+        .parse()
+        .map_err(|_| format!("{value:?} is not a duration such as 500ms, 2s, 15m or 1h"))?;
+    match unit {
+        "ms" => Ok(Duration::from_millis(number)),
+        "" | "s" => Ok(Duration::from_secs(number)),
+        "m" => Ok(Duration::from_secs(number * 60)),
+        "h" => Ok(Duration::from_secs(number * 3600)),
+        _ => Err(format!(
+            "unknown unit {unit:?} in {value:?}: use ms, s, m or h"
+        )),
+    }
+}
+
+impl Args {
+    fn config(self) -> Config {
+        let mut config = Config {
+            public_url: self.public_url,
+            notify_retries: self.notify_retries,
+            notify_backoff: self.notify_backoff,
+            notify_timeout: self.notify_timeout,
+            session_timeout: self.session_timeout,
+            otp_expiry: self.otp_expiry,
+            unknown_result_delay: self.unknown_result_delay,
+            payment_limit: self.payment_limit,
+            banks_under_maintenance: self.maintenance,
+            faults: Faults {
+                busy_rate: self.busy_rate,
+                bank_error_rate: self.bank_error_rate,
+                latency: self.latency,
+                drop_notify_rate: self.drop_notify_rate,
+            },
+            clock: Arc::new(SystemClock),
+            ..Config::default()
+        };
+        if let Some(url) = self.notify_url {
+            config = config.with_notify_url(url);
+        }
+        for MerchantArg(merchant) in self.merchants {
+            config = config.with_merchant(merchant);
+        }
+        config
+    }
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let args = Args::parse();
+    let listen = args.listen;
+    let config = args.config();
+    let listener = match tokio::net::TcpListener::bind(listen).await {
+        Ok(listener) => listener,
+        Err(e) => {
+            eprintln!("pay123-sandbox: cannot listen on {listen}: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let merchants: Vec<(String, Option<String>)> = config
+        .merchants
+        .iter()
+        .map(|m| {
+            (
+                m.credentials.merchant_code().to_owned(),
+                m.notify_url.clone(),
+            )
+        })
+        .collect();
+    let sandbox = match pay123_sandbox::start(listener, config).await {
+        Ok(sandbox) => sandbox,
+        Err(e) => {
+            eprintln!("pay123-sandbox: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let endpoints = sandbox.endpoints();
+    println!("pay123-sandbox listening on {}", sandbox.base_url());
+    println!("  createOrder  {}", endpoints.create_order());
+    println!("  queryOrder   {}", endpoints.query_order());
+    println!("  admin API    {}/_sandbox/", sandbox.base_url());
+    for (code, notify_url) in merchants {
+        println!(
+            "  merchant {code}: notify {}",
+            notify_url.as_deref().unwrap_or("(none)")
+        );
+    }
+    println!(
+        "  test card: {} / {} / OTP {}",
+        cards::TEST_CARD_HOLDER,
+        cards::TEST_CARD_NUMBER,
+        cards::TEST_OTP
+    );
+    if let Err(e) = tokio::signal::ctrl_c().await {
+        eprintln!("pay123-sandbox: cannot wait for Ctrl-C: {e}");
+    }
+    sandbox.shutdown().await;
+    ExitCode::SUCCESS
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_match_the_library() {
+        let args = Args::parse_from(["pay123-sandbox"]);
+        assert_eq!(args.listen.to_string(), "127.0.0.1:3123");
+        let config = args.config();
+        let lib = Config::default();
+        assert_eq!(config.notify_retries, lib.notify_retries);
+        assert_eq!(config.notify_backoff, lib.notify_backoff);
+        assert_eq!(config.notify_timeout, lib.notify_timeout);
+        assert_eq!(config.session_timeout, lib.session_timeout);
+        assert_eq!(config.otp_expiry, lib.otp_expiry);
+        assert_eq!(config.unknown_result_delay, lib.unknown_result_delay);
+        assert_eq!(config.payment_limit, lib.payment_limit);
+        assert_eq!(config.merchants.len(), 1);
+        assert_eq!(config.merchants[0].credentials.merchant_code(), "MICODE");
+        assert!(config.merchants[0].notify_url.is_none());
+    }
+
+    #[test]
+    fn knobs() {
+        let args = Args::parse_from([
+            "pay123-sandbox",
+            "--notify-url",
+            "http://127.0.0.1:3000/123pay/notify",
+            "--merchant",
+            "SHOP2:PASS2:KEY2:http://127.0.0.1:4000/notify",
+            "--merchant",
+            "SHOP3:PASS3:KEY3",
+            "--maintenance",
+            "123PVCB,123PACB",
+            "--session-timeout",
+            "90s",
+            "--latency",
+            "150ms",
+            "--busy-rate",
+            "0.25",
+        ]);
+        let config = args.config();
+        assert_eq!(config.merchants.len(), 3);
+        assert_eq!(
+            config.merchants[0].notify_url.as_deref(),
+            Some("http://127.0.0.1:3000/123pay/notify")
+        );
+        assert_eq!(
+            config.merchants[1].notify_url.as_deref(),
+            Some("http://127.0.0.1:4000/notify")
+        );
+        assert_eq!(config.merchants[2].credentials.merchant_code(), "SHOP3");
+        assert_eq!(
+            config.banks_under_maintenance,
+            vec![BankCode::Vietcombank, BankCode::Acb]
+        );
+        assert_eq!(config.session_timeout, Duration::from_secs(90));
+        assert_eq!(config.faults.latency, Duration::from_millis(150));
+        assert!((config.faults.busy_rate - 0.25).abs() < f64::EPSILON);
+        assert!(Args::try_parse_from(["pay123-sandbox", "--maintenance", "NOPE"]).is_err());
+        assert!(Args::try_parse_from(["pay123-sandbox", "--merchant", "ONLYCODE"]).is_err());
+    }
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
+        assert_eq!(parse_duration("2s"), Ok(Duration::from_secs(2)));
+        assert_eq!(parse_duration("7"), Ok(Duration::from_secs(7)));
+        assert_eq!(parse_duration("15m"), Ok(Duration::from_secs(900)));
+        assert_eq!(parse_duration("1h"), Ok(Duration::from_secs(3600)));
+        assert!(parse_duration("1d").is_err());
+        assert!(parse_duration("ms").is_err());
+    }
+}

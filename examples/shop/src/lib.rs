@@ -1,1 +1,95 @@
-//! Work in progress.
+//! The pay123 demo shop's domain, framework-free: a catalog, orders in SQL, the checkout, the
+//! notify handler, the return page and the order pages.
+//!
+//! A framework adapter stays thin: it serves [`http::handle`] for every route but the notify
+//! listener, mounts its own notify listener at [`NOTIFY_PATH`] with [`Shop::on_notify`] as the
+//! handler, and builds the [`Shop`] from [`ShopConfig::from_env`]:
+//!
+//! ```text
+//! config  = ShopConfig::from_env()?                   SHOP_*, PAY123_* (None gateway: embed the sandbox)
+//! store   = Store::connect(&config.database_url)      sqlite://shop.db?mode=rwc, migrations applied
+//! client  = pay123_core::Client::new(transport, credentials, endpoints)
+//! shop    = Shop::new(client, store, &config.public_url)
+//! routes  = POST /123pay/notify  -> listener calling shop.on_notify(notify)   (the adapter's)
+//!           everything else      -> shop::http::handle(&shop, request, peer_ip)
+//! ```
+//!
+//! # The rules an order follows
+//!
+//! - Checkout records the order first (`creating`), then calls createOrder. On success the order
+//!   is `pending` with 123PAY's transaction id and page; on failure (5000, 7300, 6xxx, timeout,
+//!   transport) it stays recorded as `not_created` with the error: nothing is lost.
+//! - An order becomes `paid` once, only on status 1, and only after a queryOrder confirmed status
+//!   1 and `totalAmount` equal to the order's amount (the notify carries no amount). A mismatch
+//!   holds it for `review`, never paid.
+//! - Pending statuses (0, 10, 11, 20, unknown codes) never cancel an order; final failures mark it
+//!   `failed`. `paid`, `failed` and `review` are final: a duplicate notify answers 2 and changes
+//!   nothing.
+//! - Every change is one transaction whose first statement is a conditional `UPDATE`: of
+//!   concurrent notifies for one order, one changes it and writes one history row, the others
+//!   answer 2.
+//! - A notify for an unknown `mTransactionID` answers `-3` (see [`Shop::on_notify`]).
+//! - The return page believes the store and 123PAY, not the URL: the ticket is verified when
+//!   present, and an order that is not final yet is checked with a queryOrder (spec step 9).
+//!
+//! # Running on PostgreSQL
+//!
+//! The store goes through sqlx's `Any` driver and its SQL is portable (placeholders `$1`,
+//! `BIGINT`/`SMALLINT`/`VARCHAR`/`TEXT` columns, no `AUTOINCREMENT`: history rows are numbered
+//! in the transaction that writes them). To run on PostgreSQL:
+//!
+//! 1. add the `postgres` feature to the workspace's `sqlx` dependency (the `Any` driver then
+//!    knows `postgres://` URLs);
+//! 2. set `SHOP_DATABASE_URL=postgres://user:password@host/shop`; the embedded migrations create
+//!    the tables on first start.
+//!
+//! Nothing else changes: the conditional `UPDATE` takes the row lock on PostgreSQL and the
+//! second of two concurrent updates re-checks its `WHERE` against the committed row (READ
+//! COMMITTED), which is what makes a change happen once. What a PostgreSQL-only schema would do
+//! differently: `BOOLEAN` for `paid` and `TIMESTAMPTZ` for times (the `Any` driver cannot read
+//! either from SQLite, hence `SMALLINT` and unix milliseconds here).
+//!
+//! # Example
+//!
+//! A checkout against a gateway that answers `5000` (busy): the order is recorded as not
+//! created, and the error tells the buyer what happened in Vietnamese and English.
+//!
+//! ```
+//! use bytes::Bytes;
+//! use pay123_core::{Client, Credentials, Endpoints, ReturnCode, error_response};
+//! use shop::{OrderState, Shop, Store};
+//!
+//! # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+//! let busy = |_request: http::Request<Bytes>| async {
+//!     Ok::<_, std::io::Error>(error_response(&ReturnCode::Busy, "He thong ban"))
+//! };
+//! let client = Client::new(busy, Credentials::sandbox(), Endpoints::sandbox());
+//! let store = Store::connect("sqlite::memory:").await?;
+//! let shop = Shop::new(client, store, "http://127.0.0.1:3000");
+//!
+//! let error = shop.checkout("ao-dai", None, None).await.unwrap_err();
+//! assert!(error.vietnamese().starts_with("Hệ thống bận (mã 5000)"));
+//! assert!(error.english().starts_with("System busy (code 5000)"));
+//! let order = shop.order(error.m_transaction_id().unwrap()).await?.unwrap();
+//! assert_eq!(order.status, OrderState::NotCreated);
+//! assert!(!order.paid);
+//! # Ok::<(), shop::StoreError>(())
+//! # }).unwrap();
+//! ```
+
+mod catalog;
+mod config;
+pub mod http;
+mod pages;
+mod shop;
+mod store;
+mod view;
+
+pub use catalog::{CATALOG, Product, format_vnd};
+pub use config::{ConfigError, DEFAULT_ADDR, DEFAULT_DATABASE_URL, GatewayConfig, ShopConfig};
+pub use shop::{
+    Checkout, CheckoutError, CheckoutFailure, DEFAULT_GATEWAY_TIMEOUT, NOTIFY_PATH, RETURN_PATH,
+    Shop,
+};
+pub use store::{HistoryEntry, Order, OrderState, Source, Store, StoreError};
+pub use view::{HistoryView, OrderView, ReturnView, TicketCheck};

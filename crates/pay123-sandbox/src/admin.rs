@@ -1,0 +1,164 @@
+//! The admin API under `/_sandbox/`: JSON for tests, scripts and curious developers. Each route
+//! is the HTTP face of an in-process method of [`Gateway`].
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::response::{IntoResponse, Response};
+use http::StatusCode;
+use pay123_core::TransactionStatus;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use crate::cards;
+use crate::gateway::Gateway;
+use crate::transaction::AdminError;
+
+/// `?merchant=CODE` narrows a lookup to one merchant.
+#[derive(Debug, Default, Deserialize)]
+pub(crate) struct MerchantQuery {
+    merchant: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+struct ForceBody {
+    status: String,
+}
+
+#[derive(Serialize)]
+struct MerchantInfo<'a> {
+    merchant_code: &'a str,
+    notify_url: Option<&'a str>,
+}
+
+fn error(status: StatusCode, message: &str) -> Response {
+    (status, Json(json!({ "error": message }))).into_response()
+}
+
+fn admin_error(e: &AdminError) -> Response {
+    let status = match e {
+        AdminError::NotFound(_) => StatusCode::NOT_FOUND,
+        AdminError::NotFinal(_) => StatusCode::BAD_REQUEST,
+        _ => StatusCode::CONFLICT,
+    };
+    error(status, &e.to_string())
+}
+
+/// `GET /_sandbox/`: the configuration (never a secret), the routes and the trigger cards.
+pub(crate) async fn index(State(gateway): State<Gateway>) -> Response {
+    let config = gateway.config();
+    let merchants: Vec<MerchantInfo<'_>> = config
+        .merchants
+        .iter()
+        .map(|m| MerchantInfo {
+            merchant_code: m.credentials.merchant_code(),
+            notify_url: m.notify_url.as_deref(),
+        })
+        .collect();
+    let triggers: Vec<_> = cards::triggers()
+        .into_iter()
+        .map(|t| {
+            json!({
+                "card_number": t.card_number,
+                "status": t.status.code(),
+                "status_text": t.status.vietnamese(),
+                "stage": t.stage,
+            })
+        })
+        .collect();
+    Json(json!({
+        "public_url": gateway.public_url(),
+        "merchants": merchants,
+        "notify_retries": config.notify_retries,
+        "notify_backoff_ms": config.notify_backoff.as_millis(),
+        "notify_timeout_ms": config.notify_timeout.as_millis(),
+        "session_timeout_ms": config.session_timeout.as_millis(),
+        "otp_expiry_ms": config.otp_expiry.as_millis(),
+        "unknown_result_delay_ms": config.unknown_result_delay.as_millis(),
+        "payment_limit": config.payment_limit,
+        "banks_under_maintenance": config.banks_under_maintenance.iter().map(|b| b.code()).collect::<Vec<_>>(),
+        "faults": {
+            "busy_rate": config.faults.busy_rate,
+            "bank_error_rate": config.faults.bank_error_rate,
+            "latency_ms": config.faults.latency.as_millis(),
+            "drop_notify_rate": config.faults.drop_notify_rate,
+        },
+        "test_card": {
+            "card_holder": cards::TEST_CARD_HOLDER,
+            "card_number": cards::TEST_CARD_NUMBER,
+            "issue_date": cards::TEST_ISSUE_DATE,
+            "otp": cards::TEST_OTP,
+        },
+        "triggers": triggers,
+    }))
+    .into_response()
+}
+
+/// `GET /_sandbox/transactions`
+pub(crate) async fn list(State(gateway): State<Gateway>) -> Response {
+    Json(gateway.transactions()).into_response()
+}
+
+/// `GET /_sandbox/transactions/{mTransactionID}`
+pub(crate) async fn show(
+    State(gateway): State<Gateway>,
+    Path(id): Path<String>,
+    Query(query): Query<MerchantQuery>,
+) -> Response {
+    match gateway.transaction_of(query.merchant.as_deref(), &id) {
+        Some(t) => Json(t).into_response(),
+        None => admin_error(&AdminError::NotFound(id)),
+    }
+}
+
+/// `POST /_sandbox/transactions/{mTransactionID}/status` with `{"status": "7201"}`.
+pub(crate) async fn force_status(
+    State(gateway): State<Gateway>,
+    Path(id): Path<String>,
+    Query(query): Query<MerchantQuery>,
+    body: Bytes,
+) -> Response {
+    // Read as JSON whatever the content type says (`curl -d` sends a form type).
+    let body: ForceBody = match serde_json::from_slice(&body) {
+        Ok(body) => body,
+        Err(e) => {
+            return error(
+                StatusCode::BAD_REQUEST,
+                &format!("expected {{\"status\": \"<code>\"}}: {e}"),
+            );
+        }
+    };
+    let status = TransactionStatus::from_code(body.status.trim());
+    match gateway.force_status_of(query.merchant.as_deref(), &id, status) {
+        Ok(t) => {
+            tracing::info!(m_transaction_id = %id, status = %t.status, "status forced");
+            Json(t).into_response()
+        }
+        Err(e) => admin_error(&e),
+    }
+}
+
+/// `POST /_sandbox/transactions/{mTransactionID}/notify`
+pub(crate) async fn resend_notify(
+    State(gateway): State<Gateway>,
+    Path(id): Path<String>,
+    Query(query): Query<MerchantQuery>,
+) -> Response {
+    match gateway.resend_notify_of(query.merchant.as_deref(), &id) {
+        Ok(t) => (StatusCode::ACCEPTED, Json(t)).into_response(),
+        Err(e) => admin_error(&e),
+    }
+}
+
+/// `POST /_sandbox/notify/drop-next`
+pub(crate) async fn drop_next_notify(State(gateway): State<Gateway>) -> Response {
+    gateway.drop_next_notify();
+    StatusCode::NO_CONTENT.into_response()
+}
+
+/// `POST /_sandbox/reset`
+pub(crate) async fn reset(State(gateway): State<Gateway>) -> Response {
+    gateway.reset();
+    tracing::info!("sandbox reset");
+    StatusCode::NO_CONTENT.into_response()
+}

@@ -1,0 +1,290 @@
+//! Notify delivery: on every final status, a signed form POST to the merchant's listener; the
+//! reply is verified; on an HTTP error, a timeout, an invalid reply or any code but `1` and `2`
+//! it is sent again after a backoff that doubles, up to the configured number of retries.
+//! Every attempt is recorded on the transaction.
+
+use pay123_core::text::unaccent;
+use pay123_core::{HttpClient, Notify, NotifyReply, NotifyReturnCode};
+
+use crate::gateway::{Gateway, Key};
+use crate::transaction::{AttemptOutcome, NotifyAttempt};
+
+/// What one attempt got back.
+struct Reply {
+    http_status: Option<u16>,
+    body: Option<String>,
+    return_code: Option<NotifyReturnCode>,
+    verified: bool,
+    error: Option<String>,
+}
+
+impl Reply {
+    fn acknowledged(&self) -> bool {
+        self.verified
+            && self
+                .return_code
+                .as_ref()
+                .is_some_and(NotifyReturnCode::is_acknowledged)
+    }
+}
+
+/// How a delivery starts.
+enum Start {
+    Send { delivery: u32, generation: u64 },
+    Skip(NotifyAttempt),
+    Gone,
+}
+
+impl Gateway {
+    /// Starts delivering the notify of the transaction's current (final) status.
+    pub(crate) fn spawn_delivery(&self, key: Key) {
+        let gateway = self.clone();
+        let mut stop = self.inner.stop.subscribe();
+        self.inner.runtime.spawn(async move {
+            tokio::select! {
+                () = gateway.deliver(&key) => {}
+                _ = stop.wait_for(|s| *s) => {}
+            }
+        });
+    }
+
+    async fn deliver(&self, key: &Key) {
+        let config = &self.inner.config;
+        let url = self.merchant(&key.0).and_then(|m| m.notify_url.clone());
+        let now = self.now();
+        let start = self.mutate(|store, fx| {
+            let dropped = if store.drop_next > 0 {
+                store.drop_next -= 1;
+                true
+            } else {
+                config.faults.drop_notify_rate > 0.0
+                    && rand::random_bool(config.faults.drop_notify_rate)
+            };
+            let generation = store.generation;
+            let Some(record) = store.records.get_mut(key) else {
+                return Start::Gone;
+            };
+            record.deliveries += 1;
+            let delivery = record.deliveries;
+            let skipped = |outcome, error: &str| NotifyAttempt {
+                delivery,
+                attempt: 0,
+                at: now,
+                url: url.as_ref().map(ToString::to_string).unwrap_or_default(),
+                status: record.status.clone(),
+                request_body: String::new(),
+                http_status: None,
+                reply_body: None,
+                return_code: None,
+                verified: false,
+                error: Some(error.to_owned()),
+                outcome,
+            };
+            let start = if url.is_none() {
+                Start::Skip(skipped(
+                    AttemptOutcome::NoNotifyUrl,
+                    "the merchant has no notify URL",
+                ))
+            } else if dropped {
+                Start::Skip(skipped(
+                    AttemptOutcome::Dropped,
+                    "dropped on purpose: this notify is never sent",
+                ))
+            } else {
+                record.deliveries_running += 1;
+                Start::Send {
+                    delivery,
+                    generation,
+                }
+            };
+            if let Start::Skip(attempt) = &start {
+                record.attempts.push(attempt.clone());
+            }
+            fx.changed();
+            start
+        });
+        let (delivery, generation) = match start {
+            Start::Send {
+                delivery,
+                generation,
+            } => (delivery, generation),
+            Start::Skip(attempt) => {
+                tracing::warn!(
+                    merchant = %key.0,
+                    m_transaction_id = %key.1,
+                    status = %attempt.status,
+                    outcome = ?attempt.outcome,
+                    "notify not sent"
+                );
+                return;
+            }
+            Start::Gone => return,
+        };
+        let Some(url) = url else { return };
+        let Some(merchant) = self.merchant(&key.0) else {
+            return;
+        };
+        let key_secret = merchant.credentials.secret_key();
+        let attempts = config.notify_retries.saturating_add(1);
+        let mut backoff = config.notify_backoff;
+        for attempt in 1..=attempts {
+            let now = self.now();
+            // The status and the bank are read again for each attempt, and `ts` is fresh.
+            let notify = {
+                let store = self.lock_store();
+                match store.records.get(key) {
+                    Some(r) if r.generation == generation && store.generation == generation => {
+                        Notify::new(
+                            key.1.clone(),
+                            r.bank_used.clone(),
+                            r.status.clone(),
+                            unaccent(r.status.vietnamese()),
+                            now,
+                        )
+                    }
+                    _ => return,
+                }
+            };
+            let notify = match notify {
+                Ok(notify) => notify,
+                Err(e) => {
+                    tracing::error!(m_transaction_id = %key.1, error = %e, "cannot build the notify");
+                    self.finish_delivery(key, generation);
+                    return;
+                }
+            };
+            let request = notify.to_http_request(&url, key_secret);
+            let request_body = String::from_utf8_lossy(request.body()).into_owned();
+            let reply = self.send_once(request, &key.1, key_secret).await;
+            let last = attempt == attempts;
+            let outcome = if reply.acknowledged() {
+                AttemptOutcome::Acknowledged
+            } else if last {
+                AttemptOutcome::GaveUp
+            } else {
+                AttemptOutcome::Retrying
+            };
+            tracing::info!(
+                merchant = %key.0,
+                m_transaction_id = %key.1,
+                status = %notify.status(),
+                url = %url,
+                delivery,
+                attempt,
+                http_status = reply.http_status,
+                return_code = reply.return_code.as_ref().map(NotifyReturnCode::code),
+                verified = reply.verified,
+                error = reply.error.as_deref(),
+                outcome = ?outcome,
+                "notify attempt"
+            );
+            let record_attempt = NotifyAttempt {
+                delivery,
+                attempt,
+                at: now,
+                url: url.to_string(),
+                status: notify.status().clone(),
+                request_body,
+                http_status: reply.http_status,
+                reply_body: reply.body,
+                return_code: reply.return_code,
+                verified: reply.verified,
+                error: reply.error,
+                outcome,
+            };
+            let still_there = self.mutate(|store, fx| match store.records.get_mut(key) {
+                Some(r) if r.generation == generation => {
+                    r.attempts.push(record_attempt);
+                    if outcome != AttemptOutcome::Retrying {
+                        r.deliveries_running = r.deliveries_running.saturating_sub(1);
+                    }
+                    fx.changed();
+                    true
+                }
+                _ => false,
+            });
+            if !still_there || outcome != AttemptOutcome::Retrying {
+                return;
+            }
+            tokio::time::sleep(backoff).await;
+            backoff = backoff.saturating_mul(2);
+        }
+    }
+
+    fn finish_delivery(&self, key: &Key, generation: u64) {
+        self.mutate(|store, fx| {
+            if let Some(r) = store.records.get_mut(key)
+                && r.generation == generation
+            {
+                r.deliveries_running = r.deliveries_running.saturating_sub(1);
+                fx.changed();
+            }
+        });
+    }
+
+    /// One POST and the verification of its reply.
+    async fn send_once(
+        &self,
+        request: http::Request<bytes::Bytes>,
+        m_transaction_id: &str,
+        key: &pay123_core::SecretKey,
+    ) -> Reply {
+        let response = match self.inner.client.send(request).await {
+            Ok(response) => response,
+            Err(e) => {
+                return Reply {
+                    http_status: None,
+                    body: None,
+                    return_code: None,
+                    verified: false,
+                    error: Some(e.to_string()),
+                };
+            }
+        };
+        let body: String = String::from_utf8_lossy(response.body())
+            .chars()
+            .take(2000)
+            .collect();
+        let http_status = Some(response.status().as_u16());
+        if !response.status().is_success() {
+            return Reply {
+                http_status,
+                body: Some(body),
+                return_code: None,
+                verified: false,
+                error: Some(format!("HTTP status {}", response.status())),
+            };
+        }
+        match NotifyReply::from_json(response.body(), key) {
+            Ok(reply) if reply.m_transaction_id() != m_transaction_id => Reply {
+                http_status,
+                body: Some(body),
+                return_code: Some(reply.return_code().clone()),
+                verified: false,
+                error: Some(format!(
+                    "the reply is about mTransactionID {:?}, not {m_transaction_id:?}",
+                    reply.m_transaction_id()
+                )),
+            },
+            Ok(reply) => {
+                let code = reply.return_code().clone();
+                let error = (!code.is_acknowledged())
+                    .then(|| format!("the merchant answered {} ({})", code.code(), code.english()));
+                Reply {
+                    http_status,
+                    body: Some(body),
+                    return_code: Some(code),
+                    verified: true,
+                    error,
+                }
+            }
+            Err(e) => Reply {
+                http_status,
+                body: Some(body),
+                return_code: None,
+                verified: false,
+                error: Some(format!("invalid reply: {e}")),
+            },
+        }
+    }
+}

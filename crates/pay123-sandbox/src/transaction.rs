@@ -1,0 +1,194 @@
+//! What the sandbox shows of a transaction: its status history and every notify attempt. These
+//! are snapshots, returned by the in-process API and, as JSON, by the admin API.
+
+use std::time::SystemTime;
+
+use pay123_core::{BankCode, NotifyReturnCode, TransactionStatus};
+use serde::{Serialize, Serializer};
+
+/// A transaction as the sandbox sees it.
+#[derive(Debug, Clone, Serialize)]
+#[non_exhaustive]
+pub struct Transaction {
+    /// The merchant that created it.
+    pub merchant_code: String,
+    /// The merchant's `mTransactionID`.
+    #[serde(rename = "mTransactionID")]
+    pub m_transaction_id: String,
+    /// The sandbox's `123PAYtransactionId`.
+    #[serde(rename = "123PAYtransactionId")]
+    pub transaction_id: String,
+    /// The current status.
+    #[serde(serialize_with = "status_code")]
+    pub status: TransactionStatus,
+    /// The status's Vietnamese text, as in the specification.
+    pub status_text: &'static str,
+    /// The status's English text.
+    pub status_english: &'static str,
+    /// Whether the status is final (success or a final failure).
+    pub is_final: bool,
+    /// The `bankCode` of the createOrder (`123PAY` when the buyer chooses).
+    #[serde(serialize_with = "bank_code")]
+    pub requested_bank: BankCode,
+    /// The bank actually used (the requested one until the buyer chooses).
+    #[serde(serialize_with = "bank_code")]
+    pub bank_code: BankCode,
+    /// `totalAmount` in VND.
+    pub total_amount: u64,
+    /// `opAmount`: what the bank charged (the total amount once paid, else 0).
+    pub op_amount: u64,
+    /// The order's `description`.
+    pub description: String,
+    /// The URL the buyer was sent to (the `redirectURL` of the createOrder answer).
+    pub payment_url: String,
+    /// Where the buyer is in the bank pages.
+    pub step: Step,
+    /// When createOrder was received.
+    #[serde(serialize_with = "rfc3339")]
+    pub created_at: SystemTime,
+    /// When the bank pages stop accepting input and a pending transaction fails.
+    #[serde(serialize_with = "rfc3339")]
+    pub session_deadline: SystemTime,
+    /// What happened, in order, with the status after each event.
+    pub history: Vec<HistoryEntry>,
+    /// Every notify attempt, in order.
+    pub notify_attempts: Vec<NotifyAttempt>,
+    /// Whether a notify delivery is still running (retries may follow).
+    pub notify_in_progress: bool,
+}
+
+impl Transaction {
+    /// The notify attempts that got a valid reply acknowledging the notify (`1` or `2`).
+    pub fn acknowledged_attempts(&self) -> impl Iterator<Item = &NotifyAttempt> {
+        self.notify_attempts
+            .iter()
+            .filter(|a| a.outcome == AttemptOutcome::Acknowledged)
+    }
+}
+
+/// Where the buyer is in the bank pages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Step {
+    /// The bank choice page (createOrder with `bankCode` `123PAY`).
+    ChooseBank,
+    /// The card page.
+    Card,
+    /// The OTP page.
+    Otp,
+    /// Back at the merchant with status `20`; the bank's result comes later.
+    AwaitingBank,
+    /// The status is final.
+    Finished,
+}
+
+/// One event in a transaction's history.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct HistoryEntry {
+    /// When it happened.
+    #[serde(serialize_with = "rfc3339")]
+    pub at: SystemTime,
+    /// The status after the event.
+    #[serde(serialize_with = "status_code")]
+    pub status: TransactionStatus,
+    /// What happened.
+    pub event: String,
+}
+
+/// One notify attempt.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct NotifyAttempt {
+    /// The delivery this attempt belongs to (1 for the first notify, more after a resend).
+    pub delivery: u32,
+    /// The attempt within the delivery, from 1.
+    pub attempt: u32,
+    /// When it was sent (or dropped).
+    #[serde(serialize_with = "rfc3339")]
+    pub at: SystemTime,
+    /// The merchant's notify URL (empty when none is configured).
+    pub url: String,
+    /// The status notified.
+    #[serde(serialize_with = "status_code")]
+    pub status: TransactionStatus,
+    /// The form body sent (empty when nothing was sent).
+    pub request_body: String,
+    /// The HTTP status of the reply.
+    pub http_status: Option<u16>,
+    /// The reply body, lossily decoded, at most 2000 characters.
+    pub reply_body: Option<String>,
+    /// The reply's `returnCode`, when the reply could be read.
+    #[serde(serialize_with = "optional_reply_code")]
+    pub return_code: Option<NotifyReturnCode>,
+    /// Whether the reply was valid: the JSON of the specification with a correct checksum,
+    /// for this transaction.
+    pub verified: bool,
+    /// What went wrong (transport error, timeout, invalid reply).
+    pub error: Option<String>,
+    /// What the sandbox did next.
+    pub outcome: AttemptOutcome,
+}
+
+/// What the sandbox did after a notify attempt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum AttemptOutcome {
+    /// A valid `1` or `2`: delivery done.
+    Acknowledged,
+    /// It will try again after the backoff.
+    Retrying,
+    /// The last attempt failed; no more retries.
+    GaveUp,
+    /// Not sent: dropped on purpose (fault injection or "drop the next notify").
+    Dropped,
+    /// Not sent: the merchant has no notify URL.
+    NoNotifyUrl,
+}
+
+/// An in-process or admin API request the sandbox refuses.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum AdminError {
+    /// No transaction has this `mTransactionID`.
+    #[error("no transaction with mTransactionID {0:?}")]
+    NotFound(String),
+    /// Only a final status can be forced.
+    #[error("status {0} is not final; only a final status can be forced")]
+    NotFinal(String),
+    /// The transaction's status is final already.
+    #[error("the transaction is final already (status {0})")]
+    AlreadyFinal(String),
+    /// A notify is sent only for a final status.
+    #[error("the transaction is not final (status {0}); there is no notify to send")]
+    Pending(String),
+}
+
+fn status_code<S: Serializer>(status: &TransactionStatus, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(status.code())
+}
+
+fn bank_code<S: Serializer>(bank: &BankCode, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(bank.code())
+}
+
+fn optional_reply_code<S: Serializer>(
+    code: &Option<NotifyReturnCode>,
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    match code {
+        Some(code) => s.serialize_str(code.code()),
+        None => s.serialize_none(),
+    }
+}
+
+/// RFC 3339 in UTC with milliseconds.
+fn rfc3339<S: Serializer>(at: &SystemTime, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&format_time(*at))
+}
+
+pub(crate) fn format_time(at: SystemTime) -> String {
+    chrono::DateTime::<chrono::Utc>::from(at).to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}

@@ -1,0 +1,13 @@
+//! The sandbox through real HTTP on 127.0.0.1: the API's answers, the bank pages' forms, every
+//! trigger, notify delivery, the admin API and concurrency.
+
+mod api {
+    pub(crate) mod support;
+
+    mod admin;
+    mod concurrency;
+    mod errors;
+    mod flow;
+    mod notify;
+    mod triggers;
+}

@@ -1,0 +1,305 @@
+//! The admin API under /_sandbox/, through HTTP, and its in-process twin.
+
+use http::StatusCode;
+use pay123_core::{BankCode, Credentials, TransactionStatus};
+use pay123_sandbox::cards::TEST_CARD_NUMBER;
+use pay123_sandbox::{AdminError, AttemptOutcome, Config, Merchant};
+
+use super::support::{Harness, WAIT};
+
+#[tokio::test]
+async fn list_show_force_resend_drop_and_reset() {
+    let h = Harness::with_sink(vec![], |_| {}).await;
+    h.create("ADMIN-1", BankCode::Acb).await;
+    h.create("ADMIN-2", BankCode::Pay123).await;
+
+    let (status, list) = h.http.get_json(&h.url("/_sandbox/transactions")).await;
+    assert_eq!(status, StatusCode::OK);
+    let ids: Vec<&str> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["mTransactionID"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, ["ADMIN-1", "ADMIN-2"]);
+
+    let (status, one) = h
+        .http
+        .get_json(&h.url("/_sandbox/transactions/ADMIN-1"))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(one["status"], "0");
+    assert_eq!(one["merchant_code"], "MICODE");
+    assert_eq!(one["bank_code"], "123PACB");
+    assert_eq!(one["total_amount"], 150_000);
+    assert_eq!(one["step"], "card");
+    assert_eq!(one["is_final"], false);
+    assert_eq!(one["history"][0]["event"], "createOrder accepted");
+    assert!(
+        one["123PAYtransactionId"]
+            .as_str()
+            .unwrap()
+            .starts_with("123P")
+    );
+    assert!(one["created_at"].as_str().unwrap().ends_with('Z'));
+
+    // Force a final status: the notify goes out as if the buyer had paid.
+    let (status, forced) = h
+        .http
+        .post_json(
+            &h.url("/_sandbox/transactions/ADMIN-1/status"),
+            r#"{"status":"7201"}"#,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{forced}");
+    assert_eq!(forced["status"], "7201");
+    assert_eq!(forced["is_final"], true);
+    let t = h.settled("ADMIN-1").await;
+    assert_eq!(t.status, TransactionStatus::InsufficientFunds);
+    assert_eq!(
+        h.sink().received()[0].status,
+        TransactionStatus::InsufficientFunds
+    );
+    assert_eq!(
+        h.status("ADMIN-1").await,
+        TransactionStatus::InsufficientFunds
+    );
+    let (_, shown) = h
+        .http
+        .get_json(&h.url("/_sandbox/transactions/ADMIN-1"))
+        .await;
+    let attempt = &shown["notify_attempts"][0];
+    assert_eq!(attempt["http_status"], 200);
+    assert_eq!(attempt["verified"], true);
+    assert_eq!(attempt["return_code"], "1");
+    assert_eq!(attempt["outcome"], "acknowledged");
+    assert!(
+        attempt["reply_body"]
+            .as_str()
+            .unwrap()
+            .contains("\"returnCode\"")
+    );
+    assert!(attempt["at"].as_str().is_some());
+
+    // Final already: 409. Not a final status: 400. Unknown: 404. Not JSON: 400.
+    let url = h.url("/_sandbox/transactions/ADMIN-1/status");
+    assert_eq!(
+        h.http.post_json(&url, r#"{"status":"1"}"#).await.0,
+        StatusCode::CONFLICT
+    );
+    let url2 = h.url("/_sandbox/transactions/ADMIN-2/status");
+    assert_eq!(
+        h.http.post_json(&url2, r#"{"status":"11"}"#).await.0,
+        StatusCode::BAD_REQUEST
+    );
+    assert_eq!(
+        h.http.post_json(&url2, "status=1").await.0,
+        StatusCode::BAD_REQUEST
+    );
+    let missing = h.url("/_sandbox/transactions/NOPE/status");
+    let (status, body) = h.http.post_json(&missing, r#"{"status":"1"}"#).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert!(body["error"].as_str().unwrap().contains("NOPE"));
+    assert_eq!(
+        h.http
+            .get_json(&h.url("/_sandbox/transactions/NOPE"))
+            .await
+            .0,
+        StatusCode::NOT_FOUND
+    );
+
+    // Resend: a second delivery.
+    let (status, _) = h
+        .http
+        .post_json(&h.url("/_sandbox/transactions/ADMIN-1/notify"), "")
+        .await;
+    assert_eq!(status, StatusCode::ACCEPTED);
+    let t = h
+        .sandbox
+        .wait_for("ADMIN-1", WAIT, |t| {
+            t.notify_attempts.len() == 2 && !t.notify_in_progress
+        })
+        .await
+        .unwrap();
+    assert_eq!(t.notify_attempts[1].delivery, 2);
+    // A pending transaction has no notify to resend.
+    let (status, _) = h
+        .http
+        .post_json(&h.url("/_sandbox/transactions/ADMIN-2/notify"), "")
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT);
+
+    // Drop the next notify, then force the other one.
+    let (status, _) = h
+        .http
+        .post_json(&h.url("/_sandbox/notify/drop-next"), "")
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (status, _) = h.http.post_json(&url2, r#"{"status":"-100"}"#).await;
+    assert_eq!(status, StatusCode::OK);
+    let t = h.settled("ADMIN-2").await;
+    assert_eq!(t.notify_attempts[0].outcome, AttemptOutcome::Dropped);
+    assert_eq!(h.sink().requests(), 2);
+
+    // Reset forgets everything.
+    let (status, _) = h.http.post_json(&h.url("/_sandbox/reset"), "").await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (_, list) = h.http.get_json(&h.url("/_sandbox/transactions")).await;
+    assert_eq!(list.as_array().unwrap().len(), 0);
+    assert_eq!(h.status("ADMIN-1").await, TransactionStatus::NotFound);
+    // The id can be used again.
+    h.create("ADMIN-1", BankCode::Acb).await;
+}
+
+#[tokio::test]
+async fn the_index_shows_the_configuration_without_secrets() {
+    let h = Harness::new(|c| {
+        let shop = Credentials::new("SHOP2", "PASS-SECRET-2", "KEY-SECRET-2").unwrap();
+        *c = c
+            .clone()
+            .with_merchant(Merchant::new(shop).with_notify_url("http://127.0.0.1:9/notify"));
+    })
+    .await;
+    let response = h
+        .http
+        .send(
+            http::Request::get(h.url("/_sandbox/"))
+                .body(bytes::Bytes::new())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let text = String::from_utf8_lossy(response.body()).into_owned();
+    for secret in ["MIPASSCODE", "MIKEY", "PASS-SECRET-2", "KEY-SECRET-2"] {
+        assert!(!text.contains(secret), "{secret} in {text}");
+    }
+    let index: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(index["merchants"][0]["merchant_code"], "MICODE");
+    assert_eq!(index["merchants"][1]["merchant_code"], "SHOP2");
+    assert_eq!(index["test_card"]["card_number"], TEST_CARD_NUMBER);
+    assert_eq!(index["triggers"].as_array().unwrap().len(), 35);
+    // Nor does the configuration's Debug.
+    let debug = format!("{:?}", h.sandbox.gateway().config());
+    assert!(
+        !debug.contains("PASS-SECRET-2") && !debug.contains("KEY-SECRET-2"),
+        "{debug}"
+    );
+}
+
+#[tokio::test]
+async fn forcing_a_status_ends_the_buyer_session() {
+    let h = Harness::with_sink(vec![], |_| {}).await;
+    let page = h.otp_page("FORCED-1", TEST_CARD_NUMBER).await;
+    let t = h
+        .sandbox
+        .force_status("FORCED-1", TransactionStatus::Success)
+        .unwrap();
+    assert!(t.is_final);
+    assert_eq!(t.op_amount, t.total_amount);
+    // The buyer's OTP form now leads back to the merchant.
+    let back = h.test_otp(&page).await;
+    assert_eq!(h.returned(&back).status, TransactionStatus::Success);
+    h.settled("FORCED-1").await;
+    assert_eq!(
+        h.sandbox
+            .force_status("FORCED-1", TransactionStatus::Cancelled)
+            .unwrap_err(),
+        AdminError::AlreadyFinal("1".into())
+    );
+    assert!(matches!(
+        h.sandbox
+            .force_status("FORCED-1", TransactionStatus::AwaitingOtp),
+        Err(AdminError::NotFinal(_))
+    ));
+    assert!(matches!(
+        h.sandbox.resend_notify("NOPE"),
+        Err(AdminError::NotFound(_))
+    ));
+}
+
+#[tokio::test]
+async fn two_merchants_with_the_same_order_id() {
+    let shop = Credentials::new("SHOP2", "PASS2", "KEY2").unwrap();
+    let h = Harness::new(|c| *c = c.clone().with_merchant(Merchant::new(shop.clone()))).await;
+    h.create("SHARED-ID", BankCode::Acb).await;
+    let client = pay123_core::Client::new(h.http.clone(), shop, h.sandbox.endpoints());
+    client
+        .create_order(&Harness::order("SHARED-ID", BankCode::Bidv))
+        .await
+        .unwrap();
+    let (_, mine) = h
+        .http
+        .get_json(&h.url("/_sandbox/transactions/SHARED-ID?merchant=MICODE"))
+        .await;
+    assert_eq!(mine["bank_code"], "123PACB");
+    let (_, theirs) = h
+        .http
+        .get_json(&h.url("/_sandbox/transactions/SHARED-ID?merchant=SHOP2"))
+        .await;
+    assert_eq!(theirs["bank_code"], "123PBIDV");
+    assert_eq!(h.sandbox.transactions().len(), 2);
+}
+
+#[tokio::test]
+async fn start_refuses_an_invalid_configuration() {
+    let listener = || async { tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap() };
+    let no_merchant = Config {
+        merchants: vec![],
+        ..Config::default()
+    };
+    assert!(
+        pay123_sandbox::start(listener().await, no_merchant)
+            .await
+            .is_err()
+    );
+    let ftp_notify = Config::default().with_notify_url("ftp://127.0.0.1/notify");
+    assert!(
+        pay123_sandbox::start(listener().await, ftp_notify)
+            .await
+            .is_err()
+    );
+    let mut bad_rate = Config::default();
+    bad_rate.faults.busy_rate = 1.5;
+    assert!(
+        pay123_sandbox::start(listener().await, bad_rate)
+            .await
+            .is_err()
+    );
+    // The gateway alone needs a public URL (it cannot know where it is mounted).
+    assert!(pay123_sandbox::Gateway::new(Config::default()).is_err());
+}
+
+#[tokio::test]
+async fn the_router_can_be_nested_in_another_server() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}/sandbox", listener.local_addr().unwrap());
+    let config = Config {
+        public_url: Some(base.clone()),
+        ..Config::default()
+    };
+    let gateway = pay123_sandbox::Gateway::new(config).unwrap();
+    let app = axum::Router::new()
+        .route("/", axum::routing::get(|| async { "the shop" }))
+        .nest("/sandbox", pay123_sandbox::router(gateway.clone()));
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    let http = super::support::Http::new();
+    let endpoints = pay123_core::Endpoints::from_base(&format!("{base}/miservice")).unwrap();
+    let client = pay123_core::Client::new(http.clone(), Credentials::sandbox(), endpoints);
+    let created = client
+        .create_order(&Harness::order("NESTED-1", BankCode::Acb))
+        .await
+        .unwrap();
+    assert!(
+        created
+            .redirect_url
+            .starts_with(&format!("{base}/banksim/"))
+    );
+    let page = http.get(&created.redirect_url).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(
+        page.form("card_form")
+            .action
+            .starts_with(&format!("{base}/banksim/"))
+    );
+    assert_eq!(gateway.transactions().len(), 1);
+}

@@ -1,0 +1,891 @@
+//! The shop service: checkout, the notify handler, the return page and order views.
+
+use std::fmt;
+use std::net::IpAddr;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use pay123_core::{
+    BankCode, ChecksumFault, Client, ClientError, CreateOrder, HttpClient, Notify, NotifyOutcome,
+    OrderStatus, QueryOrder, RETURN_WINDOW, ResponseError, ReturnCode, ReturnTicket, Rule,
+    VerifyError,
+};
+use rand::Rng;
+
+use crate::catalog::{CATALOG, Product};
+use crate::store::{Change, NewOrder, Order, OrderState, Source, Store, StoreError};
+use crate::view::{OrderView, ReturnView, TicketCheck};
+
+/// The path of the shop's return page, passed to 123PAY as redirect, cancel and error URL.
+pub const RETURN_PATH: &str = "/return";
+
+/// The path where a framework adapter mounts the notify listener (served by the adapter, not by
+/// [`crate::http::handle`]).
+pub const NOTIFY_PATH: &str = "/123pay/notify";
+
+/// How long the shop waits for createOrder or queryOrder unless told otherwise.
+pub const DEFAULT_GATEWAY_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The demo shop over a 123PAY [`Client`] and a [`Store`]. Cloning is cheap (shared state).
+pub struct Shop<C> {
+    inner: Arc<Inner<C>>,
+    gateway_timeout: Duration,
+}
+
+struct Inner<C> {
+    client: Client<C>,
+    store: Store,
+    public_url: String,
+}
+
+impl<C> Clone for Shop<C> {
+    fn clone(&self) -> Self {
+        Self {
+            inner: Arc::clone(&self.inner),
+            gateway_timeout: self.gateway_timeout,
+        }
+    }
+}
+
+impl<C: HttpClient> fmt::Debug for Shop<C> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Shop")
+            .field("public_url", &self.inner.public_url)
+            .field(
+                "merchant_code",
+                &self.inner.client.credentials().merchant_code(),
+            )
+            .field("store", &self.inner.store)
+            .field("gateway_timeout", &self.gateway_timeout)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A payment created at 123PAY: send the buyer to `redirect_url` (HTTP 303).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Checkout {
+    /// The order's `mTransactionID`.
+    pub m_transaction_id: String,
+    /// 123PAY's page for the buyer.
+    pub redirect_url: String,
+}
+
+/// Why createOrder did not create a payment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum CheckoutFailure {
+    /// 123PAY answered with an error code (`5000` busy, `7300` bank error, `6xxx`...).
+    Gateway(ReturnCode),
+    /// 123PAY did not answer in time; the payment may or may not exist at 123PAY, the buyer was
+    /// not sent there.
+    Timeout,
+    /// 123PAY could not be reached (connect, TLS...).
+    Transport,
+    /// 123PAY's answer could not be used (HTTP status, malformed body, wrong checksum).
+    InvalidResponse,
+    /// The createOrder request could not be built from the order (a configuration error, such as
+    /// a public URL that is not an absolute http(s) URL).
+    InvalidRequest,
+}
+
+impl CheckoutFailure {
+    /// The code stored with the order: 123PAY's return code, or `timeout`, `transport`,
+    /// `invalid_response`, `invalid_request`.
+    #[must_use]
+    pub fn code(&self) -> &str {
+        match self {
+            Self::Gateway(code) => code.code(),
+            Self::Timeout => "timeout",
+            Self::Transport => "transport",
+            Self::InvalidResponse => "invalid_response",
+            Self::InvalidRequest => "invalid_request",
+        }
+    }
+
+    /// The failure from a stored code.
+    #[must_use]
+    pub fn from_code(code: &str) -> Self {
+        match code {
+            "timeout" => Self::Timeout,
+            "transport" => Self::Transport,
+            "invalid_response" => Self::InvalidResponse,
+            "invalid_request" => Self::InvalidRequest,
+            other => Self::Gateway(ReturnCode::from_code(other)),
+        }
+    }
+
+    /// For buyers, in Vietnamese (123PAY's own text for its codes).
+    #[must_use]
+    pub fn vietnamese(&self) -> &'static str {
+        match self {
+            Self::Gateway(code) => code.vietnamese(),
+            Self::Timeout => "123PAY không trả lời kịp thời",
+            Self::Transport => "Không kết nối được với 123PAY",
+            Self::InvalidResponse => "Phản hồi của 123PAY không hợp lệ",
+            Self::InvalidRequest => "Thông tin đơn hàng không hợp lệ",
+        }
+    }
+
+    /// In English.
+    #[must_use]
+    pub fn english(&self) -> &'static str {
+        match self {
+            Self::Gateway(code) => code.english(),
+            Self::Timeout => "123PAY did not answer in time",
+            Self::Transport => "could not reach 123PAY",
+            Self::InvalidResponse => "123PAY's answer could not be used",
+            Self::InvalidRequest => "the order could not be sent to 123PAY",
+        }
+    }
+
+    /// Trying again later may work (`5000`, `7300`, timeout, transport).
+    #[must_use]
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            Self::Gateway(code) => code.is_retryable(),
+            Self::Timeout | Self::Transport => true,
+            Self::InvalidResponse | Self::InvalidRequest => false,
+        }
+    }
+
+    /// The buyer's message in Vietnamese: what happened, the code, what to do.
+    #[must_use]
+    pub fn buyer_vietnamese(&self) -> String {
+        let retry = if self.is_retryable() {
+            " Vui lòng thử lại sau ít phút."
+        } else {
+            " Vui lòng liên hệ cửa hàng."
+        };
+        format!(
+            "{} (mã {}). Đơn hàng đã được lưu nhưng chưa thể thanh toán.{retry}",
+            self.vietnamese(),
+            self.code()
+        )
+    }
+
+    /// The buyer's message in English.
+    #[must_use]
+    pub fn buyer_english(&self) -> String {
+        let retry = if self.is_retryable() {
+            " Please try again in a few minutes."
+        } else {
+            " Please contact the shop."
+        };
+        format!(
+            "{} (code {}). The order is saved but cannot be paid now.{retry}",
+            capitalize(self.english()),
+            self.code()
+        )
+    }
+}
+
+/// A checkout that did not send the buyer to 123PAY.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum CheckoutError {
+    /// No product has this id; nothing was recorded.
+    #[error("unknown product {0:?}")]
+    UnknownProduct(String),
+    /// The bank code is not one of the specification's; nothing was recorded.
+    #[error("unknown bank code {0:?}")]
+    UnknownBank(String),
+    /// The order could not be recorded; nothing was sent to 123PAY.
+    #[error("the order could not be recorded: {0}")]
+    Store(#[source] StoreError),
+    /// The order is recorded as [`OrderState::NotCreated`] with the failure.
+    #[error("payment for order {m_transaction_id} not created: {} ({detail})", failure.english())]
+    NotCreated {
+        /// The order's `mTransactionID`.
+        m_transaction_id: String,
+        /// What went wrong.
+        failure: CheckoutFailure,
+        /// The technical detail (English; no secret).
+        detail: String,
+    },
+}
+
+impl CheckoutError {
+    /// The recorded order, if one was recorded.
+    #[must_use]
+    pub fn m_transaction_id(&self) -> Option<&str> {
+        match self {
+            Self::NotCreated {
+                m_transaction_id, ..
+            } => Some(m_transaction_id),
+            _ => None,
+        }
+    }
+
+    /// The failure of createOrder, if it was called.
+    #[must_use]
+    pub fn failure(&self) -> Option<&CheckoutFailure> {
+        match self {
+            Self::NotCreated { failure, .. } => Some(failure),
+            _ => None,
+        }
+    }
+
+    /// The message for the buyer, in Vietnamese.
+    #[must_use]
+    pub fn vietnamese(&self) -> String {
+        match self {
+            Self::UnknownProduct(_) => "Không tìm thấy sản phẩm này.".to_owned(),
+            Self::UnknownBank(_) => "Ngân hàng đã chọn không hợp lệ.".to_owned(),
+            Self::Store(_) => {
+                "Lỗi hệ thống: chưa lưu được đơn hàng. Vui lòng thử lại sau.".to_owned()
+            }
+            Self::NotCreated { failure, .. } => failure.buyer_vietnamese(),
+        }
+    }
+
+    /// The message for the buyer, in English.
+    #[must_use]
+    pub fn english(&self) -> String {
+        match self {
+            Self::UnknownProduct(_) => "No such product.".to_owned(),
+            Self::UnknownBank(_) => "The chosen bank is not valid.".to_owned(),
+            Self::Store(_) => {
+                "System error: the order was not saved. Please try again later.".to_owned()
+            }
+            Self::NotCreated { failure, .. } => failure.buyer_english(),
+        }
+    }
+
+    /// The HTTP status a page for this error answers with.
+    #[must_use]
+    pub fn status_code(&self) -> http::StatusCode {
+        match self {
+            Self::UnknownProduct(_) => http::StatusCode::NOT_FOUND,
+            Self::UnknownBank(_) => http::StatusCode::BAD_REQUEST,
+            Self::Store(_)
+            | Self::NotCreated {
+                failure: CheckoutFailure::InvalidRequest,
+                ..
+            } => http::StatusCode::INTERNAL_SERVER_ERROR,
+            Self::NotCreated {
+                failure: CheckoutFailure::Timeout,
+                ..
+            } => http::StatusCode::GATEWAY_TIMEOUT,
+            Self::NotCreated { .. } => http::StatusCode::BAD_GATEWAY,
+        }
+    }
+}
+
+/// What 123PAY's queryOrder says about an order, judged against it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Decision {
+    /// Status 1, the amount and the transaction id match: paid.
+    Paid,
+    /// Status 1 but something does not match: hold for review (error code, reason).
+    Review(&'static str, String),
+    /// A final failure.
+    Failed,
+    /// Not final yet.
+    Pending,
+}
+
+/// Judges a queryOrder answer: paid only on status 1 with `totalAmount` equal to the order's
+/// amount (and the same 123PAY transaction id when the shop knows it).
+pub(crate) fn decide(order: &Order, answer: &OrderStatus) -> Decision {
+    if answer.status.is_success() {
+        if answer.total_amount_vnd() != Some(order.amount) {
+            return Decision::Review(
+                "amount_mismatch",
+                format!(
+                    "123PAY reports totalAmount {:?} for an order of {} VND",
+                    answer.total_amount, order.amount
+                ),
+            );
+        }
+        if let Some(known) = &order.pay123_transaction_id
+            && *known != answer.transaction_id
+        {
+            return Decision::Review(
+                "transaction_mismatch",
+                format!(
+                    "123PAY reports transaction {:?}, the order has {known:?}",
+                    answer.transaction_id
+                ),
+            );
+        }
+        Decision::Paid
+    } else if answer.status.is_failure() {
+        Decision::Failed
+    } else {
+        Decision::Pending
+    }
+}
+
+/// The result of asking 123PAY about an order and applying the answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Confirmed {
+    /// The order changed to this state now.
+    Changed(OrderState),
+    /// 123PAY says pending; a new pending status was recorded (`true`) or not.
+    Pending(bool),
+    /// The order was already final: nothing changed.
+    AlreadyFinal,
+    /// queryOrder failed (detail for the logs and the page).
+    QueryFailed(String),
+}
+
+impl<C: HttpClient> Shop<C> {
+    /// A shop over a 123PAY client and a store, reachable by buyers at `public_url`
+    /// (`http://127.0.0.1:3000`; a trailing `/` is dropped).
+    pub fn new(client: Client<C>, store: Store, public_url: &str) -> Self {
+        Self {
+            inner: Arc::new(Inner {
+                client,
+                store,
+                public_url: public_url.trim_end_matches('/').to_owned(),
+            }),
+            gateway_timeout: DEFAULT_GATEWAY_TIMEOUT,
+        }
+    }
+
+    /// Gives up on createOrder and queryOrder after `timeout` (a transport's own timeout may be
+    /// shorter).
+    #[must_use]
+    pub fn with_gateway_timeout(mut self, timeout: Duration) -> Self {
+        self.gateway_timeout = timeout;
+        self
+    }
+
+    /// The 123PAY client.
+    #[must_use]
+    pub fn client(&self) -> &Client<C> {
+        &self.inner.client
+    }
+
+    /// The order store.
+    #[must_use]
+    pub fn store(&self) -> &Store {
+        &self.inner.store
+    }
+
+    /// The shop's public base URL, without a trailing `/`.
+    #[must_use]
+    pub fn public_url(&self) -> &str {
+        &self.inner.public_url
+    }
+
+    /// `{public_url}/return`: the redirect, cancel and error URL given to 123PAY.
+    #[must_use]
+    pub fn return_url(&self) -> String {
+        format!("{}{RETURN_PATH}", self.inner.public_url)
+    }
+
+    /// `{public_url}/123pay/notify`: the notify listener's URL (configured at 123PAY, or given
+    /// to the sandbox).
+    #[must_use]
+    pub fn notify_url(&self) -> String {
+        format!("{}{NOTIFY_PATH}", self.inner.public_url)
+    }
+
+    /// The products for sale.
+    #[must_use]
+    pub fn catalog(&self) -> &'static [Product] {
+        CATALOG
+    }
+
+    /// Buys one product: records the order (state `creating`), calls createOrder with
+    /// `{public_url}/return` as redirect, cancel and error URL, and stores 123PAY's transaction
+    /// id and page (state `pending`). `bank_code` is `None`, empty or `123PAY` to let the buyer
+    /// choose at 123PAY. When createOrder fails the order stays recorded as `not_created` with
+    /// the error, and the error carries the buyer's message.
+    pub async fn checkout(
+        &self,
+        product_id: &str,
+        bank_code: Option<&str>,
+        client_ip: Option<IpAddr>,
+    ) -> Result<Checkout, CheckoutError> {
+        let product = Product::find(product_id)
+            .ok_or_else(|| CheckoutError::UnknownProduct(product_id.to_owned()))?;
+        let bank = match bank_code.map(str::trim).filter(|c| !c.is_empty()) {
+            None => BankCode::Pay123,
+            Some(code) => match BankCode::from_code(code) {
+                BankCode::Unknown(code) => return Err(CheckoutError::UnknownBank(code)),
+                bank => bank,
+            },
+        };
+        let client_ip = client_ip.and_then(ipv4_text);
+        let m_transaction_id = new_transaction_id(SystemTime::now());
+        let store = self.store();
+        store
+            .insert(
+                &NewOrder {
+                    m_transaction_id: &m_transaction_id,
+                    product_id: product.id,
+                    product_name: product.name,
+                    amount: product.price,
+                    bank_code: bank.code(),
+                    client_ip: client_ip.as_deref(),
+                },
+                SystemTime::now(),
+            )
+            .await
+            .map_err(CheckoutError::Store)?;
+
+        let result = match self.create_order_request(&m_transaction_id, product, bank, client_ip) {
+            Ok(request) => self.create_order(&request).await,
+            Err(detail) => Err((CheckoutFailure::InvalidRequest, detail)),
+        };
+        match result {
+            Ok(created) => {
+                let mut change = Change::new(
+                    &[OrderState::Creating],
+                    OrderState::Pending,
+                    Source::CreateOrder,
+                );
+                change.pay123_transaction_id = Some(&created.transaction_id);
+                change.redirect_url = Some(&created.redirect_url);
+                if let Err(e) = store
+                    .apply(&m_transaction_id, &change, SystemTime::now())
+                    .await
+                {
+                    // 123PAY has the payment and the order is recorded: the buyer can still pay,
+                    // and the notify or the return page will settle the order.
+                    tracing::error!(%m_transaction_id, error = %e, "could not store createOrder's answer");
+                }
+                tracing::info!(
+                    %m_transaction_id,
+                    pay123_transaction_id = %created.transaction_id,
+                    amount = product.price,
+                    "payment created"
+                );
+                Ok(Checkout {
+                    m_transaction_id,
+                    redirect_url: created.redirect_url,
+                })
+            }
+            Err((failure, detail)) => {
+                tracing::warn!(%m_transaction_id, code = failure.code(), %detail, "createOrder failed");
+                let mut change = Change::new(
+                    &[OrderState::Creating],
+                    OrderState::NotCreated,
+                    Source::CreateOrder,
+                );
+                change.error_code = Some(failure.code());
+                change.error_message = Some(&detail);
+                change.note = Some(failure.english());
+                if let Err(e) = store
+                    .apply(&m_transaction_id, &change, SystemTime::now())
+                    .await
+                {
+                    tracing::error!(%m_transaction_id, error = %e, "could not store createOrder's failure");
+                }
+                Err(CheckoutError::NotCreated {
+                    m_transaction_id,
+                    failure,
+                    detail,
+                })
+            }
+        }
+    }
+
+    fn create_order_request(
+        &self,
+        m_transaction_id: &str,
+        product: &Product,
+        bank: BankCode,
+        client_ip: Option<String>,
+    ) -> Result<CreateOrder, String> {
+        let mut builder = CreateOrder::builder(m_transaction_id, product.price, self.return_url())
+            .bank_code(bank)
+            .description(product.description());
+        if let Some(ip) = client_ip {
+            builder = builder.client_ip(ip);
+        }
+        builder.build().map_err(|e| e.to_string())
+    }
+
+    async fn create_order(
+        &self,
+        request: &CreateOrder,
+    ) -> Result<pay123_core::CreatedOrder, (CheckoutFailure, String)> {
+        match tokio::time::timeout(self.gateway_timeout, self.client().create_order(request)).await
+        {
+            Err(_) => Err((
+                CheckoutFailure::Timeout,
+                format!("no answer within {} ms", self.gateway_timeout.as_millis()),
+            )),
+            Ok(Ok(created)) => Ok(created),
+            Ok(Err(e)) => Err((failure_of(&e), e.to_string())),
+        }
+    }
+
+    async fn query_order(&self, m_transaction_id: &str) -> Result<OrderStatus, String> {
+        let query = QueryOrder::new(m_transaction_id).map_err(|e| e.to_string())?;
+        match tokio::time::timeout(self.gateway_timeout, self.client().query_order(&query)).await {
+            Err(_) => Err(format!(
+                "queryOrder: no answer within {} ms",
+                self.gateway_timeout.as_millis()
+            )),
+            Ok(result) => result.map_err(|e| format!("queryOrder: {e}")),
+        }
+    }
+
+    /// The merchant's notify handler (the core's handler shape; a framework adapter calls it
+    /// with each verified notify):
+    ///
+    /// - unknown `mTransactionID`: [`NotifyOutcome::Failed`] (`-3`): no order was updated, so
+    ///   the shop does not acknowledge it; 123PAY retries a few times and its records show the
+    ///   notify as not processed, which is what an operator reconciling wants to see;
+    /// - order already final: [`NotifyOutcome::AlreadyUpdated`] (`2`), nothing changes;
+    /// - status 1: a queryOrder must confirm status 1 and the amount (the notify has none); then
+    ///   the order becomes paid ([`NotifyOutcome::Updated`]). A mismatch holds the order for
+    ///   review (`Updated`: retrying would not help). If queryOrder fails or still says pending,
+    ///   `Failed`, so that 123PAY retries;
+    /// - a final failure status: the order becomes failed (`Updated`);
+    /// - a pending status (0, 10, 11, 20, unknown): recorded, never cancels the order
+    ///   (`Updated`, or `AlreadyUpdated` when that status was already recorded);
+    /// - a store error: `Failed`, so that 123PAY retries.
+    ///
+    /// Concurrent notifies for one order change it once: the others answer `AlreadyUpdated`.
+    pub async fn on_notify(&self, notify: Notify) -> NotifyOutcome {
+        let outcome = match self.handle_notify(&notify).await {
+            Ok(outcome) => outcome,
+            Err(e) => {
+                tracing::error!(
+                    m_transaction_id = notify.m_transaction_id(),
+                    error = %e,
+                    "store error while handling a notify"
+                );
+                NotifyOutcome::Failed
+            }
+        };
+        tracing::info!(
+            m_transaction_id = notify.m_transaction_id(),
+            status = notify.status().code(),
+            bank_code = notify.bank_code().code(),
+            ?outcome,
+            "notify handled"
+        );
+        outcome
+    }
+
+    async fn handle_notify(&self, notify: &Notify) -> Result<NotifyOutcome, StoreError> {
+        let id = notify.m_transaction_id();
+        let Some(order) = self.store().order(id).await? else {
+            tracing::warn!(m_transaction_id = id, "notify for an unknown order");
+            return Ok(NotifyOutcome::Failed);
+        };
+        if order.state.is_final() {
+            return Ok(NotifyOutcome::AlreadyUpdated);
+        }
+        let status = notify.status();
+        if status.is_success() {
+            return Ok(match self.confirm(&order, Source::Notify).await? {
+                Confirmed::Changed(_) => NotifyOutcome::Updated,
+                Confirmed::AlreadyFinal => NotifyOutcome::AlreadyUpdated,
+                Confirmed::Pending(_) => {
+                    tracing::warn!(
+                        m_transaction_id = id,
+                        "notify says paid but queryOrder says pending; asking 123PAY to retry"
+                    );
+                    NotifyOutcome::Failed
+                }
+                Confirmed::QueryFailed(detail) => {
+                    tracing::warn!(m_transaction_id = id, %detail, "could not confirm a paid notify");
+                    NotifyOutcome::Failed
+                }
+            });
+        }
+        let bank = non_empty(notify.bank_code().code());
+        if status.is_failure() {
+            let note = format!("notify {}: {}", status.code(), status.english());
+            let mut change = Change::new(OrderState::OPEN, OrderState::Failed, Source::Notify);
+            change.transaction_status = Some(status.code());
+            change.paid_bank_code = bank;
+            change.note = Some(&note);
+            let changed = self.store().apply(id, &change, SystemTime::now()).await?;
+            return Ok(if changed {
+                NotifyOutcome::Updated
+            } else {
+                NotifyOutcome::AlreadyUpdated
+            });
+        }
+        let recorded = self
+            .store()
+            .record_pending(id, status.code(), bank, Source::Notify, SystemTime::now())
+            .await?;
+        Ok(if recorded {
+            NotifyOutcome::Updated
+        } else {
+            NotifyOutcome::AlreadyUpdated
+        })
+    }
+
+    /// Asks 123PAY about an open order (queryOrder) and applies the answer with [`decide`].
+    async fn confirm(&self, order: &Order, source: Source) -> Result<Confirmed, StoreError> {
+        let id = order.m_transaction_id.as_str();
+        let answer = match self.query_order(id).await {
+            Ok(answer) => answer,
+            Err(detail) => return Ok(Confirmed::QueryFailed(detail)),
+        };
+        let code = answer.status.code();
+        let bank = non_empty(answer.bank_code.code());
+        let now = SystemTime::now();
+        let (state, error_code, note) = match decide(order, &answer) {
+            Decision::Pending => {
+                let recorded = self
+                    .store()
+                    .record_pending(id, code, bank, source, now)
+                    .await?;
+                return Ok(Confirmed::Pending(recorded));
+            }
+            Decision::Paid => (
+                OrderState::Paid,
+                None,
+                format!(
+                    "queryOrder: status 1, totalAmount {}, opAmount {}",
+                    answer.total_amount, answer.op_amount
+                ),
+            ),
+            Decision::Failed => (
+                OrderState::Failed,
+                None,
+                format!("queryOrder: status {code}: {}", answer.status.english()),
+            ),
+            Decision::Review(error, reason) => {
+                tracing::error!(m_transaction_id = id, %reason, "payment held for review");
+                (OrderState::Review, Some(error), reason)
+            }
+        };
+        let mut change = Change::new(OrderState::OPEN, state, source);
+        change.transaction_status = Some(code);
+        change.paid_bank_code = bank;
+        change.op_amount = answer.op_amount_vnd();
+        change.note = Some(&note);
+        if state == OrderState::Paid {
+            change.pay123_transaction_id = non_empty(&answer.transaction_id);
+        }
+        if let Some(error) = error_code {
+            change.error_code = Some(error);
+            change.error_message = Some(&note);
+        }
+        Ok(if self.store().apply(id, &change, now).await? {
+            Confirmed::Changed(state)
+        } else {
+            Confirmed::AlreadyFinal
+        })
+    }
+
+    /// The return page (`GET /return?transactionID=..&time=..&status=..&ticket=..`).
+    ///
+    /// The ticket is verified when present; either way the status on the URL is only a hint.
+    /// The order is found by the ticket's `transactionID` (or, when the ticket is missing,
+    /// wrong or expired, by the claimed one: only the store and 123PAY are believed). If the
+    /// order is not final yet, a queryOrder is made (spec step 9) and applied with the notify's
+    /// rule (paid only on status 1 with the right amount).
+    pub async fn on_return(&self, query: &str) -> Result<ReturnView, StoreError> {
+        let key = self.client().credentials().secret_key();
+        let (m_transaction_id, ticket) =
+            match ReturnTicket::verify_query(query, key, SystemTime::now(), RETURN_WINDOW) {
+                Ok(t) => (
+                    Some(t.transaction_id().to_owned()),
+                    TicketCheck::Verified(t.status().clone()),
+                ),
+                // No ticket, or a bare `?transactionID=..` (the order page's "check again").
+                Err(VerifyError::Checksum(e)) if e.fault == ChecksumFault::Missing => (
+                    ReturnTicket::claimed_transaction_id(query),
+                    TicketCheck::Absent,
+                ),
+                Err(VerifyError::Malformed { error, .. }) if error.rule == Rule::Required => (
+                    ReturnTicket::claimed_transaction_id(query),
+                    TicketCheck::Absent,
+                ),
+                Err(e) => (
+                    ReturnTicket::claimed_transaction_id(query),
+                    TicketCheck::Invalid(e.to_string()),
+                ),
+            };
+        let mut view = ReturnView {
+            m_transaction_id,
+            ticket,
+            order: None,
+            query_error: None,
+        };
+        let Some(id) = view.m_transaction_id.clone() else {
+            return Ok(view);
+        };
+        let Some(order) = self.store().order(&id).await? else {
+            return Ok(view);
+        };
+        if matches!(order.state, OrderState::Creating | OrderState::Pending)
+            && let Confirmed::QueryFailed(detail) = self.confirm(&order, Source::Return).await?
+        {
+            tracing::warn!(m_transaction_id = %id, %detail, "queryOrder failed on return");
+            view.query_error = Some(detail);
+        }
+        view.order = self.order(&id).await?;
+        Ok(view)
+    }
+
+    /// The view of an order and its history.
+    pub async fn order(&self, m_transaction_id: &str) -> Result<Option<OrderView>, StoreError> {
+        let Some(order) = self.store().order(m_transaction_id).await? else {
+            return Ok(None);
+        };
+        let history = self.store().history(m_transaction_id).await?;
+        Ok(Some(OrderView::new(&order, &history)))
+    }
+}
+
+fn failure_of(error: &ClientError) -> CheckoutFailure {
+    match error {
+        ClientError::Transport(_) => CheckoutFailure::Transport,
+        ClientError::Response(ResponseError::Gateway { code, .. }) => {
+            CheckoutFailure::Gateway(code.clone())
+        }
+        _ => CheckoutFailure::InvalidResponse,
+    }
+}
+
+/// `clientIP` takes IPv4 only (15 characters): IPv6 peers are left out.
+fn ipv4_text(ip: IpAddr) -> Option<String> {
+    match ip {
+        IpAddr::V4(v4) => Some(v4.to_string()),
+        IpAddr::V6(v6) => v6.to_ipv4_mapped().map(|v4| v4.to_string()),
+    }
+}
+
+fn non_empty(text: &str) -> Option<&str> {
+    Some(text).filter(|t| !t.is_empty())
+}
+
+fn capitalize(text: &str) -> String {
+    let mut chars = text.chars();
+    chars
+        .next()
+        .map(|first| first.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
+}
+
+/// A new `mTransactionID`: `SHOP`, the UTC time to the second, 12 random hex digits
+/// (`SHOP20250102030405A1B2C3D4E5F6`, 30 characters).
+fn new_transaction_id(now: SystemTime) -> String {
+    let time = chrono::DateTime::<chrono::Utc>::from(now).format("%Y%m%d%H%M%S");
+    let random: u64 = rand::rng().random::<u64>() & 0xFFFF_FFFF_FFFF;
+    format!("SHOP{time}{random:012X}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn order(amount: u64, pay123_id: Option<&str>) -> Order {
+        Order {
+            m_transaction_id: "SHOP1".into(),
+            product_id: "ao-dai".into(),
+            product_name: "Áo dài".into(),
+            amount,
+            bank_code: BankCode::Pay123,
+            client_ip: None,
+            state: OrderState::Pending,
+            paid: false,
+            pay123_transaction_id: pay123_id.map(str::to_owned),
+            redirect_url: None,
+            transaction_status: None,
+            paid_bank_code: None,
+            op_amount: None,
+            error_code: None,
+            error_message: None,
+            created_at: SystemTime::UNIX_EPOCH,
+            updated_at: SystemTime::UNIX_EPOCH,
+        }
+    }
+
+    fn answer(status: &str, total: &str, id: &str) -> OrderStatus {
+        OrderStatus {
+            transaction_id: id.into(),
+            status: pay123_core::TransactionStatus::from_code(status),
+            total_amount: total.into(),
+            op_amount: total.into(),
+            bank_code: BankCode::Vietcombank,
+            description: None,
+        }
+    }
+
+    #[test]
+    fn paid_only_on_status_1_with_the_amount_and_id() {
+        let o = order(100_000, Some("123P1"));
+        assert_eq!(decide(&o, &answer("1", "100000", "123P1")), Decision::Paid);
+        assert!(matches!(
+            decide(&o, &answer("1", "99999", "123P1")),
+            Decision::Review("amount_mismatch", _)
+        ));
+        assert!(matches!(
+            decide(&o, &answer("1", "100000.0", "123P1")),
+            Decision::Review("amount_mismatch", _)
+        ));
+        assert!(matches!(
+            decide(&o, &answer("1", "100000", "123P2")),
+            Decision::Review("transaction_mismatch", _)
+        ));
+        // An order whose createOrder answer was lost has no id to compare.
+        assert_eq!(
+            decide(&order(100_000, None), &answer("1", "100000", "123P9")),
+            Decision::Paid
+        );
+        for pending in ["0", "10", "11", "20", "4242"] {
+            assert_eq!(
+                decide(&o, &answer(pending, "100000", "123P1")),
+                Decision::Pending
+            );
+        }
+        for failed in ["-100", "-10", "7224", "5000"] {
+            assert_eq!(
+                decide(&o, &answer(failed, "100000", "123P1")),
+                Decision::Failed
+            );
+        }
+    }
+
+    #[test]
+    fn transaction_ids_are_unique_tokens() {
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_735_787_045);
+        let a = new_transaction_id(now);
+        let b = new_transaction_id(now);
+        assert_ne!(a, b);
+        assert_eq!(a.len(), 30);
+        assert!(a.starts_with("SHOP20250102030405"), "{a}");
+        assert!(a.chars().all(|c| c.is_ascii_alphanumeric()));
+    }
+
+    #[test]
+    fn failures_round_trip_and_speak_both_languages() {
+        for f in [
+            CheckoutFailure::Gateway(ReturnCode::Busy),
+            CheckoutFailure::Gateway(ReturnCode::BankCommunication),
+            CheckoutFailure::Gateway(ReturnCode::AuthenticationFailed),
+            CheckoutFailure::Timeout,
+            CheckoutFailure::Transport,
+            CheckoutFailure::InvalidResponse,
+            CheckoutFailure::InvalidRequest,
+        ] {
+            assert_eq!(CheckoutFailure::from_code(f.code()), f);
+        }
+        let busy = CheckoutFailure::Gateway(ReturnCode::Busy);
+        assert!(
+            busy.buyer_vietnamese()
+                .starts_with("Hệ thống bận (mã 5000)")
+        );
+        assert!(busy.buyer_english().starts_with("System busy (code 5000)"));
+        assert!(busy.buyer_english().contains("try again"));
+        assert!(!CheckoutFailure::Gateway(ReturnCode::AuthenticationFailed).is_retryable());
+    }
+
+    #[test]
+    fn client_ip_is_ipv4_only() {
+        assert_eq!(
+            ipv4_text("203.113.1.10".parse().unwrap()).as_deref(),
+            Some("203.113.1.10")
+        );
+        assert_eq!(
+            ipv4_text("::ffff:127.0.0.1".parse().unwrap()).as_deref(),
+            Some("127.0.0.1")
+        );
+        assert_eq!(ipv4_text("::1".parse().unwrap()), None);
+    }
+}

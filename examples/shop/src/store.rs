@@ -1,0 +1,585 @@
+//! The order store: orders and their status history in SQL, through sqlx's `Any` driver.
+//!
+//! The SQL is portable: SQLite today (`sqlite://shop.db?mode=rwc`), PostgreSQL by changing the
+//! URL once sqlx's `postgres` feature is enabled (see the crate docs). Every change of an order is
+//! one transaction that starts with a conditional `UPDATE ... WHERE status IN (...)`: of two
+//! concurrent changes of one order, the second finds the row already changed, updates nothing and
+//! writes no history. On SQLite the `UPDATE` being the first statement means the transaction asks
+//! for the write lock at once (waiting up to the busy timeout) instead of failing to upgrade a read
+//! lock; on PostgreSQL the second `UPDATE` waits for the first's row lock and then re-checks its
+//! `WHERE` against the committed row.
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use pay123_core::{BankCode, TransactionStatus};
+use serde::Serialize;
+use sqlx::any::{AnyPoolOptions, AnyRow};
+use sqlx::{AnyPool, Row};
+
+/// A store failure: the database cannot be reached, refused a statement or holds a value this
+/// code does not understand.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StoreError {
+    /// The database refused or failed a statement (or the connection).
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    /// The embedded migrations could not be applied.
+    #[error("database migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    /// A row holds a value this code does not understand.
+    #[error("unexpected value in the database: {0}")]
+    Corrupt(String),
+}
+
+/// The shop's state of an order.
+///
+/// `creating`, `not_created` and `pending` are open: a notify or a queryOrder can still move the
+/// order. `paid`, `failed` and `review` are final: nothing changes them automatically.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OrderState {
+    /// Recorded; createOrder has not answered yet.
+    Creating,
+    /// createOrder failed (busy, bank error, timeout...): 123PAY has no payment for it. The error
+    /// is kept with the order.
+    NotCreated,
+    /// 123PAY created the payment; waiting for the buyer and the result.
+    Pending,
+    /// Paid: 123PAY confirmed status 1 and the amount with a queryOrder.
+    Paid,
+    /// The payment failed or was cancelled (a final status of 123PAY).
+    Failed,
+    /// 123PAY reports a payment that does not match the order (amount, transaction id): held for
+    /// a person to check; never paid automatically.
+    Review,
+}
+
+impl OrderState {
+    /// Every state.
+    pub const ALL: &'static [Self] = &[
+        Self::Creating,
+        Self::NotCreated,
+        Self::Pending,
+        Self::Paid,
+        Self::Failed,
+        Self::Review,
+    ];
+
+    /// The states a notify or a queryOrder may still change.
+    pub const OPEN: &'static [Self] = &[Self::Creating, Self::NotCreated, Self::Pending];
+
+    /// The name stored and shown in JSON (`not_created`).
+    #[must_use]
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Creating => "creating",
+            Self::NotCreated => "not_created",
+            Self::Pending => "pending",
+            Self::Paid => "paid",
+            Self::Failed => "failed",
+            Self::Review => "review",
+        }
+    }
+
+    /// The state from its name.
+    #[must_use]
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.iter().copied().find(|s| s.as_str() == name)
+    }
+
+    /// `paid`, `failed` or `review`.
+    #[must_use]
+    pub const fn is_final(self) -> bool {
+        matches!(self, Self::Paid | Self::Failed | Self::Review)
+    }
+
+    /// A label for buyers, in Vietnamese.
+    #[must_use]
+    pub const fn vietnamese(self) -> &'static str {
+        match self {
+            Self::Creating => "Đang tạo đơn hàng",
+            Self::NotCreated => "Chưa tạo được giao dịch",
+            Self::Pending => "Đang chờ thanh toán",
+            Self::Paid => "Đã thanh toán",
+            Self::Failed => "Thanh toán không thành công",
+            Self::Review => "Đang kiểm tra",
+        }
+    }
+
+    /// The label in English.
+    #[must_use]
+    pub const fn english(self) -> &'static str {
+        match self {
+            Self::Creating => "creating the order",
+            Self::NotCreated => "payment not created",
+            Self::Pending => "waiting for payment",
+            Self::Paid => "paid",
+            Self::Failed => "payment failed",
+            Self::Review => "held for review",
+        }
+    }
+}
+
+/// What caused a change of an order, as written in its history.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Source {
+    /// The buyer checked out: the order was recorded.
+    Checkout,
+    /// createOrder answered (the payment was created, or not).
+    CreateOrder,
+    /// A notify from 123PAY (a success confirmed by a queryOrder).
+    Notify,
+    /// The buyer came back: a queryOrder made by the return page.
+    Return,
+}
+
+impl Source {
+    /// The name stored and shown in JSON.
+    #[must_use]
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Checkout => "checkout",
+            Self::CreateOrder => "create_order",
+            Self::Notify => "notify",
+            Self::Return => "return",
+        }
+    }
+
+    fn from_name(name: &str) -> Option<Self> {
+        [
+            Self::Checkout,
+            Self::CreateOrder,
+            Self::Notify,
+            Self::Return,
+        ]
+        .into_iter()
+        .find(|s| s.as_str() == name)
+    }
+}
+
+/// An order as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Order {
+    /// `mTransactionID`: the shop's unique id of the order, sent to 123PAY.
+    pub m_transaction_id: String,
+    /// The product's id in the catalog.
+    pub product_id: String,
+    /// The product's name when the order was made.
+    pub product_name: String,
+    /// The amount in VND.
+    pub amount: u64,
+    /// The bank the buyer chose at checkout (`123PAY`: chosen at 123PAY).
+    pub bank_code: BankCode,
+    /// The buyer's IPv4 address, when known.
+    pub client_ip: Option<String>,
+    /// The shop's state.
+    pub state: OrderState,
+    /// Paid: set once, with [`OrderState::Paid`].
+    pub paid: bool,
+    /// `123PAYtransactionId`, once createOrder answered.
+    pub pay123_transaction_id: Option<String>,
+    /// 123PAY's page the buyer was sent to.
+    pub redirect_url: Option<String>,
+    /// The last `transactionStatus` 123PAY reported.
+    pub transaction_status: Option<TransactionStatus>,
+    /// The bank actually used, as 123PAY reported it.
+    pub paid_bank_code: Option<BankCode>,
+    /// `opAmount`: what the bank charged, from the confirming queryOrder.
+    pub op_amount: Option<u64>,
+    /// Why the payment was not created (a createOrder return code, `timeout`, ...), or why the
+    /// order is held for review.
+    pub error_code: Option<String>,
+    /// The technical detail of that error (English).
+    pub error_message: Option<String>,
+    /// When the order was recorded.
+    pub created_at: SystemTime,
+    /// When it last changed.
+    pub updated_at: SystemTime,
+}
+
+/// One change of an order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct HistoryEntry {
+    /// 1 for the first entry of the order, then 2, 3...
+    pub seq: u64,
+    /// The state after the change.
+    pub state: OrderState,
+    /// 123PAY's `transactionStatus` after the change.
+    pub transaction_status: Option<TransactionStatus>,
+    /// What caused it.
+    pub source: Source,
+    /// A note (what 123PAY said, why a payment is held for review...).
+    pub note: Option<String>,
+    /// When.
+    pub changed_at: SystemTime,
+}
+
+/// A new order to record, in [`OrderState::Creating`].
+#[derive(Debug, Clone)]
+pub(crate) struct NewOrder<'a> {
+    pub(crate) m_transaction_id: &'a str,
+    pub(crate) product_id: &'a str,
+    pub(crate) product_name: &'a str,
+    pub(crate) amount: u64,
+    pub(crate) bank_code: &'a str,
+    pub(crate) client_ip: Option<&'a str>,
+}
+
+/// A change of state, applied only when the order is in one of `from`.
+#[derive(Debug, Clone)]
+pub(crate) struct Change<'a> {
+    pub(crate) from: &'static [OrderState],
+    pub(crate) to: OrderState,
+    pub(crate) source: Source,
+    pub(crate) note: Option<&'a str>,
+    pub(crate) transaction_status: Option<&'a str>,
+    pub(crate) paid_bank_code: Option<&'a str>,
+    pub(crate) op_amount: Option<u64>,
+    pub(crate) pay123_transaction_id: Option<&'a str>,
+    pub(crate) redirect_url: Option<&'a str>,
+    pub(crate) error_code: Option<&'a str>,
+    pub(crate) error_message: Option<&'a str>,
+}
+
+impl<'a> Change<'a> {
+    /// A change to `to` from any of `from`, setting nothing else yet.
+    pub(crate) fn new(from: &'static [OrderState], to: OrderState, source: Source) -> Self {
+        Self {
+            from,
+            to,
+            source,
+            note: None,
+            transaction_status: None,
+            paid_bank_code: None,
+            op_amount: None,
+            pay123_transaction_id: None,
+            redirect_url: None,
+            error_code: None,
+            error_message: None,
+        }
+    }
+}
+
+/// The orders, in a SQL database.
+#[derive(Debug, Clone)]
+pub struct Store {
+    pool: AnyPool,
+}
+
+const ORDER_COLUMNS: &str = "m_transaction_id, product_id, product_name, amount, bank_code, \
+     client_ip, status, paid, pay123_transaction_id, redirect_url, transaction_status, \
+     paid_bank_code, op_amount, error_code, error_message, created_at, updated_at";
+
+/// The history row of the order's current state, numbered after the last one. Run in the
+/// transaction of the change, after its `UPDATE`.
+const INSERT_HISTORY: &str = "INSERT INTO order_history \
+     (m_transaction_id, seq, status, transaction_status, source, note, changed_at) \
+     SELECT o.m_transaction_id, \
+            (SELECT COALESCE(MAX(h.seq), 0) + 1 FROM order_history h \
+             WHERE h.m_transaction_id = o.m_transaction_id), \
+            o.status, o.transaction_status, $2, $3, $4 \
+     FROM orders o WHERE o.m_transaction_id = $1";
+
+/// At most this many characters of an error message are stored.
+const MAX_MESSAGE: usize = 1000;
+
+impl Store {
+    /// Connects to the database at `url` (`sqlite://shop.db?mode=rwc`, or an in-memory
+    /// `sqlite::memory:` for a single connection) and applies the embedded migrations.
+    pub async fn connect(url: &str) -> Result<Self, StoreError> {
+        sqlx::any::install_default_drivers();
+        // An in-memory SQLite database exists once per connection: keep a single one.
+        let max = if url.contains(":memory:") || url.contains("mode=memory") {
+            1
+        } else {
+            8
+        };
+        let pool = AnyPoolOptions::new()
+            .max_connections(max)
+            .acquire_timeout(Duration::from_secs(10))
+            .connect(url)
+            .await?;
+        Self::from_pool(pool).await
+    }
+
+    /// A store over an existing pool; applies the embedded migrations.
+    pub async fn from_pool(pool: AnyPool) -> Result<Self, StoreError> {
+        sqlx::migrate!("./migrations").run(&pool).await?;
+        Ok(Self { pool })
+    }
+
+    /// The pool.
+    #[must_use]
+    pub fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+
+    /// The order with this `mTransactionID`.
+    pub async fn order(&self, m_transaction_id: &str) -> Result<Option<Order>, StoreError> {
+        let sql = format!("SELECT {ORDER_COLUMNS} FROM orders WHERE m_transaction_id = $1");
+        let row = sqlx::query(&sql)
+            .bind(m_transaction_id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(order_of_row).transpose()
+    }
+
+    /// The most recent orders, newest first.
+    pub async fn recent_orders(&self, limit: u32) -> Result<Vec<Order>, StoreError> {
+        let sql = format!(
+            "SELECT {ORDER_COLUMNS} FROM orders ORDER BY created_at DESC, m_transaction_id LIMIT $1"
+        );
+        let rows = sqlx::query(&sql)
+            .bind(i64::from(limit))
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(order_of_row).collect()
+    }
+
+    /// The history of an order, oldest first (empty for an unknown order).
+    pub async fn history(&self, m_transaction_id: &str) -> Result<Vec<HistoryEntry>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT seq, status, transaction_status, source, note, changed_at \
+             FROM order_history WHERE m_transaction_id = $1 ORDER BY seq",
+        )
+        .bind(m_transaction_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(history_of_row).collect()
+    }
+
+    /// Records a new order in [`OrderState::Creating`], with its first history entry.
+    pub(crate) async fn insert(
+        &self,
+        order: &NewOrder<'_>,
+        now: SystemTime,
+    ) -> Result<(), StoreError> {
+        let now = millis(now);
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(
+            "INSERT INTO orders (m_transaction_id, product_id, product_name, amount, bank_code, \
+             client_ip, status, paid, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)",
+        )
+        .bind(order.m_transaction_id)
+        .bind(order.product_id)
+        .bind(order.product_name)
+        .bind(amount_to_sql(order.amount)?)
+        .bind(order.bank_code)
+        .bind(order.client_ip)
+        .bind(OrderState::Creating.as_str())
+        .bind(0_i16)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query(INSERT_HISTORY)
+            .bind(order.m_transaction_id)
+            .bind(Source::Checkout.as_str())
+            .bind(None::<String>)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Applies `change` if the order is in one of `change.from`, with a history entry, in one
+    /// transaction. `Ok(false)`: the order is not in those states (or does not exist), nothing
+    /// was written.
+    pub(crate) async fn apply(
+        &self,
+        m_transaction_id: &str,
+        change: &Change<'_>,
+        now: SystemTime,
+    ) -> Result<bool, StoreError> {
+        let now = millis(now);
+        let sql = format!(
+            "UPDATE orders SET status = $1, paid = $2, \
+             transaction_status = COALESCE($3, transaction_status), \
+             paid_bank_code = COALESCE($4, paid_bank_code), \
+             op_amount = COALESCE($5, op_amount), \
+             pay123_transaction_id = COALESCE($6, pay123_transaction_id), \
+             redirect_url = COALESCE($7, redirect_url), \
+             error_code = COALESCE($8, error_code), \
+             error_message = COALESCE($9, error_message), \
+             updated_at = $10 \
+             WHERE m_transaction_id = $11 AND status IN ({})",
+            placeholders(12, change.from.len())
+        );
+        let op_amount = change.op_amount.map(amount_to_sql).transpose()?;
+        let mut query = sqlx::query(&sql)
+            .bind(change.to.as_str())
+            .bind(i16::from(change.to == OrderState::Paid))
+            .bind(change.transaction_status)
+            .bind(change.paid_bank_code)
+            .bind(op_amount)
+            .bind(change.pay123_transaction_id)
+            .bind(change.redirect_url)
+            .bind(change.error_code)
+            .bind(change.error_message.map(truncate))
+            .bind(now)
+            .bind(m_transaction_id);
+        for state in change.from {
+            query = query.bind(state.as_str());
+        }
+        let mut tx = self.pool.begin().await?;
+        let updated = query.execute(&mut *tx).await?.rows_affected();
+        if updated == 0 {
+            tx.rollback().await?;
+            return Ok(false);
+        }
+        sqlx::query(INSERT_HISTORY)
+            .bind(m_transaction_id)
+            .bind(change.source.as_str())
+            .bind(change.note.map(truncate))
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    /// Records a pending `transactionStatus` (and the bank used) on an open order without
+    /// changing its state, with a history entry. `Ok(false)`: the order is final, unknown, or
+    /// already has this status; nothing was written.
+    pub(crate) async fn record_pending(
+        &self,
+        m_transaction_id: &str,
+        transaction_status: &str,
+        paid_bank_code: Option<&str>,
+        source: Source,
+        now: SystemTime,
+    ) -> Result<bool, StoreError> {
+        let now = millis(now);
+        let sql = format!(
+            "UPDATE orders SET transaction_status = $1, \
+             paid_bank_code = COALESCE($2, paid_bank_code), updated_at = $3 \
+             WHERE m_transaction_id = $4 AND status IN ({}) \
+             AND (transaction_status IS NULL OR transaction_status <> $1)",
+            placeholders(5, OrderState::OPEN.len())
+        );
+        let mut query = sqlx::query(&sql)
+            .bind(transaction_status)
+            .bind(paid_bank_code)
+            .bind(now)
+            .bind(m_transaction_id);
+        for state in OrderState::OPEN {
+            query = query.bind(state.as_str());
+        }
+        let mut tx = self.pool.begin().await?;
+        let updated = query.execute(&mut *tx).await?.rows_affected();
+        if updated == 0 {
+            tx.rollback().await?;
+            return Ok(false);
+        }
+        sqlx::query(INSERT_HISTORY)
+            .bind(m_transaction_id)
+            .bind(source.as_str())
+            .bind(None::<String>)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+}
+
+/// `$first, $first+1, ...`: `count` placeholders.
+fn placeholders(first: usize, count: usize) -> String {
+    (first..first + count)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn truncate(text: &str) -> String {
+    text.chars().take(MAX_MESSAGE).collect()
+}
+
+fn millis(time: SystemTime) -> i64 {
+    time.duration_since(UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}
+
+fn time_of(millis: i64) -> SystemTime {
+    UNIX_EPOCH + Duration::from_millis(u64::try_from(millis).unwrap_or(0))
+}
+
+fn amount_to_sql(amount: u64) -> Result<i64, StoreError> {
+    i64::try_from(amount).map_err(|_| StoreError::Corrupt(format!("amount {amount} is too large")))
+}
+
+fn amount_of_sql(column: &str, amount: i64) -> Result<u64, StoreError> {
+    u64::try_from(amount).map_err(|_| StoreError::Corrupt(format!("{column} is {amount}")))
+}
+
+fn state_of(name: &str) -> Result<OrderState, StoreError> {
+    OrderState::from_name(name).ok_or_else(|| StoreError::Corrupt(format!("order status {name:?}")))
+}
+
+fn order_of_row(row: &AnyRow) -> Result<Order, StoreError> {
+    let text = |column: &str| row.try_get::<String, _>(column);
+    let optional = |column: &str| row.try_get::<Option<String>, _>(column);
+    Ok(Order {
+        m_transaction_id: text("m_transaction_id")?,
+        product_id: text("product_id")?,
+        product_name: text("product_name")?,
+        amount: amount_of_sql("amount", row.try_get("amount")?)?,
+        bank_code: BankCode::from_code(&text("bank_code")?),
+        client_ip: optional("client_ip")?,
+        state: state_of(&text("status")?)?,
+        paid: row.try_get::<i64, _>("paid")? != 0,
+        pay123_transaction_id: optional("pay123_transaction_id")?,
+        redirect_url: optional("redirect_url")?,
+        transaction_status: optional("transaction_status")?
+            .map(|c| TransactionStatus::from_code(&c)),
+        paid_bank_code: optional("paid_bank_code")?.map(|c| BankCode::from_code(&c)),
+        op_amount: row
+            .try_get::<Option<i64>, _>("op_amount")?
+            .map(|a| amount_of_sql("op_amount", a))
+            .transpose()?,
+        error_code: optional("error_code")?,
+        error_message: optional("error_message")?,
+        created_at: time_of(row.try_get("created_at")?),
+        updated_at: time_of(row.try_get("updated_at")?),
+    })
+}
+
+fn history_of_row(row: &AnyRow) -> Result<HistoryEntry, StoreError> {
+    let source: String = row.try_get("source")?;
+    Ok(HistoryEntry {
+        seq: amount_of_sql("seq", row.try_get("seq")?)?,
+        state: state_of(&row.try_get::<String, _>("status")?)?,
+        transaction_status: row
+            .try_get::<Option<String>, _>("transaction_status")?
+            .map(|c| TransactionStatus::from_code(&c)),
+        source: Source::from_name(&source)
+            .ok_or_else(|| StoreError::Corrupt(format!("history source {source:?}")))?,
+        note: row.try_get("note")?,
+        changed_at: time_of(row.try_get("changed_at")?),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn states_round_trip_and_open_is_not_final() {
+        for s in OrderState::ALL {
+            assert_eq!(OrderState::from_name(s.as_str()), Some(*s));
+            assert_eq!(OrderState::OPEN.contains(s), !s.is_final(), "{s:?}");
+        }
+        assert_eq!(OrderState::from_name("PAID"), None);
+    }
+
+    #[test]
+    fn placeholders_are_numbered() {
+        assert_eq!(placeholders(12, 3), "$12, $13, $14");
+        assert_eq!(placeholders(1, 1), "$1");
+    }
+}

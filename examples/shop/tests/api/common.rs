@@ -1,0 +1,217 @@
+//! A fake 123PAY: a closure `HttpClient` that parses requests and answers with the core's
+//! gateway-side builders (`CreatedOrder`, `OrderStatus`, `error_response`), scripted per test.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, SystemTime};
+
+use bytes::Bytes;
+use pay123_core::{
+    BankCode, Client, CreateOrder, CreatedOrder, Credentials, Endpoints, HttpClient, Notify,
+    OrderStatus, ReceivedCreateOrder, ReceivedQueryOrder, ReturnCode, TransactionStatus,
+    error_response,
+};
+use shop::{Shop, Store};
+use tempfile::TempDir;
+
+pub(crate) const PUBLIC_URL: &str = "http://127.0.0.1:3000";
+
+/// How the fake answers a method.
+#[derive(Debug, Clone)]
+pub(crate) enum Behaviour {
+    /// Like 123PAY does when all is well.
+    Answer,
+    /// `[code, description]`.
+    Error(ReturnCode),
+    /// The transport fails.
+    Transport,
+    /// Never answers.
+    Hang,
+}
+
+#[derive(Debug)]
+struct State {
+    create: Behaviour,
+    query: Behaviour,
+    orders: HashMap<String, (CreateOrder, String)>,
+    status: HashMap<String, TransactionStatus>,
+    total_amount: HashMap<String, String>,
+    create_calls: usize,
+    query_calls: usize,
+}
+
+/// The script and the record of the fake gateway.
+#[derive(Debug, Clone)]
+pub(crate) struct Fake(Arc<Mutex<State>>);
+
+impl Fake {
+    fn state(&self) -> MutexGuard<'_, State> {
+        self.0.lock().unwrap()
+    }
+    pub(crate) fn set_create(&self, behaviour: Behaviour) {
+        self.state().create = behaviour;
+    }
+    pub(crate) fn set_query(&self, behaviour: Behaviour) {
+        self.state().query = behaviour;
+    }
+    /// The `transactionStatus` queryOrder reports for this order (`0` until set).
+    pub(crate) fn set_status(&self, id: &str, code: &str) {
+        self.state()
+            .status
+            .insert(id.to_owned(), TransactionStatus::from_code(code));
+    }
+    /// The `totalAmount` queryOrder reports (the order's amount until set).
+    pub(crate) fn set_total_amount(&self, id: &str, amount: &str) {
+        self.state()
+            .total_amount
+            .insert(id.to_owned(), amount.to_owned());
+    }
+    pub(crate) fn create_calls(&self) -> usize {
+        self.state().create_calls
+    }
+    pub(crate) fn query_calls(&self) -> usize {
+        self.state().query_calls
+    }
+    /// The authenticated createOrder received for this order, and the 123PAY id given.
+    pub(crate) fn created(&self, id: &str) -> Option<(CreateOrder, String)> {
+        self.state().orders.get(id).cloned()
+    }
+
+    async fn answer(
+        &self,
+        request: http::Request<Bytes>,
+    ) -> Result<http::Response<Bytes>, std::io::Error> {
+        let credentials = Credentials::sandbox();
+        let key = credentials.secret_key();
+        let path = request.uri().path().to_owned();
+        let behaviour = {
+            let mut state = self.state();
+            if path.ends_with("/createOrder1") {
+                state.create_calls += 1;
+                state.create.clone()
+            } else {
+                state.query_calls += 1;
+                state.query.clone()
+            }
+        };
+        match behaviour {
+            Behaviour::Answer => {}
+            Behaviour::Error(code) => return Ok(error_response(&code, "fake gateway error")),
+            Behaviour::Transport => {
+                return Err(std::io::Error::new(
+                    std::io::ErrorKind::ConnectionRefused,
+                    "connection refused",
+                ));
+            }
+            Behaviour::Hang => std::future::pending::<()>().await,
+        }
+        if path.ends_with("/createOrder1") {
+            let order = ReceivedCreateOrder::from_http_request(&request)
+                .and_then(|r| r.authenticate(&credentials))
+                .expect("the shop sends a valid, authenticated createOrder");
+            let mut state = self.state();
+            let pay123_id = format!("123P{:010}", state.orders.len() + 1);
+            let created = CreatedOrder {
+                transaction_id: pay123_id.clone(),
+                redirect_url: format!(
+                    "https://sandbox.123pay.vn/banksim/{}.{pay123_id}.html",
+                    order.m_transaction_id()
+                ),
+            };
+            state
+                .orders
+                .insert(order.m_transaction_id().to_owned(), (order, pay123_id));
+            Ok(created.to_http_response(key))
+        } else {
+            let query = ReceivedQueryOrder::from_http_request(&request)
+                .and_then(|r| r.authenticate(&credentials))
+                .expect("the shop sends a valid, authenticated queryOrder");
+            let id = query.m_transaction_id();
+            let state = self.state();
+            let Some((order, pay123_id)) = state.orders.get(id) else {
+                return Ok(OrderStatus {
+                    transaction_id: String::new(),
+                    status: TransactionStatus::NotFound,
+                    total_amount: "0".into(),
+                    op_amount: "0".into(),
+                    bank_code: BankCode::Pay123,
+                    description: None,
+                }
+                .to_http_response(key));
+            };
+            let total = state
+                .total_amount
+                .get(id)
+                .cloned()
+                .unwrap_or_else(|| order.total_amount().to_string());
+            Ok(OrderStatus {
+                transaction_id: pay123_id.clone(),
+                status: state
+                    .status
+                    .get(id)
+                    .cloned()
+                    .unwrap_or(TransactionStatus::New),
+                total_amount: total.clone(),
+                op_amount: total,
+                bank_code: BankCode::Vietcombank,
+                description: None,
+            }
+            .to_http_response(key))
+        }
+    }
+}
+
+/// A shop over the fake gateway and a SQLite file in a new temporary directory.
+pub(crate) struct TestShop<C> {
+    pub(crate) shop: Shop<C>,
+    pub(crate) fake: Fake,
+    _dir: TempDir,
+}
+
+pub(crate) async fn setup() -> TestShop<impl HttpClient + Clone + 'static> {
+    let fake = Fake(Arc::new(Mutex::new(State {
+        create: Behaviour::Answer,
+        query: Behaviour::Answer,
+        orders: HashMap::new(),
+        status: HashMap::new(),
+        total_amount: HashMap::new(),
+        create_calls: 0,
+        query_calls: 0,
+    })));
+    let gateway = fake.clone();
+    let transport = move |request: http::Request<Bytes>| {
+        let gateway = gateway.clone();
+        async move { gateway.answer(request).await }
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}?mode=rwc", dir.path().join("shop.db").display());
+    let store = Store::connect(&url).await.unwrap();
+    let client = Client::new(transport, Credentials::sandbox(), Endpoints::sandbox());
+    let shop = Shop::new(client, store, &format!("{PUBLIC_URL}/"))
+        .with_gateway_timeout(Duration::from_secs(10));
+    TestShop {
+        shop,
+        fake,
+        _dir: dir,
+    }
+}
+
+/// A checkout that must succeed; the order's `mTransactionID`.
+pub(crate) async fn checkout<C: HttpClient>(shop: &Shop<C>, product: &str) -> String {
+    shop.checkout(product, None, None)
+        .await
+        .expect("checkout")
+        .m_transaction_id
+}
+
+/// A verified notify, as the listener hands it to the shop.
+pub(crate) fn notify(id: &str, status: &str) -> Notify {
+    Notify::new(
+        id,
+        BankCode::Vietcombank,
+        TransactionStatus::from_code(status),
+        "",
+        SystemTime::now(),
+    )
+    .unwrap()
+}

@@ -1,0 +1,198 @@
+//! The return page: the URL's status is a hint; an open order is checked with queryOrder.
+
+use std::time::{Duration, SystemTime};
+
+use pay123_core::{Credentials, NotifyOutcome, ReturnTicket, SecretKey, TransactionStatus};
+use shop::{OrderState, Source, TicketCheck};
+
+use crate::common::{Behaviour, checkout, notify, setup};
+
+fn return_query(id: &str, status: TransactionStatus) -> String {
+    ReturnTicket::new(id, status, SystemTime::now())
+        .unwrap()
+        .to_query(Credentials::sandbox().secret_key())
+}
+
+#[tokio::test]
+async fn a_return_before_the_notify_queries_123pay_and_pays() {
+    let t = setup().await;
+    let id = checkout(&t.shop, "ao-dai").await;
+    t.fake.set_status(&id, "1");
+
+    let view = t
+        .shop
+        .on_return(&return_query(&id, TransactionStatus::Success))
+        .await
+        .unwrap();
+    assert_eq!(
+        view.ticket,
+        TicketCheck::Verified(TransactionStatus::Success)
+    );
+    assert_eq!(t.fake.query_calls(), 1);
+    let order = view.order.expect("the order is shown");
+    assert_eq!(order.status, OrderState::Paid);
+    assert!(order.paid);
+    assert_eq!(order.history.last().unwrap().source, Source::Return);
+
+    // The notify that arrives afterwards is a duplicate.
+    assert_eq!(
+        t.shop.on_notify(notify(&id, "1")).await,
+        NotifyOutcome::AlreadyUpdated
+    );
+    // A final order is shown without asking 123PAY again.
+    t.shop
+        .on_return(&return_query(&id, TransactionStatus::Success))
+        .await
+        .unwrap();
+    assert_eq!(t.fake.query_calls(), 1);
+}
+
+#[tokio::test]
+async fn the_status_on_the_url_is_only_a_hint() {
+    let t = setup().await;
+    let id = checkout(&t.shop, "ao-dai").await;
+    // The URL says paid, 123PAY says the buyer is at the OTP step.
+    t.fake.set_status(&id, "11");
+    let view = t
+        .shop
+        .on_return(&return_query(&id, TransactionStatus::Success))
+        .await
+        .unwrap();
+    let order = view.order.unwrap();
+    assert_eq!(order.status, OrderState::Pending);
+    assert!(!order.paid);
+    assert_eq!(order.transaction_status.as_deref(), Some("11"));
+
+    // The URL says cancelled, 123PAY says paid.
+    t.fake.set_status(&id, "1");
+    let view = t
+        .shop
+        .on_return(&return_query(&id, TransactionStatus::Cancelled))
+        .await
+        .unwrap();
+    assert!(view.order.unwrap().paid);
+}
+
+#[tokio::test]
+async fn a_cancel_is_applied_from_the_query() {
+    let t = setup().await;
+    let id = checkout(&t.shop, "non-la").await;
+    t.fake.set_status(&id, "-100");
+    let view = t
+        .shop
+        .on_return(&return_query(&id, TransactionStatus::Cancelled))
+        .await
+        .unwrap();
+    let order = view.order.unwrap();
+    assert_eq!(order.status, OrderState::Failed);
+    assert!(!order.paid);
+    assert!(
+        order.message_vi.contains("Đơn hàng bị hủy"),
+        "{}",
+        order.message_vi
+    );
+}
+
+#[tokio::test]
+async fn the_amount_is_checked_on_return_too() {
+    let t = setup().await;
+    let id = checkout(&t.shop, "ao-dai").await;
+    t.fake.set_status(&id, "1");
+    t.fake.set_total_amount(&id, "1000");
+    let view = t
+        .shop
+        .on_return(&return_query(&id, TransactionStatus::Success))
+        .await
+        .unwrap();
+    let order = view.order.unwrap();
+    assert_eq!(order.status, OrderState::Review);
+    assert!(!order.paid);
+}
+
+#[tokio::test]
+async fn a_forged_or_missing_ticket_is_not_believed_but_the_order_is_checked() {
+    let t = setup().await;
+    let id = checkout(&t.shop, "ao-dai").await;
+    let forged = ReturnTicket::new(&id, TransactionStatus::Success, SystemTime::now())
+        .unwrap()
+        .to_query(&SecretKey::new("NOT-THE-KEY"));
+    let view = t.shop.on_return(&forged).await.unwrap();
+    assert!(
+        matches!(view.ticket, TicketCheck::Invalid(_)),
+        "{:?}",
+        view.ticket
+    );
+    let order = view.order.unwrap();
+    assert_eq!(order.status, OrderState::Pending);
+    assert!(!order.paid);
+    assert_eq!(t.fake.query_calls(), 1);
+
+    // An expired ticket (a reload long after): the order is still found and checked.
+    let old = ReturnTicket::new(
+        &id,
+        TransactionStatus::Success,
+        SystemTime::now() - Duration::from_secs(3600),
+    )
+    .unwrap()
+    .to_query(Credentials::sandbox().secret_key());
+    t.fake.set_status(&id, "1");
+    let view = t.shop.on_return(&old).await.unwrap();
+    assert!(matches!(view.ticket, TicketCheck::Invalid(_)));
+    assert!(view.order.unwrap().paid);
+
+    let view = t
+        .shop
+        .on_return(&format!("transactionID={id}"))
+        .await
+        .unwrap();
+    assert_eq!(view.ticket, TicketCheck::Absent);
+    assert!(view.order.unwrap().paid);
+}
+
+#[tokio::test]
+async fn a_failed_query_shows_the_stored_order() {
+    let t = setup().await;
+    let id = checkout(&t.shop, "ao-dai").await;
+    t.fake.set_query(Behaviour::Transport);
+    let view = t
+        .shop
+        .on_return(&return_query(&id, TransactionStatus::Success))
+        .await
+        .unwrap();
+    assert!(view.query_error.is_some());
+    let order = view.order.unwrap();
+    assert_eq!(order.status, OrderState::Pending);
+    assert!(!order.paid);
+}
+
+#[tokio::test]
+async fn no_order_no_query() {
+    let t = setup().await;
+    let view = t.shop.on_return("").await.unwrap();
+    assert!(view.order.is_none() && view.m_transaction_id.is_none());
+    let view = t
+        .shop
+        .on_return(&return_query("SHOP-NOT-HERE", TransactionStatus::Success))
+        .await
+        .unwrap();
+    assert!(view.order.is_none());
+    assert_eq!(view.m_transaction_id.as_deref(), Some("SHOP-NOT-HERE"));
+    assert_eq!(t.fake.query_calls(), 0);
+}
+
+#[tokio::test]
+async fn an_order_that_was_not_created_is_not_queried() {
+    let t = setup().await;
+    t.fake
+        .set_create(Behaviour::Error(pay123_core::ReturnCode::Busy));
+    let error = t.shop.checkout("ao-dai", None, None).await.unwrap_err();
+    let id = error.m_transaction_id().unwrap();
+    let view = t
+        .shop
+        .on_return(&format!("transactionID={id}"))
+        .await
+        .unwrap();
+    let order = view.order.unwrap();
+    assert_eq!(order.status, OrderState::NotCreated);
+    assert_eq!(t.fake.query_calls(), 0);
+}

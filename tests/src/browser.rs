@@ -1,0 +1,189 @@
+//! A real browser: headless Chromium driven through WebDriver (ChromeDriver), buying in the shop
+//! and paying on the sandbox's bank pages.
+
+use std::net::TcpListener as StdListener;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use hyper_util::client::legacy::connect::HttpConnector;
+use pay123_sandbox::cards::{TEST_CARD_HOLDER, TEST_CARD_NUMBER, TEST_ISSUE_DATE, TEST_OTP};
+use tempfile::TempDir;
+
+use crate::world::{Launcher, World};
+
+/// The Chromium binary: `$CHROMIUM`, else Debian's `/usr/bin/chromium`.
+fn chromium() -> String {
+    std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".to_owned())
+}
+
+/// A ChromeDriver process on an ephemeral loopback port, killed on drop.
+pub struct Driver {
+    child: Child,
+    url: String,
+    _profile: TempDir,
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Driver {
+    /// Starts `chromedriver` (`$CHROMEDRIVER`, else from `PATH`) and waits until it listens.
+    pub async fn start() -> Driver {
+        let port = StdListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free port")
+            .port();
+        let binary = std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "chromedriver".to_owned());
+        let child = Command::new(&binary)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| {
+                panic!("cannot start {binary} ({e}): install chromium and chromium-driver (scripts/test does)")
+            });
+        let url = format!("http://127.0.0.1:{port}");
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+        while tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .is_err()
+        {
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "chromedriver did not start"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        Driver {
+            child,
+            url,
+            _profile: tempfile::tempdir().expect("a profile directory"),
+        }
+    }
+
+    /// A headless Chromium session.
+    pub async fn session(&self) -> Client {
+        let profile = self._profile.path().display().to_string();
+        let mut capabilities = serde_json::Map::new();
+        capabilities.insert(
+            "goog:chromeOptions".to_owned(),
+            serde_json::json!({
+                "binary": chromium(),
+                "args": [
+                    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                    "--disable-quic", "--no-first-run", "--disable-background-networking",
+                    "--disable-component-update", "--disable-sync", "--window-size=1200,900",
+                    format!("--user-data-dir={profile}"),
+                ],
+            }),
+        );
+        ClientBuilder::new(HttpConnector::new())
+            .capabilities(capabilities)
+            .connect(&self.url)
+            .await
+            .expect("a Chromium session")
+    }
+}
+
+async fn fill(browser: &Client, id: &str, text: &str) {
+    let input = browser.find(Locator::Id(id)).await.expect(id);
+    input.clear().await.expect("clear");
+    input.send_keys(text).await.expect("type");
+}
+
+async fn click(browser: &Client, id: &str) {
+    browser
+        .find(Locator::Id(id))
+        .await
+        .expect(id)
+        .click()
+        .await
+        .expect("click");
+}
+
+async fn wait_for(browser: &Client, id: &str) -> String {
+    browser
+        .wait()
+        .at_most(Duration::from_secs(20))
+        .for_element(Locator::Id(id))
+        .await
+        .unwrap_or_else(|e| panic!("#{id} never appeared: {e}"))
+        .text()
+        .await
+        .expect("text")
+}
+
+/// Buys a product through the bank choice page, the card page and the OTP page, returns to the
+/// shop and sees the order paid.
+pub async fn browser_payment<L: Launcher>(launcher: &L) {
+    let world = World::start(launcher, |_| {}).await;
+    let driver = Driver::start().await;
+    let browser = driver.session().await;
+    browser
+        .goto(&format!("{}/", world.shop_url))
+        .await
+        .expect("open the shop");
+    click(&browser, "buy-ao-dai").await;
+    wait_for(&browser, "bank_form").await;
+    browser
+        .find(Locator::Id("bank_code"))
+        .await
+        .expect("the bank list")
+        .select_by_value("123PVCB")
+        .await
+        .expect("choose Vietcombank");
+    click(&browser, "pay").await;
+    wait_for(&browser, "card_form").await;
+    fill(&browser, "card_holder", TEST_CARD_HOLDER).await;
+    fill(&browser, "card_number", TEST_CARD_NUMBER).await;
+    fill(&browser, "issue_date", TEST_ISSUE_DATE).await;
+    click(&browser, "pay").await;
+    wait_for(&browser, "otp_form").await;
+    fill(&browser, "otp", TEST_OTP).await;
+    click(&browser, "pay").await;
+    wait_for(&browser, "return-result").await;
+    let url = browser.current_url().await.expect("the URL");
+    assert!(
+        url.as_str()
+            .starts_with(&format!("{}/return?", world.shop_url)),
+        "{url}"
+    );
+    assert_eq!(wait_for(&browser, "paid").await, "yes");
+    assert_eq!(wait_for(&browser, "order-status").await, "paid");
+    let id = wait_for(&browser, "order-id").await;
+    let order = world.order(&id).await;
+    assert_eq!(order["paid"], true, "{order}");
+    assert_eq!(order["paidBankCode"], "123PVCB");
+    browser.close().await.expect("close");
+}
+
+/// Cancels on the card page: back at the shop, the order is not paid and is cancelled.
+pub async fn browser_cancel<L: Launcher>(launcher: &L) {
+    let world = World::start(launcher, |_| {}).await;
+    let driver = Driver::start().await;
+    let browser = driver.session().await;
+    browser
+        .goto(&format!("{}/", world.shop_url))
+        .await
+        .expect("open the shop");
+    browser
+        .find(Locator::Id("bank-code"))
+        .await
+        .expect("the bank list")
+        .select_by_value("123PVCB")
+        .await
+        .expect("choose Vietcombank");
+    click(&browser, "buy-ca-phe").await;
+    wait_for(&browser, "card_form").await;
+    click(&browser, "cancel").await;
+    wait_for(&browser, "return-result").await;
+    assert_eq!(wait_for(&browser, "paid").await, "no");
+    assert_eq!(wait_for(&browser, "order-status").await, "failed");
+    assert_eq!(wait_for(&browser, "transaction-status").await, "-100");
+    browser.close().await.expect("close");
+}

@@ -1,0 +1,399 @@
+//! The conformance list: what every demo shop must do, whatever its framework.
+
+use std::time::{Duration, SystemTime};
+
+use http::StatusCode;
+use pay123_core::{BankCode, Notify, NotifyReply, NotifyReturnCode, SecretKey, TransactionStatus};
+use pay123_sandbox::cards::{TEST_CARD_HOLDER, TEST_CARD_NUMBER, TEST_ISSUE_DATE, TEST_OTP};
+use pay123_sandbox::{AttemptOutcome, Transaction};
+
+use crate::buyer::Page;
+use crate::world::{Launcher, World};
+
+const WAIT: Duration = Duration::from_secs(15);
+
+/// Checks out `product_id`, expecting a 303 to the gateway; returns the order id and the first
+/// gateway page.
+pub async fn checkout(world: &World, product_id: &str, bank_code: Option<&str>) -> (String, Page) {
+    let mut fields = vec![("product_id", product_id)];
+    if let Some(bank) = bank_code {
+        fields.push(("bank_code", bank));
+    }
+    let answer = world
+        .buyer
+        .post_form(&format!("{}/checkout", world.shop_url), &fields)
+        .await;
+    assert_eq!(
+        answer.status,
+        StatusCode::SEE_OTHER,
+        "checkout: {}",
+        answer.body
+    );
+    let location = answer.location().expect("a Location");
+    assert!(
+        location.starts_with(&world.sandbox.base_url()),
+        "checkout must send the buyer to the gateway, not {location}"
+    );
+    let id = answer
+        .headers
+        .get(shop::http::ORDER_ID_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .expect("the order id header")
+        .to_owned();
+    let order = world.order(&id).await;
+    assert_eq!(order["status"], "pending", "{order}");
+    assert_eq!(order["paid"], false);
+    (id, world.buyer.follow(answer).await)
+}
+
+/// Fills the card page with the test card (or `holder`), returning the next page.
+async fn card(world: &World, page: &Page, holder: &str) -> Page {
+    assert!(
+        page.contains("card_form"),
+        "expected the card page: {}",
+        page.body
+    );
+    world
+        .buyer
+        .submit(
+            page,
+            "card_form",
+            &[
+                ("card_holder", holder),
+                ("card_number", TEST_CARD_NUMBER),
+                ("issue_date", TEST_ISSUE_DATE),
+            ],
+            "pay",
+        )
+        .await
+}
+
+async fn otp(world: &World, page: &Page, otp: &str) -> Page {
+    assert!(
+        page.contains("otp_form"),
+        "expected the OTP page: {}",
+        page.body
+    );
+    world
+        .buyer
+        .submit(page, "otp_form", &[("otp", otp)], "pay")
+        .await
+}
+
+/// Waits until the shop's order satisfies `done`.
+async fn wait_order(
+    world: &World,
+    id: &str,
+    done: impl Fn(&serde_json::Value) -> bool,
+) -> serde_json::Value {
+    let deadline = tokio::time::Instant::now() + WAIT;
+    loop {
+        let order = world.order(id).await;
+        if done(&order) {
+            return order;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "order {id} never got there: {order}"
+        );
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+}
+
+/// Waits until the sandbox has an acknowledged notify for the transaction.
+async fn wait_acknowledged(world: &World, id: &str) -> Transaction {
+    world
+        .sandbox
+        .wait_for(id, WAIT, |t| t.acknowledged_attempts().next().is_some())
+        .await
+        .unwrap_or_else(|| {
+            panic!(
+                "no acknowledged notify for {id}: {:?}",
+                world.sandbox.transaction(id)
+            )
+        })
+}
+
+fn history_len(order: &serde_json::Value) -> usize {
+    order["history"].as_array().map_or(0, Vec::len)
+}
+
+/// The test card pays: the buyer returns to the shop, the order is paid once, with the amount.
+pub async fn successful_payment<L: Launcher>(launcher: &L) {
+    let world = World::start(launcher, |_| {}).await;
+    let (id, page) = checkout(&world, "ao-dai", Some("123PVCB")).await;
+    let page = card(&world, &page, TEST_CARD_HOLDER).await;
+    let result = otp(&world, &page, TEST_OTP).await;
+    assert_eq!(result.status, StatusCode::OK, "{}", result.body);
+    assert!(
+        result
+            .url
+            .starts_with(&format!("{}/return?", world.shop_url)),
+        "{}",
+        result.url
+    );
+    assert_eq!(
+        result.text_of("paid").as_deref(),
+        Some("yes"),
+        "{}",
+        result.body
+    );
+    let order = wait_order(&world, &id, |o| o["paid"] == true).await;
+    assert_eq!(order["status"], "paid");
+    assert_eq!(order["transactionStatus"], "1");
+    assert_eq!(order["amount"], 450_000);
+    let t = wait_acknowledged(&world, &id).await;
+    assert_eq!(t.status, TransactionStatus::Success);
+    assert_eq!(t.total_amount, 450_000);
+    let first = t.acknowledged_attempts().next().expect("an attempt");
+    assert!(first.verified, "the shop's reply must verify");
+    // One of the two (notify or the return page's queryOrder) paid it; the other changed nothing.
+    assert_eq!(
+        world.order(&id).await["history"]
+            .as_array()
+            .map(|h| h.iter().filter(|e| e["status"] == "paid").count()),
+        Some(1)
+    );
+}
+
+/// With bankCode 123PAY the buyer picks the bank at 123PAY first.
+pub async fn successful_payment_choosing_the_bank_at_123pay<L: Launcher>(launcher: &L) {
+    let world = World::start(launcher, |_| {}).await;
+    let (id, page) = checkout(&world, "non-la", None).await;
+    assert!(
+        page.contains("bank_form"),
+        "expected the bank choice page: {}",
+        page.body
+    );
+    let page = world
+        .buyer
+        .submit(&page, "bank_form", &[("bank_code", "123PACB")], "pay")
+        .await;
+    let page = card(&world, &page, TEST_CARD_HOLDER).await;
+    otp(&world, &page, TEST_OTP).await;
+    let order = wait_order(&world, &id, |o| o["paid"] == true).await;
+    assert_eq!(order["paidBankCode"], "123PACB", "{order}");
+}
+
+/// The buyer cancels on the card page: -100, never paid.
+pub async fn cancel<L: Launcher>(launcher: &L) {
+    let world = World::start(launcher, |_| {}).await;
+    let (id, page) = checkout(&world, "ca-phe", Some("123PVCB")).await;
+    let result = world.buyer.submit(&page, "card_form", &[], "cancel").await;
+    assert_eq!(result.status, StatusCode::OK, "{}", result.body);
+    let order = wait_order(&world, &id, |o| o["status"] == "failed").await;
+    assert_eq!(order["transactionStatus"], "-100");
+    assert_eq!(order["paid"], false);
+    wait_acknowledged(&world, &id).await;
+}
+
+/// Three wrong OTPs: 7224, never paid.
+pub async fn wrong_otp_three_times<L: Launcher>(launcher: &L) {
+    let world = World::start(launcher, |_| {}).await;
+    let (id, page) = checkout(&world, "ca-phe", Some("123PVCB")).await;
+    let mut page = card(&world, &page, TEST_CARD_HOLDER).await;
+    for attempt in 1..=3 {
+        let order = world.order(&id).await;
+        assert_eq!(order["paid"], false);
+        assert_ne!(
+            order["status"], "failed",
+            "a wrong OTP {attempt} is not final before the third"
+        );
+        page = otp(&world, &page, "12345678").await;
+        if attempt < 3 {
+            assert!(
+                page.contains("otp_form"),
+                "attempt {attempt} stays on the OTP page"
+            );
+        }
+    }
+    let order = wait_order(&world, &id, |o| o["status"] == "failed").await;
+    assert_eq!(order["transactionStatus"], "7224");
+    assert_eq!(order["paid"], false);
+}
+
+/// 123PAY sends the notify again: the shop answers 2 and changes nothing.
+pub async fn duplicate_notify<L: Launcher>(launcher: &L) {
+    let world = World::start(launcher, |_| {}).await;
+    let (id, page) = checkout(&world, "ao-dai", Some("123PVCB")).await;
+    let page = card(&world, &page, TEST_CARD_HOLDER).await;
+    otp(&world, &page, TEST_OTP).await;
+    let before = wait_order(&world, &id, |o| o["paid"] == true).await;
+    let t = wait_acknowledged(&world, &id).await;
+    let attempts = t.notify_attempts.len();
+    world.sandbox.resend_notify(&id).expect("resend");
+    let t = world
+        .sandbox
+        .wait_for(&id, WAIT, |t| {
+            t.notify_attempts.len() > attempts && !t.notify_in_progress
+        })
+        .await
+        .expect("the second notify");
+    let last = t.notify_attempts.last().expect("an attempt");
+    assert_eq!(
+        last.return_code,
+        Some(NotifyReturnCode::AlreadyUpdated),
+        "{last:?}"
+    );
+    assert!(last.verified);
+    assert_eq!(last.outcome, AttemptOutcome::Acknowledged);
+    let after = world.order(&id).await;
+    assert_eq!(
+        history_len(&after),
+        history_len(&before),
+        "a duplicate changes nothing"
+    );
+    assert_eq!(after["status"], "paid");
+}
+
+/// A forged notify (wrong key) and a malformed one are answered -1 and change no order.
+pub async fn forged_notify<L: Launcher>(launcher: &L) {
+    let world = World::start(launcher, |_| {}).await;
+    let (id, _page) = checkout(&world, "ao-dai", Some("123PVCB")).await;
+    let before = world.order(&id).await;
+    let forged = Notify::new(
+        &id,
+        BankCode::Vietcombank,
+        TransactionStatus::Success,
+        "",
+        SystemTime::now(),
+    )
+    .expect("a notify");
+    let url = format!("{}/123pay/notify", world.shop_url);
+    let key = SecretKey::new("MIKEY");
+    for body in [
+        forged.to_form(&SecretKey::new("NOT-THE-KEY")),
+        forged.to_form(&key).replace(
+            "transactionStatus=1",
+            "transactionStatus=1&transactionStatus=-100",
+        ),
+        format!(r#"{{"mTransactionID":"{id}","transactionStatus":"1"}}"#),
+    ] {
+        let fields: Vec<(String, String)> = form_urlencoded::parse(body.as_bytes())
+            .into_owned()
+            .collect();
+        let pairs: Vec<(&str, &str)> = fields
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        let answer = if body.starts_with('{') {
+            world
+                .buyer
+                .send(
+                    http::Request::post(&url)
+                        .header("content-type", "application/json")
+                        .body(bytes::Bytes::from(body.clone()))
+                        .expect("a request"),
+                )
+                .await
+        } else {
+            world.buyer.post_form(&url, &pairs).await
+        };
+        assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+        let reply = NotifyReply::from_json(answer.body.as_bytes(), &key).expect("a signed reply");
+        assert_eq!(
+            reply.return_code(),
+            &NotifyReturnCode::InvalidChecksum,
+            "{body}"
+        );
+    }
+    let after = world.order(&id).await;
+    assert_eq!(after["status"], before["status"]);
+    assert_eq!(after["paid"], false);
+    assert_eq!(history_len(&after), history_len(&before));
+}
+
+/// The notify never arrives: the return page asks queryOrder and the order is paid.
+pub async fn dropped_notify_resolved_by_the_return_page<L: Launcher>(launcher: &L) {
+    let world = World::start(launcher, |_| {}).await;
+    let (id, page) = checkout(&world, "tranh-son-mai", Some("123PVCB")).await;
+    world.sandbox.drop_next_notify();
+    let page = card(&world, &page, TEST_CARD_HOLDER).await;
+    let result = otp(&world, &page, TEST_OTP).await;
+    assert_eq!(result.status, StatusCode::OK);
+    let order = world.order(&id).await;
+    assert_eq!(
+        order["paid"], true,
+        "the return page's queryOrder must settle it: {order}"
+    );
+    assert_eq!(order["amount"], 1_250_000);
+    let t = world.sandbox.transaction(&id).expect("the transaction");
+    assert!(
+        t.notify_attempts
+            .iter()
+            .all(|a| a.outcome == AttemptOutcome::Dropped),
+        "no notify reached the shop: {:?}",
+        t.notify_attempts
+    );
+}
+
+/// createOrder answers 5000: the buyer sees a clear message and the order stays recorded.
+pub async fn busy_on_create_order<L: Launcher>(launcher: &L) {
+    let world = World::start(launcher, |c| c.faults.busy_rate = 1.0).await;
+    let answer = world
+        .buyer
+        .post_form(
+            &format!("{}/checkout", world.shop_url),
+            &[("product_id", "ao-dai")],
+        )
+        .await;
+    assert!(
+        answer.status.is_server_error(),
+        "{}: {}",
+        answer.status,
+        answer.body
+    );
+    assert_eq!(
+        answer.text_of("error-code").as_deref(),
+        Some("5000"),
+        "{}",
+        answer.body
+    );
+    assert!(
+        answer.contains("Hệ thống bận"),
+        "the buyer reads the spec's text: {}",
+        answer.body
+    );
+    let id = answer
+        .text_of("order-id")
+        .expect("the order id on the error page");
+    let order = world.order(&id).await;
+    assert_eq!(order["status"], "not_created", "{order}");
+    assert_eq!(order["errorCode"], "5000");
+    assert_eq!(order["paid"], false);
+    assert!(world.sandbox.transactions().is_empty());
+}
+
+/// 50 buyers at once: every other one pays, the rest cancel; each order ends right.
+pub async fn fifty_concurrent_checkouts<L: Launcher>(launcher: &L) {
+    let world = World::start(launcher, |_| {}).await;
+    let world = &world;
+    let runs = (0..50).map(|i| async move {
+        let (id, page) = checkout(world, "non-la", Some("123PVCB")).await;
+        if i % 2 == 0 {
+            let page = card(world, &page, TEST_CARD_HOLDER).await;
+            otp(world, &page, TEST_OTP).await;
+        } else {
+            world.buyer.submit(&page, "card_form", &[], "cancel").await;
+        }
+        (i, id)
+    });
+    let ids = futures_util::future::join_all(runs).await;
+    let mut distinct: Vec<&String> = ids.iter().map(|(_, id)| id).collect();
+    distinct.sort();
+    distinct.dedup();
+    assert_eq!(distinct.len(), 50, "every checkout has its own order");
+    for (i, id) in &ids {
+        let order = wait_order(world, id, |o| {
+            o["status"] == "paid" || o["status"] == "failed"
+        })
+        .await;
+        if i % 2 == 0 {
+            assert_eq!(order["status"], "paid", "{order}");
+            assert_eq!(order["amount"], 85_000);
+        } else {
+            assert_eq!(order["status"], "failed", "{order}");
+            assert_eq!(order["transactionStatus"], "-100");
+        }
+    }
+}

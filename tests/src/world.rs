@@ -1,0 +1,91 @@
+//! A shop and the sandbox, started in-process on ephemeral loopback ports.
+
+use std::any::Any;
+use std::future::Future;
+
+use pay123_core::{Credentials, Endpoints};
+use pay123_sandbox::{Config, Sandbox};
+use tempfile::TempDir;
+use tokio::net::TcpListener;
+
+use crate::buyer::Buyer;
+
+/// What a shop under test is started with.
+#[derive(Debug)]
+pub struct ShopSetup {
+    /// The listener to serve on (127.0.0.1, ephemeral port).
+    pub listener: TcpListener,
+    /// The shop's public base URL (`http://127.0.0.1:PORT`).
+    pub public_url: String,
+    /// A SQLite database URL in a fresh temporary directory.
+    pub database_url: String,
+    /// The sandbox's endpoints.
+    pub endpoints: Endpoints,
+    /// The merchant's credentials at the sandbox.
+    pub credentials: Credentials,
+}
+
+/// Starts a shop; the returned value keeps it running until dropped.
+pub trait Launcher: Sync {
+    /// Starts the shop.
+    fn launch(&self, setup: ShopSetup) -> impl Future<Output = Box<dyn Any + Send>> + Send;
+}
+
+/// A shop, the sandbox, and a buyer.
+pub struct World {
+    /// The sandbox.
+    pub sandbox: Sandbox,
+    /// The shop's base URL.
+    pub shop_url: String,
+    /// A buyer.
+    pub buyer: Buyer,
+    _shop: Box<dyn Any + Send>,
+    _dir: TempDir,
+}
+
+impl World {
+    /// Starts the sandbox (with `tweak` applied to its configuration) and the shop.
+    pub async fn start<L: Launcher>(launcher: &L, tweak: impl FnOnce(&mut Config)) -> World {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let listener = TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind the shop");
+        let shop_url = format!("http://{}", listener.local_addr().expect("an address"));
+        let mut config = Config::default().with_notify_url(format!("{shop_url}/123pay/notify"));
+        config.notify_backoff = std::time::Duration::from_millis(50);
+        tweak(&mut config);
+        let credentials = config.merchants[0].credentials.clone();
+        let sandbox = pay123_sandbox::start(
+            TcpListener::bind("127.0.0.1:0")
+                .await
+                .expect("bind the sandbox"),
+            config,
+        )
+        .await
+        .expect("the sandbox starts");
+        let database_url = format!("sqlite://{}?mode=rwc", dir.path().join("shop.db").display());
+        let shop = launcher
+            .launch(ShopSetup {
+                listener,
+                public_url: shop_url.clone(),
+                database_url,
+                endpoints: sandbox.endpoints(),
+                credentials,
+            })
+            .await;
+        World {
+            sandbox,
+            shop_url,
+            buyer: Buyer::new(),
+            _shop: shop,
+            _dir: dir,
+        }
+    }
+
+    /// The shop's JSON view of an order.
+    pub async fn order(&self, m_transaction_id: &str) -> serde_json::Value {
+        self.buyer
+            .get_json(&format!("{}/orders/{m_transaction_id}", self.shop_url))
+            .await
+    }
+}

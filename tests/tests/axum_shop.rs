@@ -1,0 +1,32 @@
+//! The conformance list against the axum demo shop.
+
+use std::any::Any;
+
+use pay123_tests::{Launcher, ShopSetup};
+
+struct AxumShop;
+
+impl Launcher for AxumShop {
+    async fn launch(&self, setup: ShopSetup) -> Box<dyn Any + Send> {
+        let store = shop::Store::connect(&setup.database_url)
+            .await
+            .expect("the shop's database");
+        let shop = shop::Shop::new(
+            pay123_hyper::client(setup.credentials, setup.endpoints),
+            store,
+            &setup.public_url,
+        );
+        let server = tokio::spawn(axum_shop::serve(setup.listener, shop));
+        Box::new(AbortOnDrop(server))
+    }
+}
+
+struct AbortOnDrop(tokio::task::JoinHandle<std::io::Result<()>>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+pay123_tests::conformance!(AxumShop);
