@@ -16,6 +16,7 @@ use crate::checksum::{self, Field, Message, Signed};
 use crate::endpoint::Endpoints;
 use crate::error::{RequestError, ResponseError, Rule, ValidationError};
 use crate::secret::{Credentials, SecretKey};
+use crate::status::TransactionStatus;
 use crate::{validate, wire};
 
 /// The buyer's gender (`custGender`): `M`, `F` or `U`.
@@ -258,6 +259,37 @@ impl CreateOrder {
     #[must_use]
     pub fn add_info(&self) -> &[String] {
         &self.add_info
+    }
+
+    /// Where 123PAY sends the buyer back for `status`: `redirectURL` on success and while the
+    /// result is pending, `cancelURL` when the buyer cancelled (`-100`), `errorURL` on any other
+    /// failure. An empty `cancelURL` or `errorURL` falls back on `redirectURL`.
+    ///
+    /// ```
+    /// use pay123_core::{CreateOrder, TransactionStatus};
+    /// let order = CreateOrder::builder("ORDER-1", 100_000, "https://shop.vn/return")
+    ///     .cancel_url("https://shop.vn/cancel")
+    ///     .build()?;
+    /// assert_eq!(order.return_url_for(&TransactionStatus::Success), "https://shop.vn/return");
+    /// assert_eq!(order.return_url_for(&TransactionStatus::Cancelled), "https://shop.vn/cancel");
+    /// // errorURL was not set: the builder used the redirect URL.
+    /// assert_eq!(order.return_url_for(&TransactionStatus::InsufficientFunds), "https://shop.vn/return");
+    /// # Ok::<(), pay123_core::ValidationError>(())
+    /// ```
+    #[must_use]
+    pub fn return_url_for(&self, status: &TransactionStatus) -> &str {
+        let url = if status.is_success() || status.is_pending() {
+            &self.redirect_url
+        } else if *status == TransactionStatus::Cancelled {
+            &self.cancel_url
+        } else {
+            &self.error_url
+        };
+        if url.is_empty() {
+            &self.redirect_url
+        } else {
+            url
+        }
     }
 
     /// The checksum of this order for these credentials.
@@ -626,5 +658,45 @@ impl CreatedOrder {
     #[must_use]
     pub fn to_http_response(&self, key: &SecretKey) -> Response<Bytes> {
         wire::json_response(self.to_json(key))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn return_url_for_each_kind_of_status() {
+        let order = CreateOrder::builder("ORDER-1", 100_000, "https://shop.vn/ok")
+            .cancel_url("https://shop.vn/cancel")
+            .error_url("https://shop.vn/error")
+            .build()
+            .unwrap();
+        for (status, url) in [
+            ("1", "https://shop.vn/ok"),
+            ("20", "https://shop.vn/ok"),
+            ("0", "https://shop.vn/ok"),
+            ("-100", "https://shop.vn/cancel"),
+            ("7201", "https://shop.vn/error"),
+            ("-10", "https://shop.vn/error"),
+        ] {
+            assert_eq!(
+                order.return_url_for(&TransactionStatus::from_code(status)),
+                url,
+                "{status}"
+            );
+        }
+        // A received order may leave cancelURL and errorURL out.
+        let mut bare = order.clone();
+        bare.cancel_url.clear();
+        bare.error_url.clear();
+        assert_eq!(
+            bare.return_url_for(&TransactionStatus::Cancelled),
+            "https://shop.vn/ok"
+        );
+        assert_eq!(
+            bare.return_url_for(&TransactionStatus::StolenCard),
+            "https://shop.vn/ok"
+        );
     }
 }

@@ -13,7 +13,7 @@ use crate::clock::{Clock, SystemClock};
 pub struct Merchant {
     /// Merchant code, passcode and secret key.
     pub credentials: Credentials,
-    /// The merchant's notify listener (`http://...`); `None` sends no notify.
+    /// The merchant's notify listener (`http://` or `https://`); `None` sends no notify.
     pub notify_url: Option<String>,
 }
 
@@ -184,11 +184,11 @@ impl Config {
     }
 }
 
-/// Notifies go out over plain HTTP (the sandbox runs next to the merchant's development server).
+/// Notifies go out with `pay123-hyper`: plain HTTP (a merchant's development server) or HTTPS.
 fn check_http_url(url: &str) -> Result<(), String> {
     let uri: http::Uri = url.parse().map_err(|e| format!("{url:?}: {e}"))?;
-    if uri.scheme_str() != Some("http") || uri.host().is_none() {
-        return Err(format!("{url:?} is not an http:// URL with a host"));
+    if !matches!(uri.scheme_str(), Some("http" | "https")) || uri.host().is_none() {
+        return Err(format!("{url:?} is not an http(s):// URL with a host"));
     }
     Ok(())
 }

@@ -19,7 +19,6 @@ use tokio::sync::watch;
 
 use crate::cards::{self, CardCheck, Debit, MAX_ATTEMPTS};
 use crate::config::Config;
-use crate::http_client::NotifyClient;
 use crate::transaction::{AdminError, HistoryEntry, NotifyAttempt, Step, Transaction};
 
 /// A transaction is known by its merchant and the merchant's `mTransactionID`.
@@ -44,7 +43,7 @@ pub(crate) struct Inner {
     store: Mutex<Store>,
     version: watch::Sender<u64>,
     pub(crate) stop: watch::Sender<bool>,
-    pub(crate) client: NotifyClient,
+    pub(crate) client: pay123_hyper::HyperClient,
     pub(crate) runtime: tokio::runtime::Handle,
 }
 
@@ -135,13 +134,10 @@ pub(crate) struct PageView {
 }
 
 /// The card form, as posted.
-#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[derive(Debug, Clone, Default)]
 pub(crate) struct CardForm {
-    #[serde(default)]
     pub(crate) card_holder: String,
-    #[serde(default)]
     pub(crate) card_number: String,
-    #[serde(default)]
     pub(crate) issue_date: String,
 }
 
@@ -185,7 +181,12 @@ impl Gateway {
         };
         let gateway = Self {
             inner: Arc::new(Inner {
-                client: NotifyClient::new(config.notify_timeout),
+                client: pay123_hyper::HyperClient::builder()
+                    .connect_timeout(config.notify_timeout)
+                    .request_timeout(config.notify_timeout)
+                    // A notify reply is a small JSON object.
+                    .max_body_bytes(64 * 1024)
+                    .build(),
                 config,
                 merchants,
                 base,
@@ -382,22 +383,19 @@ impl Gateway {
 
     // ---- the bank pages -------------------------------------------------------------------
 
-    /// Runs `f` on the session's record, after ending it if it is due.
-    fn with_session(
+    /// Runs `f` on the session's record, after ending it if it is due; `None` for an unknown
+    /// session.
+    fn with_session<R>(
         &self,
         token: &str,
-        f: impl FnOnce(&Self, &mut Record, SystemTime, &mut Effects) -> PageOutcome,
-    ) -> PageOutcome {
+        f: impl FnOnce(&Self, &mut Record, SystemTime, &mut Effects) -> R,
+    ) -> Option<R> {
         let now = self.now();
         self.mutate(|store, fx| {
-            let Some(key) = store.tokens.get(token) else {
-                return PageOutcome::NotFound;
-            };
-            let Some(record) = store.records.get_mut(key) else {
-                return PageOutcome::NotFound;
-            };
+            let key = store.tokens.get(token)?;
+            let record = store.records.get_mut(key)?;
             record.expire_due(now, fx);
-            f(self, record, now, fx)
+            Some(f(self, record, now, fx))
         })
     }
 
@@ -409,6 +407,7 @@ impl Gateway {
             }
             _ => PageOutcome::Redirect(gw.return_url(record, now)),
         })
+        .unwrap_or(PageOutcome::NotFound)
     }
 
     /// The cancel button, on any page.
@@ -426,6 +425,7 @@ impl Gateway {
                 PageOutcome::Redirect(gw.page_url(&record.token))
             }
         })
+        .unwrap_or(PageOutcome::NotFound)
     }
 
     /// The bank choice form.
@@ -460,42 +460,47 @@ impl Gateway {
             record.step = Step::Card;
             PageOutcome::Redirect(gw.page_url(&record.token))
         })
+        .unwrap_or(PageOutcome::NotFound)
     }
 
     /// The card form: checked at once for empty or malformed fields, then by the bank (after
     /// the configured latency, with the status at `10` meanwhile).
     pub(crate) async fn submit_card(&self, token: &str, form: &CardForm) -> PageOutcome {
-        let mut check = None;
-        let first = self.with_session(token, |gw, record, now, fx| {
+        let checked = self.with_session(token, |gw, record, now, fx| {
             if record.step != Step::Card {
-                return PageOutcome::Redirect(gw.page_url(&record.token));
+                return Err(PageOutcome::Redirect(gw.page_url(&record.token)));
             }
             let fields = [&form.card_holder, &form.card_number, &form.issue_date];
             if fields.iter().any(|f| f.trim().is_empty()) {
                 record.event(now, "card form sent with empty fields", fx);
                 let message = "Vui lòng nhập đầy đủ thông tin thẻ. (Please fill in every field.)";
-                return PageOutcome::Show(Box::new(gw.form_view(record, message, form)));
+                return Err(PageOutcome::Show(Box::new(
+                    gw.form_view(record, message, form),
+                )));
             }
             if !cards::valid_issue_date(&form.issue_date) {
                 record.event(now, "card form sent with a malformed issue date", fx);
                 let message = "Ngày phát hành không hợp lệ, vui lòng nhập theo dạng MM/YY. \
                                (Issue date: MM/YY.)";
-                return PageOutcome::Show(Box::new(gw.form_view(record, message, form)));
+                return Err(PageOutcome::Show(Box::new(
+                    gw.form_view(record, message, form),
+                )));
             }
             record.set_status(
                 TransactionStatus::CheckingAccount,
                 now,
-                "card details sent; the bank is checking them",
+                "card details entered; the bank is checking them",
                 fx,
             );
-            check = Some((
+            Ok((
                 record.sequence,
                 cards::check_card(&form.card_holder, &form.card_number),
-            ));
-            PageOutcome::Redirect(String::new())
+            ))
         });
-        let Some((sequence, check)) = check else {
-            return first;
+        let (sequence, check) = match checked {
+            None => return PageOutcome::NotFound,
+            Some(Err(answer)) => return answer,
+            Some(Ok(checked)) => checked,
         };
         self.bank_latency().await;
         self.with_session(token, |gw, record, now, fx| {
@@ -554,20 +559,20 @@ impl Gateway {
                 }
             }
         })
+        .unwrap_or(PageOutcome::NotFound)
     }
 
     /// The OTP form.
     pub(crate) async fn submit_otp(&self, token: &str, otp: &str) -> PageOutcome {
         let otp = otp.trim();
         let expiry = self.inner.config.otp_expiry;
-        let mut checking = None;
-        let first = self.with_session(token, |gw, record, now, fx| {
+        let checking = self.with_session(token, |gw, record, now, fx| {
             if record.step != Step::Otp {
-                return PageOutcome::Redirect(gw.page_url(&record.token));
+                return Err(PageOutcome::Redirect(gw.page_url(&record.token)));
             }
             if otp.is_empty() {
                 record.finish(TransactionStatus::NoOtp, now, "no OTP entered", fx);
-                return PageOutcome::Redirect(gw.return_url(record, now));
+                return Err(PageOutcome::Redirect(gw.return_url(record, now)));
             }
             let sent = record.otp_sent_at.unwrap_or(record.created_at);
             if now.duration_since(sent).unwrap_or_default() > expiry {
@@ -577,14 +582,15 @@ impl Gateway {
                     "the OTP had expired",
                     fx,
                 );
-                return PageOutcome::Redirect(gw.return_url(record, now));
+                return Err(PageOutcome::Redirect(gw.return_url(record, now)));
             }
-            record.event(now, "OTP sent; the bank is checking it", fx);
-            checking = Some(record.sequence);
-            PageOutcome::Redirect(String::new())
+            record.event(now, "OTP entered; the bank is checking it", fx);
+            Ok(record.sequence)
         });
-        let Some(sequence) = checking else {
-            return first;
+        let sequence = match checking {
+            None => return PageOutcome::NotFound,
+            Some(Err(answer)) => return answer,
+            Some(Ok(sequence)) => sequence,
         };
         self.bank_latency().await;
         self.with_session(token, |gw, record, now, fx| {
@@ -632,6 +638,7 @@ impl Gateway {
             }
             PageOutcome::Redirect(gw.return_url(record, now))
         })
+        .unwrap_or(PageOutcome::NotFound)
     }
 
     async fn bank_latency(&self) {
@@ -676,20 +683,7 @@ impl Gateway {
     /// The merchant's URL for the current status, with the signed return parameters.
     fn return_url(&self, record: &Record, now: SystemTime) -> String {
         let order = &record.order;
-        let or_redirect = |url: &str| {
-            if url.is_empty() {
-                order.redirect_url().to_owned()
-            } else {
-                url.to_owned()
-            }
-        };
-        let url = match record.status {
-            TransactionStatus::Success | TransactionStatus::BankResultUnknown => {
-                order.redirect_url().to_owned()
-            }
-            TransactionStatus::Cancelled => or_redirect(order.cancel_url()),
-            _ => or_redirect(order.error_url()),
-        };
+        let url = order.return_url_for(&record.status).to_owned();
         let Some(merchant) = self.merchant(&record.key.0) else {
             return url;
         };

@@ -44,7 +44,6 @@ pub mod cards;
 mod clock;
 mod config;
 mod gateway;
-mod http_client;
 mod notify;
 mod pages;
 mod transaction;
@@ -113,7 +112,7 @@ pub fn router(gateway: Gateway) -> Router {
 /// are never logged.
 async fn log_request(request: Request, next: Next) -> Response {
     let method = request.method().clone();
-    let path = request.uri().path().to_owned();
+    let path = masked_path(request.uri().path());
     let started = Instant::now();
     let response = next.run(request).await;
     tracing::info!(
@@ -126,11 +125,24 @@ async fn log_request(request: Request, next: Next) -> Response {
     response
 }
 
+/// A bank page session id in a URL lets anyone act for the buyer: logs show its first 4
+/// characters only.
+fn masked_path(path: &str) -> String {
+    match path.strip_prefix("/banksim/") {
+        Some(rest) => {
+            let (token, tail) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+            let shown: String = token.chars().take(4).collect();
+            format!("/banksim/{shown}…{tail}")
+        }
+        None => path.to_owned(),
+    }
+}
+
 /// Serves the sandbox on `listener` in a spawned task. Buyer URLs use [`Config::public_url`],
 /// or the listening address when it is `None`.
 ///
-/// Fails on an invalid configuration (no merchant, a notify URL that is not `http://`, a rate
-/// outside 0..=1) or outside a Tokio runtime.
+/// Fails on an invalid configuration (no merchant, a notify URL that is not `http(s)://`, a
+/// rate outside 0..=1) or outside a Tokio runtime.
 pub async fn start(listener: TcpListener, mut config: Config) -> io::Result<Sandbox> {
     let mut addr = listener.local_addr()?;
     if addr.ip().is_unspecified() {
@@ -286,5 +298,21 @@ impl Drop for Sandbox {
             let _ = shutdown.send(());
         }
         self.gateway.stop();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn session_ids_are_masked_in_logs() {
+        assert_eq!(
+            super::masked_path("/banksim/abcdefgh/card"),
+            "/banksim/abcd…/card"
+        );
+        assert_eq!(super::masked_path("/banksim/abcdefgh"), "/banksim/abcd…");
+        assert_eq!(
+            super::masked_path("/miservice/createOrder1"),
+            "/miservice/createOrder1"
+        );
     }
 }

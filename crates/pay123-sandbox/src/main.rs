@@ -17,7 +17,7 @@ use tracing_subscriber::EnvFilter;
 
 /// A local 123PAY: createOrder/queryOrder, bank pages, notify delivery and an admin API.
 ///
-/// The specification's sandbox merchant MICODE / MIPASSCODE / MIKEY is always configured.
+/// The specification's sandbox merchant MICODE / MIPASSCODE / MIKEY is configured by default.
 /// Durations are written like 500ms, 2s, 15m or 1h.
 #[derive(Parser)]
 #[command(name = "pay123-sandbox", version)]
@@ -174,6 +174,7 @@ async fn main() -> ExitCode {
             EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
         )
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     let args = Args::parse();
     let listen = args.listen;

@@ -4,7 +4,7 @@
 //! Every attempt is recorded on the transaction.
 
 use pay123_core::text::unaccent;
-use pay123_core::{HttpClient, Notify, NotifyReply, NotifyReturnCode};
+use pay123_core::{Notify, NotifyReply, NotifyReturnCode};
 
 use crate::gateway::{Gateway, Key};
 use crate::transaction::{AttemptOutcome, NotifyAttempt};

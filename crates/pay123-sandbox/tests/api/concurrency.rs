@@ -2,7 +2,7 @@
 
 use std::collections::HashSet;
 use std::io::Write;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use pay123_core::{BankCode, Client, Credentials, QueryOrder};
 use pay123_sandbox::Merchant;
@@ -69,26 +69,32 @@ impl Write for Captured {
     }
 }
 
-// A current-thread runtime: every task of the sandbox logs into this test's subscriber.
+/// The sandbox's logs of the whole test binary, from the first call on. A global subscriber:
+/// a thread-local one misses events whose callsite another thread registered first.
+fn captured_logs() -> &'static Captured {
+    static CAPTURED: OnceLock<Captured> = OnceLock::new();
+    CAPTURED.get_or_init(|| {
+        let captured = Captured::default();
+        let writer = captured.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_writer(move || writer.clone())
+            // The sandbox's own logs; the tests' HTTP client (the buyer's browser) logs too.
+            .with_env_filter(tracing_subscriber::EnvFilter::new("pay123_sandbox=trace"))
+            .with_ansi(false)
+            .finish();
+        tracing::subscriber::set_global_default(subscriber).expect("the only global subscriber");
+        captured
+    })
+}
+
 #[tokio::test]
 async fn logs_never_show_a_secret() {
-    let captured = Captured::default();
-    let writer = captured.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_writer(move || writer.clone())
-        .with_max_level(tracing::Level::DEBUG)
-        .with_ansi(false)
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
-
+    let captured = captured_logs();
     let shop = Credentials::new("SHOP9", "PASS-SECRET-9", "KEY-SECRET-9").unwrap();
     let h = Harness::with_sink(vec![], |c| {
         *c = c.clone().with_merchant(Merchant::new(shop.clone()));
     })
     .await;
-    // Another test may have registered a callsite while no subscriber listened, caching
-    // "never"; recompute now that this one is set.
-    tracing::callsite::rebuild_interest_cache();
     // A payment with its notify, a wrong passcode, a query.
     h.pay("LOGGED-1").await;
     h.settled("LOGGED-1").await;
@@ -109,6 +115,11 @@ async fn logs_never_show_a_secret() {
     assert!(log.contains("order created"), "{log}");
     assert!(log.contains("notify attempt"), "{log}");
     assert!(log.contains("request refused"), "{log}");
+    // Nor the bank page session id, which lets anyone act for the buyer.
+    let payment_url = h.sandbox.transaction("LOGGED-1").unwrap().payment_url;
+    let session = payment_url.rsplit('/').next().unwrap();
+    assert!(log.contains("/banksim/"), "{log}");
+    assert!(!log.contains(session), "{session} in the logs:\n{log}");
     for secret in ["MIPASSCODE", "MIKEY", "PASS-SECRET", "KEY-SECRET"] {
         assert!(!log.contains(secret), "{secret} in the logs:\n{log}");
     }

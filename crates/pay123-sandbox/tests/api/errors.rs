@@ -263,7 +263,7 @@ async fn injected_bank_errors_are_7300() {
 }
 
 #[tokio::test]
-async fn errors_still_come_first_with_latency() {
+async fn added_latency_changes_no_answer() {
     // Added latency delays answers without changing them.
     let h = Harness::new(|c| c.faults.latency = Duration::from_millis(20)).await;
     h.create("LATE-1", BankCode::Acb).await;

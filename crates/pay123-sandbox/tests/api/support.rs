@@ -10,15 +10,12 @@ use axum::routing::post;
 use bytes::Bytes;
 use http::request::Parts;
 use http::{Request, Response, StatusCode, header};
-use http_body_util::{BodyExt, Full};
-use hyper_util::client::legacy::Client as Hyper;
-use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::rt::TokioExecutor;
 use pay123_core::{
     BankCode, Client, CreateOrder, CreatedOrder, Credentials, HttpClient, NotifyListener,
     NotifyOutcome, NotifyReply, NotifyReturnCode, OrderStatus, QueryOrder, RETURN_WINDOW,
     ReturnTicket, SecretKey, TransactionStatus,
 };
+use pay123_hyper::{HyperClient, TransportError};
 use pay123_sandbox::cards::{TEST_CARD_HOLDER, TEST_CARD_NUMBER, TEST_ISSUE_DATE, TEST_OTP};
 use pay123_sandbox::{Clock, Config, ManualClock, Sandbox, Transaction};
 use tokio::sync::oneshot;
@@ -34,39 +31,22 @@ pub(crate) const AMOUNT: u64 = 150_000;
 
 // ---- HTTP -------------------------------------------------------------------------------------
 
-#[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-pub(crate) struct HttpError(String);
-
-/// A hyper-util client over plain HTTP; also the core's `HttpClient`.
+/// `pay123-hyper`'s client (it follows no redirect, so the tests see every 303); also the
+/// core's `HttpClient`.
 #[derive(Clone)]
-pub(crate) struct Http(Hyper<HttpConnector, Full<Bytes>>);
+pub(crate) struct Http(HyperClient);
 
 impl Http {
     pub(crate) fn new() -> Self {
-        Self(Hyper::builder(TokioExecutor::new()).build_http())
-    }
-
-    pub(crate) async fn exchange(
-        &self,
-        request: Request<Bytes>,
-    ) -> Result<Response<Bytes>, HttpError> {
-        let response = self
-            .0
-            .request(request.map(Full::new))
-            .await
-            .map_err(|e| HttpError(e.to_string()))?;
-        let (parts, body) = response.into_parts();
-        let body = body
-            .collect()
-            .await
-            .map_err(|e| HttpError(e.to_string()))?
-            .to_bytes();
-        Ok(Response::from_parts(parts, body))
+        Self(
+            HyperClient::builder()
+                .request_timeout(Duration::from_secs(10))
+                .build(),
+        )
     }
 
     pub(crate) async fn send(&self, request: Request<Bytes>) -> Response<Bytes> {
-        self.exchange(request).await.expect("HTTP exchange")
+        self.0.send(request).await.expect("HTTP exchange")
     }
 
     pub(crate) async fn get(&self, url: &str) -> Page {
@@ -128,10 +108,10 @@ fn json_of(response: Response<Bytes>) -> (StatusCode, serde_json::Value) {
 }
 
 impl HttpClient for Http {
-    type Error = HttpError;
+    type Error = TransportError;
 
-    async fn send(&self, request: Request<Bytes>) -> Result<Response<Bytes>, HttpError> {
-        self.exchange(request).await
+    async fn send(&self, request: Request<Bytes>) -> Result<Response<Bytes>, TransportError> {
+        self.0.send(request).await
     }
 }
 
@@ -329,6 +309,26 @@ impl NotifySink {
     /// The verified notifies, in order.
     pub(crate) fn received(&self) -> Vec<Received> {
         self.state.received.lock().unwrap().clone()
+    }
+
+    /// Polls (every 20 ms, for at most [`WAIT`]) until `predicate` holds for the verified
+    /// notifies received so far.
+    pub(crate) async fn wait_until(
+        &self,
+        predicate: impl Fn(&[Received]) -> bool,
+    ) -> Vec<Received> {
+        let deadline = tokio::time::Instant::now() + WAIT;
+        loop {
+            let received = self.received();
+            if predicate(&received) {
+                return received;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "the notifies never came: {received:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
     }
 
     /// How many requests arrived, verified or not.

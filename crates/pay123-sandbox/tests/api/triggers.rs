@@ -8,7 +8,7 @@ use pay123_core::{BankCode, TransactionStatus};
 use pay123_sandbox::cards::{self, Stage, TEST_CARD_HOLDER, TEST_CARD_NUMBER, TEST_ISSUE_DATE};
 use pay123_sandbox::{AttemptOutcome, Step};
 
-use super::support::{CANCEL_URL, ERROR_URL, Harness, Page, REDIRECT_URL, WAIT};
+use super::support::{CANCEL_URL, ERROR_URL, Harness, Page, REDIRECT_URL};
 
 /// Checks where the buyer was sent, what queryOrder says, and the notify the merchant got.
 async fn ends_in(h: &Harness, page: &Page, id: &str, status: &TransactionStatus) {
@@ -277,24 +277,15 @@ async fn leaving_the_page_fails_when_the_session_times_out() {
     }
     // test_config: 60 s on the bank pages.
     h.clock.advance(Duration::from_secs(61));
-    for (id, status) in &cases {
-        // The background reaper ends them and sends the notifies, without any request.
-        let t = h
-            .sandbox
-            .wait_for(id, WAIT, |t| t.is_final && !t.notify_attempts.is_empty())
-            .await
-            .unwrap_or_else(|| panic!("{id} did not time out"));
-        assert_eq!(&t.status, status, "{id}");
-        let t = h.settled(id).await;
-        assert_eq!(t.notify_attempts[0].outcome, AttemptOutcome::Acknowledged);
-        assert_eq!(&h.status(id).await, status, "{id}");
-        // A buyer who comes back is sent to the merchant's error page.
-        let page = h.follow(h.http.get(&t.payment_url).await).await;
-        let returned = h.returned(&page);
-        assert_eq!(&returned.status, status);
-        assert_eq!(returned.url, ERROR_URL);
-    }
-    let notified = h.sink().received();
+    // Without any request, the sandbox's background task ends them and sends the notifies.
+    let notified = h
+        .sink()
+        .wait_until(|received| {
+            cases
+                .iter()
+                .all(|(id, _)| received.iter().any(|r| r.m_transaction_id == *id))
+        })
+        .await;
     for (id, status) in &cases {
         assert!(
             notified
@@ -302,6 +293,17 @@ async fn leaving_the_page_fails_when_the_session_times_out() {
                 .any(|r| r.m_transaction_id == *id && &r.status == status),
             "{id}: {notified:?}"
         );
+    }
+    for (id, status) in &cases {
+        let t = h.settled(id).await;
+        assert_eq!(&t.status, status, "{id}");
+        assert_eq!(t.notify_attempts[0].outcome, AttemptOutcome::Acknowledged);
+        assert_eq!(&h.status(id).await, status, "{id}");
+        // A buyer who comes back is sent to the merchant's error page.
+        let page = h.follow(h.http.get(&t.payment_url).await).await;
+        let returned = h.returned(&page);
+        assert_eq!(&returned.status, status);
+        assert_eq!(returned.url, ERROR_URL);
     }
 }
 
