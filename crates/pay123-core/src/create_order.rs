@@ -512,38 +512,25 @@ impl Signed for SignedCreateOrder<'_> {
 }
 
 /// A createOrder request as the gateway receives it: parsed and valid, not yet authenticated.
+#[derive(Debug)]
 pub struct ReceivedCreateOrder {
     order: CreateOrder,
-    merchant_code: String,
-    passcode: String,
-    checksum: String,
-}
-
-impl fmt::Debug for ReceivedCreateOrder {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ReceivedCreateOrder")
-            .field("order", &self.order)
-            .field("merchant_code", &self.merchant_code)
-            .field("passcode", &"[redacted]")
-            .field("checksum", &self.checksum)
-            .finish()
-    }
+    claimed: wire::Claimed,
 }
 
 impl ReceivedCreateOrder {
     /// Parses a request: `Accept: application/json` is required (else 123PAY answers HTTP 415).
     pub fn from_http_request<B: AsRef<[u8]>>(request: &Request<B>) -> Result<Self, RequestError> {
-        wire::require_json_accept(request.headers())?;
-        Self::from_json(request.body().as_ref())
+        Self::from_object(&wire::request_object(request)?)
     }
 
     /// Parses the JSON body; every value must be a JSON string.
     pub fn from_json(body: &[u8]) -> Result<Self, RequestError> {
-        let obj = wire::JsonObject::parse(body)?;
-        let merchant_code = obj.required("merchantCode")?;
-        validate::token("merchantCode", &merchant_code, 20)?;
-        let passcode = obj.required("passcode")?;
-        validate::max_len("passcode", &passcode, 255)?;
+        Self::from_object(&wire::JsonObject::parse(body)?)
+    }
+
+    fn from_object(obj: &wire::JsonObject) -> Result<Self, RequestError> {
+        let claimed = wire::Claimed::parse(obj)?;
         let amount = obj.required("totalAmount")?;
         let total_amount = validate::amount("totalAmount", &amount)?;
         let order = CreateOrder {
@@ -564,18 +551,13 @@ impl ReceivedCreateOrder {
             add_info: obj.string_list("addInfo")?,
         };
         order.validate()?;
-        Ok(Self {
-            order,
-            merchant_code,
-            passcode,
-            checksum: obj.optional("checksum")?.unwrap_or_default(),
-        })
+        Ok(Self { order, claimed })
     }
 
     /// The merchant code the request claims, to look up the merchant's credentials.
     #[must_use]
     pub fn merchant_code(&self) -> &str {
-        &self.merchant_code
+        self.claimed.merchant_code()
     }
 
     /// The order, before authentication (for logs and error messages).
@@ -586,14 +568,12 @@ impl ReceivedCreateOrder {
 
     /// Checks the merchant code, the passcode and the checksum against the merchant's credentials.
     pub fn authenticate(self, credentials: &Credentials) -> Result<CreateOrder, RequestError> {
-        wire::authenticate(
-            credentials,
-            &self.merchant_code,
-            &self.passcode,
-            self.order
-                .signed(&self.merchant_code, &self.passcode)
-                .verify(credentials.secret_key(), Some(&self.checksum)),
-        )?;
+        self.claimed
+            .authenticate(credentials, |merchant_code, passcode, checksum| {
+                self.order
+                    .signed(merchant_code, passcode)
+                    .verify(credentials.secret_key(), Some(checksum))
+            })?;
         Ok(self.order)
     }
 }

@@ -4,8 +4,6 @@
 //! [`OrderStatus::from_http_response`]. Gateway side: [`ReceivedQueryOrder::from_http_request`]
 //! -> [`ReceivedQueryOrder::authenticate`] -> [`OrderStatus::to_http_response`].
 
-use std::fmt;
-
 use bytes::Bytes;
 use http::{Request, Response};
 use serde::Serialize;
@@ -157,55 +155,37 @@ impl Signed for SignedQueryOrder<'_> {
 }
 
 /// A queryOrder request as the gateway receives it: parsed, not yet authenticated.
+#[derive(Debug)]
 pub struct ReceivedQueryOrder {
     query: QueryOrder,
-    merchant_code: String,
-    passcode: String,
-    checksum: String,
-}
-
-impl fmt::Debug for ReceivedQueryOrder {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ReceivedQueryOrder")
-            .field("query", &self.query)
-            .field("merchant_code", &self.merchant_code)
-            .field("passcode", &"[redacted]")
-            .field("checksum", &self.checksum)
-            .finish()
-    }
+    claimed: wire::Claimed,
 }
 
 impl ReceivedQueryOrder {
     /// Parses a request: `Accept: application/json` is required (else HTTP 415).
     pub fn from_http_request<B: AsRef<[u8]>>(request: &Request<B>) -> Result<Self, RequestError> {
-        wire::require_json_accept(request.headers())?;
-        Self::from_json(request.body().as_ref())
+        Self::from_object(&wire::request_object(request)?)
     }
 
     /// Parses the JSON body.
     pub fn from_json(body: &[u8]) -> Result<Self, RequestError> {
-        let obj = wire::JsonObject::parse(body)?;
-        let merchant_code = obj.required("merchantCode")?;
-        validate::token("merchantCode", &merchant_code, 20)?;
-        let passcode = obj.required("passcode")?;
-        validate::max_len("passcode", &passcode, 255)?;
+        Self::from_object(&wire::JsonObject::parse(body)?)
+    }
+
+    fn from_object(obj: &wire::JsonObject) -> Result<Self, RequestError> {
+        let claimed = wire::Claimed::parse(obj)?;
         let query = QueryOrder {
             m_transaction_id: obj.required("mTransactionID")?,
             client_ip: obj.optional("clientIP")?.unwrap_or_default(),
         };
         query.validate()?;
-        Ok(Self {
-            query,
-            merchant_code,
-            passcode,
-            checksum: obj.optional("checksum")?.unwrap_or_default(),
-        })
+        Ok(Self { query, claimed })
     }
 
     /// The merchant code the request claims.
     #[must_use]
     pub fn merchant_code(&self) -> &str {
-        &self.merchant_code
+        self.claimed.merchant_code()
     }
 
     /// The query, before authentication.
@@ -216,14 +196,12 @@ impl ReceivedQueryOrder {
 
     /// Checks the merchant code, the passcode and the checksum.
     pub fn authenticate(self, credentials: &Credentials) -> Result<QueryOrder, RequestError> {
-        wire::authenticate(
-            credentials,
-            &self.merchant_code,
-            &self.passcode,
-            self.query
-                .signed(&self.merchant_code, &self.passcode)
-                .verify(credentials.secret_key(), Some(&self.checksum)),
-        )?;
+        self.claimed
+            .authenticate(credentials, |merchant_code, passcode, checksum| {
+                self.query
+                    .signed(merchant_code, passcode)
+                    .verify(credentials.secret_key(), Some(checksum))
+            })?;
         Ok(self.query)
     }
 }

@@ -3,9 +3,12 @@
 use bytes::Bytes;
 use http::{HeaderValue, Response, StatusCode, header};
 
-use crate::error::{RequestError, ResponseError, Rule, ValidationError};
+use std::fmt;
+
+use crate::error::{ChecksumError, RequestError, ResponseError, Rule, ValidationError};
 use crate::secret::Credentials;
 use crate::status::ReturnCode;
+use crate::validate;
 
 /// Reads a JSON array whose items are strings (numbers and `null` are tolerated).
 pub(crate) fn string_array(body: &[u8]) -> Result<Vec<Option<String>>, ResponseError> {
@@ -175,22 +178,68 @@ fn kind(v: &serde_json::Value) -> &'static str {
     }
 }
 
-/// The gateway's check of a request: merchant code, passcode (constant time), checksum.
-pub(crate) fn authenticate(
-    credentials: &Credentials,
-    merchant_code: &str,
-    passcode: &str,
-    checksum: Result<(), crate::error::ChecksumError>,
-) -> Result<(), RequestError> {
-    if merchant_code != credentials.merchant_code() {
-        return Err(RequestError::Authentication(format!(
-            "unknown merchantCode {merchant_code:?}"
-        )));
+/// What a createOrder or queryOrder request claims about its merchant, before authentication.
+pub(crate) struct Claimed {
+    merchant_code: String,
+    passcode: String,
+    checksum: String,
+}
+
+impl fmt::Debug for Claimed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Claimed")
+            .field("merchant_code", &self.merchant_code)
+            .field("passcode", &"[redacted]")
+            .field("checksum", &self.checksum)
+            .finish()
     }
-    if !credentials.passcode().matches(passcode) {
-        return Err(RequestError::Authentication("wrong passcode".into()));
+}
+
+impl Claimed {
+    /// Reads `merchantCode`, `passcode` and `checksum`.
+    pub(crate) fn parse(obj: &JsonObject) -> Result<Self, ValidationError> {
+        let merchant_code = obj.required("merchantCode")?;
+        validate::token("merchantCode", &merchant_code, 20)?;
+        let passcode = obj.required("passcode")?;
+        validate::max_len("passcode", &passcode, 255)?;
+        Ok(Self {
+            merchant_code,
+            passcode,
+            checksum: obj.optional("checksum")?.unwrap_or_default(),
+        })
     }
-    checksum.map_err(|e| RequestError::Authentication(e.to_string()))
+
+    pub(crate) fn merchant_code(&self) -> &str {
+        &self.merchant_code
+    }
+
+    /// The gateway's check: merchant code, passcode (constant time), then the checksum that
+    /// `verify` computes from the claimed merchant code and passcode.
+    pub(crate) fn authenticate(
+        &self,
+        credentials: &Credentials,
+        verify: impl FnOnce(&str, &str, &str) -> Result<(), ChecksumError>,
+    ) -> Result<(), RequestError> {
+        if self.merchant_code != credentials.merchant_code() {
+            return Err(RequestError::Authentication(format!(
+                "unknown merchantCode {:?}",
+                self.merchant_code
+            )));
+        }
+        if !credentials.passcode().matches(&self.passcode) {
+            return Err(RequestError::Authentication("wrong passcode".into()));
+        }
+        verify(&self.merchant_code, &self.passcode, &self.checksum)
+            .map_err(|e| RequestError::Authentication(e.to_string()))
+    }
+}
+
+/// The JSON object of a gateway request, after the `Accept: application/json` check.
+pub(crate) fn request_object<B: AsRef<[u8]>>(
+    request: &http::Request<B>,
+) -> Result<JsonObject, RequestError> {
+    require_json_accept(request.headers())?;
+    JsonObject::parse(request.body().as_ref())
 }
 
 /// The items of a gateway answer: a success (`"1"`) with at least `len` items, or the error.
