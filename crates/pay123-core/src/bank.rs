@@ -126,6 +126,15 @@ banks! {
     CreditCard = "123PCC", "Visa/Master card", "Master Card, Visa Card";
 }
 
+impl BankCode {
+    /// A bank of the specification or [`BankCode::Pay123`]; `false` for codes this version does
+    /// not know.
+    #[must_use]
+    pub fn is_known(&self) -> bool {
+        !matches!(self, Self::Unknown(_))
+    }
+}
+
 impl fmt::Display for BankCode {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.code())

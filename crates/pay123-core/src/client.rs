@@ -25,6 +25,7 @@ use std::future::Future;
 
 use bytes::Bytes;
 use http::{Request, Response};
+use tracing::Instrument;
 
 use crate::create_order::{CreateOrder, CreatedOrder};
 use crate::endpoint::Endpoints;
@@ -85,6 +86,28 @@ impl ClientError {
     }
 }
 
+/// Records a call's outcome on its span, with one event.
+fn record<T>(
+    span: &tracing::Span,
+    method: &'static str,
+    result: &Result<T, ClientError>,
+    status: impl Fn(&T) -> String,
+) {
+    let _entered = span.enter();
+    match result {
+        Ok(value) => {
+            span.record("return_code", "1");
+            tracing::info!(method, status = %status(value), "123PAY answered");
+        }
+        Err(error) => {
+            if let Some(code) = error.return_code() {
+                span.record("return_code", code.code());
+            }
+            tracing::warn!(method, %error, "123PAY call failed");
+        }
+    }
+}
+
 /// createOrder and queryOrder over any [`HttpClient`].
 #[derive(Debug, Clone)]
 pub struct Client<C> {
@@ -124,23 +147,54 @@ impl<C: HttpClient> Client<C> {
     }
 
     /// Calls createOrder; the answer's checksum is verified.
+    ///
+    /// Runs in a `tracing` span `pay123.create_order` with `m_transaction_id`, `amount` and,
+    /// once answered, `return_code` (never a secret).
     pub async fn create_order(&self, order: &CreateOrder) -> Result<CreatedOrder, ClientError> {
-        let request = order.to_http_request(&self.credentials, &self.endpoints);
-        let response = self.send(request).await?;
-        Ok(CreatedOrder::from_http_response(
-            &response,
-            self.credentials.secret_key(),
-        )?)
+        let span = tracing::info_span!(
+            "pay123.create_order",
+            m_transaction_id = order.m_transaction_id(),
+            amount = order.total_amount(),
+            return_code = tracing::field::Empty,
+        );
+        let call = async {
+            let request = order.to_http_request(&self.credentials, &self.endpoints);
+            let response = self.send(request).await?;
+            Ok(CreatedOrder::from_http_response(
+                &response,
+                self.credentials.secret_key(),
+            )?)
+        };
+        let result = call.instrument(span.clone()).await;
+        record(&span, "createOrder", &result, |_| String::new());
+        result
     }
 
     /// Calls queryOrder; the answer's checksum is verified.
+    ///
+    /// Runs in a `tracing` span `pay123.query_order` with `m_transaction_id` and, once
+    /// answered, `return_code` and `status`.
     pub async fn query_order(&self, query: &QueryOrder) -> Result<OrderStatus, ClientError> {
-        let request = query.to_http_request(&self.credentials, &self.endpoints);
-        let response = self.send(request).await?;
-        Ok(OrderStatus::from_http_response(
-            &response,
-            self.credentials.secret_key(),
-        )?)
+        let span = tracing::info_span!(
+            "pay123.query_order",
+            m_transaction_id = query.m_transaction_id(),
+            return_code = tracing::field::Empty,
+            status = tracing::field::Empty,
+        );
+        let call = async {
+            let request = query.to_http_request(&self.credentials, &self.endpoints);
+            let response = self.send(request).await?;
+            Ok(OrderStatus::from_http_response(
+                &response,
+                self.credentials.secret_key(),
+            )?)
+        };
+        let result = call.instrument(span.clone()).await;
+        if let Ok(status) = &result {
+            span.record("status", status.status.code());
+        }
+        record(&span, "queryOrder", &result, |s| s.status.code().to_owned());
+        result
     }
 
     async fn send(&self, request: Request<Bytes>) -> Result<Response<Bytes>, ClientError> {

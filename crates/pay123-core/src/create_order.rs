@@ -161,14 +161,14 @@ impl CreateOrder {
             ));
         }
         validate::token("custMail", &self.cust_mail, 64)?;
-        if !self.cust_mail.is_empty() && !self.cust_mail.contains('@') {
-            return Err(ValidationError::new(
-                "custMail",
-                Rule::Character {
-                    character: ' ',
-                    allowed: "an e-mail address with @",
-                },
-            ));
+        if !self.cust_mail.is_empty() {
+            let valid = self
+                .cust_mail
+                .split_once('@')
+                .is_some_and(|(name, domain)| !name.is_empty() && domain.contains('.'));
+            if !valid {
+                return Err(ValidationError::new("custMail", Rule::Email));
+            }
         }
         validate::description(&self.description)?;
         validate::required("redirectURL", &self.redirect_url)?;

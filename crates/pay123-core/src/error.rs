@@ -81,6 +81,8 @@ pub enum Rule {
     Date,
     /// An IPv4 address in dotted form was expected.
     Ipv4,
+    /// An e-mail address (`name@domain`) was expected.
+    Email,
     /// An absolute `http` or `https` URL was expected.
     Url(String),
     /// The amount must be a positive whole number of VND written with digits only.
@@ -110,6 +112,7 @@ impl fmt::Display for Rule {
             Self::DateFormat => f.write_str("must be written dd/MM/yyyy"),
             Self::Date => f.write_str("is not a real date"),
             Self::Ipv4 => f.write_str("must be an IPv4 address such as 203.113.1.10"),
+            Self::Email => f.write_str("must be an e-mail address such as an@shop.vn"),
             Self::Url(reason) => write!(f, "must be an absolute http(s) URL: {reason}"),
             Self::Amount => f.write_str(
                 "must be a positive whole number of VND with digits only (\"100000\", not \"100000.0\")",
@@ -224,6 +227,23 @@ pub enum RequestError {
 }
 
 impl RequestError {
+    /// 123PAY's answer to this error: HTTP 415 for a missing `Accept: application/json`, else
+    /// `[returnCode, description]` (6100 for a missing or malformed field, 6000 for failed
+    /// authentication) with HTTP 200.
+    #[must_use]
+    pub fn to_http_response(&self) -> http::Response<bytes::Bytes> {
+        match self.return_code() {
+            Some(code) => crate::wire::error_response(&code, &self.to_string()),
+            None => {
+                let mut response = http::Response::new(bytes::Bytes::from_static(
+                    b"Unsupported Media Type: send the header Accept: application/json",
+                ));
+                *response.status_mut() = http::StatusCode::UNSUPPORTED_MEDIA_TYPE;
+                response
+            }
+        }
+    }
+
     /// The return code 123PAY answers this error with (`None` for HTTP 415).
     #[must_use]
     pub fn return_code(&self) -> Option<ReturnCode> {
@@ -282,4 +302,12 @@ pub enum ReplyError {
     /// The checksum did not verify.
     #[error(transparent)]
     Checksum(#[from] ChecksumError),
+    /// A valid reply, but about another order than the notify it answers.
+    #[error("the reply is about mTransactionID {got:?}, the notify was about {expected:?}")]
+    OtherOrder {
+        /// The notify's mTransactionID.
+        expected: String,
+        /// The reply's mTransactionID.
+        got: String,
+    },
 }

@@ -95,6 +95,25 @@ impl NotifyReply {
     }
 }
 
+impl NotifyReply {
+    /// Reads and verifies a reply to `notify` (gateway side): the checksum, then that the reply
+    /// is about the notified order.
+    pub fn from_json_for(
+        body: &[u8],
+        notify: &crate::notify::Notify,
+        key: &SecretKey,
+    ) -> Result<Self, ReplyError> {
+        let reply = Self::from_json(body, key)?;
+        if reply.m_transaction_id != notify.m_transaction_id() {
+            return Err(ReplyError::OtherOrder {
+                expected: notify.m_transaction_id().to_owned(),
+                got: reply.m_transaction_id,
+            });
+        }
+        Ok(reply)
+    }
+}
+
 impl Signed for NotifyReply {
     const MESSAGE: Message = Message::NotifyReply;
 

@@ -123,6 +123,22 @@ impl ReturnTicket {
             .map(str::to_owned)
     }
 
+    /// Whether a return query string carries a `ticket` at all. A return without one (a buyer
+    /// who typed the URL, a cancel page of an older integration) is answered by querying
+    /// 123PAY; a return with one that fails [`verify_query`](Self::verify_query) is forged or
+    /// stale.
+    ///
+    /// ```
+    /// use pay123_core::ReturnTicket;
+    /// assert!(ReturnTicket::has_ticket("transactionID=A&time=1&status=1&ticket=ab"));
+    /// assert!(!ReturnTicket::has_ticket("transactionID=A&ticket="));
+    /// ```
+    #[must_use]
+    pub fn has_ticket(query: &str) -> bool {
+        let pairs = wire::form_pairs(query.as_bytes());
+        wire::form_field(&pairs, "ticket").is_some_and(|t| !t.trim().is_empty())
+    }
+
     /// Verifies the query string of a return: the ticket, then `time` within `window` of `now`.
     pub fn verify_query(
         query: &str,

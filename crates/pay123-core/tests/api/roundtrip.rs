@@ -206,6 +206,15 @@ proptest! {
             t.insert(field.to_owned(), serde_json::Value::String(alter(&old)));
             prop_assert!(NotifyReply::from_json(&serde_json::to_vec(&t).unwrap(), &key).is_err(), "{}", field);
         }
+        // The gateway side also checks that the reply is about the notified order.
+        let notify = Notify::new(reply.m_transaction_id(), BankCode::Vietcombank, TransactionStatus::Success, "", now()).unwrap();
+        prop_assert!(NotifyReply::from_json_for(&body, &notify, &key).is_ok());
+        let other = Notify::new(alter(reply.m_transaction_id()), BankCode::Vietcombank, TransactionStatus::Success, "", now()).unwrap();
+        let is_other_order = matches!(
+            NotifyReply::from_json_for(&body, &other, &key),
+            Err(pay123_core::ReplyError::OtherOrder { .. })
+        );
+        prop_assert!(is_other_order);
         // Every value is a string and the ts signed is the ts sent.
         for field in ["mTransactionID", "returnCode", "ts", "checksum"] {
             prop_assert!(obj[field].is_string());

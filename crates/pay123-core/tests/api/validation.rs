@@ -260,6 +260,14 @@ fn the_gateway_side_names_missing_fields_and_wants_json_accept() {
     let e = pay123_core::ReceivedCreateOrder::from_http_request(&request).unwrap_err();
     assert!(matches!(e, pay123_core::RequestError::NotAcceptable));
     assert_eq!(e.return_code(), None);
+    assert_eq!(e.to_http_response().status(), 415);
+    // Other refusals are answered [code, description] with HTTP 200.
+    let e = pay123_core::ReceivedCreateOrder::from_json(b"{}").unwrap_err();
+    let answer = e.to_http_response();
+    assert_eq!(answer.status(), 200);
+    let items: Vec<String> = serde_json::from_slice(answer.body()).unwrap();
+    assert_eq!(items[0], "6100");
+    assert!(items[1].contains("merchantCode"), "{items:?}");
     for field in [
         "merchantCode",
         "passcode",
