@@ -32,38 +32,50 @@ impl Drop for Driver {
 }
 
 impl Driver {
-    /// Starts `chromedriver` (`$CHROMEDRIVER`, else from `PATH`) and waits until it listens.
+    /// Starts `chromedriver` (`$CHROMEDRIVER`, else from `PATH`) on a free loopback port and
+    /// waits until it listens. The port is found by binding port 0 and releasing it; should
+    /// another process take it first, chromedriver exits and is started again on another port.
     pub async fn start() -> Driver {
-        let port = StdListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .expect("a free port")
-            .port();
         let binary = std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "chromedriver".to_owned());
-        let child = Command::new(&binary)
-            .arg(format!("--port={port}"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap_or_else(|e| {
-                panic!("cannot start {binary} ({e}): install chromium and chromium-driver (scripts/test does)")
-            });
-        let url = format!("http://127.0.0.1:{port}");
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
-        while tokio::net::TcpStream::connect(("127.0.0.1", port))
-            .await
-            .is_err()
-        {
-            assert!(
-                tokio::time::Instant::now() < deadline,
-                "chromedriver did not start"
-            );
-            tokio::time::sleep(Duration::from_millis(50)).await;
+        for _ in 0..5 {
+            let port = StdListener::bind("127.0.0.1:0")
+                .and_then(|l| l.local_addr())
+                .expect("a free port")
+                .port();
+            let mut child = Command::new(&binary)
+                .arg(format!("--port={port}"))
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .unwrap_or_else(|e| {
+                    panic!(
+                        "cannot start {binary} ({e}): install chromium and chromium-driver \
+                         (scripts/test does)"
+                    )
+                });
+            let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+            loop {
+                if tokio::net::TcpStream::connect(("127.0.0.1", port))
+                    .await
+                    .is_ok()
+                {
+                    return Driver {
+                        child,
+                        url: format!("http://127.0.0.1:{port}"),
+                        _profile: tempfile::tempdir().expect("a profile directory"),
+                    };
+                }
+                if child.try_wait().ok().flatten().is_some() {
+                    break; // the port was taken: try another
+                }
+                assert!(
+                    tokio::time::Instant::now() < deadline,
+                    "chromedriver did not start"
+                );
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
         }
-        Driver {
-            child,
-            url,
-            _profile: tempfile::tempdir().expect("a profile directory"),
-        }
+        panic!("chromedriver exited five times on start");
     }
 
     /// A headless Chromium session.
