@@ -1,5 +1,7 @@
 //! `cargo run -p axum-shop`: the demo shop on 127.0.0.1:3000 with the sandbox embedded on
-//! 127.0.0.1:3123, or talking to the gateway named by `PAY123_API_URL` and its credentials.
+//! 127.0.0.1:3123, or talking to the gateway named by `PAY123_API_URL` with the credentials of
+//! `PAY123_MERCHANT_CODE`, `PAY123_PASSCODE` and `PAY123_SECRET_KEY` (required, except for
+//! 123PAY's public sandbox: see [`ShopConfig::from_env`]).
 
 use std::process::ExitCode;
 
@@ -56,22 +58,14 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
         &config.public_url,
     );
 
-    println!();
-    println!("  pay123 demo shop:  {}/", config.public_url);
-    match &sandbox {
-        Some(sandbox) => println!(
-            "  sandbox (123PAY):  {}  (test card: Nguyen Van A / 0000000000000000 / OTP 00000000)",
+    let gateway = match &sandbox {
+        Some(sandbox) => format!(
+            "sandbox (123PAY):  {}  (test card: Nguyen Van A / 0000000000000000 / OTP 00000000)",
             sandbox.base_url()
         ),
-        None => println!("  gateway:           {}", endpoints.create_order()),
-    }
-    println!("  orders database:   {}", config.database_url);
-    println!();
-    println!(
-        "  Open {}/ in a browser and buy something.",
-        config.public_url
-    );
-    println!();
+        None => format!("gateway:           {}", endpoints.create_order()),
+    };
+    print!("{}", banner(&config, &gateway));
 
     tokio::select! {
         served = axum_shop::serve(listener, shop) => served?,
@@ -81,4 +75,42 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
         sandbox.shutdown().await;
     }
     Ok(())
+}
+
+/// What the shop prints at start: where to open it, its gateway and its database. The database
+/// URL may carry a password: only its redacted form is shown.
+fn banner(config: &ShopConfig, gateway: &str) -> String {
+    let public_url = &config.public_url;
+    format!(
+        "\n  pay123 demo shop:  {public_url}/\n  {gateway}\n  orders database:   {}\n\n  \
+         Open {public_url}/ in a browser and buy something.\n\n",
+        config.redacted_database_url()
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_banner_never_shows_the_database_password() {
+        let config = ShopConfig::from_lookup(|name| {
+            (name == "SHOP_DATABASE_URL")
+                .then(|| "postgres://shop:s3cr3t-pa55@db.internal/shop".to_owned())
+        })
+        .unwrap();
+        let banner = banner(
+            &config,
+            "gateway:           https://mi.123pay.vn/createOrder1",
+        );
+        assert!(!banner.contains("s3cr3t"), "{banner}");
+        assert!(
+            banner.contains("orders database:   postgres://shop:***@db.internal/shop\n"),
+            "{banner}"
+        );
+        assert!(
+            banner.contains("pay123 demo shop:  http://127.0.0.1:3000/\n"),
+            "{banner}"
+        );
+    }
 }

@@ -13,19 +13,28 @@ pub const DEFAULT_ADDR: &str = "127.0.0.1:3000";
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://shop.db?mode=rwc";
 
 /// Where the shop listens, where buyers reach it, its database, and its gateway.
-#[derive(Debug, Clone)]
+///
+/// Its Debug shows the database URL without its password (see
+/// [`redacted_database_url`](Self::redacted_database_url)) and no 123PAY secret.
+#[derive(Clone)]
 pub struct ShopConfig {
     /// `SHOP_ADDR`: the address to listen on (default `127.0.0.1:3000`).
     pub addr: SocketAddr,
     /// `SHOP_PUBLIC_URL`: the base URL buyers (and 123PAY's notify) reach the shop at, without a
     /// trailing `/` (default `http://{SHOP_ADDR}`).
     pub public_url: String,
-    /// `SHOP_DATABASE_URL` (default `sqlite://shop.db?mode=rwc`).
+    /// `SHOP_DATABASE_URL` (default `sqlite://shop.db?mode=rwc`). It may hold a password
+    /// (`postgres://user:password@host/shop`): print
+    /// [`redacted_database_url`](Self::redacted_database_url) instead.
     pub database_url: String,
     /// The 123PAY to talk to; `None` when `PAY123_API_URL` is unset: the caller embeds the
     /// sandbox and uses [`Credentials::sandbox`].
     pub gateway: Option<GatewayConfig>,
 }
+
+/// The `PAY123_API_URL` of 123PAY's public sandbox, the one gateway whose credentials are public
+/// (the specification's `MICODE` / `MIPASSCODE` / `MIKEY`).
+pub const SANDBOX_API_URL: &str = "https://sandbox.123pay.vn/miservice";
 
 /// A 123PAY gateway (real or a sandbox elsewhere).
 #[derive(Clone)]
@@ -35,15 +44,27 @@ pub struct GatewayConfig {
     pub api_url: String,
     /// The endpoints derived from it.
     pub endpoints: Endpoints,
-    /// `PAY123_MERCHANT_CODE`, `PAY123_PASSCODE`, `PAY123_SECRET_KEY`; the sandbox's public
-    /// `MICODE` / `MIPASSCODE` / `MIKEY` when none of the three is set.
+    /// `PAY123_MERCHANT_CODE`, `PAY123_PASSCODE`, `PAY123_SECRET_KEY`, all three required;
+    /// only for 123PAY's public sandbox (`https://sandbox.123pay.vn/miservice`) may none of them
+    /// be set, and then the specification's `MICODE` / `MIPASSCODE` / `MIKEY` are used.
     pub credentials: Credentials,
+}
+
+impl fmt::Debug for ShopConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ShopConfig")
+            .field("addr", &self.addr)
+            .field("public_url", &self.public_url)
+            .field("database_url", &self.redacted_database_url())
+            .field("gateway", &self.gateway)
+            .finish()
+    }
 }
 
 impl fmt::Debug for GatewayConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("GatewayConfig")
-            .field("api_url", &self.api_url)
+            .field("api_url", &redact_url(&self.api_url))
             .field("merchant_code", &self.credentials.merchant_code())
             .finish_non_exhaustive()
     }
@@ -69,12 +90,16 @@ pub enum ConfigError {
         /// What is wrong.
         reason: String,
     },
-    /// One credential is set and this one is not.
+    /// `PAY123_API_URL` is set and these credential variables are not (their names, in the
+    /// order `PAY123_MERCHANT_CODE`, `PAY123_PASSCODE`, `PAY123_SECRET_KEY`). Only 123PAY's
+    /// public sandbox may go without all three.
     #[error(
-        "{0} is not set: set all of PAY123_MERCHANT_CODE, PAY123_PASSCODE and PAY123_SECRET_KEY, \
-         or none of them to use the sandbox's public credentials"
+        "not set: {}; with PAY123_API_URL set, PAY123_MERCHANT_CODE, PAY123_PASSCODE and \
+         PAY123_SECRET_KEY are required (only 123PAY's public sandbox, {SANDBOX_API_URL}, has \
+         default credentials)",
+        .0.join(", ")
     )]
-    MissingCredential(&'static str),
+    MissingCredentials(Vec<&'static str>),
     /// The credentials break a rule (the field is named, not its value).
     #[error("invalid 123PAY credentials: {0}")]
     Credentials(#[source] ValidationError),
@@ -83,6 +108,11 @@ pub enum ConfigError {
 impl ShopConfig {
     /// Reads `SHOP_ADDR`, `SHOP_PUBLIC_URL`, `SHOP_DATABASE_URL`, `PAY123_API_URL`,
     /// `PAY123_MERCHANT_CODE`, `PAY123_PASSCODE` and `PAY123_SECRET_KEY` (empty means unset).
+    ///
+    /// With `PAY123_API_URL` set, the three credentials are required
+    /// ([`ConfigError::MissingCredentials`] names the missing ones), except for 123PAY's public
+    /// sandbox ([`SANDBOX_API_URL`]), which uses the specification's credentials when none is
+    /// set: a shop never signs for a real gateway with a public key by mistake.
     pub fn from_env() -> Result<Self, ConfigError> {
         Self::from_lookup(|name| std::env::var(name).ok())
     }
@@ -117,17 +147,22 @@ impl ShopConfig {
                     "PAY123_SECRET_KEY",
                 ];
                 let values = names.map(var);
-                let credentials = if values.iter().all(Option::is_none) {
-                    Credentials::sandbox()
-                } else {
-                    let [code, passcode, key] = values;
-                    let missing = |i: usize| ConfigError::MissingCredential(names[i]);
-                    Credentials::new(
-                        code.ok_or_else(|| missing(0))?,
-                        passcode.ok_or_else(|| missing(1))?,
-                        key.ok_or_else(|| missing(2))?,
-                    )
-                    .map_err(ConfigError::Credentials)?
+                let credentials = match values {
+                    [Some(code), Some(passcode), Some(key)] => {
+                        Credentials::new(code, passcode, key).map_err(ConfigError::Credentials)?
+                    }
+                    [None, None, None] if endpoints == Endpoints::sandbox() => {
+                        Credentials::sandbox()
+                    }
+                    _ => {
+                        let missing = names
+                            .iter()
+                            .zip(&values)
+                            .filter(|(_, value)| value.is_none())
+                            .map(|(name, _)| *name)
+                            .collect();
+                        return Err(ConfigError::MissingCredentials(missing));
+                    }
                 };
                 Some(GatewayConfig {
                     api_url,
@@ -144,6 +179,14 @@ impl ShopConfig {
         })
     }
 
+    /// [`database_url`](Self::database_url) fit to print or log: a password in it, in the user
+    /// info or a `password` query parameter, becomes `***`
+    /// (`postgres://shop:***@db.internal/shop`). A value that is not a URL is not shown at all.
+    #[must_use]
+    pub fn redacted_database_url(&self) -> String {
+        redact_url(&self.database_url)
+    }
+
     /// `{public_url}/return`.
     #[must_use]
     pub fn return_url(&self) -> String {
@@ -154,6 +197,51 @@ impl ShopConfig {
     #[must_use]
     pub fn notify_url(&self) -> String {
         format!("{}{}", self.public_url, crate::NOTIFY_PATH)
+    }
+}
+
+/// What replaces a password.
+const REDACTED: &str = "***";
+
+/// `text` with the password of its user info and of its `password` query parameters replaced
+/// by `***`; `[redacted]` when it is not a URL, or has an `@` after its host (a password with a
+/// character that ends the host early, `/` or `#`): then anything in it may be a secret.
+fn redact_url(text: &str) -> String {
+    let hidden = || "[redacted]".to_owned();
+    let Ok(mut url) = url::Url::parse(text) else {
+        return hidden();
+    };
+    if url.path().contains('@') || url.fragment().is_some_and(|f| f.contains('@')) {
+        return hidden();
+    }
+    let mut changed = false;
+    if url.password().is_some() {
+        if url.set_password(Some(REDACTED)).is_err() {
+            return hidden();
+        }
+        changed = true;
+    }
+    let is_password = |name: &str| name.eq_ignore_ascii_case("password");
+    if url.query_pairs().any(|(name, _)| is_password(&name)) {
+        let pairs: Vec<(String, String)> = url
+            .query_pairs()
+            .map(|(name, value)| {
+                let value = if is_password(&name) {
+                    REDACTED.to_owned()
+                } else {
+                    value.into_owned()
+                };
+                (name.into_owned(), value)
+            })
+            .collect();
+        url.query_pairs_mut().clear().extend_pairs(pairs);
+        changed = true;
+    }
+    // Unchanged text is shown as written (the URL parser may normalise it).
+    if changed {
+        url.to_string()
+    } else {
+        text.to_owned()
     }
 }
 
@@ -213,6 +301,7 @@ mod tests {
             g.endpoints.create_order(),
             "https://sandbox.123pay.vn/miservice/createOrder1"
         );
+        assert_eq!(g.endpoints, Endpoints::from_base(SANDBOX_API_URL).unwrap());
         let c = config(&[
             ("PAY123_API_URL", "https://mi.123pay.vn"),
             ("PAY123_MERCHANT_CODE", "SHOPVN"),
@@ -229,8 +318,108 @@ mod tests {
             ("PAY123_SECRET_KEY", "very-secret-key"),
         ])
         .unwrap_err();
-        assert_eq!(e, ConfigError::MissingCredential("PAY123_PASSCODE"));
-        assert!(!e.to_string().contains("very-secret"));
+        assert_eq!(e, ConfigError::MissingCredentials(vec!["PAY123_PASSCODE"]));
+        assert!(
+            e.to_string().starts_with("not set: PAY123_PASSCODE;"),
+            "{e}"
+        );
+        assert!(!e.to_string().contains("very-secret"), "{e}");
+        assert!(!e.to_string().contains("SHOPVN"), "{e}");
+        // Half the sandbox's credentials is a mistake too.
+        let e = config(&[
+            ("PAY123_API_URL", SANDBOX_API_URL),
+            ("PAY123_PASSCODE", "MIPASSCODE"),
+        ])
+        .unwrap_err();
+        assert_eq!(
+            e,
+            ConfigError::MissingCredentials(vec!["PAY123_MERCHANT_CODE", "PAY123_SECRET_KEY"])
+        );
+    }
+
+    #[test]
+    fn any_gateway_but_the_public_sandbox_needs_explicit_credentials() {
+        for api_url in [
+            "https://mi.123pay.vn",
+            "http://127.0.0.1:3123/miservice",
+            "https://sandbox.123pay.vn/other",
+            "http://sandbox.123pay.vn/miservice",
+        ] {
+            let e = config(&[("PAY123_API_URL", api_url)]).unwrap_err();
+            assert_eq!(
+                e,
+                ConfigError::MissingCredentials(vec![
+                    "PAY123_MERCHANT_CODE",
+                    "PAY123_PASSCODE",
+                    "PAY123_SECRET_KEY"
+                ]),
+                "{api_url}"
+            );
+            let message = e.to_string();
+            assert!(
+                message.starts_with(
+                    "not set: PAY123_MERCHANT_CODE, PAY123_PASSCODE, PAY123_SECRET_KEY;"
+                ),
+                "{message}"
+            );
+            assert!(!message.contains("MIKEY"), "{message}");
+        }
+        // The local sandbox's own merchant, named explicitly.
+        let c = config(&[
+            ("PAY123_API_URL", "http://127.0.0.1:3123/miservice"),
+            ("PAY123_MERCHANT_CODE", "MICODE"),
+            ("PAY123_PASSCODE", "MIPASSCODE"),
+            ("PAY123_SECRET_KEY", "MIKEY"),
+        ])
+        .unwrap();
+        assert_eq!(c.gateway.unwrap().credentials.merchant_code(), "MICODE");
+    }
+
+    #[test]
+    fn the_database_password_is_never_shown() {
+        let c = config(&[(
+            "SHOP_DATABASE_URL",
+            "postgres://shop:s3cr3t-pa55@db.internal:5432/shop?sslmode=require",
+        )])
+        .unwrap();
+        assert_eq!(
+            c.redacted_database_url(),
+            "postgres://shop:***@db.internal:5432/shop?sslmode=require"
+        );
+        let debug = format!("{c:?}");
+        assert!(!debug.contains("s3cr3t"), "{debug}");
+        assert!(debug.contains("postgres://shop:***@db.internal"), "{debug}");
+        // The URL itself is still there for connecting.
+        assert!(c.database_url.contains("s3cr3t-pa55"));
+
+        let redacted = |url: &str| {
+            config(&[("SHOP_DATABASE_URL", url)])
+                .unwrap()
+                .redacted_database_url()
+        };
+        assert_eq!(
+            redacted("postgres://db.internal/shop?user=shop&password=s3cr3t&sslmode=require"),
+            "postgres://db.internal/shop?user=shop&password=***&sslmode=require"
+        );
+        assert_eq!(
+            redacted("postgres://:s3cr3t@db.internal/shop"),
+            "postgres://:***@db.internal/shop"
+        );
+        // Without a password the URL is shown as written.
+        assert_eq!(
+            redacted("sqlite://shop.db?mode=rwc"),
+            "sqlite://shop.db?mode=rwc"
+        );
+        assert_eq!(redacted("sqlite::memory:"), "sqlite::memory:");
+        assert_eq!(
+            redacted("postgres://shop@db.internal/shop"),
+            "postgres://shop@db.internal/shop"
+        );
+        // Not a URL: nothing of it is shown.
+        assert_eq!(redacted("shop:s3cr3t@db"), "[redacted]");
+        assert_eq!(redacted("postgres://shop:s3cr3t#x@db/shop"), "[redacted]");
+        assert_eq!(redacted("postgres://shop:1234/5678@db/shop"), "[redacted]");
+        assert_eq!(redacted("postgres://shop:1234#5678@db/shop"), "[redacted]");
     }
 
     #[test]

@@ -7,7 +7,7 @@
 //! |---|---|
 //! | `GET /` | the products, with a form posting to `/checkout` |
 //! | `POST /checkout` (form `product_id`, optional `bank_code`) | `303 See Other` to 123PAY's page, or an error page (404 unknown product, 400 unknown bank, 502/504 createOrder failed, 500 store error) |
-//! | `GET /return` | the result page (queryOrder when the order is not final yet); 404 when no order is found |
+//! | `GET /return` | the result page (queryOrder when the order is `pending`); 404 when no order is found |
 //! | `GET /orders/{mTransactionID}` | the order page, or its JSON with `Accept: application/json`; 404 when unknown |
 //!
 //! Every answer to a checkout that recorded an order carries the header `X-Order-Id` with its

@@ -30,7 +30,15 @@
 //!   answer 2.
 //! - A notify for an unknown `mTransactionID` answers `-3` (see [`Shop::on_notify`]).
 //! - The return page believes the store and 123PAY, not the URL: the ticket is verified when
-//!   present, and an order that is not final yet is checked with a queryOrder (spec step 9).
+//!   present (a ticket that does not verify, or comes without its `time` or `transactionID`,
+//!   is invalid), and a `pending` order is checked with a queryOrder (spec step 9). A
+//!   `creating` order is shown as it is, asking the buyer to reload: 123PAY does not know it
+//!   until createOrder answers, and its "not found" (`-10`, a final failure) would fail an
+//!   order the buyer is about to pay.
+//! - With `PAY123_API_URL` set, the shop needs all three credentials (`PAY123_MERCHANT_CODE`,
+//!   `PAY123_PASSCODE`, `PAY123_SECRET_KEY`), unless the URL is 123PAY's public sandbox
+//!   ([`SANDBOX_API_URL`]). The database URL is printed and logged only through
+//!   [`ShopConfig::redacted_database_url`].
 //!
 //! # Running on PostgreSQL
 //!
@@ -86,7 +94,9 @@ mod store;
 mod view;
 
 pub use catalog::{CATALOG, Product, format_vnd};
-pub use config::{ConfigError, DEFAULT_ADDR, DEFAULT_DATABASE_URL, GatewayConfig, ShopConfig};
+pub use config::{
+    ConfigError, DEFAULT_ADDR, DEFAULT_DATABASE_URL, GatewayConfig, SANDBOX_API_URL, ShopConfig,
+};
 pub use shop::{
     Checkout, CheckoutError, CheckoutFailure, DEFAULT_GATEWAY_TIMEOUT, NOTIFY_PATH, RETURN_PATH,
     Shop,

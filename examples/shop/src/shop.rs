@@ -6,9 +6,8 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use pay123_core::{
-    BankCode, ChecksumFault, Client, ClientError, CreateOrder, HttpClient, Notify, NotifyOutcome,
-    OrderStatus, QueryOrder, RETURN_WINDOW, ResponseError, ReturnCode, ReturnTicket, Rule,
-    VerifyError,
+    BankCode, Client, ClientError, CreateOrder, HttpClient, Notify, NotifyOutcome, OrderStatus,
+    QueryOrder, RETURN_WINDOW, ResponseError, ReturnCode, ReturnTicket,
 };
 use rand::Rng;
 
@@ -151,30 +150,35 @@ impl CheckoutFailure {
     /// The buyer's message in Vietnamese: what happened, the code, what to do.
     #[must_use]
     pub fn buyer_vietnamese(&self) -> String {
-        let retry = if self.is_retryable() {
-            " Vui lòng thử lại sau ít phút."
-        } else {
-            " Vui lòng liên hệ cửa hàng."
-        };
-        format!(
-            "{} (mã {}). Đơn hàng đã được lưu nhưng chưa thể thanh toán.{retry}",
-            self.vietnamese(),
-            self.code()
-        )
+        self.buyer_messages().0
     }
 
     /// The buyer's message in English.
     #[must_use]
     pub fn buyer_english(&self) -> String {
-        let retry = if self.is_retryable() {
-            " Please try again in a few minutes."
+        self.buyer_messages().1
+    }
+
+    /// The buyer's message in Vietnamese and in English.
+    fn buyer_messages(&self) -> (String, String) {
+        let code = self.code();
+        let (retry_vi, retry_en) = if self.is_retryable() {
+            (
+                "Vui lòng thử lại sau ít phút.",
+                "Please try again in a few minutes.",
+            )
         } else {
-            " Please contact the shop."
+            ("Vui lòng liên hệ cửa hàng.", "Please contact the shop.")
         };
-        format!(
-            "{} (code {}). The order is saved but cannot be paid now.{retry}",
-            capitalize(self.english()),
-            self.code()
+        (
+            format!(
+                "{} (mã {code}). Đơn hàng đã được lưu nhưng chưa thể thanh toán. {retry_vi}",
+                self.vietnamese()
+            ),
+            format!(
+                "{} (code {code}). The order is saved but cannot be paid now. {retry_en}",
+                capitalize(self.english())
+            ),
         )
     }
 }
@@ -228,26 +232,30 @@ impl CheckoutError {
     /// The message for the buyer, in Vietnamese.
     #[must_use]
     pub fn vietnamese(&self) -> String {
-        match self {
-            Self::UnknownProduct(_) => "Không tìm thấy sản phẩm này.".to_owned(),
-            Self::UnknownBank(_) => "Ngân hàng đã chọn không hợp lệ.".to_owned(),
-            Self::Store(_) => {
-                "Lỗi hệ thống: chưa lưu được đơn hàng. Vui lòng thử lại sau.".to_owned()
-            }
-            Self::NotCreated { failure, .. } => failure.buyer_vietnamese(),
-        }
+        self.buyer_messages().0
     }
 
     /// The message for the buyer, in English.
     #[must_use]
     pub fn english(&self) -> String {
+        self.buyer_messages().1
+    }
+
+    /// The message for the buyer in Vietnamese and in English, side by side so that the two
+    /// stay translations of each other.
+    fn buyer_messages(&self) -> (String, String) {
+        let fixed = |vi: &str, en: &str| (vi.to_owned(), en.to_owned());
         match self {
-            Self::UnknownProduct(_) => "No such product.".to_owned(),
-            Self::UnknownBank(_) => "The chosen bank is not valid.".to_owned(),
-            Self::Store(_) => {
-                "System error: the order was not saved. Please try again later.".to_owned()
-            }
-            Self::NotCreated { failure, .. } => failure.buyer_english(),
+            Self::UnknownProduct(_) => fixed("Không tìm thấy sản phẩm này.", "No such product."),
+            Self::UnknownBank(_) => fixed(
+                "Ngân hàng đã chọn không hợp lệ.",
+                "The chosen bank is not valid.",
+            ),
+            Self::Store(_) => fixed(
+                "Lỗi hệ thống: chưa lưu được đơn hàng. Vui lòng thử lại sau.",
+                "System error: the order was not saved. Please try again later.",
+            ),
+            Self::NotCreated { failure, .. } => failure.buyer_messages(),
         }
     }
 
@@ -403,10 +411,13 @@ impl<C: HttpClient> Shop<C> {
             .ok_or_else(|| CheckoutError::UnknownProduct(product_id.to_owned()))?;
         let bank = match bank_code.map(str::trim).filter(|c| !c.is_empty()) {
             None => BankCode::Pay123,
-            Some(code) => match BankCode::from_code(code) {
-                BankCode::Unknown(code) => return Err(CheckoutError::UnknownBank(code)),
-                bank => bank,
-            },
+            Some(code) => {
+                let bank = BankCode::from_code(code);
+                if !bank.is_known() {
+                    return Err(CheckoutError::UnknownBank(code.to_owned()));
+                }
+                bank
+            }
         };
         let client_ip = client_ip.and_then(ipv4_text);
         let m_transaction_id = new_transaction_id(SystemTime::now());
@@ -439,13 +450,24 @@ impl<C: HttpClient> Shop<C> {
                 );
                 change.pay123_transaction_id = Some(&created.transaction_id);
                 change.redirect_url = Some(&created.redirect_url);
-                if let Err(e) = store
+                match store
                     .apply(&m_transaction_id, &change, SystemTime::now())
                     .await
                 {
+                    Ok(true) => {}
+                    // Only a notify can move a `creating` order (the return page leaves it
+                    // alone); its change stands.
+                    Ok(false) => tracing::warn!(
+                        %m_transaction_id,
+                        "the order left `creating` before createOrder answered"
+                    ),
                     // 123PAY has the payment and the order is recorded: the buyer can still pay,
                     // and the notify or the return page will settle the order.
-                    tracing::error!(%m_transaction_id, error = %e, "could not store createOrder's answer");
+                    Err(e) => tracing::error!(
+                        %m_transaction_id,
+                        error = %e,
+                        "could not store createOrder's answer"
+                    ),
                 }
                 tracing::info!(
                     %m_transaction_id,
@@ -676,30 +698,28 @@ impl<C: HttpClient> Shop<C> {
     /// The ticket is verified when present; either way the status on the URL is only a hint.
     /// The order is found by the ticket's `transactionID` (or, when the ticket is missing,
     /// wrong or expired, by the claimed one: only the store and 123PAY are believed). If the
-    /// order is not final yet, a queryOrder is made (spec step 9) and applied with the notify's
-    /// rule (paid only on status 1 with the right amount).
+    /// order is `pending`, a queryOrder is made (spec step 9) and applied with the notify's rule
+    /// (paid only on status 1 with the right amount). Any other order is shown as stored: a
+    /// final one has nothing to ask, a `not_created` one does not exist at 123PAY, and a
+    /// `creating` one is still waiting for createOrder's answer (123PAY would answer "not
+    /// found", `-10`, a final failure, while the buyer is about to be sent to pay); its page
+    /// asks the buyer to reload.
     pub async fn on_return(&self, query: &str) -> Result<ReturnView, StoreError> {
-        let key = self.client().credentials().secret_key();
-        let (m_transaction_id, ticket) =
+        let claimed = || ReturnTicket::claimed_transaction_id(query);
+        // No ticket at all, such as a bare `?transactionID=..` (the order page's "check again"),
+        // is not an attack; a ticket that does not verify, or comes without its fields, is.
+        let (m_transaction_id, ticket) = if ReturnTicket::has_ticket(query) {
+            let key = self.client().credentials().secret_key();
             match ReturnTicket::verify_query(query, key, SystemTime::now(), RETURN_WINDOW) {
                 Ok(t) => (
                     Some(t.transaction_id().to_owned()),
                     TicketCheck::Verified(t.status().clone()),
                 ),
-                // No ticket, or a bare `?transactionID=..` (the order page's "check again").
-                Err(VerifyError::Checksum(e)) if e.fault == ChecksumFault::Missing => (
-                    ReturnTicket::claimed_transaction_id(query),
-                    TicketCheck::Absent,
-                ),
-                Err(VerifyError::Malformed { error, .. }) if error.rule == Rule::Required => (
-                    ReturnTicket::claimed_transaction_id(query),
-                    TicketCheck::Absent,
-                ),
-                Err(e) => (
-                    ReturnTicket::claimed_transaction_id(query),
-                    TicketCheck::Invalid(e.to_string()),
-                ),
-            };
+                Err(e) => (claimed(), TicketCheck::Invalid(e.to_string())),
+            }
+        } else {
+            (claimed(), TicketCheck::Absent)
+        };
         let mut view = ReturnView {
             m_transaction_id,
             ticket,
@@ -712,7 +732,7 @@ impl<C: HttpClient> Shop<C> {
         let Some(order) = self.store().order(&id).await? else {
             return Ok(view);
         };
-        if matches!(order.state, OrderState::Creating | OrderState::Pending)
+        if order.state == OrderState::Pending
             && let Confirmed::QueryFailed(detail) = self.confirm(&order, Source::Return).await?
         {
             tracing::warn!(m_transaction_id = %id, %detail, "queryOrder failed on return");

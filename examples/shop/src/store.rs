@@ -13,8 +13,9 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use pay123_core::{BankCode, TransactionStatus};
 use serde::Serialize;
-use sqlx::any::{AnyPoolOptions, AnyRow};
-use sqlx::{AnyPool, Row};
+use sqlx::any::{AnyArguments, AnyPoolOptions, AnyRow};
+use sqlx::query::Query;
+use sqlx::{Any, AnyPool, Row};
 
 /// A store failure: the database cannot be reached, refused a statement or holds a value this
 /// code does not understand.
@@ -359,8 +360,7 @@ impl Store {
         now: SystemTime,
     ) -> Result<(), StoreError> {
         let now = millis(now);
-        let mut tx = self.pool.begin().await?;
-        sqlx::query(
+        let insert = sqlx::query(
             "INSERT INTO orders (m_transaction_id, product_id, product_name, amount, bank_code, \
              client_ip, status, paid, created_at, updated_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)",
@@ -373,17 +373,10 @@ impl Store {
         .bind(order.client_ip)
         .bind(OrderState::Creating.as_str())
         .bind(0_i16)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
-        sqlx::query(INSERT_HISTORY)
-            .bind(order.m_transaction_id)
-            .bind(Source::Checkout.as_str())
-            .bind(None::<String>)
-            .bind(now)
-            .execute(&mut *tx)
+        .bind(now);
+        // An `INSERT` without `ON CONFLICT` writes its row or fails: `Ok(false)` cannot happen.
+        self.write_with_history(insert, order.m_transaction_id, Source::Checkout, None, now)
             .await?;
-        tx.commit().await?;
         Ok(())
     }
 
@@ -426,21 +419,14 @@ impl Store {
         for state in change.from {
             query = query.bind(state.as_str());
         }
-        let mut tx = self.pool.begin().await?;
-        let updated = query.execute(&mut *tx).await?.rows_affected();
-        if updated == 0 {
-            tx.rollback().await?;
-            return Ok(false);
-        }
-        sqlx::query(INSERT_HISTORY)
-            .bind(m_transaction_id)
-            .bind(change.source.as_str())
-            .bind(change.note.map(truncate))
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
-        tx.commit().await?;
-        Ok(true)
+        self.write_with_history(
+            query,
+            m_transaction_id,
+            change.source,
+            change.note.map(truncate),
+            now,
+        )
+        .await
     }
 
     /// Records a pending `transactionStatus` (and the bank used) on an open order without
@@ -470,16 +456,32 @@ impl Store {
         for state in OrderState::OPEN {
             query = query.bind(state.as_str());
         }
+        self.write_with_history(query, m_transaction_id, source, None, now)
+            .await
+    }
+
+    /// Every write of an order, in one transaction: `write` (an `INSERT`, or a conditional
+    /// `UPDATE` of one order), then, if it wrote a row, the history row of the order's new state.
+    /// `write` comes first so that the transaction takes the write lock at once (see the module
+    /// docs). `Ok(false)`: `write` matched no row; the transaction is rolled back, nothing was
+    /// written.
+    async fn write_with_history<'q>(
+        &self,
+        write: Query<'q, Any, AnyArguments<'q>>,
+        m_transaction_id: &str,
+        source: Source,
+        note: Option<String>,
+        now: i64,
+    ) -> Result<bool, StoreError> {
         let mut tx = self.pool.begin().await?;
-        let updated = query.execute(&mut *tx).await?.rows_affected();
-        if updated == 0 {
+        if write.execute(&mut *tx).await?.rows_affected() == 0 {
             tx.rollback().await?;
             return Ok(false);
         }
         sqlx::query(INSERT_HISTORY)
             .bind(m_transaction_id)
             .bind(source.as_str())
-            .bind(None::<String>)
+            .bind(note)
             .bind(now)
             .execute(&mut *tx)
             .await?;

@@ -230,7 +230,13 @@ fn explain(order: &Order) -> (String, String) {
             "The payment result does not match the order; the shop is checking it and will contact you."
                 .to_owned(),
         ),
-        OrderState::Creating | OrderState::Pending => match status {
+        // createOrder has not answered yet: nothing to ask 123PAY, the page will know more soon.
+        OrderState::Creating => (
+            "Giao dịch đang được khởi tạo tại 123PAY; vui lòng tải lại trang sau giây lát.".to_owned(),
+            "The payment is still being created at 123PAY; please reload this page in a moment."
+                .to_owned(),
+        ),
+        OrderState::Pending => match status {
             Some(s) if s.is_pending() && !matches!(s, TransactionStatus::Unknown(_)) => (
                 format!("Đang chờ kết quả thanh toán: {} (mã {}).", s.vietnamese(), s.code()),
                 format!("Waiting for the payment result: {} (code {}).", s.english(), s.code()),

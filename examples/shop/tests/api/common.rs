@@ -27,6 +27,10 @@ pub(crate) enum Behaviour {
     Transport,
     /// Never answers.
     Hang,
+    /// Answers like [`Behaviour::Answer`], but only once the test calls [`Fake::release`]; the
+    /// test learns the call arrived from [`Fake::held`]. A held createOrder has not reached
+    /// 123PAY's records yet: a queryOrder meanwhile finds no such transaction (`-10`).
+    Hold,
 }
 
 #[derive(Debug)]
@@ -38,15 +42,33 @@ struct State {
     total_amount: HashMap<String, String>,
     create_calls: usize,
     query_calls: usize,
+    held: Option<String>,
 }
 
 /// The script and the record of the fake gateway.
 #[derive(Debug, Clone)]
-pub(crate) struct Fake(Arc<Mutex<State>>);
+pub(crate) struct Fake {
+    state: Arc<Mutex<State>>,
+    /// Signalled when a call is held ([`Behaviour::Hold`]); its order's id is in `State::held`.
+    held: Arc<tokio::sync::Notify>,
+    /// Signalled by the test to let the held call answer.
+    release: Arc<tokio::sync::Notify>,
+}
 
 impl Fake {
     fn state(&self) -> MutexGuard<'_, State> {
-        self.0.lock().unwrap()
+        self.state.lock().unwrap()
+    }
+    /// Waits (10 s at most) for a call held by [`Behaviour::Hold`]; its `mTransactionID`.
+    pub(crate) async fn held(&self) -> String {
+        tokio::time::timeout(Duration::from_secs(10), self.held.notified())
+            .await
+            .expect("a call is held within 10 s");
+        self.state().held.take().expect("the held call's order")
+    }
+    /// Lets the call held by [`Behaviour::Hold`] answer.
+    pub(crate) fn release(&self) {
+        self.release.notify_one();
     }
     pub(crate) fn set_create(&self, behaviour: Behaviour) {
         self.state().create = behaviour;
@@ -104,6 +126,11 @@ impl Fake {
                 ));
             }
             Behaviour::Hang => std::future::pending::<()>().await,
+            Behaviour::Hold => {
+                self.state().held = Some(order_id(&request, &credentials));
+                self.held.notify_one();
+                self.release.notified().await;
+            }
         }
         if path.ends_with("/createOrder1") {
             let order = ReceivedCreateOrder::from_http_request(&request)
@@ -161,6 +188,21 @@ impl Fake {
     }
 }
 
+/// The `mTransactionID` of an authenticated createOrder or queryOrder.
+fn order_id(request: &http::Request<Bytes>, credentials: &Credentials) -> String {
+    if request.uri().path().ends_with("/createOrder1") {
+        let order = ReceivedCreateOrder::from_http_request(request)
+            .and_then(|r| r.authenticate(credentials))
+            .expect("a valid, authenticated createOrder");
+        order.m_transaction_id().to_owned()
+    } else {
+        let query = ReceivedQueryOrder::from_http_request(request)
+            .and_then(|r| r.authenticate(credentials))
+            .expect("a valid, authenticated queryOrder");
+        query.m_transaction_id().to_owned()
+    }
+}
+
 /// A shop over the fake gateway and a SQLite file in a new temporary directory.
 pub(crate) struct TestShop<C> {
     pub(crate) shop: Shop<C>,
@@ -169,15 +211,20 @@ pub(crate) struct TestShop<C> {
 }
 
 pub(crate) async fn setup() -> TestShop<impl HttpClient + Clone + 'static> {
-    let fake = Fake(Arc::new(Mutex::new(State {
-        create: Behaviour::Answer,
-        query: Behaviour::Answer,
-        orders: HashMap::new(),
-        status: HashMap::new(),
-        total_amount: HashMap::new(),
-        create_calls: 0,
-        query_calls: 0,
-    })));
+    let fake = Fake {
+        state: Arc::new(Mutex::new(State {
+            create: Behaviour::Answer,
+            query: Behaviour::Answer,
+            orders: HashMap::new(),
+            status: HashMap::new(),
+            total_amount: HashMap::new(),
+            create_calls: 0,
+            query_calls: 0,
+            held: None,
+        })),
+        held: Arc::new(tokio::sync::Notify::new()),
+        release: Arc::new(tokio::sync::Notify::new()),
+    };
     let gateway = fake.clone();
     let transport = move |request: http::Request<Bytes>| {
         let gateway = gateway.clone();

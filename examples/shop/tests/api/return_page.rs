@@ -2,6 +2,8 @@
 
 use std::time::{Duration, SystemTime};
 
+use bytes::Bytes;
+use http::StatusCode;
 use pay123_core::{Credentials, NotifyOutcome, ReturnTicket, SecretKey, TransactionStatus};
 use shop::{OrderState, Source, TicketCheck};
 
@@ -195,4 +197,72 @@ async fn an_order_that_was_not_created_is_not_queried() {
     let order = view.order.unwrap();
     assert_eq!(order.status, OrderState::NotCreated);
     assert_eq!(t.fake.query_calls(), 0);
+}
+
+#[tokio::test]
+async fn a_return_while_create_order_is_in_flight_leaves_the_order_alone() {
+    let t = setup().await;
+    t.fake.set_create(Behaviour::Hold);
+    let (checkout, page) = tokio::join!(t.shop.checkout("ao-dai", None, None), async {
+        // createOrder was sent and has not answered: the order is `creating`.
+        let id = t.fake.held().await;
+        let request = http::Request::get(format!("/return?transactionID={id}"))
+            .body(Bytes::new())
+            .unwrap();
+        let page = shop::http::handle(&t.shop, request, None).await;
+        t.fake.release();
+        (id, page)
+    });
+    let (id, page) = page;
+    // Asking 123PAY now would hear "no such transaction" (-10), a final failure.
+    assert_eq!(t.fake.query_calls(), 0);
+    assert_eq!(page.status(), StatusCode::OK);
+    let html = std::str::from_utf8(page.body()).unwrap();
+    assert!(html.contains(r#"id="order-status">creating<"#), "{html}");
+    assert!(html.contains("vui lòng tải lại trang"), "{html}");
+    assert!(html.contains("please reload this page"), "{html}");
+
+    // createOrder's answer then moves the order on, and the buyer's payment counts.
+    let checkout = checkout.expect("the payment is created");
+    assert_eq!(checkout.m_transaction_id, id);
+    let order = t.shop.store().order(&id).await.unwrap().unwrap();
+    assert_eq!(order.state, OrderState::Pending);
+    t.fake.set_status(&id, "1");
+    let view = t
+        .shop
+        .on_return(&return_query(&id, TransactionStatus::Success))
+        .await
+        .unwrap();
+    assert!(view.order.unwrap().paid);
+    assert_eq!(t.fake.query_calls(), 1);
+}
+
+#[tokio::test]
+async fn a_ticket_without_its_time_is_invalid_not_absent() {
+    let t = setup().await;
+    let id = checkout(&t.shop, "ao-dai").await;
+    let genuine = return_query(&id, TransactionStatus::Success);
+    let without_time = genuine
+        .split('&')
+        .filter(|pair| !pair.starts_with("time="))
+        .collect::<Vec<_>>()
+        .join("&");
+    assert!(without_time.contains("ticket="), "{without_time}");
+    let view = t.shop.on_return(&without_time).await.unwrap();
+    assert!(
+        matches!(view.ticket, TicketCheck::Invalid(_)),
+        "{:?}",
+        view.ticket
+    );
+    // The order is still found by the claimed id, and checked with 123PAY.
+    assert_eq!(view.order.unwrap().status, OrderState::Pending);
+    assert_eq!(t.fake.query_calls(), 1);
+
+    // An empty ticket is no ticket.
+    let view = t
+        .shop
+        .on_return(&format!("transactionID={id}&ticket="))
+        .await
+        .unwrap();
+    assert_eq!(view.ticket, TicketCheck::Absent);
 }
