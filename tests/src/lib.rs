@@ -25,6 +25,8 @@ macro_rules! conformance {
             duplicate_notify,
             forged_notify,
             dropped_notify_resolved_by_the_return_page,
+            notify_without_confirmation_never_pays,
+            amount_mismatch_is_never_paid,
             busy_on_create_order,
             fifty_concurrent_checkouts,
         );

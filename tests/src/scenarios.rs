@@ -3,7 +3,9 @@
 use std::time::{Duration, SystemTime};
 
 use http::StatusCode;
-use pay123_core::{BankCode, Notify, NotifyReply, NotifyReturnCode, SecretKey, TransactionStatus};
+use pay123_core::{
+    BankCode, Notify, NotifyReply, NotifyReturnCode, ReturnCode, SecretKey, TransactionStatus,
+};
 use pay123_sandbox::cards::{TEST_CARD_HOLDER, TEST_CARD_NUMBER, TEST_ISSUE_DATE, TEST_OTP};
 use pay123_sandbox::{AttemptOutcome, Transaction};
 
@@ -325,6 +327,111 @@ pub async fn dropped_notify_resolved_by_the_return_page<L: Launcher>(launcher: &
         "no notify reached the shop: {:?}",
         t.notify_attempts
     );
+}
+
+/// queryOrder answers 5000 while the buyer pays: a notify that says paid cannot be confirmed, so
+/// the shop answers it -3 and does not pay the order on the notify alone (nor on the return
+/// page). Once queryOrder answers again, the notify sent again pays the order.
+pub async fn notify_without_confirmation_never_pays<L: Launcher>(launcher: &L) {
+    let world = World::start(launcher, |c| c.notify_retries = 2).await;
+    let (id, page) = checkout(&world, "ao-dai", Some("123PVCB")).await;
+    world
+        .sandbox
+        .fail_query_order(ReturnCode::Busy, None)
+        .expect("queryOrder fails from now on");
+    let page = card(&world, &page, TEST_CARD_HOLDER).await;
+    let result = otp(&world, &page, TEST_OTP).await;
+    assert_ne!(
+        result.text_of("paid").as_deref(),
+        Some("yes"),
+        "the return page cannot confirm the payment: {}",
+        result.body
+    );
+    // Every attempt of the notify's delivery (the first and its retries) was answered -3.
+    let t = world
+        .sandbox
+        .wait_for(&id, WAIT, |t| {
+            t.is_final && !t.notify_in_progress && !t.notify_attempts.is_empty()
+        })
+        .await
+        .unwrap_or_else(|| {
+            panic!(
+                "the notify delivery never ended: {:?}",
+                world.sandbox.transaction(&id)
+            )
+        });
+    assert_eq!(t.status, TransactionStatus::Success);
+    assert_eq!(t.notify_attempts.len(), 3, "{:?}", t.notify_attempts);
+    for attempt in &t.notify_attempts {
+        assert!(
+            attempt.verified,
+            "the shop's reply must verify: {attempt:?}"
+        );
+        assert_eq!(
+            attempt.return_code,
+            Some(NotifyReturnCode::UpdateFailed),
+            "a paid notify that queryOrder cannot confirm is answered -3: {attempt:?}"
+        );
+    }
+    assert_eq!(
+        t.notify_attempts.last().map(|a| a.outcome),
+        Some(AttemptOutcome::GaveUp)
+    );
+    let order = world.order(&id).await;
+    assert_ne!(order["status"], "paid", "paid on the notify alone: {order}");
+    assert_eq!(order["paid"], false, "{order}");
+
+    // 123PAY answers again, and sends the notify again.
+    world.sandbox.clear_query_order_failure();
+    let attempts = t.notify_attempts.len();
+    world.sandbox.resend_notify(&id).expect("resend the notify");
+    let t = world
+        .sandbox
+        .wait_for(&id, WAIT, |t| {
+            t.notify_attempts.len() > attempts && !t.notify_in_progress
+        })
+        .await
+        .expect("the resent notify");
+    let last = t.notify_attempts.last().expect("an attempt");
+    assert_eq!(last.outcome, AttemptOutcome::Acknowledged, "{last:?}");
+    assert_eq!(
+        last.return_code,
+        Some(NotifyReturnCode::Processed),
+        "{last:?}"
+    );
+    let order = wait_order(&world, &id, |o| o["paid"] == true).await;
+    assert_eq!(order["status"], "paid");
+    assert_eq!(order["transactionStatus"], "1");
+    assert_eq!(order["amount"], 450_000);
+}
+
+/// 123PAY reports another amount than the order's (1 VND) for a paid transaction: the shop
+/// never pays the order; the demo shop holds it for review.
+pub async fn amount_mismatch_is_never_paid<L: Launcher>(launcher: &L) {
+    let world = World::start(launcher, |_| {}).await;
+    let (id, page) = checkout(&world, "ao-dai", Some("123PVCB")).await;
+    world
+        .sandbox
+        .report_total_amount(&id, Some(1))
+        .expect("queryOrder reports 1 VND");
+    let page = card(&world, &page, TEST_CARD_HOLDER).await;
+    let result = otp(&world, &page, TEST_OTP).await;
+    assert_ne!(
+        result.text_of("paid").as_deref(),
+        Some("yes"),
+        "{}",
+        result.body
+    );
+    let t = wait_acknowledged(&world, &id).await;
+    assert_eq!(t.status, TransactionStatus::Success);
+    assert_eq!(t.reported_total_amount, Some(1));
+    let order = wait_order(&world, &id, |o| {
+        ["paid", "failed", "review"].contains(&o["status"].as_str().unwrap_or_default())
+    })
+    .await;
+    assert_eq!(order["paid"], false, "paid for 1 VND: {order}");
+    assert_eq!(order["status"], "review", "{order}");
+    assert_eq!(order["amount"], 450_000);
 }
 
 /// createOrder answers 5000: the buyer sees a clear message and the order stays recorded.

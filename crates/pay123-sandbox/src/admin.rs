@@ -6,8 +6,9 @@ use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Response};
 use http::StatusCode;
-use pay123_core::TransactionStatus;
-use serde::{Deserialize, Serialize};
+use pay123_core::{ReturnCode, TransactionStatus};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::json;
 
 use crate::cards;
@@ -25,6 +26,35 @@ struct ForceBody {
     status: String,
 }
 
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AmountBody {
+    /// Required; `null` reports the order's amount again.
+    #[serde(deserialize_with = "present")]
+    total_amount: Option<u64>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FailBody {
+    code: String,
+    /// Absent: every call until cleared.
+    #[serde(default)]
+    calls: Option<u32>,
+}
+
+/// A field that must be present, possibly `null` (serde treats a missing `Option` as `None`
+/// unless it is read with a function).
+fn present<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
+    Option::deserialize(d)
+}
+
+/// Reads the body as JSON whatever the content type says (`curl -d` sends a form type); the
+/// error says what was expected.
+fn json_body<T: DeserializeOwned>(body: &Bytes, expected: &str) -> Result<T, String> {
+    serde_json::from_slice(body).map_err(|e| format!("expected {expected}: {e}"))
+}
+
 #[derive(Serialize)]
 struct MerchantInfo<'a> {
     merchant_code: &'a str,
@@ -38,7 +68,7 @@ fn error(status: StatusCode, message: &str) -> Response {
 fn admin_error(e: &AdminError) -> Response {
     let status = match e {
         AdminError::NotFound(_) => StatusCode::NOT_FOUND,
-        AdminError::NotFinal(_) => StatusCode::BAD_REQUEST,
+        AdminError::NotFinal(_) | AdminError::NotAnError(_) => StatusCode::BAD_REQUEST,
         _ => StatusCode::CONFLICT,
     };
     error(status, &e.to_string())
@@ -89,6 +119,7 @@ pub(crate) async fn index(State(gateway): State<Gateway>) -> Response {
             "issue_date": cards::TEST_ISSUE_DATE,
             "otp": cards::TEST_OTP,
         },
+        "query_order_failure": gateway.query_order_failure(),
         "triggers": triggers,
     }))
     .into_response()
@@ -118,15 +149,9 @@ pub(crate) async fn force_status(
     Query(query): Query<MerchantQuery>,
     body: Bytes,
 ) -> Response {
-    // Read as JSON whatever the content type says (`curl -d` sends a form type).
-    let body: ForceBody = match serde_json::from_slice(&body) {
+    let body: ForceBody = match json_body(&body, r#"{"status": "<code>"}"#) {
         Ok(body) => body,
-        Err(e) => {
-            return error(
-                StatusCode::BAD_REQUEST,
-                &format!("expected {{\"status\": \"<code>\"}}: {e}"),
-            );
-        }
+        Err(e) => return error(StatusCode::BAD_REQUEST, &e),
     };
     let status = TransactionStatus::from_code(body.status.trim());
     match gateway.force_status_of(query.merchant.as_deref(), &id, status) {
@@ -148,6 +173,50 @@ pub(crate) async fn resend_notify(
         Ok(t) => (StatusCode::ACCEPTED, Json(t)).into_response(),
         Err(e) => admin_error(&e),
     }
+}
+
+/// `POST /_sandbox/transactions/{mTransactionID}/total-amount` with `{"total_amount": 1}`
+/// (`null`: the order's amount again).
+pub(crate) async fn report_total_amount(
+    State(gateway): State<Gateway>,
+    Path(id): Path<String>,
+    Query(query): Query<MerchantQuery>,
+    body: Bytes,
+) -> Response {
+    let body: AmountBody = match json_body(&body, r#"{"total_amount": <VND or null>}"#) {
+        Ok(body) => body,
+        Err(e) => return error(StatusCode::BAD_REQUEST, &e),
+    };
+    match gateway.report_total_amount_of(query.merchant.as_deref(), &id, body.total_amount) {
+        Ok(t) => {
+            tracing::info!(m_transaction_id = %id, reported = ?body.total_amount, "queryOrder totalAmount set");
+            Json(t).into_response()
+        }
+        Err(e) => admin_error(&e),
+    }
+}
+
+/// `POST /_sandbox/query-order/fail` with `{"code": "5000", "calls": 3}` (no `calls`: until
+/// cleared).
+pub(crate) async fn fail_query_order(State(gateway): State<Gateway>, body: Bytes) -> Response {
+    let body: FailBody = match json_body(&body, r#"{"code": "<returnCode>", "calls": <n>}"#) {
+        Ok(body) => body,
+        Err(e) => return error(StatusCode::BAD_REQUEST, &e),
+    };
+    match gateway.fail_query_order(ReturnCode::from_code(body.code.trim()), body.calls) {
+        Ok(failure) => {
+            tracing::info!(failure = ?failure, "queryOrder failure injected");
+            Json(failure).into_response()
+        }
+        Err(e) => admin_error(&e),
+    }
+}
+
+/// `POST /_sandbox/query-order/clear`
+pub(crate) async fn clear_query_order_failure(State(gateway): State<Gateway>) -> Response {
+    gateway.clear_query_order_failure();
+    tracing::info!("queryOrder failure cleared");
+    StatusCode::NO_CONTENT.into_response()
 }
 
 /// `POST /_sandbox/notify/drop-next`

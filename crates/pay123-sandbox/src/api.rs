@@ -1,17 +1,19 @@
 //! `POST /miservice/createOrder1` and `POST /miservice/queryOrder1`, answered as 123PAY does.
-//! Parsing, authentication and signing are the core's; the sandbox adds the gateway's business
-//! rules (duplicates, limit, maintenance) and the injected faults.
+//! Parsing, authentication, signing and the answers to a refused request are the core's; the
+//! sandbox adds the gateway's business rules (duplicates, limit, maintenance) and the injected
+//! faults.
 
 use axum::body::{Body, Bytes};
 use axum::extract::State;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
+use http::Request;
 use http::request::Parts;
-use http::{Request, StatusCode, header};
 use pay123_core::{
-    BankCode, ReceivedCreateOrder, ReceivedQueryOrder, RequestError, ReturnCode, error_response,
+    CreateOrder, Credentials, QueryOrder, ReceivedCreateOrder, ReceivedQueryOrder, RequestError,
+    ReturnCode, error_response,
 };
 
-use crate::gateway::Gateway;
+use crate::gateway::{Gateway, MerchantEntry};
 
 /// An `http::Response<Bytes>` of the core, as an axum response.
 pub(crate) fn from_core(response: http::Response<bytes::Bytes>) -> Response {
@@ -28,18 +30,10 @@ fn gateway_error(code: &ReturnCode, detail: &str) -> Response {
     from_core(error_response(code, &description))
 }
 
-/// HTTP 415 without `Accept: application/json`, else `6100` or `6000` naming the problem.
+/// The core's answer to a refused request: HTTP 415, `6100` or `6000`.
 fn refuse(method: &str, error: &RequestError) -> Response {
     tracing::warn!(method, error = %error, "request refused");
-    match error.return_code() {
-        None => (
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
-            "123PAY requires the header Accept: application/json\n",
-        )
-            .into_response(),
-        Some(code) => gateway_error(&code, &error.to_string()),
-    }
+    from_core(error.to_http_response())
 }
 
 /// The injected faults: latency, then a `5000` or `7300` answer at the configured rates.
@@ -57,40 +51,101 @@ async fn faults(gateway: &Gateway) -> Option<ReturnCode> {
     None
 }
 
+/// A gateway method's request as the core reads it: parsed, then authenticated.
+trait Received: Sized {
+    /// The method's name, for the logs.
+    const METHOD: &'static str;
+    /// The request once authenticated.
+    type Authenticated;
+
+    fn from_http_request(request: &Request<Bytes>) -> Result<Self, RequestError>;
+    fn merchant_code(&self) -> &str;
+    fn authenticate(self, credentials: &Credentials) -> Result<Self::Authenticated, RequestError>;
+    fn m_transaction_id(authenticated: &Self::Authenticated) -> &str;
+}
+
+impl Received for ReceivedCreateOrder {
+    const METHOD: &'static str = "createOrder";
+    type Authenticated = CreateOrder;
+
+    fn from_http_request(request: &Request<Bytes>) -> Result<Self, RequestError> {
+        Self::from_http_request(request)
+    }
+    fn merchant_code(&self) -> &str {
+        self.merchant_code()
+    }
+    fn authenticate(self, credentials: &Credentials) -> Result<CreateOrder, RequestError> {
+        self.authenticate(credentials)
+    }
+    fn m_transaction_id(order: &CreateOrder) -> &str {
+        order.m_transaction_id()
+    }
+}
+
+impl Received for ReceivedQueryOrder {
+    const METHOD: &'static str = "queryOrder";
+    type Authenticated = QueryOrder;
+
+    fn from_http_request(request: &Request<Bytes>) -> Result<Self, RequestError> {
+        Self::from_http_request(request)
+    }
+    fn merchant_code(&self) -> &str {
+        self.merchant_code()
+    }
+    fn authenticate(self, credentials: &Credentials) -> Result<QueryOrder, RequestError> {
+        self.authenticate(credentials)
+    }
+    fn m_transaction_id(query: &QueryOrder) -> &str {
+        query.m_transaction_id()
+    }
+}
+
+/// What both methods do first: parse (HTTP 415, `6100`), find the merchant and authenticate
+/// (`6000`), then the injected faults. The merchant and the authenticated request, or the
+/// answer to send.
+async fn admit<R: Received>(
+    gateway: &Gateway,
+    parts: Parts,
+    body: Bytes,
+) -> Result<(&MerchantEntry, R::Authenticated), Response> {
+    let request = Request::from_parts(parts, body);
+    let received = R::from_http_request(&request).map_err(|e| refuse(R::METHOD, &e))?;
+    let Some(merchant) = gateway.merchant(received.merchant_code()) else {
+        let error = RequestError::Authentication(format!(
+            "unknown merchantCode {:?}",
+            received.merchant_code()
+        ));
+        return Err(refuse(R::METHOD, &error));
+    };
+    let authenticated = received
+        .authenticate(&merchant.credentials)
+        .map_err(|e| refuse(R::METHOD, &e))?;
+    if let Some(code) = faults(gateway).await {
+        tracing::warn!(
+            method = R::METHOD,
+            m_transaction_id = R::m_transaction_id(&authenticated),
+            code = %code,
+            "fault injected"
+        );
+        return Err(gateway_error(&code, "fault injected by the sandbox"));
+    }
+    Ok((merchant, authenticated))
+}
+
 pub(crate) async fn create_order(
     State(gateway): State<Gateway>,
     parts: Parts,
     body: Bytes,
 ) -> Response {
-    const METHOD: &str = "createOrder";
-    let request = Request::from_parts(parts, body);
-    let received = match ReceivedCreateOrder::from_http_request(&request) {
-        Ok(received) => received,
-        Err(e) => return refuse(METHOD, &e),
+    const METHOD: &str = ReceivedCreateOrder::METHOD;
+    let (merchant, order) = match admit::<ReceivedCreateOrder>(&gateway, parts, body).await {
+        Ok(admitted) => admitted,
+        Err(answer) => return answer,
     };
-    let Some(merchant) = gateway.merchant(received.merchant_code()) else {
-        tracing::warn!(
-            method = METHOD,
-            merchant = received.merchant_code(),
-            "unknown merchant"
-        );
-        return gateway_error(
-            &ReturnCode::AuthenticationFailed,
-            &format!("unknown merchantCode {:?}", received.merchant_code()),
-        );
-    };
-    let merchant_code = received.merchant_code().to_owned();
-    let order = match received.authenticate(&merchant.credentials) {
-        Ok(order) => order,
-        Err(e) => return refuse(METHOD, &e),
-    };
-    if let Some(code) = faults(&gateway).await {
-        tracing::warn!(method = METHOD, m_transaction_id = order.m_transaction_id(), code = %code, "fault injected");
-        return gateway_error(&code, "fault injected by the sandbox");
-    }
+    let merchant_code = merchant.credentials.merchant_code();
     let bank = order.bank_code();
     let config = gateway.config();
-    let refusal = if bank != BankCode::Pay123 && !BankCode::BANKS.contains(&bank) {
+    let refusal = if !bank.is_known() {
         Some((
             ReturnCode::InvalidParameter,
             format!("bankCode: unknown bank {:?}", bank.code()),
@@ -119,7 +174,7 @@ pub(crate) async fn create_order(
     let result = match refusal {
         Some(refusal) => Err(refusal),
         None => gateway
-            .create(&merchant_code, order.clone())
+            .create(merchant_code, order.clone())
             .map_err(|code| {
                 let detail = format!(
                     "mTransactionID {:?} was used before",
@@ -160,33 +215,23 @@ pub(crate) async fn query_order(
     parts: Parts,
     body: Bytes,
 ) -> Response {
-    const METHOD: &str = "queryOrder";
-    let request = Request::from_parts(parts, body);
-    let received = match ReceivedQueryOrder::from_http_request(&request) {
-        Ok(received) => received,
-        Err(e) => return refuse(METHOD, &e),
+    const METHOD: &str = ReceivedQueryOrder::METHOD;
+    let (merchant, query) = match admit::<ReceivedQueryOrder>(&gateway, parts, body).await {
+        Ok(admitted) => admitted,
+        Err(answer) => return answer,
     };
-    let Some(merchant) = gateway.merchant(received.merchant_code()) else {
+    let merchant_code = merchant.credentials.merchant_code();
+    if let Some(code) = gateway.take_query_failure() {
         tracing::warn!(
             method = METHOD,
-            merchant = received.merchant_code(),
-            "unknown merchant"
+            merchant = %merchant_code,
+            m_transaction_id = query.m_transaction_id(),
+            code = %code,
+            "queryOrder failure injected"
         );
-        return gateway_error(
-            &ReturnCode::AuthenticationFailed,
-            &format!("unknown merchantCode {:?}", received.merchant_code()),
-        );
-    };
-    let merchant_code = received.merchant_code().to_owned();
-    let query = match received.authenticate(&merchant.credentials) {
-        Ok(query) => query,
-        Err(e) => return refuse(METHOD, &e),
-    };
-    if let Some(code) = faults(&gateway).await {
-        tracing::warn!(method = METHOD, m_transaction_id = query.m_transaction_id(), code = %code, "fault injected");
-        return gateway_error(&code, "fault injected by the sandbox");
+        return gateway_error(&code, "failure injected through the sandbox's admin API");
     }
-    let status = gateway.query(&merchant_code, query.m_transaction_id());
+    let status = gateway.query(merchant_code, query.m_transaction_id());
     tracing::info!(
         method = METHOD,
         merchant = %merchant_code,

@@ -19,7 +19,9 @@ use tokio::sync::watch;
 
 use crate::cards::{self, CardCheck, Debit, MAX_ATTEMPTS};
 use crate::config::Config;
-use crate::transaction::{AdminError, HistoryEntry, NotifyAttempt, Step, Transaction};
+use crate::transaction::{
+    AdminError, HistoryEntry, NotifyAttempt, QueryOrderFailure, Step, Transaction,
+};
 
 /// A transaction is known by its merchant and the merchant's `mTransactionID`.
 pub(crate) type Key = (String, String);
@@ -59,6 +61,8 @@ pub(crate) struct Store {
     tokens: HashMap<String, Key>,
     sequence: u64,
     pub(crate) drop_next: u32,
+    /// The failure queryOrder answers, when one is injected.
+    query_failure: Option<QueryOrderFailure>,
     /// Bumped by reset, so that deliveries of forgotten transactions stop.
     pub(crate) generation: u64,
 }
@@ -89,6 +93,8 @@ pub(crate) struct Record {
     step: Step,
     pub(crate) bank_used: BankCode,
     op_amount: u64,
+    /// The `totalAmount` queryOrder reports instead of the order's.
+    reported_total_amount: Option<u64>,
     created_at: SystemTime,
     deadline: SystemTime,
     card_failures: u32,
@@ -328,6 +334,7 @@ impl Gateway {
                 step,
                 bank_used: bank,
                 op_amount: 0,
+                reported_total_amount: None,
                 created_at: now,
                 deadline: now + session_timeout,
                 card_failures: 0,
@@ -360,11 +367,18 @@ impl Gateway {
             match store.records.get_mut(&key) {
                 Some(record) => {
                     record.expire_due(now, fx);
+                    let reported = record.reported_total_amount;
+                    let total_amount = reported.unwrap_or(record.order.total_amount());
+                    // What the bank charged is the reported amount once paid.
+                    let op_amount = match record.op_amount {
+                        0 => 0,
+                        charged => reported.unwrap_or(charged),
+                    };
                     OrderStatus {
                         transaction_id: record.transaction_id.clone(),
                         status: record.status.clone(),
-                        total_amount: record.order.total_amount().to_string(),
-                        op_amount: record.op_amount.to_string(),
+                        total_amount: total_amount.to_string(),
+                        op_amount: op_amount.to_string(),
                         bank_code: record.bank_used.clone(),
                         description: Some(unaccent(record.status.vietnamese())),
                     }
@@ -438,7 +452,7 @@ impl Gateway {
             let bank = BankCode::from_code(bank_code.trim());
             let refused = if bank_code.trim().is_empty() {
                 Some("Vui lòng chọn ngân hàng. (Please choose a bank.)".to_owned())
-            } else if !BankCode::BANKS.contains(&bank) {
+            } else if bank == BankCode::Pay123 || !bank.is_known() {
                 Some(format!(
                     "Ngân hàng không hợp lệ: {bank_code}. (Unknown bank.)"
                 ))
@@ -719,25 +733,33 @@ impl Gateway {
         merchant_code: Option<&str>,
         m_transaction_id: &str,
     ) -> Option<Transaction> {
-        let key = self.find(merchant_code, m_transaction_id)?;
-        let now = self.now();
-        self.mutate(|store, fx| {
-            let record = store.records.get_mut(&key)?;
-            record.expire_due(now, fx);
-            Some(self.snapshot(record))
+        self.with_transaction(merchant_code, m_transaction_id, |record, _, _| {
+            Ok(self.snapshot(record))
         })
+        .ok()
     }
 
-    fn find(&self, merchant_code: Option<&str>, m_transaction_id: &str) -> Option<Key> {
-        let store = self.lock();
-        store
-            .records
-            .values()
-            .filter(|r| {
-                r.key.1 == m_transaction_id && merchant_code.is_none_or(|code| r.key.0 == code)
-            })
-            .max_by_key(|r| r.sequence)
-            .map(|r| r.key.clone())
+    /// Runs `f` under the lock on the transaction with this `mTransactionID` (the newest one,
+    /// of this merchant when given), after ending it if it is due.
+    fn with_transaction<R>(
+        &self,
+        merchant_code: Option<&str>,
+        m_transaction_id: &str,
+        f: impl FnOnce(&mut Record, SystemTime, &mut Effects) -> Result<R, AdminError>,
+    ) -> Result<R, AdminError> {
+        let now = self.now();
+        self.mutate(|store, fx| {
+            let record = store
+                .records
+                .values_mut()
+                .filter(|r| {
+                    r.key.1 == m_transaction_id && merchant_code.is_none_or(|code| r.key.0 == code)
+                })
+                .max_by_key(|r| r.sequence)
+                .ok_or_else(|| AdminError::NotFound(m_transaction_id.to_owned()))?;
+            record.expire_due(now, fx);
+            f(record, now, fx)
+        })
     }
 
     /// Ends a pending transaction with a final status, as the buyer's bank would, and sends
@@ -760,16 +782,7 @@ impl Gateway {
         if !status.is_final() {
             return Err(AdminError::NotFinal(status.code().to_owned()));
         }
-        let key = self
-            .find(merchant_code, m_transaction_id)
-            .ok_or_else(|| AdminError::NotFound(m_transaction_id.to_owned()))?;
-        let now = self.now();
-        self.mutate(|store, fx| {
-            let record = store
-                .records
-                .get_mut(&key)
-                .ok_or_else(|| AdminError::NotFound(m_transaction_id.to_owned()))?;
-            record.expire_due(now, fx);
+        self.with_transaction(merchant_code, m_transaction_id, |record, now, fx| {
             if record.status.is_final() {
                 return Err(AdminError::AlreadyFinal(record.status.code().to_owned()));
             }
@@ -789,22 +802,98 @@ impl Gateway {
         merchant_code: Option<&str>,
         m_transaction_id: &str,
     ) -> Result<Transaction, AdminError> {
-        let key = self
-            .find(merchant_code, m_transaction_id)
-            .ok_or_else(|| AdminError::NotFound(m_transaction_id.to_owned()))?;
-        let now = self.now();
-        self.mutate(|store, fx| {
-            let record = store
-                .records
-                .get_mut(&key)
-                .ok_or_else(|| AdminError::NotFound(m_transaction_id.to_owned()))?;
-            record.expire_due(now, fx);
+        self.with_transaction(merchant_code, m_transaction_id, |record, now, fx| {
             if !record.status.is_final() {
                 return Err(AdminError::Pending(record.status.code().to_owned()));
             }
             record.event(now, "notify resent through the admin API", fx);
-            fx.deliver.push(key.clone());
+            fx.deliver.push(record.key.clone());
             Ok(self.snapshot(record))
+        })
+    }
+
+    /// From now on queryOrder reports `amount` as this transaction's `totalAmount` (and, once
+    /// paid, as its `opAmount`): "the gateway reports 1 VND", to test that a merchant checks
+    /// the amount before fulfilling an order. `None` reports the order's amount again. The bank
+    /// pages and the notify (which carries no amount) do not change.
+    pub fn report_total_amount(
+        &self,
+        m_transaction_id: &str,
+        amount: Option<u64>,
+    ) -> Result<Transaction, AdminError> {
+        self.report_total_amount_of(None, m_transaction_id, amount)
+    }
+
+    /// [`report_total_amount`](Self::report_total_amount) for a given merchant.
+    pub fn report_total_amount_of(
+        &self,
+        merchant_code: Option<&str>,
+        m_transaction_id: &str,
+        amount: Option<u64>,
+    ) -> Result<Transaction, AdminError> {
+        self.with_transaction(merchant_code, m_transaction_id, |record, now, fx| {
+            record.reported_total_amount = amount;
+            let event = match amount {
+                Some(amount) => format!("queryOrder reports totalAmount {amount} from now on"),
+                None => "queryOrder reports the order's totalAmount again".to_owned(),
+            };
+            record.event(now, &event, fx);
+            Ok(self.snapshot(record))
+        })
+    }
+
+    /// queryOrder answers `[code, description]` to the next `calls` authenticated calls, or to
+    /// every call until [`clear_query_order_failure`](Self::clear_query_order_failure) when
+    /// `calls` is `None`, whatever the transaction; `Some(0)` clears. createOrder is not
+    /// affected. Replaces an earlier failure. `1` (and an empty code) is refused: it is not an
+    /// error.
+    pub fn fail_query_order(
+        &self,
+        code: ReturnCode,
+        calls: Option<u32>,
+    ) -> Result<Option<QueryOrderFailure>, AdminError> {
+        if code == ReturnCode::Success || code.code().is_empty() {
+            return Err(AdminError::NotAnError(code.code().to_owned()));
+        }
+        let failure = (calls != Some(0)).then_some(QueryOrderFailure {
+            code,
+            calls_left: calls,
+        });
+        self.mutate(|store, fx| {
+            store.query_failure.clone_from(&failure);
+            fx.changed();
+        });
+        Ok(failure)
+    }
+
+    /// queryOrder answers normally again.
+    pub fn clear_query_order_failure(&self) {
+        self.mutate(|store, fx| {
+            store.query_failure = None;
+            fx.changed();
+        });
+    }
+
+    /// The queryOrder failure in force, if any.
+    #[must_use]
+    pub fn query_order_failure(&self) -> Option<QueryOrderFailure> {
+        self.lock().query_failure.clone()
+    }
+
+    /// The code an authenticated queryOrder call answers now, if a failure is injected; counts
+    /// the call.
+    pub(crate) fn take_query_failure(&self) -> Option<ReturnCode> {
+        self.mutate(|store, fx| {
+            let failure = store.query_failure.as_mut()?;
+            let code = failure.code.clone();
+            if let Some(left) = &mut failure.calls_left {
+                *left = left.saturating_sub(1);
+                if *left == 0 {
+                    store.query_failure = None;
+                }
+            }
+            fx.changed();
+            Some(code)
         })
     }
 
@@ -816,12 +905,14 @@ impl Gateway {
         });
     }
 
-    /// Forgets every transaction; deliveries still running stop.
+    /// Forgets every transaction, the notifies to drop and the injected queryOrder failure;
+    /// deliveries still running stop.
     pub fn reset(&self) {
         self.mutate(|store, fx| {
             store.records.clear();
             store.tokens.clear();
             store.drop_next = 0;
+            store.query_failure = None;
             store.generation += 1;
             fx.changed();
         });
@@ -875,6 +966,7 @@ impl Gateway {
             bank_code: record.bank_used.clone(),
             total_amount: record.order.total_amount(),
             op_amount: record.op_amount,
+            reported_total_amount: record.reported_total_amount,
             description: record.order.description().to_owned(),
             payment_url: self.page_url(&record.token),
             step: record.step,

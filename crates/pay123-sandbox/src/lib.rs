@@ -11,7 +11,8 @@
 //! - On every final status a signed notify is posted to the merchant's listener, the reply is
 //!   verified, and failed attempts are retried with backoff. Every attempt is recorded.
 //! - The admin API under `/_sandbox/` (and the same methods in process, on [`Sandbox`] and
-//!   [`Gateway`]) lists transactions, forces a final status, resends or drops notifies, resets.
+//!   [`Gateway`]) lists transactions, forces a final status, resends or drops notifies, makes
+//!   queryOrder fail or report another `totalAmount`, resets.
 //!
 //! Every message is parsed, signed and verified by `pay123-core`; no protocol rule is written
 //! here. The time is read from [`Config::clock`], so tests can move it forward.
@@ -58,7 +59,7 @@ use axum::extract::Request;
 use axum::middleware::{self, Next};
 use axum::response::Response;
 use axum::routing::{get, post};
-use pay123_core::{Endpoints, TransactionStatus};
+use pay123_core::{Endpoints, ReturnCode, TransactionStatus};
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
@@ -66,7 +67,9 @@ use tokio::task::JoinHandle;
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use config::{Config, Faults, Merchant};
 pub use gateway::Gateway;
-pub use transaction::{AdminError, AttemptOutcome, HistoryEntry, NotifyAttempt, Step, Transaction};
+pub use transaction::{
+    AdminError, AttemptOutcome, HistoryEntry, NotifyAttempt, QueryOrderFailure, Step, Transaction,
+};
 
 /// Every route of the sandbox, with its state: merge it into another server or nest it under
 /// a prefix (then set [`Config::public_url`] to that prefix's URL).
@@ -78,7 +81,7 @@ pub use transaction::{AdminError, AttemptOutcome, HistoryEntry, NotifyAttempt, S
 /// | `GET /banksim/{session}` | the current bank page, or a 303 back to the merchant |
 /// | `POST /banksim/{session}/bank`, `/card`, `/otp`, `/cancel` | the bank page forms |
 /// | `GET /_sandbox/`, `/_sandbox/transactions`, `/_sandbox/transactions/{id}` | admin: read |
-/// | `POST /_sandbox/transactions/{id}/status`, `/notify`; `/_sandbox/notify/drop-next`; `/_sandbox/reset` | admin: act |
+/// | `POST /_sandbox/transactions/{id}/status`, `/notify`, `/total-amount`; `/_sandbox/notify/drop-next`; `/_sandbox/query-order/fail`, `/clear`; `/_sandbox/reset` | admin: act |
 pub fn router(gateway: Gateway) -> Router {
     Router::new()
         .route("/miservice/createOrder1", post(api::create_order))
@@ -102,7 +105,16 @@ pub fn router(gateway: Gateway) -> Router {
             "/_sandbox/transactions/{id}/notify",
             post(admin::resend_notify),
         )
+        .route(
+            "/_sandbox/transactions/{id}/total-amount",
+            post(admin::report_total_amount),
+        )
         .route("/_sandbox/notify/drop-next", post(admin::drop_next_notify))
+        .route("/_sandbox/query-order/fail", post(admin::fail_query_order))
+        .route(
+            "/_sandbox/query-order/clear",
+            post(admin::clear_query_order_failure),
+        )
         .route("/_sandbox/reset", post(admin::reset))
         .layer(middleware::from_fn(log_request))
         .with_state(gateway)
@@ -253,12 +265,38 @@ impl Sandbox {
         self.gateway.resend_notify(m_transaction_id)
     }
 
+    /// queryOrder reports `amount` as this transaction's `totalAmount` (`None`: the order's
+    /// amount again); see [`Gateway::report_total_amount`]
+    /// (`POST /_sandbox/transactions/{id}/total-amount`).
+    pub fn report_total_amount(
+        &self,
+        m_transaction_id: &str,
+        amount: Option<u64>,
+    ) -> Result<Transaction, AdminError> {
+        self.gateway.report_total_amount(m_transaction_id, amount)
+    }
+
+    /// queryOrder answers `code` to the next `calls` calls (`None`: until cleared); see
+    /// [`Gateway::fail_query_order`] (`POST /_sandbox/query-order/fail`).
+    pub fn fail_query_order(
+        &self,
+        code: ReturnCode,
+        calls: Option<u32>,
+    ) -> Result<Option<QueryOrderFailure>, AdminError> {
+        self.gateway.fail_query_order(code, calls)
+    }
+
+    /// queryOrder answers normally again (`POST /_sandbox/query-order/clear`).
+    pub fn clear_query_order_failure(&self) {
+        self.gateway.clear_query_order_failure();
+    }
+
     /// The next notify is not sent (`POST /_sandbox/notify/drop-next`).
     pub fn drop_next_notify(&self) {
         self.gateway.drop_next_notify();
     }
 
-    /// Forgets every transaction (`POST /_sandbox/reset`).
+    /// Forgets every transaction and the injected queryOrder failure (`POST /_sandbox/reset`).
     pub fn reset(&self) {
         self.gateway.reset();
     }

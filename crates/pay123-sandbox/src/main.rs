@@ -4,13 +4,19 @@
 //! cargo run -p pay123-sandbox -- --listen 127.0.0.1:3123 \
 //!     --notify-url http://127.0.0.1:3000/123pay/notify
 //! ```
+//!
+//! More merchants come from `PAY123_SANDBOX_MERCHANTS` (or `--merchant`, which `ps` and the
+//! shell history see); their passcodes and keys are never printed, not even in an error.
 
+use std::ffi::OsStr;
 use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
 use clap::Parser;
+use clap::builder::TypedValueParser;
+use clap::error::ErrorKind;
 use pay123_core::{BankCode, Credentials};
 use pay123_sandbox::{Config, Faults, Merchant, SystemClock, cards};
 use tracing_subscriber::EnvFilter;
@@ -34,8 +40,17 @@ struct Args {
     #[arg(long, env = "PAY123_SANDBOX_NOTIFY_URL")]
     notify_url: Option<String>,
 
-    /// Another merchant (repeatable); the same code as MICODE replaces it.
-    #[arg(long = "merchant", value_name = "CODE:PASSCODE:SECRET[:NOTIFY_URL]", value_parser = parse_merchant)]
+    /// Another merchant (repeatable, or comma-separated); the same code as MICODE replaces it.
+    /// Prefer the environment variable: a command line is visible to `ps` and kept in the
+    /// shell history. The command line, when given, replaces the variable.
+    #[arg(
+        long = "merchant",
+        value_name = "CODE:PASSCODE:SECRET[:NOTIFY_URL]",
+        env = "PAY123_SANDBOX_MERCHANTS",
+        hide_env_values = true,
+        value_delimiter = ',',
+        value_parser = MerchantParser
+    )]
     merchants: Vec<MerchantArg>,
 
     /// Notify retries after a failed first attempt.
@@ -90,12 +105,45 @@ struct Args {
 #[derive(Clone)]
 struct MerchantArg(Merchant);
 
+/// Reads `CODE:PASSCODE:SECRET[:NOTIFY_URL]`. clap's own errors repeat the value given, which
+/// holds secrets: these errors name the problem and never the value.
+#[derive(Clone)]
+struct MerchantParser;
+
+impl TypedValueParser for MerchantParser {
+    type Value = MerchantArg;
+
+    fn parse_ref(
+        &self,
+        cmd: &clap::Command,
+        _arg: Option<&clap::Arg>,
+        value: &OsStr,
+    ) -> Result<MerchantArg, clap::Error> {
+        let parsed = value
+            .to_str()
+            .ok_or_else(|| "it is not UTF-8".to_owned())
+            .and_then(parse_merchant);
+        parsed.map_err(|reason| {
+            clap::Error::raw(
+                ErrorKind::ValueValidation,
+                format!(
+                    "invalid merchant in --merchant or PAY123_SANDBOX_MERCHANTS (the value is \
+                     not shown: it holds secrets): {reason}\n"
+                ),
+            )
+            .with_cmd(cmd)
+        })
+    }
+}
+
+/// Errors name the problem, never the passcode or the key.
 fn parse_merchant(value: &str) -> Result<MerchantArg, String> {
-    let mut parts = value.splitn(4, ':');
+    let mut parts = value.trim().splitn(4, ':');
     let (Some(code), Some(passcode), Some(secret)) = (parts.next(), parts.next(), parts.next())
     else {
         return Err("expected CODE:PASSCODE:SECRET[:NOTIFY_URL]".into());
     };
+    // The core's validation errors name the field and the rule, not the value.
     let credentials = Credentials::new(code, passcode, secret).map_err(|e| e.to_string())?;
     let mut merchant = Merchant::new(credentials);
     if let Some(url) = parts.next().filter(|u| !u.is_empty()) {
@@ -106,7 +154,7 @@ fn parse_merchant(value: &str) -> Result<MerchantArg, String> {
 
 fn parse_bank(value: &str) -> Result<BankCode, String> {
     let bank = BankCode::from_code(value.trim());
-    if BankCode::BANKS.contains(&bank) {
+    if bank.is_known() && bank != BankCode::Pay123 {
         Ok(bank)
     } else {
         Err(format!(
@@ -287,7 +335,40 @@ mod tests {
         assert_eq!(config.faults.latency, Duration::from_millis(150));
         assert!((config.faults.busy_rate - 0.25).abs() < f64::EPSILON);
         assert!(Args::try_parse_from(["pay123-sandbox", "--maintenance", "NOPE"]).is_err());
+        assert!(Args::try_parse_from(["pay123-sandbox", "--maintenance", "123PAY"]).is_err());
         assert!(Args::try_parse_from(["pay123-sandbox", "--merchant", "ONLYCODE"]).is_err());
+    }
+
+    #[test]
+    fn merchant_errors_never_show_the_value() {
+        for value in [
+            "SHOP2:S3CRET-PASS",
+            "SHOP2::S3CRET-KEY",
+            "SHOP2:S3CRET-PASS:",
+            "SHOP-WITH-A-CODE-FAR-TOO-LONG:S3CRET-PASS:S3CRET-KEY",
+            "SHOP2:S3CRET-PASS:S3CRET-KEY,S3CRET-ALONE",
+        ] {
+            let Err(error) = Args::try_parse_from(["pay123-sandbox", "--merchant", value]) else {
+                panic!("{value} was accepted");
+            };
+            assert_eq!(error.kind(), ErrorKind::ValueValidation);
+            let shown = error.render().to_string();
+            assert!(!shown.contains("S3CRET"), "{shown}");
+            assert!(shown.contains("value is not shown"), "{shown}");
+        }
+        // Two merchants in one value, as in PAY123_SANDBOX_MERCHANTS.
+        let args = Args::parse_from([
+            "pay123-sandbox",
+            "--merchant",
+            "SHOP2:PASS2:KEY2:http://127.0.0.1:4000/notify,SHOP3:PASS3:KEY3",
+        ]);
+        let codes: Vec<_> = args
+            .config()
+            .merchants
+            .iter()
+            .map(|m| m.credentials.merchant_code().to_owned())
+            .collect();
+        assert_eq!(codes, ["MICODE", "SHOP2", "SHOP3"]);
     }
 
     #[test]

@@ -155,7 +155,7 @@ impl Gateway {
             };
             let request = notify.to_http_request(&url, key_secret);
             let request_body = String::from_utf8_lossy(request.body()).into_owned();
-            let reply = self.send_once(request, &key.1, key_secret).await;
+            let reply = self.send_once(request, &notify, key_secret).await;
             let last = attempt == attempts;
             let outcome = if reply.acknowledged() {
                 AttemptOutcome::Acknowledged
@@ -222,11 +222,11 @@ impl Gateway {
         });
     }
 
-    /// One POST and the verification of its reply.
+    /// One POST and the verification of its reply (signed, and about the notified order).
     async fn send_once(
         &self,
         request: http::Request<bytes::Bytes>,
-        m_transaction_id: &str,
+        notify: &Notify,
         key: &pay123_core::SecretKey,
     ) -> Reply {
         let response = match self.inner.client.send(request).await {
@@ -255,17 +255,7 @@ impl Gateway {
                 error: Some(format!("HTTP status {}", response.status())),
             };
         }
-        match NotifyReply::from_json(response.body(), key) {
-            Ok(reply) if reply.m_transaction_id() != m_transaction_id => Reply {
-                http_status,
-                body: Some(body),
-                return_code: Some(reply.return_code().clone()),
-                verified: false,
-                error: Some(format!(
-                    "the reply is about mTransactionID {:?}, not {m_transaction_id:?}",
-                    reply.m_transaction_id()
-                )),
-            },
+        match NotifyReply::from_json_for(response.body(), notify, key) {
             Ok(reply) => {
                 let code = reply.return_code().clone();
                 let error = (!code.is_acknowledged())

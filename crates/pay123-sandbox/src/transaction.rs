@@ -3,7 +3,7 @@
 
 use std::time::SystemTime;
 
-use pay123_core::{BankCode, NotifyReturnCode, TransactionStatus};
+use pay123_core::{BankCode, NotifyReturnCode, ReturnCode, TransactionStatus};
 use serde::{Serialize, Serializer};
 
 /// A transaction as the sandbox sees it.
@@ -37,6 +37,10 @@ pub struct Transaction {
     pub total_amount: u64,
     /// `opAmount`: what the bank charged (the total amount once paid, else 0).
     pub op_amount: u64,
+    /// The `totalAmount` queryOrder reports instead of [`total_amount`](Self::total_amount)
+    /// (and, once paid, as `opAmount`), when set with
+    /// [`Gateway::report_total_amount`](crate::Gateway::report_total_amount).
+    pub reported_total_amount: Option<u64>,
     /// The order's `description`.
     pub description: String,
     /// The URL the buyer was sent to (the `redirectURL` of the createOrder answer).
@@ -148,6 +152,18 @@ pub enum AttemptOutcome {
     NoNotifyUrl,
 }
 
+/// A queryOrder failure injected with
+/// [`Gateway::fail_query_order`](crate::Gateway::fail_query_order).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct QueryOrderFailure {
+    /// The `returnCode` queryOrder answers (`5000`, `7300`, ...).
+    #[serde(serialize_with = "return_code")]
+    pub code: ReturnCode,
+    /// How many more queryOrder calls get it; `None`: every call until cleared.
+    pub calls_left: Option<u32>,
+}
+
 /// An in-process or admin API request the sandbox refuses.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
@@ -164,6 +180,9 @@ pub enum AdminError {
     /// A notify is sent only for a final status.
     #[error("the transaction is not final (status {0}); there is no notify to send")]
     Pending(String),
+    /// Only an error code can be injected into queryOrder answers (`1` is a success).
+    #[error("returnCode {0:?} is not an error; inject an error code such as 5000")]
+    NotAnError(String),
 }
 
 fn status_code<S: Serializer>(status: &TransactionStatus, s: S) -> Result<S::Ok, S::Error> {
@@ -172,6 +191,10 @@ fn status_code<S: Serializer>(status: &TransactionStatus, s: S) -> Result<S::Ok,
 
 fn bank_code<S: Serializer>(bank: &BankCode, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_str(bank.code())
+}
+
+fn return_code<S: Serializer>(code: &ReturnCode, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(code.code())
 }
 
 fn optional_reply_code<S: Serializer>(

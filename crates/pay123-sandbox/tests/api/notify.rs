@@ -110,8 +110,10 @@ async fn a_signed_minus_1_or_a_reply_about_another_order_is_retried() {
 
 #[tokio::test]
 async fn a_timeout_is_recorded_and_retried() {
-    let script = vec![Answer::Hang(Duration::from_secs(2))];
-    let h = Harness::with_sink(script, |c| c.notify_timeout = Duration::from_millis(200)).await;
+    // Margins that hold on a loaded machine: the listener hangs three times as long as an
+    // attempt may take, and the second attempt is answered at once.
+    let script = vec![Answer::Hang(Duration::from_secs(3))];
+    let h = Harness::with_sink(script, |c| c.notify_timeout = Duration::from_secs(1)).await;
     h.pay("TIMEOUT-1").await;
     let t = h.settled("TIMEOUT-1").await;
     assert_eq!(

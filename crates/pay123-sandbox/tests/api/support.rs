@@ -345,7 +345,9 @@ async fn sink_handler(
     let request = Request::from_parts(parts, body);
     *state.requests.lock().unwrap() += 1;
     let now = state.clock.now();
-    if let Ok(notify) = state.listener.verify(&request, now) {
+    // The core reads and verifies the form; the test listener keeps what it says.
+    let verified = state.listener.verify(&request, now).ok();
+    if let Some(notify) = &verified {
         state.received.lock().unwrap().push(Received {
             m_transaction_id: notify.m_transaction_id().to_owned(),
             status: notify.status().clone(),
@@ -381,8 +383,9 @@ async fn sink_handler(
             reply.to_http_response(&SecretKey::new("NOT-THE-KEY"))
         }
         Answer::Code(code) => {
-            let id = notify_id(&request);
-            NotifyReply::new(id, code, now).to_http_response(Credentials::sandbox().secret_key())
+            let notify = verified.expect("the sandbox's notify verifies");
+            NotifyReply::new(notify.m_transaction_id(), code, now)
+                .to_http_response(Credentials::sandbox().secret_key())
         }
         Answer::OtherTransaction => {
             NotifyReply::new("SOMEONE-ELSE", NotifyReturnCode::Processed, now)
@@ -398,14 +401,6 @@ async fn sink_handler(
         }
     };
     response.map(axum::body::Body::from)
-}
-
-/// The mTransactionID of a notify form body.
-fn notify_id(request: &Request<Bytes>) -> String {
-    form_urlencoded::parse(request.body())
-        .find(|(k, _)| k == "mTransactionID")
-        .map(|(_, v)| v.into_owned())
-        .unwrap_or_default()
 }
 
 // ---- the sandbox ------------------------------------------------------------------------------
