@@ -130,9 +130,18 @@ async fn wait_for(browser: &Client, id: &str) -> String {
         .expect("text")
 }
 
-/// Buys a product through the bank choice page, the card page and the OTP page, returns to the
-/// shop and sees the order paid.
-pub async fn browser_payment<L: Launcher>(launcher: &L) {
+async fn select(browser: &Client, id: &str, value: &str) {
+    browser
+        .find(Locator::Id(id))
+        .await
+        .expect(id)
+        .select_by_value(value)
+        .await
+        .unwrap_or_else(|e| panic!("choose {value} in #{id}: {e}"));
+}
+
+/// The shop, the sandbox, ChromeDriver and a Chromium session on the shop's product page.
+async fn open_shop<L: Launcher>(launcher: &L) -> (World, Driver, Client) {
     let world = World::start(launcher, |_| {}).await;
     let driver = Driver::start().await;
     let browser = driver.session().await;
@@ -140,15 +149,16 @@ pub async fn browser_payment<L: Launcher>(launcher: &L) {
         .goto(&format!("{}/", world.shop_url))
         .await
         .expect("open the shop");
+    (world, driver, browser)
+}
+
+/// Buys a product through the bank choice page, the card page and the OTP page, returns to the
+/// shop and sees the order paid.
+pub async fn browser_payment<L: Launcher>(launcher: &L) {
+    let (world, _driver, browser) = open_shop(launcher).await;
     click(&browser, "buy-ao-dai").await;
     wait_for(&browser, "bank_form").await;
-    browser
-        .find(Locator::Id("bank_code"))
-        .await
-        .expect("the bank list")
-        .select_by_value("123PVCB")
-        .await
-        .expect("choose Vietcombank");
+    select(&browser, "bank_code", "123PVCB").await;
     click(&browser, "pay").await;
     wait_for(&browser, "card_form").await;
     fill(&browser, "card_holder", TEST_CARD_HOLDER).await;
@@ -176,20 +186,8 @@ pub async fn browser_payment<L: Launcher>(launcher: &L) {
 
 /// Cancels on the card page: back at the shop, the order is not paid and is cancelled.
 pub async fn browser_cancel<L: Launcher>(launcher: &L) {
-    let world = World::start(launcher, |_| {}).await;
-    let driver = Driver::start().await;
-    let browser = driver.session().await;
-    browser
-        .goto(&format!("{}/", world.shop_url))
-        .await
-        .expect("open the shop");
-    browser
-        .find(Locator::Id("bank-code"))
-        .await
-        .expect("the bank list")
-        .select_by_value("123PVCB")
-        .await
-        .expect("choose Vietcombank");
+    let (_world, _driver, browser) = open_shop(launcher).await;
+    select(&browser, "bank-code", "123PVCB").await;
     click(&browser, "buy-ca-phe").await;
     wait_for(&browser, "card_form").await;
     click(&browser, "cancel").await;
