@@ -28,7 +28,7 @@ async fn checkout_records_the_order_then_creates_the_payment() {
     assert_eq!(sent.cancel_url(), return_url);
     assert_eq!(sent.error_url(), return_url);
 
-    let order = t.shop.store().order(id).await.unwrap().unwrap();
+    let order = t.order(id).await;
     assert_eq!(order.state, OrderState::Pending);
     assert!(!order.paid);
     assert_eq!(order.amount, 450_000);
@@ -44,7 +44,7 @@ async fn checkout_records_the_order_then_creates_the_payment() {
         Some(created.redirect_url.as_str())
     );
 
-    let history = t.shop.store().history(id).await.unwrap();
+    let history = t.history(id).await;
     let steps: Vec<_> = history.iter().map(|h| (h.seq, h.state, h.source)).collect();
     assert_eq!(
         steps,
@@ -105,13 +105,13 @@ async fn gateway_errors_keep_the_order_as_not_created() {
             error.english()
         );
         let id = error.m_transaction_id().expect("the order is recorded");
-        let order = t.shop.store().order(id).await.unwrap().unwrap();
+        let order = t.order(id).await;
         assert_eq!(order.state, OrderState::NotCreated);
         assert!(!order.paid);
         assert_eq!(order.amount, 120_000);
         assert_eq!(order.error_code.as_deref(), Some(code.code()));
         assert!(order.pay123_transaction_id.is_none());
-        let history = t.shop.store().history(id).await.unwrap();
+        let history = t.history(id).await;
         assert_eq!(history.len(), 2);
         assert_eq!(history[1].state, OrderState::NotCreated);
     }
@@ -136,13 +136,7 @@ async fn a_transport_error_keeps_the_order_as_not_created() {
             .vietnamese()
             .starts_with("Không kết nối được với 123PAY")
     );
-    let order = t
-        .shop
-        .store()
-        .order(error.m_transaction_id().unwrap())
-        .await
-        .unwrap()
-        .unwrap();
+    let order = t.order(error.m_transaction_id().unwrap()).await;
     assert_eq!(order.state, OrderState::NotCreated);
     assert_eq!(order.error_code.as_deref(), Some("transport"));
     assert!(
@@ -165,12 +159,7 @@ async fn a_gateway_that_never_answers_times_out_and_keeps_the_order() {
     let error = shop.checkout("ao-dai", None, None).await.unwrap_err();
     assert_eq!(error.failure(), Some(&CheckoutFailure::Timeout));
     assert_eq!(error.status_code(), http::StatusCode::GATEWAY_TIMEOUT);
-    let order = shop
-        .store()
-        .order(error.m_transaction_id().unwrap())
-        .await
-        .unwrap()
-        .unwrap();
+    let order = t.order(error.m_transaction_id().unwrap()).await;
     assert_eq!(order.state, OrderState::NotCreated);
     assert_eq!(order.error_code.as_deref(), Some("timeout"));
 }

@@ -6,12 +6,13 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, SystemTime};
 
 use bytes::Bytes;
+use http::{Method, Request, Response, header};
 use pay123_core::{
     BankCode, Client, CreateOrder, CreatedOrder, Credentials, Endpoints, HttpClient, Notify,
-    OrderStatus, ReceivedCreateOrder, ReceivedQueryOrder, ReturnCode, TransactionStatus,
-    error_response,
+    NotifyOutcome, OrderStatus, ReceivedCreateOrder, ReceivedQueryOrder, ReturnCode, ReturnTicket,
+    TransactionStatus, error_response,
 };
-use shop::{Shop, Store};
+use shop::{HistoryEntry, Order, OrderView, ReturnView, Shop, Store};
 use tempfile::TempDir;
 
 pub(crate) const PUBLIC_URL: &str = "http://127.0.0.1:3000";
@@ -241,6 +242,125 @@ pub(crate) async fn setup() -> TestShop<impl HttpClient + Clone + 'static> {
         fake,
         _dir: dir,
     }
+}
+
+impl<C: HttpClient> TestShop<C> {
+    /// The stored order, which must exist.
+    pub(crate) async fn order(&self, id: &str) -> Order {
+        self.shop.store().order(id).await.unwrap().unwrap()
+    }
+    /// The stored history of the order.
+    pub(crate) async fn history(&self, id: &str) -> Vec<HistoryEntry> {
+        self.shop.store().history(id).await.unwrap()
+    }
+    /// What the shop answers a verified notify ([`notify`]).
+    pub(crate) async fn notified(&self, id: &str, status: &str) -> NotifyOutcome {
+        self.shop.on_notify(notify(id, status)).await
+    }
+    /// The return page for this query string.
+    pub(crate) async fn return_view(&self, query: &str) -> ReturnView {
+        self.shop.on_return(query).await.unwrap()
+    }
+    /// The return page for a genuine ticket ([`return_query`]).
+    pub(crate) async fn return_with(&self, id: &str, status: TransactionStatus) -> ReturnView {
+        self.return_view(&return_query(id, status)).await
+    }
+    /// The order the return page for a genuine ticket shows, which must be there.
+    pub(crate) async fn returned(&self, id: &str, status: TransactionStatus) -> OrderView {
+        self.return_with(id, status).await.order.unwrap()
+    }
+    /// A `GET` request to the shop's HTTP routes.
+    pub(crate) fn get(&self, uri: &str) -> Call<'_, C> {
+        self.call(Method::GET, uri)
+    }
+    /// A `POST` request to the shop's HTTP routes.
+    pub(crate) fn post(&self, uri: &str) -> Call<'_, C> {
+        self.call(Method::POST, uri)
+    }
+    /// A request to the shop's HTTP routes.
+    pub(crate) fn call(&self, method: Method, uri: &str) -> Call<'_, C> {
+        Call {
+            shop: &self.shop,
+            request: Request::builder().method(method).uri(uri),
+            body: Bytes::new(),
+        }
+    }
+}
+
+impl<C: HttpClient + 'static> TestShop<C> {
+    /// The outcomes of `n` notifies for one order, sent at once, each on its own task.
+    pub(crate) async fn notify_at_once(
+        &self,
+        id: &str,
+        status: &str,
+        n: usize,
+    ) -> Vec<NotifyOutcome> {
+        let tasks: Vec<_> = (0..n)
+            .map(|_| {
+                let shop = self.shop.clone();
+                let n = notify(id, status);
+                tokio::spawn(async move { shop.on_notify(n).await })
+            })
+            .collect();
+        let mut outcomes = Vec::new();
+        for task in tasks {
+            outcomes.push(task.await.unwrap());
+        }
+        outcomes
+    }
+}
+
+/// A request to [`shop::http::handle`], from the buyer at `127.0.0.1`.
+pub(crate) struct Call<'a, C> {
+    shop: &'a Shop<C>,
+    request: http::request::Builder,
+    body: Bytes,
+}
+
+impl<C: HttpClient> Call<'_, C> {
+    /// Asks for this media type (`Accept`).
+    pub(crate) fn accept(mut self, accept: &str) -> Self {
+        self.request = self.request.header(header::ACCEPT, accept);
+        self
+    }
+    /// Sends this URL-encoded form as the body.
+    pub(crate) fn form(mut self, body: &str) -> Self {
+        self.request = self
+            .request
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+        self.body = Bytes::from(body.to_owned());
+        self
+    }
+    /// The shop's response.
+    pub(crate) async fn send(self) -> Response<Bytes> {
+        let request = self.request.body(self.body).unwrap();
+        shop::http::handle(self.shop, request, Some("127.0.0.1".parse().unwrap())).await
+    }
+}
+
+/// The response's body as text.
+pub(crate) fn text(response: &Response<Bytes>) -> String {
+    String::from_utf8(response.body().to_vec()).unwrap()
+}
+
+/// The response's body as JSON.
+pub(crate) fn json(response: &Response<Bytes>) -> serde_json::Value {
+    serde_json::from_slice(response.body()).unwrap()
+}
+
+/// The order id the shop's response names (`x-order-id`), which must be there.
+pub(crate) fn order_id_header(response: &Response<Bytes>) -> String {
+    response.headers()[shop::http::ORDER_ID_HEADER]
+        .to_str()
+        .unwrap()
+        .to_owned()
+}
+
+/// The query string of a genuine return ticket, issued now.
+pub(crate) fn return_query(id: &str, status: TransactionStatus) -> String {
+    ReturnTicket::new(id, status, SystemTime::now())
+        .unwrap()
+        .to_query(Credentials::sandbox().secret_key())
 }
 
 /// A checkout that must succeed; the order's `mTransactionID`.

@@ -1,46 +1,19 @@
 //! The HTTP contract through `shop::http::handle`: routes, status codes, headers, page ids and
 //! the JSON view.
 
-use std::time::SystemTime;
-
 use bytes::Bytes;
-use http::{Method, Request, Response, StatusCode, header};
-use pay123_core::{BankCode, Credentials, HttpClient, ReturnCode, ReturnTicket, TransactionStatus};
-use shop::Shop;
+use http::{Method, Request, StatusCode, header};
+use pay123_core::{BankCode, ReturnCode, TransactionStatus};
 use shop::http::{MAX_FORM_BODY, ORDER_ID_HEADER, handle};
 
-use crate::common::{Behaviour, checkout, notify, setup};
-
-async fn send<C: HttpClient>(
-    shop: &Shop<C>,
-    method: Method,
-    uri: &str,
-    accept: Option<&str>,
-    body: &str,
-) -> Response<Bytes> {
-    let mut request = Request::builder().method(method).uri(uri);
-    if let Some(accept) = accept {
-        request = request.header(header::ACCEPT, accept);
-    }
-    if !body.is_empty() {
-        request = request.header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
-    }
-    let request = request.body(Bytes::from(body.to_owned())).unwrap();
-    handle(shop, request, Some("127.0.0.1".parse().unwrap())).await
-}
-
-fn text(response: &Response<Bytes>) -> &str {
-    std::str::from_utf8(response.body()).unwrap()
-}
-
-fn json(response: &Response<Bytes>) -> serde_json::Value {
-    serde_json::from_slice(response.body()).unwrap()
-}
+use crate::common::{
+    Behaviour, checkout, json, notify, order_id_header, return_query, setup, text,
+};
 
 #[tokio::test]
 async fn the_product_page_has_a_buy_button_per_product_and_every_bank() {
     let t = setup().await;
-    let response = send(&t.shop, Method::GET, "/", None, "").await;
+    let response = t.get("/").send().await;
     assert_eq!(response.status(), StatusCode::OK);
     assert_eq!(
         response.headers()[header::CONTENT_TYPE],
@@ -71,20 +44,14 @@ async fn the_product_page_has_a_buy_button_per_product_and_every_bank() {
 #[tokio::test]
 async fn checkout_answers_303_to_the_gateway() {
     let t = setup().await;
-    let response = send(
-        &t.shop,
-        Method::POST,
-        "/checkout",
-        None,
-        "product_id=non-la&bank_code=123PVCB",
-    )
-    .await;
+    let response = t
+        .post("/checkout")
+        .form("product_id=non-la&bank_code=123PVCB")
+        .send()
+        .await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
-    let id = response.headers()[ORDER_ID_HEADER]
-        .to_str()
-        .unwrap()
-        .to_owned();
-    let order = t.shop.store().order(&id).await.unwrap().unwrap();
+    let id = order_id_header(&response);
+    let order = t.order(&id).await;
     assert_eq!(
         response.headers()[header::LOCATION],
         order.redirect_url.unwrap().as_str()
@@ -99,33 +66,21 @@ async fn checkout_answers_303_to_the_gateway() {
 async fn a_failed_checkout_shows_the_buyer_a_clear_message() {
     let t = setup().await;
     t.fake.set_create(Behaviour::Error(ReturnCode::Busy));
-    let response = send(
-        &t.shop,
-        Method::POST,
-        "/checkout",
-        None,
-        "product_id=ao-dai",
-    )
-    .await;
+    let response = t.post("/checkout").form("product_id=ao-dai").send().await;
     assert_eq!(response.status(), StatusCode::BAD_GATEWAY);
-    let id = response.headers()[ORDER_ID_HEADER]
-        .to_str()
-        .unwrap()
-        .to_owned();
+    let id = order_id_header(&response);
     let html = text(&response);
     assert!(html.contains("Hệ thống bận (mã 5000)"), "{html}");
     assert!(html.contains("System busy (code 5000)"));
     assert!(html.contains(r#"id="error-code">5000<"#));
     assert!(html.contains(&format!(r#"id="order-id">{id}<"#)));
 
-    let response = send(
-        &t.shop,
-        Method::POST,
-        "/checkout",
-        Some("application/json"),
-        "product_id=ao-dai",
-    )
-    .await;
+    let response = t
+        .post("/checkout")
+        .accept("application/json")
+        .form("product_id=ao-dai")
+        .send()
+        .await;
     assert_eq!(response.status(), StatusCode::BAD_GATEWAY);
     let body = json(&response);
     assert_eq!(body["error"], "5000");
@@ -141,14 +96,11 @@ async fn a_failed_checkout_shows_the_buyer_a_clear_message() {
     );
 
     // The order page shows the order as not created.
-    let response = send(
-        &t.shop,
-        Method::GET,
-        &format!("/orders/{id}"),
-        Some("application/json"),
-        "",
-    )
-    .await;
+    let response = t
+        .get(&format!("/orders/{id}"))
+        .accept("application/json")
+        .send()
+        .await;
     assert_eq!(json(&response)["status"], "not_created");
     assert_eq!(json(&response)["errorCode"], "5000");
 }
@@ -156,36 +108,19 @@ async fn a_failed_checkout_shows_the_buyer_a_clear_message() {
 #[tokio::test]
 async fn bad_checkout_forms() {
     let t = setup().await;
-    let response = send(
-        &t.shop,
-        Method::POST,
-        "/checkout",
-        None,
-        "product_id=xe-may",
-    )
-    .await;
+    let response = t.post("/checkout").form("product_id=xe-may").send().await;
     assert_eq!(response.status(), StatusCode::NOT_FOUND);
     assert!(response.headers().get(ORDER_ID_HEADER).is_none());
-    let response = send(
-        &t.shop,
-        Method::POST,
-        "/checkout",
-        None,
-        "bank_code=123PVCB",
-    )
-    .await;
+    let response = t.post("/checkout").form("bank_code=123PVCB").send().await;
     assert_eq!(response.status(), StatusCode::BAD_REQUEST);
-    let response = send(
-        &t.shop,
-        Method::POST,
-        "/checkout",
-        None,
-        "product_id=ao-dai&bank_code=JCB",
-    )
-    .await;
+    let response = t
+        .post("/checkout")
+        .form("product_id=ao-dai&bank_code=JCB")
+        .send()
+        .await;
     assert_eq!(response.status(), StatusCode::BAD_REQUEST);
     let big = format!("product_id=ao-dai&x={}", "a".repeat(MAX_FORM_BODY));
-    let response = send(&t.shop, Method::POST, "/checkout", None, &big).await;
+    let response = t.post("/checkout").form(&big).send().await;
     assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
     assert_eq!(t.fake.create_calls(), 0);
 }
@@ -195,7 +130,7 @@ async fn the_order_json_has_the_contract_fields() {
     let t = setup().await;
     let id = checkout(&t.shop, "ca-phe").await;
     let uri = format!("/orders/{id}");
-    let response = send(&t.shop, Method::GET, &uri, Some("application/json"), "").await;
+    let response = t.get(&uri).accept("application/json").send().await;
     assert_eq!(response.status(), StatusCode::OK);
     assert_eq!(response.headers()[header::CONTENT_TYPE], "application/json");
     let body = json(&response);
@@ -213,7 +148,7 @@ async fn the_order_json_has_the_contract_fields() {
 
     t.fake.set_status(&id, "1");
     t.shop.on_notify(notify(&id, "1")).await;
-    let body = json(&send(&t.shop, Method::GET, &uri, Some("application/json"), "").await);
+    let body = json(&t.get(&uri).accept("application/json").send().await);
     assert_eq!(body["status"], "paid");
     assert_eq!(body["paid"], true);
     assert_eq!(body["transactionStatus"], "1");
@@ -228,8 +163,7 @@ async fn the_order_page_has_stable_ids() {
     let t = setup().await;
     let id = checkout(&t.shop, "ao-dai").await;
     let uri = format!("/orders/{id}");
-    let html_of = |r: Response<Bytes>| String::from_utf8(r.body().to_vec()).unwrap();
-    let html = html_of(send(&t.shop, Method::GET, &uri, Some("text/html"), "").await);
+    let html = text(&t.get(&uri).accept("text/html").send().await);
     assert!(html.contains(&format!(r#"id="order-id">{id}<"#)));
     assert!(html.contains(r#"id="order-status">pending<"#), "{html}");
     assert!(html.contains(r#"id="paid">no<"#));
@@ -237,7 +171,7 @@ async fn the_order_page_has_stable_ids() {
 
     t.fake.set_status(&id, "1");
     t.shop.on_notify(notify(&id, "1")).await;
-    let html = html_of(send(&t.shop, Method::GET, &uri, None, "").await);
+    let html = text(&t.get(&uri).send().await);
     assert!(html.contains(r#"id="order-status">paid<"#));
     assert!(html.contains(r#"id="paid">yes<"#));
     assert!(html.contains("Đã thanh toán"));
@@ -248,10 +182,8 @@ async fn the_return_route_checks_with_123pay() {
     let t = setup().await;
     let id = checkout(&t.shop, "ao-dai").await;
     t.fake.set_status(&id, "1");
-    let query = ReturnTicket::new(&id, TransactionStatus::Success, SystemTime::now())
-        .unwrap()
-        .to_query(Credentials::sandbox().secret_key());
-    let response = send(&t.shop, Method::GET, &format!("/return?{query}"), None, "").await;
+    let query = return_query(&id, TransactionStatus::Success);
+    let response = t.get(&format!("/return?{query}")).send().await;
     assert_eq!(response.status(), StatusCode::OK);
     let html = text(&response);
     assert!(html.contains(r#"id="order-status">paid<"#), "{html}");
@@ -259,7 +191,7 @@ async fn the_return_route_checks_with_123pay() {
     assert!(html.contains(r#"data-ticket="verified""#));
     assert_eq!(t.fake.query_calls(), 1);
 
-    let response = send(&t.shop, Method::GET, "/return", None, "").await;
+    let response = t.get("/return").send().await;
     assert_eq!(response.status(), StatusCode::NOT_FOUND);
     assert!(text(&response).contains(r#"id="order-not-found""#));
 }
@@ -277,17 +209,14 @@ async fn unknown_routes_and_methods() {
         (Method::DELETE, "/orders/x", StatusCode::METHOD_NOT_ALLOWED),
     ];
     for (method, uri, status) in cases {
-        let response = send(&t.shop, method.clone(), uri, None, "").await;
+        let response = t.call(method.clone(), uri).send().await;
         assert_eq!(response.status(), status, "{method} {uri}");
     }
-    let response = send(
-        &t.shop,
-        Method::GET,
-        "/orders/SHOP-NOT-HERE",
-        Some("application/json"),
-        "",
-    )
-    .await;
+    let response = t
+        .get("/orders/SHOP-NOT-HERE")
+        .accept("application/json")
+        .send()
+        .await;
     assert_eq!(json(&response)["error"], "not_found");
 }
 

@@ -3,7 +3,7 @@
 use pay123_core::{BankCode, NotifyOutcome, TransactionStatus};
 use shop::{OrderState, Source};
 
-use crate::common::{Behaviour, checkout, notify, setup};
+use crate::common::{Behaviour, checkout, setup};
 
 #[tokio::test]
 async fn paid_only_after_query_order_confirms_status_and_amount() {
@@ -12,22 +12,19 @@ async fn paid_only_after_query_order_confirms_status_and_amount() {
     t.fake.set_status(&id, "1");
     assert_eq!(t.fake.query_calls(), 0);
 
-    assert_eq!(
-        t.shop.on_notify(notify(&id, "1")).await,
-        NotifyOutcome::Updated
-    );
+    assert_eq!(t.notified(&id, "1").await, NotifyOutcome::Updated);
     assert_eq!(
         t.fake.query_calls(),
         1,
         "the notify is confirmed with a queryOrder"
     );
-    let order = t.shop.store().order(&id).await.unwrap().unwrap();
+    let order = t.order(&id).await;
     assert_eq!(order.state, OrderState::Paid);
     assert!(order.paid);
     assert_eq!(order.transaction_status, Some(TransactionStatus::Success));
     assert_eq!(order.op_amount, Some(450_000));
     assert_eq!(order.paid_bank_code, Some(BankCode::Vietcombank));
-    let history = t.shop.store().history(&id).await.unwrap();
+    let history = t.history(&id).await;
     let last = history.last().unwrap();
     assert_eq!(
         (last.seq, last.state, last.source),
@@ -41,11 +38,8 @@ async fn a_paid_notify_that_123pay_does_not_confirm_is_not_paid() {
     let id = checkout(&t.shop, "ao-dai").await;
     // queryOrder still says "at the OTP step": 123PAY should retry the notify later.
     t.fake.set_status(&id, "11");
-    assert_eq!(
-        t.shop.on_notify(notify(&id, "1")).await,
-        NotifyOutcome::Failed
-    );
-    let order = t.shop.store().order(&id).await.unwrap().unwrap();
+    assert_eq!(t.notified(&id, "1").await, NotifyOutcome::Failed);
+    let order = t.order(&id).await;
     assert_eq!(order.state, OrderState::Pending);
     assert!(!order.paid);
     assert_eq!(
@@ -55,26 +49,17 @@ async fn a_paid_notify_that_123pay_does_not_confirm_is_not_paid() {
 
     // queryOrder fails: not paid, 123PAY retries.
     t.fake.set_query(Behaviour::Transport);
-    assert_eq!(
-        t.shop.on_notify(notify(&id, "1")).await,
-        NotifyOutcome::Failed
-    );
+    assert_eq!(t.notified(&id, "1").await, NotifyOutcome::Failed);
     t.fake
         .set_query(Behaviour::Error(pay123_core::ReturnCode::Busy));
-    assert_eq!(
-        t.shop.on_notify(notify(&id, "1")).await,
-        NotifyOutcome::Failed
-    );
-    assert!(!t.shop.store().order(&id).await.unwrap().unwrap().paid);
+    assert_eq!(t.notified(&id, "1").await, NotifyOutcome::Failed);
+    assert!(!t.order(&id).await.paid);
 
     // The retry after 123PAY settled pays the order.
     t.fake.set_query(Behaviour::Answer);
     t.fake.set_status(&id, "1");
-    assert_eq!(
-        t.shop.on_notify(notify(&id, "1")).await,
-        NotifyOutcome::Updated
-    );
-    assert!(t.shop.store().order(&id).await.unwrap().unwrap().paid);
+    assert_eq!(t.notified(&id, "1").await, NotifyOutcome::Updated);
+    assert!(t.order(&id).await.paid);
 }
 
 #[tokio::test]
@@ -83,21 +68,15 @@ async fn an_amount_mismatch_is_not_paid() {
     let id = checkout(&t.shop, "ao-dai").await;
     t.fake.set_status(&id, "1");
     t.fake.set_total_amount(&id, "45000");
-    assert_eq!(
-        t.shop.on_notify(notify(&id, "1")).await,
-        NotifyOutcome::Updated
-    );
-    let order = t.shop.store().order(&id).await.unwrap().unwrap();
+    assert_eq!(t.notified(&id, "1").await, NotifyOutcome::Updated);
+    let order = t.order(&id).await;
     assert_eq!(order.state, OrderState::Review);
     assert!(!order.paid);
     assert_eq!(order.error_code.as_deref(), Some("amount_mismatch"));
     // Held for a person: a later notify changes nothing.
     t.fake.set_total_amount(&id, "450000");
-    assert_eq!(
-        t.shop.on_notify(notify(&id, "1")).await,
-        NotifyOutcome::AlreadyUpdated
-    );
-    assert!(!t.shop.store().order(&id).await.unwrap().unwrap().paid);
+    assert_eq!(t.notified(&id, "1").await, NotifyOutcome::AlreadyUpdated);
+    assert!(!t.order(&id).await.paid);
 }
 
 #[tokio::test]
@@ -105,23 +84,20 @@ async fn a_duplicate_notify_answers_already_updated_and_changes_nothing() {
     let t = setup().await;
     let id = checkout(&t.shop, "non-la").await;
     t.fake.set_status(&id, "1");
-    assert_eq!(
-        t.shop.on_notify(notify(&id, "1")).await,
-        NotifyOutcome::Updated
-    );
-    let before = t.shop.store().order(&id).await.unwrap().unwrap();
-    let history = t.shop.store().history(&id).await.unwrap();
+    assert_eq!(t.notified(&id, "1").await, NotifyOutcome::Updated);
+    let before = t.order(&id).await;
+    let history = t.history(&id).await;
     let queries = t.fake.query_calls();
 
     for status in ["1", "1", "-100", "0"] {
         assert_eq!(
-            t.shop.on_notify(notify(&id, status)).await,
+            t.notified(&id, status).await,
             NotifyOutcome::AlreadyUpdated,
             "{status}"
         );
     }
-    assert_eq!(t.shop.store().order(&id).await.unwrap().unwrap(), before);
-    assert_eq!(t.shop.store().history(&id).await.unwrap(), history);
+    assert_eq!(t.order(&id).await, before);
+    assert_eq!(t.history(&id).await, history);
     assert_eq!(
         t.fake.query_calls(),
         queries,
@@ -135,17 +111,17 @@ async fn pending_statuses_never_cancel_an_order() {
     let id = checkout(&t.shop, "ca-phe").await;
     for status in ["0", "10", "11", "20", "4242"] {
         assert_eq!(
-            t.shop.on_notify(notify(&id, status)).await,
+            t.notified(&id, status).await,
             NotifyOutcome::Updated,
             "{status}"
         );
         // The same pending status again is a duplicate.
         assert_eq!(
-            t.shop.on_notify(notify(&id, status)).await,
+            t.notified(&id, status).await,
             NotifyOutcome::AlreadyUpdated,
             "{status}"
         );
-        let order = t.shop.store().order(&id).await.unwrap().unwrap();
+        let order = t.order(&id).await;
         assert_eq!(order.state, OrderState::Pending, "{status}");
         assert!(!order.paid);
         assert_eq!(
@@ -156,22 +132,16 @@ async fn pending_statuses_never_cancel_an_order() {
     assert_eq!(t.fake.query_calls(), 0);
     // Still open: the payment can complete.
     t.fake.set_status(&id, "1");
-    assert_eq!(
-        t.shop.on_notify(notify(&id, "1")).await,
-        NotifyOutcome::Updated
-    );
-    assert!(t.shop.store().order(&id).await.unwrap().unwrap().paid);
+    assert_eq!(t.notified(&id, "1").await, NotifyOutcome::Updated);
+    assert!(t.order(&id).await.paid);
 }
 
 #[tokio::test]
 async fn a_final_failure_marks_the_order_failed_for_good() {
     let t = setup().await;
     let id = checkout(&t.shop, "ao-dai").await;
-    assert_eq!(
-        t.shop.on_notify(notify(&id, "7224")).await,
-        NotifyOutcome::Updated
-    );
-    let order = t.shop.store().order(&id).await.unwrap().unwrap();
+    assert_eq!(t.notified(&id, "7224").await, NotifyOutcome::Updated);
+    let order = t.order(&id).await;
     assert_eq!(order.state, OrderState::Failed);
     assert!(!order.paid);
     assert_eq!(
@@ -180,18 +150,15 @@ async fn a_final_failure_marks_the_order_failed_for_good() {
     );
     // A later "paid" notify for the same order is a duplicate.
     t.fake.set_status(&id, "1");
-    assert_eq!(
-        t.shop.on_notify(notify(&id, "1")).await,
-        NotifyOutcome::AlreadyUpdated
-    );
-    assert!(!t.shop.store().order(&id).await.unwrap().unwrap().paid);
+    assert_eq!(t.notified(&id, "1").await, NotifyOutcome::AlreadyUpdated);
+    assert!(!t.order(&id).await.paid);
 }
 
 #[tokio::test]
 async fn an_unknown_order_is_not_acknowledged() {
     let t = setup().await;
     assert_eq!(
-        t.shop.on_notify(notify("SHOP-NOT-HERE", "1")).await,
+        t.notified("SHOP-NOT-HERE", "1").await,
         NotifyOutcome::Failed
     );
     assert_eq!(t.fake.query_calls(), 0);
@@ -203,14 +170,8 @@ async fn a_store_error_answers_failed_so_123pay_retries() {
     let id = checkout(&t.shop, "ao-dai").await;
     t.fake.set_status(&id, "1");
     t.shop.store().pool().close().await;
-    assert_eq!(
-        t.shop.on_notify(notify(&id, "1")).await,
-        NotifyOutcome::Failed
-    );
-    assert_eq!(
-        t.shop.on_notify(notify(&id, "-100")).await,
-        NotifyOutcome::Failed
-    );
+    assert_eq!(t.notified(&id, "1").await, NotifyOutcome::Failed);
+    assert_eq!(t.notified(&id, "-100").await, NotifyOutcome::Failed);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -218,17 +179,7 @@ async fn concurrent_notifies_for_one_order_update_it_once() {
     let t = setup().await;
     let id = checkout(&t.shop, "tranh-son-mai").await;
     t.fake.set_status(&id, "1");
-    let tasks: Vec<_> = (0..20)
-        .map(|_| {
-            let shop = t.shop.clone();
-            let n = notify(&id, "1");
-            tokio::spawn(async move { shop.on_notify(n).await })
-        })
-        .collect();
-    let mut outcomes = Vec::new();
-    for task in tasks {
-        outcomes.push(task.await.unwrap());
-    }
+    let outcomes = t.notify_at_once(&id, "1", 20).await;
     let updated = outcomes
         .iter()
         .filter(|o| **o == NotifyOutcome::Updated)
@@ -239,7 +190,7 @@ async fn concurrent_notifies_for_one_order_update_it_once() {
         .count();
     assert_eq!((updated, duplicates), (1, 19), "{outcomes:?}");
 
-    let history = t.shop.store().history(&id).await.unwrap();
+    let history = t.history(&id).await;
     let paid_rows = history
         .iter()
         .filter(|h| h.state == OrderState::Paid)
@@ -248,30 +199,23 @@ async fn concurrent_notifies_for_one_order_update_it_once() {
     assert_eq!(history.len(), 3);
     let seqs: Vec<u64> = history.iter().map(|h| h.seq).collect();
     assert_eq!(seqs, [1, 2, 3]);
-    assert!(t.shop.store().order(&id).await.unwrap().unwrap().paid);
+    assert!(t.order(&id).await.paid);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn concurrent_cancel_notifies_update_once() {
     let t = setup().await;
     let id = checkout(&t.shop, "ca-phe").await;
-    let tasks: Vec<_> = (0..20)
-        .map(|_| {
-            let shop = t.shop.clone();
-            let n = notify(&id, "-100");
-            tokio::spawn(async move { shop.on_notify(n).await })
-        })
-        .collect();
     let mut updated = 0;
-    for task in tasks {
-        match task.await.unwrap() {
+    for outcome in t.notify_at_once(&id, "-100", 20).await {
+        match outcome {
             NotifyOutcome::Updated => updated += 1,
             NotifyOutcome::AlreadyUpdated => {}
             NotifyOutcome::Failed => panic!("a cancel notify failed"),
         }
     }
     assert_eq!(updated, 1);
-    let history = t.shop.store().history(&id).await.unwrap();
+    let history = t.history(&id).await;
     assert_eq!(
         history
             .iter()

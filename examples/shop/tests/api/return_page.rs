@@ -2,18 +2,11 @@
 
 use std::time::{Duration, SystemTime};
 
-use bytes::Bytes;
 use http::StatusCode;
 use pay123_core::{Credentials, NotifyOutcome, ReturnTicket, SecretKey, TransactionStatus};
 use shop::{OrderState, Source, TicketCheck};
 
-use crate::common::{Behaviour, checkout, notify, setup};
-
-fn return_query(id: &str, status: TransactionStatus) -> String {
-    ReturnTicket::new(id, status, SystemTime::now())
-        .unwrap()
-        .to_query(Credentials::sandbox().secret_key())
-}
+use crate::common::{Behaviour, checkout, return_query, setup, text};
 
 #[tokio::test]
 async fn a_return_before_the_notify_queries_123pay_and_pays() {
@@ -21,11 +14,7 @@ async fn a_return_before_the_notify_queries_123pay_and_pays() {
     let id = checkout(&t.shop, "ao-dai").await;
     t.fake.set_status(&id, "1");
 
-    let view = t
-        .shop
-        .on_return(&return_query(&id, TransactionStatus::Success))
-        .await
-        .unwrap();
+    let view = t.return_with(&id, TransactionStatus::Success).await;
     assert_eq!(
         view.ticket,
         TicketCheck::Verified(TransactionStatus::Success)
@@ -37,15 +26,9 @@ async fn a_return_before_the_notify_queries_123pay_and_pays() {
     assert_eq!(order.history.last().unwrap().source, Source::Return);
 
     // The notify that arrives afterwards is a duplicate.
-    assert_eq!(
-        t.shop.on_notify(notify(&id, "1")).await,
-        NotifyOutcome::AlreadyUpdated
-    );
+    assert_eq!(t.notified(&id, "1").await, NotifyOutcome::AlreadyUpdated);
     // A final order is shown without asking 123PAY again.
-    t.shop
-        .on_return(&return_query(&id, TransactionStatus::Success))
-        .await
-        .unwrap();
+    t.return_with(&id, TransactionStatus::Success).await;
     assert_eq!(t.fake.query_calls(), 1);
 }
 
@@ -55,24 +38,14 @@ async fn the_status_on_the_url_is_only_a_hint() {
     let id = checkout(&t.shop, "ao-dai").await;
     // The URL says paid, 123PAY says the buyer is at the OTP step.
     t.fake.set_status(&id, "11");
-    let view = t
-        .shop
-        .on_return(&return_query(&id, TransactionStatus::Success))
-        .await
-        .unwrap();
-    let order = view.order.unwrap();
+    let order = t.returned(&id, TransactionStatus::Success).await;
     assert_eq!(order.status, OrderState::Pending);
     assert!(!order.paid);
     assert_eq!(order.transaction_status.as_deref(), Some("11"));
 
     // The URL says cancelled, 123PAY says paid.
     t.fake.set_status(&id, "1");
-    let view = t
-        .shop
-        .on_return(&return_query(&id, TransactionStatus::Cancelled))
-        .await
-        .unwrap();
-    assert!(view.order.unwrap().paid);
+    assert!(t.returned(&id, TransactionStatus::Cancelled).await.paid);
 }
 
 #[tokio::test]
@@ -80,12 +53,7 @@ async fn a_cancel_is_applied_from_the_query() {
     let t = setup().await;
     let id = checkout(&t.shop, "non-la").await;
     t.fake.set_status(&id, "-100");
-    let view = t
-        .shop
-        .on_return(&return_query(&id, TransactionStatus::Cancelled))
-        .await
-        .unwrap();
-    let order = view.order.unwrap();
+    let order = t.returned(&id, TransactionStatus::Cancelled).await;
     assert_eq!(order.status, OrderState::Failed);
     assert!(!order.paid);
     assert!(
@@ -101,12 +69,7 @@ async fn the_amount_is_checked_on_return_too() {
     let id = checkout(&t.shop, "ao-dai").await;
     t.fake.set_status(&id, "1");
     t.fake.set_total_amount(&id, "1000");
-    let view = t
-        .shop
-        .on_return(&return_query(&id, TransactionStatus::Success))
-        .await
-        .unwrap();
-    let order = view.order.unwrap();
+    let order = t.returned(&id, TransactionStatus::Success).await;
     assert_eq!(order.status, OrderState::Review);
     assert!(!order.paid);
 }
@@ -118,7 +81,7 @@ async fn a_forged_or_missing_ticket_is_not_believed_but_the_order_is_checked() {
     let forged = ReturnTicket::new(&id, TransactionStatus::Success, SystemTime::now())
         .unwrap()
         .to_query(&SecretKey::new("NOT-THE-KEY"));
-    let view = t.shop.on_return(&forged).await.unwrap();
+    let view = t.return_view(&forged).await;
     assert!(
         matches!(view.ticket, TicketCheck::Invalid(_)),
         "{:?}",
@@ -138,15 +101,11 @@ async fn a_forged_or_missing_ticket_is_not_believed_but_the_order_is_checked() {
     .unwrap()
     .to_query(Credentials::sandbox().secret_key());
     t.fake.set_status(&id, "1");
-    let view = t.shop.on_return(&old).await.unwrap();
+    let view = t.return_view(&old).await;
     assert!(matches!(view.ticket, TicketCheck::Invalid(_)));
     assert!(view.order.unwrap().paid);
 
-    let view = t
-        .shop
-        .on_return(&format!("transactionID={id}"))
-        .await
-        .unwrap();
+    let view = t.return_view(&format!("transactionID={id}")).await;
     assert_eq!(view.ticket, TicketCheck::Absent);
     assert!(view.order.unwrap().paid);
 }
@@ -156,11 +115,7 @@ async fn a_failed_query_shows_the_stored_order() {
     let t = setup().await;
     let id = checkout(&t.shop, "ao-dai").await;
     t.fake.set_query(Behaviour::Transport);
-    let view = t
-        .shop
-        .on_return(&return_query(&id, TransactionStatus::Success))
-        .await
-        .unwrap();
+    let view = t.return_with(&id, TransactionStatus::Success).await;
     assert!(view.query_error.is_some());
     let order = view.order.unwrap();
     assert_eq!(order.status, OrderState::Pending);
@@ -170,13 +125,11 @@ async fn a_failed_query_shows_the_stored_order() {
 #[tokio::test]
 async fn no_order_no_query() {
     let t = setup().await;
-    let view = t.shop.on_return("").await.unwrap();
+    let view = t.return_view("").await;
     assert!(view.order.is_none() && view.m_transaction_id.is_none());
     let view = t
-        .shop
-        .on_return(&return_query("SHOP-NOT-HERE", TransactionStatus::Success))
-        .await
-        .unwrap();
+        .return_with("SHOP-NOT-HERE", TransactionStatus::Success)
+        .await;
     assert!(view.order.is_none());
     assert_eq!(view.m_transaction_id.as_deref(), Some("SHOP-NOT-HERE"));
     assert_eq!(t.fake.query_calls(), 0);
@@ -189,12 +142,11 @@ async fn an_order_that_was_not_created_is_not_queried() {
         .set_create(Behaviour::Error(pay123_core::ReturnCode::Busy));
     let error = t.shop.checkout("ao-dai", None, None).await.unwrap_err();
     let id = error.m_transaction_id().unwrap();
-    let view = t
-        .shop
-        .on_return(&format!("transactionID={id}"))
+    let order = t
+        .return_view(&format!("transactionID={id}"))
         .await
+        .order
         .unwrap();
-    let order = view.order.unwrap();
     assert_eq!(order.status, OrderState::NotCreated);
     assert_eq!(t.fake.query_calls(), 0);
 }
@@ -206,10 +158,7 @@ async fn a_return_while_create_order_is_in_flight_leaves_the_order_alone() {
     let (checkout, page) = tokio::join!(t.shop.checkout("ao-dai", None, None), async {
         // createOrder was sent and has not answered: the order is `creating`.
         let id = t.fake.held().await;
-        let request = http::Request::get(format!("/return?transactionID={id}"))
-            .body(Bytes::new())
-            .unwrap();
-        let page = shop::http::handle(&t.shop, request, None).await;
+        let page = t.get(&format!("/return?transactionID={id}")).send().await;
         t.fake.release();
         (id, page)
     });
@@ -217,7 +166,7 @@ async fn a_return_while_create_order_is_in_flight_leaves_the_order_alone() {
     // Asking 123PAY now would hear "no such transaction" (-10), a final failure.
     assert_eq!(t.fake.query_calls(), 0);
     assert_eq!(page.status(), StatusCode::OK);
-    let html = std::str::from_utf8(page.body()).unwrap();
+    let html = text(&page);
     assert!(html.contains(r#"id="order-status">creating<"#), "{html}");
     assert!(html.contains("vui lòng tải lại trang"), "{html}");
     assert!(html.contains("please reload this page"), "{html}");
@@ -225,15 +174,10 @@ async fn a_return_while_create_order_is_in_flight_leaves_the_order_alone() {
     // createOrder's answer then moves the order on, and the buyer's payment counts.
     let checkout = checkout.expect("the payment is created");
     assert_eq!(checkout.m_transaction_id, id);
-    let order = t.shop.store().order(&id).await.unwrap().unwrap();
+    let order = t.order(&id).await;
     assert_eq!(order.state, OrderState::Pending);
     t.fake.set_status(&id, "1");
-    let view = t
-        .shop
-        .on_return(&return_query(&id, TransactionStatus::Success))
-        .await
-        .unwrap();
-    assert!(view.order.unwrap().paid);
+    assert!(t.returned(&id, TransactionStatus::Success).await.paid);
     assert_eq!(t.fake.query_calls(), 1);
 }
 
@@ -248,7 +192,7 @@ async fn a_ticket_without_its_time_is_invalid_not_absent() {
         .collect::<Vec<_>>()
         .join("&");
     assert!(without_time.contains("ticket="), "{without_time}");
-    let view = t.shop.on_return(&without_time).await.unwrap();
+    let view = t.return_view(&without_time).await;
     assert!(
         matches!(view.ticket, TicketCheck::Invalid(_)),
         "{:?}",
@@ -259,10 +203,6 @@ async fn a_ticket_without_its_time_is_invalid_not_absent() {
     assert_eq!(t.fake.query_calls(), 1);
 
     // An empty ticket is no ticket.
-    let view = t
-        .shop
-        .on_return(&format!("transactionID={id}&ticket="))
-        .await
-        .unwrap();
+    let view = t.return_view(&format!("transactionID={id}&ticket=")).await;
     assert_eq!(view.ticket, TicketCheck::Absent);
 }
