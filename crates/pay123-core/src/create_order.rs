@@ -535,7 +535,11 @@ impl ReceivedCreateOrder {
         let total_amount = validate::amount("totalAmount", &amount)?;
         let order = CreateOrder {
             m_transaction_id: obj.required("mTransactionID")?,
-            bank_code: obj.optional("bankCode")?.map(|c| BankCode::from_code(&c)),
+            // An empty bankCode is the default, 123PAY (and is signed as the empty string).
+            bank_code: obj
+                .optional("bankCode")?
+                .filter(|c| !c.is_empty())
+                .map(|c| BankCode::from_code(&c)),
             total_amount,
             client_ip: obj.optional("clientIP")?.unwrap_or_default(),
             cust_name: obj.optional("custName")?.unwrap_or_default(),

@@ -44,16 +44,18 @@ impl Notify {
             ts: timestamp::unix_millis(now).to_string(),
         };
         notify.validate()?;
+        validate::max_len("description", &notify.description, 255)?;
         Ok(notify)
     }
 
+    /// The signed fields. The description is informative and not signed: a received one is
+    /// kept whatever its length.
     fn validate(&self) -> Result<(), ValidationError> {
         validate::required("mTransactionID", &self.m_transaction_id)?;
         validate::token("mTransactionID", &self.m_transaction_id, 50)?;
         validate::required("bankCode", self.bank_code.code())?;
         validate::token("bankCode", self.bank_code.code(), 20)?;
         validate::code("transactionStatus", self.status.code())?;
-        validate::max_len("description", &self.description, 255)?;
         validate::number("ts", &self.ts, 30)?;
         Ok(())
     }

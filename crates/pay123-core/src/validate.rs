@@ -112,6 +112,17 @@ pub(crate) fn url(field: &'static str, value: &str, max: usize) -> Result<(), Va
             Rule::Url("contains a space".into()),
         ));
     }
+    // The URL is signed and used as written, so it must be well formed as written, not only
+    // after the parser's normalisation (which reads `http:///x` or `http:\\x` as `http://x/`).
+    let authority = value.split_once("://").map_or("", |(_, rest)| {
+        rest.split(['/', '?', '#']).next().unwrap_or("")
+    });
+    if authority.is_empty() || value.contains('\\') {
+        return Err(ValidationError::new(
+            field,
+            Rule::Url("write it as scheme://host/path".into()),
+        ));
+    }
     Ok(())
 }
 
@@ -228,6 +239,9 @@ mod tests {
             "ftp://shop.vn/",
             "javascript:alert(1)",
             "/return",
+            "http:///x",
+            "http:x.vn/a",
+            "https:\\\\x.vn\\a",
         ] {
             assert!(
                 matches!(

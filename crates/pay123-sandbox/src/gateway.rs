@@ -559,15 +559,17 @@ impl Gateway {
                     record.event(
                         now,
                         &format!(
-                            "wrong card details ({}); {left} attempts left",
-                            status.english()
+                            "wrong card details ({}); {}",
+                            status.english(),
+                            attempts_left(left)
                         ),
                         fx,
                     );
                     let message = format!(
-                        "{} Bạn còn {left} lần nhập. ({}; {left} attempts left.)",
-                        status.vietnamese(),
-                        status.english()
+                        "{}. Bạn còn {left} lần nhập. ({}; {}.)",
+                        status.vietnamese().trim_end_matches('.'),
+                        status.english(),
+                        attempts_left(left)
                     );
                     PageOutcome::Show(Box::new(gw.form_view(record, &message, form)))
                 }
@@ -624,10 +626,11 @@ impl Gateway {
                     return PageOutcome::Redirect(gw.return_url(record, now));
                 }
                 let left = MAX_ATTEMPTS - record.otp_failures;
-                record.event(now, &format!("wrong OTP; {left} attempts left"), fx);
+                record.event(now, &format!("wrong OTP; {}", attempts_left(left)), fx);
                 let message = format!(
-                    "{}. Bạn còn {left} lần nhập. (Wrong OTP; {left} attempts left.)",
-                    TransactionStatus::WrongOtp.vietnamese()
+                    "{}. Bạn còn {left} lần nhập. (Wrong OTP; {}.)",
+                    TransactionStatus::WrongOtp.vietnamese(),
+                    attempts_left(left)
                 );
                 return PageOutcome::Show(Box::new(gw.view(record, Some(message))));
             }
@@ -1059,5 +1062,14 @@ impl Record {
             }
             _ => {}
         }
+    }
+}
+
+/// "1 attempt left", "2 attempts left".
+fn attempts_left(left: u32) -> String {
+    if left == 1 {
+        "1 attempt left".to_owned()
+    } else {
+        format!("{left} attempts left")
     }
 }

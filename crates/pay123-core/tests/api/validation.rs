@@ -309,3 +309,69 @@ fn endpoints() {
     );
     assert!(Endpoints::custom("nope", "http://x.vn/q").is_err());
 }
+
+#[test]
+fn an_empty_bank_code_is_the_default_and_signed_as_empty() {
+    let creds = Credentials::sandbox();
+    let o = order().build().unwrap();
+    let mut body: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_slice(&o.to_json(&creds)).unwrap();
+    body.insert("bankCode".into(), serde_json::json!(""));
+    // What a merchant that sends "bankCode": "" signs: the empty string in its place.
+    let values: Vec<String> = pay123_core::checksum::Message::CreateOrderRequest
+        .fields()
+        .iter()
+        .filter(|f| **f != pay123_core::checksum::Field::SecretKey)
+        .map(|f| {
+            body.get(f.as_str())
+                .and_then(|v| v.as_str())
+                .unwrap_or("")
+                .to_owned()
+        })
+        .collect();
+    let values: Vec<&str> = values.iter().map(String::as_str).collect();
+    let checksum = pay123_core::checksum::compute(
+        pay123_core::checksum::Message::CreateOrderRequest,
+        &values,
+        creds.secret_key(),
+    )
+    .unwrap();
+    body.insert("checksum".into(), serde_json::json!(checksum));
+    let received =
+        pay123_core::ReceivedCreateOrder::from_json(&serde_json::to_vec(&body).unwrap()).unwrap();
+    let order = received.authenticate(&creds).unwrap();
+    assert_eq!(order.bank_code(), pay123_core::BankCode::Pay123);
+}
+
+#[test]
+fn a_received_notify_keeps_a_long_description_it_does_not_sign() {
+    use pay123_core::{BankCode, Notify, NotifyVerifier, SecretKey, TransactionStatus};
+    let key = SecretKey::new("MIKEY");
+    let now = std::time::SystemTime::now();
+    let notify = Notify::new(
+        "A1",
+        BankCode::Vietcombank,
+        TransactionStatus::Success,
+        "ok",
+        now,
+    )
+    .unwrap();
+    let long = "x".repeat(400);
+    let form = notify
+        .to_form(&key)
+        .replace("description=ok", &format!("description={long}"));
+    let verified = NotifyVerifier::new(key)
+        .verify_form(form.as_bytes(), now)
+        .unwrap();
+    assert_eq!(verified.description(), long);
+    // Building one (the gateway side) still follows the table.
+    let e = Notify::new(
+        "A1",
+        BankCode::Vietcombank,
+        TransactionStatus::Success,
+        long,
+        now,
+    )
+    .unwrap_err();
+    assert_eq!(e.field, "description");
+}
