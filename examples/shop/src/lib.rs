@@ -98,8 +98,8 @@ pub use config::{
     ConfigError, DEFAULT_ADDR, DEFAULT_DATABASE_URL, GatewayConfig, SANDBOX_API_URL, ShopConfig,
 };
 pub use shop::{
-    Checkout, CheckoutError, CheckoutFailure, DEFAULT_GATEWAY_TIMEOUT, NOTIFY_PATH, RETURN_PATH,
-    Shop,
+    Checkout, CheckoutError, CheckoutFailure, DEFAULT_GATEWAY_TIMEOUT, NOTIFY_PATH,
+    NOTIFY_QUERY_TIMEOUT, RETURN_PATH, Shop,
 };
 pub use store::{HistoryEntry, Order, OrderState, Source, Store, StoreError};
 pub use view::{HistoryView, OrderView, ReturnView, TicketCheck};

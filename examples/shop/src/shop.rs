@@ -25,6 +25,11 @@ pub const NOTIFY_PATH: &str = "/123pay/notify";
 /// How long the shop waits for createOrder or queryOrder unless told otherwise.
 pub const DEFAULT_GATEWAY_TIMEOUT: Duration = Duration::from_secs(30);
 
+/// The longest a queryOrder made while answering a notify may take: 123PAY is waiting for the
+/// reply meanwhile (the sandbox waits 10 s by default), and a late reply is a failed delivery.
+/// Past it the notify is answered `-3` and 123PAY sends it again.
+pub const NOTIFY_QUERY_TIMEOUT: Duration = Duration::from_secs(5);
+
 /// The demo shop over a 123PAY [`Client`] and a [`Store`]. Cloning is cheap (shared state).
 pub struct Shop<C> {
     inner: Arc<Inner<C>>,
@@ -536,12 +541,20 @@ impl<C: HttpClient> Shop<C> {
         }
     }
 
-    async fn query_order(&self, m_transaction_id: &str) -> Result<OrderStatus, String> {
+    async fn query_order(
+        &self,
+        m_transaction_id: &str,
+        source: Source,
+    ) -> Result<OrderStatus, String> {
         let query = QueryOrder::new(m_transaction_id).map_err(|e| e.to_string())?;
-        match tokio::time::timeout(self.gateway_timeout, self.client().query_order(&query)).await {
+        let limit = match source {
+            Source::Notify => self.gateway_timeout.min(NOTIFY_QUERY_TIMEOUT),
+            _ => self.gateway_timeout,
+        };
+        match tokio::time::timeout(limit, self.client().query_order(&query)).await {
             Err(_) => Err(format!(
                 "queryOrder: no answer within {} ms",
-                self.gateway_timeout.as_millis()
+                limit.as_millis()
             )),
             Ok(result) => result.map_err(|e| format!("queryOrder: {e}")),
         }
@@ -641,7 +654,7 @@ impl<C: HttpClient> Shop<C> {
     /// Asks 123PAY about an open order (queryOrder) and applies the answer with [`decide`].
     async fn confirm(&self, order: &Order, source: Source) -> Result<Confirmed, StoreError> {
         let id = order.m_transaction_id.as_str();
-        let answer = match self.query_order(id).await {
+        let answer = match self.query_order(id, source).await {
             Ok(answer) => answer,
             Err(detail) => return Ok(Confirmed::QueryFailed(detail)),
         };

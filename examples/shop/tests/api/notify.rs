@@ -3,7 +3,9 @@
 use pay123_core::{BankCode, NotifyOutcome, TransactionStatus};
 use shop::{OrderState, Source};
 
-use crate::common::{Behaviour, checkout, setup};
+use std::time::Duration;
+
+use crate::common::{Behaviour, checkout, notify, setup};
 
 #[tokio::test]
 async fn paid_only_after_query_order_confirms_status_and_amount() {
@@ -223,4 +225,25 @@ async fn concurrent_cancel_notifies_update_once() {
             .count(),
         1
     );
+}
+
+/// 123PAY waits for the notify's reply: a queryOrder that hangs must not hold it past
+/// `NOTIFY_QUERY_TIMEOUT`, whatever the shop's (longer) gateway timeout.
+#[tokio::test]
+async fn a_hanging_query_order_during_a_notify_is_cut_short() {
+    let t = setup().await;
+    let id = checkout(&t.shop, "ao-dai").await;
+    t.fake.set_query(Behaviour::Hang);
+    let shop = t
+        .shop
+        .clone()
+        .with_gateway_timeout(Duration::from_secs(300));
+    let outcome = tokio::time::timeout(
+        shop::NOTIFY_QUERY_TIMEOUT * 4,
+        shop.on_notify(notify(&id, "1")),
+    )
+    .await
+    .expect("the notify is answered before 123PAY gives up on it");
+    assert_eq!(outcome, NotifyOutcome::Failed);
+    assert!(!t.order(&id).await.paid);
 }
