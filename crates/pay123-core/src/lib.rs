@@ -48,6 +48,11 @@
 //! Values are validated at construction ([`CreateOrder::builder`], [`QueryOrder::new`]): the
 //! error names the field and the rule. Text must be Vietnamese without diacritics; convert with
 //! [`text::unaccent`].
+//!
+//! # Features
+//!
+//! - `test-util` (off by default): `test_util::FakeGateway`, an in-memory 123PAY answering
+//!   createOrder and queryOrder, for the tests of code built on this crate.
 
 mod bank;
 pub mod checksum;
@@ -61,6 +66,8 @@ mod query_order;
 mod reply;
 mod secret;
 mod status;
+#[cfg(feature = "test-util")]
+pub mod test_util;
 pub mod text;
 mod ticket;
 mod timestamp;

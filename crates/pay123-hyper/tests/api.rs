@@ -12,10 +12,10 @@ use axum::http::StatusCode;
 use axum::routing::{get, post};
 use bytes::Bytes;
 use http::{Method, Request, header};
+use pay123_core::test_util::FakeGateway;
 use pay123_core::{
-    BankCode, ClientError, CreateOrder, CreatedOrder, Credentials, Endpoints, OrderStatus,
-    QueryOrder, ReceivedCreateOrder, ReceivedQueryOrder, ResponseError, ReturnCode,
-    TransactionStatus, error_response,
+    ClientError, CreateOrder, CreatedOrder, Credentials, Endpoints, QueryOrder, ResponseError,
+    ReturnCode, TransactionStatus,
 };
 use pay123_hyper::{HyperClient, Pay123Client, TransportError};
 
@@ -264,65 +264,28 @@ async fn a_connection_closed_mid_body_is_an_http_error() {
 
 // --- through the core's Client ------------------------------------------------------------
 
-/// A createOrder1/queryOrder1 gateway built from the core's gateway side.
-fn gateway() -> Router {
-    async fn as_core_request(request: AxumRequest) -> Request<Bytes> {
-        let (parts, body) = request.into_parts();
-        let body = axum::body::to_bytes(body, 64 * 1024).await.unwrap();
-        Request::from_parts(parts, body)
-    }
-    fn into_axum(response: http::Response<Bytes>) -> http::Response<Body> {
-        response.map(Body::from)
-    }
-    let credentials = Credentials::sandbox();
-    let for_query = credentials.clone();
+/// The core's fake 123PAY behind `/miservice/{createOrder1,queryOrder1}`, and a gateway too old
+/// to speak JSON behind `/old`.
+fn gateway(fake: &FakeGateway) -> Router {
+    let fake = fake.clone();
     Router::new()
         .route(
-            "/miservice/createOrder1",
+            "/miservice/{method}",
             post(move |request: AxumRequest| async move {
-                let request = as_core_request(request).await;
-                let order = ReceivedCreateOrder::from_http_request(&request)
-                    .and_then(|r| r.authenticate(&credentials));
-                let response = match order {
-                    Ok(order) => CreatedOrder {
-                        transaction_id: format!("123P-{}", order.m_transaction_id()),
-                        redirect_url: "https://sandbox.123pay.vn/pay?id=1".into(),
-                    }
-                    .to_http_response(credentials.secret_key()),
-                    Err(e) => error_response(
-                        &e.return_code().unwrap_or(ReturnCode::InvalidParameter),
-                        &e.to_string(),
-                    ),
-                };
-                into_axum(response)
+                let (parts, body) = request.into_parts();
+                let body = axum::body::to_bytes(body, 64 * 1024).await.unwrap();
+                fake.answer(&Request::from_parts(parts, body))
+                    .map(Body::from)
             }),
-        )
-        .route(
-            "/miservice/queryOrder1",
-            post(move |request: AxumRequest| async move {
-                let request = as_core_request(request).await;
-                let query = ReceivedQueryOrder::from_http_request(&request)
-                    .and_then(|r| r.authenticate(&for_query))
-                    .unwrap();
-                let status = OrderStatus {
-                    transaction_id: format!("123P-{}", query.m_transaction_id()),
-                    status: TransactionStatus::Success,
-                    total_amount: "100000".into(),
-                    op_amount: "100000".into(),
-                    bank_code: BankCode::Vietcombank,
-                    description: None,
-                };
-                into_axum(status.to_http_response(for_query.secret_key()))
-            }),
-        )
-        .route(
-            "/busy/createOrder1",
-            post(|| async { into_axum(error_response(&ReturnCode::Busy, "He thong ban")) }),
         )
         .route(
             "/old/createOrder1",
             post(|| async { (StatusCode::UNSUPPORTED_MEDIA_TYPE, "no json") }),
         )
+}
+
+fn sandbox_gateway() -> FakeGateway {
+    FakeGateway::new(Credentials::sandbox())
 }
 
 fn order() -> CreateOrder {
@@ -334,17 +297,23 @@ fn order() -> CreateOrder {
 
 #[tokio::test]
 async fn create_order_and_query_order_through_the_client() {
-    let server = TestServer::start(gateway()).await;
+    let fake = sandbox_gateway();
+    let server = TestServer::start(gateway(&fake)).await;
     let endpoints = Endpoints::from_base(&server.url("/miservice")).unwrap();
     let client: Pay123Client = pay123_hyper::client(Credentials::sandbox(), endpoints);
     let created = client.create_order(&order()).await.unwrap();
     assert_eq!(
         created,
         CreatedOrder {
-            transaction_id: "123P-ORDER-1".into(),
-            redirect_url: "https://sandbox.123pay.vn/pay?id=1".into(),
+            transaction_id: "123P0000000001".into(),
+            redirect_url: "https://sandbox.123pay.vn/banksim/ORDER-1.123P0000000001.html".into(),
         }
     );
+    assert_eq!(
+        fake.created("ORDER-1").map(|(_, answer)| answer),
+        Some(created)
+    );
+    fake.set_status("ORDER-1", TransactionStatus::Success);
     let status = client
         .query_order(&QueryOrder::new("ORDER-1").unwrap())
         .await
@@ -355,7 +324,7 @@ async fn create_order_and_query_order_through_the_client() {
 
 #[tokio::test]
 async fn wrong_credentials_are_refused_by_the_gateway_side() {
-    let server = TestServer::start(gateway()).await;
+    let server = TestServer::start(gateway(&sandbox_gateway())).await;
     let endpoints = Endpoints::from_base(&server.url("/miservice")).unwrap();
     let wrong = Credentials::new("MICODE", "MIPASSCODE", "OTHERKEY").unwrap();
     let error = pay123_hyper::client(wrong, endpoints)
@@ -367,8 +336,10 @@ async fn wrong_credentials_are_refused_by_the_gateway_side() {
 
 #[tokio::test]
 async fn a_gateway_error_code_comes_through_the_client() {
-    let server = TestServer::start(gateway()).await;
-    let endpoints = Endpoints::from_base(&server.url("/busy")).unwrap();
+    let fake = sandbox_gateway();
+    fake.fail_create_order(Some(ReturnCode::Busy));
+    let server = TestServer::start(gateway(&fake)).await;
+    let endpoints = Endpoints::from_base(&server.url("/miservice")).unwrap();
     let error = pay123_hyper::client(Credentials::sandbox(), endpoints)
         .create_order(&order())
         .await
@@ -379,7 +350,7 @@ async fn a_gateway_error_code_comes_through_the_client() {
 
 #[tokio::test]
 async fn an_http_status_is_reported_by_the_core_parser() {
-    let server = TestServer::start(gateway()).await;
+    let server = TestServer::start(gateway(&sandbox_gateway())).await;
     let endpoints = Endpoints::from_base(&server.url("/old")).unwrap();
     let error = pay123_hyper::client(Credentials::sandbox(), endpoints)
         .create_order(&order())
@@ -461,7 +432,7 @@ fn logs() -> &'static Captured {
 async fn each_call_is_traced_without_the_body() {
     let captured = logs();
 
-    let server = TestServer::start(gateway()).await;
+    let server = TestServer::start(gateway(&sandbox_gateway())).await;
     let endpoints = Endpoints::from_base(&server.url("/miservice")).unwrap();
     pay123_hyper::client(Credentials::sandbox(), endpoints)
         .create_order(&order())

@@ -1,5 +1,5 @@
-//! A fake 123PAY: a closure `HttpClient` that parses requests and answers with the core's
-//! gateway-side builders (`CreatedOrder`, `OrderStatus`, `error_response`), scripted per test.
+//! The core's fake 123PAY (`pay123_core::test_util::FakeGateway`), scripted per test, with one
+//! behaviour of the shop's own: holding a call until the test releases it.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -7,10 +7,10 @@ use std::time::{Duration, SystemTime};
 
 use bytes::Bytes;
 use http::{Method, Request, Response, header};
+use pay123_core::test_util::{FakeGateway, Transport};
 use pay123_core::{
-    BankCode, Client, CreateOrder, CreatedOrder, Credentials, Endpoints, HttpClient, Notify,
-    NotifyOutcome, OrderStatus, ReceivedCreateOrder, ReceivedQueryOrder, ReturnCode, ReturnTicket,
-    TransactionStatus, error_response,
+    BankCode, Client, CreateOrder, Credentials, Endpoints, HttpClient, Notify, NotifyOutcome,
+    ReceivedCreateOrder, ReceivedQueryOrder, ReturnCode, ReturnTicket, TransactionStatus,
 };
 use shop::{HistoryEntry, Order, OrderView, ReturnView, Shop, Store};
 use tempfile::TempDir;
@@ -34,158 +34,99 @@ pub(crate) enum Behaviour {
     Hold,
 }
 
-#[derive(Debug)]
-struct State {
-    create: Behaviour,
-    query: Behaviour,
-    orders: HashMap<String, (CreateOrder, String)>,
-    status: HashMap<String, TransactionStatus>,
-    total_amount: HashMap<String, String>,
-    create_calls: usize,
-    query_calls: usize,
+#[derive(Debug, Default)]
+struct Holds {
+    /// The paths (`/createOrder1`, `/queryOrder1`) whose calls are held.
+    paths: HashMap<&'static str, bool>,
+    /// The `mTransactionID` of the call held now.
     held: Option<String>,
 }
 
 /// The script and the record of the fake gateway.
 #[derive(Debug, Clone)]
 pub(crate) struct Fake {
-    state: Arc<Mutex<State>>,
-    /// Signalled when a call is held ([`Behaviour::Hold`]); its order's id is in `State::held`.
+    gateway: FakeGateway,
+    holds: Arc<Mutex<Holds>>,
+    /// Signalled when a call is held ([`Behaviour::Hold`]); its order's id is in `Holds::held`.
     held: Arc<tokio::sync::Notify>,
     /// Signalled by the test to let the held call answer.
     release: Arc<tokio::sync::Notify>,
 }
 
 impl Fake {
-    fn state(&self) -> MutexGuard<'_, State> {
-        self.state.lock().unwrap()
+    fn holds(&self) -> MutexGuard<'_, Holds> {
+        self.holds.lock().unwrap()
     }
     /// Waits (10 s at most) for a call held by [`Behaviour::Hold`]; its `mTransactionID`.
     pub(crate) async fn held(&self) -> String {
         tokio::time::timeout(Duration::from_secs(10), self.held.notified())
             .await
             .expect("a call is held within 10 s");
-        self.state().held.take().expect("the held call's order")
+        self.holds().held.take().expect("the held call's order")
     }
     /// Lets the call held by [`Behaviour::Hold`] answer.
     pub(crate) fn release(&self) {
         self.release.notify_one();
     }
     pub(crate) fn set_create(&self, behaviour: Behaviour) {
-        self.state().create = behaviour;
+        let (error, transport) = self.script("/createOrder1", behaviour);
+        self.gateway.fail_create_order(error);
+        self.gateway.set_create_order_transport(transport);
     }
     pub(crate) fn set_query(&self, behaviour: Behaviour) {
-        self.state().query = behaviour;
+        let (error, transport) = self.script("/queryOrder1", behaviour);
+        self.gateway.fail_query_order(error);
+        self.gateway.set_query_order_transport(transport);
+    }
+    /// Records whether the method's calls are held; the gateway's script for the rest.
+    fn script(&self, path: &'static str, behaviour: Behaviour) -> (Option<ReturnCode>, Transport) {
+        let hold = matches!(behaviour, Behaviour::Hold);
+        self.holds().paths.insert(path, hold);
+        match behaviour {
+            Behaviour::Answer | Behaviour::Hold => (None, Transport::Deliver),
+            Behaviour::Error(code) => (Some(code), Transport::Deliver),
+            Behaviour::Transport => (None, Transport::Fail),
+            Behaviour::Hang => (None, Transport::NeverAnswer),
+        }
     }
     /// The `transactionStatus` queryOrder reports for this order (`0` until set).
     pub(crate) fn set_status(&self, id: &str, code: &str) {
-        self.state()
-            .status
-            .insert(id.to_owned(), TransactionStatus::from_code(code));
+        self.gateway
+            .set_status(id, TransactionStatus::from_code(code));
     }
     /// The `totalAmount` queryOrder reports (the order's amount until set).
     pub(crate) fn set_total_amount(&self, id: &str, amount: &str) {
-        self.state()
-            .total_amount
-            .insert(id.to_owned(), amount.to_owned());
+        self.gateway.set_total_amount(id, amount);
     }
     pub(crate) fn create_calls(&self) -> usize {
-        self.state().create_calls
+        self.gateway.create_calls()
     }
     pub(crate) fn query_calls(&self) -> usize {
-        self.state().query_calls
+        self.gateway.query_calls()
     }
     /// The authenticated createOrder received for this order, and the 123PAY id given.
     pub(crate) fn created(&self, id: &str) -> Option<(CreateOrder, String)> {
-        self.state().orders.get(id).cloned()
+        self.gateway
+            .created(id)
+            .map(|(order, answer)| (order, answer.transaction_id))
     }
 
     async fn answer(
         &self,
         request: http::Request<Bytes>,
     ) -> Result<http::Response<Bytes>, std::io::Error> {
-        let credentials = Credentials::sandbox();
-        let key = credentials.secret_key();
-        let path = request.uri().path().to_owned();
-        let behaviour = {
-            let mut state = self.state();
-            if path.ends_with("/createOrder1") {
-                state.create_calls += 1;
-                state.create.clone()
-            } else {
-                state.query_calls += 1;
-                state.query.clone()
-            }
-        };
-        match behaviour {
-            Behaviour::Answer => {}
-            Behaviour::Error(code) => return Ok(error_response(&code, "fake gateway error")),
-            Behaviour::Transport => {
-                return Err(std::io::Error::new(
-                    std::io::ErrorKind::ConnectionRefused,
-                    "connection refused",
-                ));
-            }
-            Behaviour::Hang => std::future::pending::<()>().await,
-            Behaviour::Hold => {
-                self.state().held = Some(order_id(&request, &credentials));
-                self.held.notify_one();
-                self.release.notified().await;
-            }
+        let path = request.uri().path();
+        let hold = self
+            .holds()
+            .paths
+            .iter()
+            .any(|(method, hold)| *hold && path.ends_with(method));
+        if hold {
+            self.holds().held = Some(order_id(&request, &Credentials::sandbox()));
+            self.held.notify_one();
+            self.release.notified().await;
         }
-        if path.ends_with("/createOrder1") {
-            let order = ReceivedCreateOrder::from_http_request(&request)
-                .and_then(|r| r.authenticate(&credentials))
-                .expect("the shop sends a valid, authenticated createOrder");
-            let mut state = self.state();
-            let pay123_id = format!("123P{:010}", state.orders.len() + 1);
-            let created = CreatedOrder {
-                transaction_id: pay123_id.clone(),
-                redirect_url: format!(
-                    "https://sandbox.123pay.vn/banksim/{}.{pay123_id}.html",
-                    order.m_transaction_id()
-                ),
-            };
-            state
-                .orders
-                .insert(order.m_transaction_id().to_owned(), (order, pay123_id));
-            Ok(created.to_http_response(key))
-        } else {
-            let query = ReceivedQueryOrder::from_http_request(&request)
-                .and_then(|r| r.authenticate(&credentials))
-                .expect("the shop sends a valid, authenticated queryOrder");
-            let id = query.m_transaction_id();
-            let state = self.state();
-            let Some((order, pay123_id)) = state.orders.get(id) else {
-                return Ok(OrderStatus {
-                    transaction_id: String::new(),
-                    status: TransactionStatus::NotFound,
-                    total_amount: "0".into(),
-                    op_amount: "0".into(),
-                    bank_code: BankCode::Pay123,
-                    description: None,
-                }
-                .to_http_response(key));
-            };
-            let total = state
-                .total_amount
-                .get(id)
-                .cloned()
-                .unwrap_or_else(|| order.total_amount().to_string());
-            Ok(OrderStatus {
-                transaction_id: pay123_id.clone(),
-                status: state
-                    .status
-                    .get(id)
-                    .cloned()
-                    .unwrap_or(TransactionStatus::New),
-                total_amount: total.clone(),
-                op_amount: total,
-                bank_code: BankCode::Vietcombank,
-                description: None,
-            }
-            .to_http_response(key))
-        }
+        self.gateway.send(request).await
     }
 }
 
@@ -213,16 +154,8 @@ pub(crate) struct TestShop<C> {
 
 pub(crate) async fn setup() -> TestShop<impl HttpClient + Clone + 'static> {
     let fake = Fake {
-        state: Arc::new(Mutex::new(State {
-            create: Behaviour::Answer,
-            query: Behaviour::Answer,
-            orders: HashMap::new(),
-            status: HashMap::new(),
-            total_amount: HashMap::new(),
-            create_calls: 0,
-            query_calls: 0,
-            held: None,
-        })),
+        gateway: FakeGateway::new(Credentials::sandbox()),
+        holds: Arc::default(),
         held: Arc::new(tokio::sync::Notify::new()),
         release: Arc::new(tokio::sync::Notify::new()),
     };
