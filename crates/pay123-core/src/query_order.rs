@@ -244,6 +244,22 @@ impl Signed for OrderStatus {
 }
 
 impl OrderStatus {
+    /// The answer for a transaction the gateway does not know: status `-10`, empty id and bank,
+    /// amounts `0`, and the specification's text without diacritics (gateway side).
+    #[must_use]
+    pub fn not_found() -> Self {
+        Self {
+            transaction_id: String::new(),
+            status: TransactionStatus::NotFound,
+            total_amount: "0".into(),
+            op_amount: "0".into(),
+            bank_code: BankCode::Unknown(String::new()),
+            description: Some(crate::text::unaccent(
+                TransactionStatus::NotFound.vietnamese(),
+            )),
+        }
+    }
+
     /// `totalAmount` as a number of VND, if it is one.
     #[must_use]
     pub fn total_amount_vnd(&self) -> Option<u64> {

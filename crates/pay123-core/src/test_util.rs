@@ -273,14 +273,7 @@ impl FakeGateway {
                     description: None,
                 }
             }
-            None => OrderStatus {
-                transaction_id: String::new(),
-                status: TransactionStatus::NotFound,
-                total_amount: "0".into(),
-                op_amount: "0".into(),
-                bank_code: BankCode::Unknown(String::new()),
-                description: None,
-            },
+            None => OrderStatus::not_found(),
         };
         status.to_http_response(self.credentials.secret_key())
     }

@@ -383,14 +383,7 @@ impl Gateway {
                         description: Some(unaccent(record.status.vietnamese())),
                     }
                 }
-                None => OrderStatus {
-                    transaction_id: String::new(),
-                    status: TransactionStatus::NotFound,
-                    total_amount: "0".into(),
-                    op_amount: "0".into(),
-                    bank_code: BankCode::Unknown(String::new()),
-                    description: Some(unaccent(TransactionStatus::NotFound.vietnamese())),
-                },
+                None => OrderStatus::not_found(),
             }
         })
     }
