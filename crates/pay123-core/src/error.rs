@@ -227,6 +227,11 @@ pub enum RequestError {
 }
 
 impl RequestError {
+    /// A merchant code the gateway does not know: failed authentication (`6000`).
+    pub(crate) fn unknown_merchant(merchant_code: &str) -> Self {
+        Self::Authentication(format!("unknown merchantCode {merchant_code:?}"))
+    }
+
     /// 123PAY's answer to this error: HTTP 415 for a missing `Accept: application/json`, else
     /// `[returnCode, description]` (6100 for a missing or malformed field, 6000 for failed
     /// authentication) with HTTP 200.

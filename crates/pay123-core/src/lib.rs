@@ -63,6 +63,7 @@ mod error;
 mod listener;
 mod notify;
 mod query_order;
+mod received;
 mod reply;
 mod secret;
 mod status;
@@ -87,6 +88,7 @@ pub use error::{
 pub use listener::{Handled, MAX_NOTIFY_BODY, NotifyListener, NotifyOutcome};
 pub use notify::{DEFAULT_WINDOW, Notify, NotifyVerifier};
 pub use query_order::{OrderStatus, QueryOrder, ReceivedQueryOrder};
+pub use received::ReceivedRequest;
 pub use reply::NotifyReply;
 pub use secret::{Credentials, Passcode, SecretKey};
 pub use status::{NotifyReturnCode, ReturnCode, TransactionStatus};

@@ -132,3 +132,9 @@ impl Credentials {
         &self.secret_key
     }
 }
+
+impl AsRef<Credentials> for Credentials {
+    fn as_ref(&self) -> &Credentials {
+        self
+    }
+}

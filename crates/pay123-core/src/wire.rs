@@ -221,10 +221,7 @@ impl Claimed {
         verify: impl FnOnce(&str, &str, &str) -> Result<(), ChecksumError>,
     ) -> Result<(), RequestError> {
         if self.merchant_code != credentials.merchant_code() {
-            return Err(RequestError::Authentication(format!(
-                "unknown merchantCode {:?}",
-                self.merchant_code
-            )));
+            return Err(RequestError::unknown_merchant(&self.merchant_code));
         }
         if !credentials.passcode().matches(&self.passcode) {
             return Err(RequestError::Authentication("wrong passcode".into()));

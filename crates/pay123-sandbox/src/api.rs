@@ -9,8 +9,8 @@ use axum::response::Response;
 use http::Request;
 use http::request::Parts;
 use pay123_core::{
-    CreateOrder, Credentials, QueryOrder, ReceivedCreateOrder, ReceivedQueryOrder, RequestError,
-    ReturnCode, error_response,
+    ReceivedCreateOrder, ReceivedQueryOrder, ReceivedRequest, RequestError, ReturnCode,
+    error_response,
 };
 
 use crate::gateway::{Gateway, MerchantEntry};
@@ -51,85 +51,30 @@ async fn faults(gateway: &Gateway) -> Option<ReturnCode> {
     None
 }
 
-/// A gateway method's request as the core reads it: parsed, then authenticated.
-trait Received: Sized {
-    /// The method's name, for the logs.
-    const METHOD: &'static str;
-    /// The request once authenticated.
-    type Authenticated;
-
-    fn from_http_request(request: &Request<Bytes>) -> Result<Self, RequestError>;
-    fn merchant_code(&self) -> &str;
-    fn authenticate(self, credentials: &Credentials) -> Result<Self::Authenticated, RequestError>;
-    fn m_transaction_id(authenticated: &Self::Authenticated) -> &str;
-}
-
-impl Received for ReceivedCreateOrder {
-    const METHOD: &'static str = "createOrder";
-    type Authenticated = CreateOrder;
-
-    fn from_http_request(request: &Request<Bytes>) -> Result<Self, RequestError> {
-        Self::from_http_request(request)
-    }
-    fn merchant_code(&self) -> &str {
-        self.merchant_code()
-    }
-    fn authenticate(self, credentials: &Credentials) -> Result<CreateOrder, RequestError> {
-        self.authenticate(credentials)
-    }
-    fn m_transaction_id(order: &CreateOrder) -> &str {
-        order.m_transaction_id()
-    }
-}
-
-impl Received for ReceivedQueryOrder {
-    const METHOD: &'static str = "queryOrder";
-    type Authenticated = QueryOrder;
-
-    fn from_http_request(request: &Request<Bytes>) -> Result<Self, RequestError> {
-        Self::from_http_request(request)
-    }
-    fn merchant_code(&self) -> &str {
-        self.merchant_code()
-    }
-    fn authenticate(self, credentials: &Credentials) -> Result<QueryOrder, RequestError> {
-        self.authenticate(credentials)
-    }
-    fn m_transaction_id(query: &QueryOrder) -> &str {
-        query.m_transaction_id()
-    }
-}
-
 /// What both methods do first: parse (HTTP 415, `6100`), find the merchant and authenticate
 /// (`6000`), then the injected faults. The merchant and the authenticated request, or the
 /// answer to send.
-async fn admit<R: Received>(
+async fn admit<R: ReceivedRequest>(
     gateway: &Gateway,
     parts: Parts,
     body: Bytes,
-) -> Result<(&MerchantEntry, R::Authenticated), Response> {
+) -> Result<(&MerchantEntry, R::Message), Response> {
     let request = Request::from_parts(parts, body);
     let received = R::from_http_request(&request).map_err(|e| refuse(R::METHOD, &e))?;
-    let Some(merchant) = gateway.merchant(received.merchant_code()) else {
-        let error = RequestError::Authentication(format!(
-            "unknown merchantCode {:?}",
-            received.merchant_code()
-        ));
-        return Err(refuse(R::METHOD, &error));
-    };
-    let authenticated = received
-        .authenticate(&merchant.credentials)
+    let m_transaction_id = received.m_transaction_id().to_owned();
+    let (merchant, message) = received
+        .authenticate_with(|code| gateway.merchant(code))
         .map_err(|e| refuse(R::METHOD, &e))?;
     if let Some(code) = faults(gateway).await {
         tracing::warn!(
             method = R::METHOD,
-            m_transaction_id = R::m_transaction_id(&authenticated),
+            m_transaction_id,
             code = %code,
             "fault injected"
         );
         return Err(gateway_error(&code, "fault injected by the sandbox"));
     }
-    Ok((merchant, authenticated))
+    Ok((merchant, message))
 }
 
 pub(crate) async fn create_order(

@@ -55,6 +55,12 @@ pub(crate) struct MerchantEntry {
     pub(crate) notify_url: Option<Uri>,
 }
 
+impl AsRef<Credentials> for MerchantEntry {
+    fn as_ref(&self) -> &Credentials {
+        &self.credentials
+    }
+}
+
 #[derive(Debug, Default)]
 pub(crate) struct Store {
     pub(crate) records: HashMap<Key, Record>,
