@@ -6,6 +6,7 @@
 
 pub mod browser;
 pub mod buyer;
+pub mod contract;
 pub mod scenarios;
 pub mod world;
 
@@ -29,8 +30,18 @@ macro_rules! conformance {
             amount_mismatch_is_never_paid,
             busy_on_create_order,
             fifty_concurrent_checkouts,
+            racing_notifies_end_as_123pay_says,
         );
+        $crate::conformance!(@contract $launcher; http_contract, slow_and_idle_connections_are_cut);
         $crate::conformance!(@browser $launcher; browser_payment, browser_cancel);
+    };
+    (@contract $launcher:expr; $($name:ident),* $(,)?) => {
+        $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() {
+                $crate::contract::$name(&$launcher).await;
+            }
+        )*
     };
     (@browser $launcher:expr; $($name:ident),* $(,)?) => {
         $(

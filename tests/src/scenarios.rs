@@ -38,7 +38,7 @@ pub async fn checkout(world: &World, product_id: &str, bank_code: Option<&str>) 
     );
     let id = answer
         .headers
-        .get(shop::http::ORDER_ID_HEADER)
+        .get(shop::web::ORDER_ID_HEADER)
         .and_then(|v| v.to_str().ok())
         .expect("the order id header")
         .to_owned();
@@ -83,7 +83,7 @@ async fn otp(world: &World, page: &Page, otp: &str) -> Page {
 }
 
 /// Waits until the shop's order satisfies `done`.
-async fn wait_order(
+pub async fn wait_order(
     world: &World,
     id: &str,
     done: impl Fn(&serde_json::Value) -> bool,
@@ -502,5 +502,68 @@ pub async fn fifty_concurrent_checkouts<L: Launcher>(launcher: &L) {
             assert_eq!(order["status"], "failed", "{order}");
             assert_eq!(order["transactionStatus"], "-100");
         }
+    }
+}
+
+/// Two signed notifies for one order race, status `1` and status `7201`, twenty times: the
+/// order always ends as 123PAY's queryOrder says, never as the notify that came first says.
+pub async fn racing_notifies_end_as_123pay_says<L: Launcher>(launcher: &L) {
+    let world = World::start(launcher, |_| {}).await;
+    let key = SecretKey::new("MIKEY");
+    let url = format!("{}/123pay/notify", world.shop_url);
+    for run in 0..20 {
+        let (id, _page) = checkout(&world, "non-la", Some("123PVCB")).await;
+        let truth = if run % 2 == 0 {
+            TransactionStatus::Success
+        } else {
+            TransactionStatus::InsufficientFunds
+        };
+        // 123PAY's records say `truth`; its own notify is lost, only the racing ones arrive.
+        world.sandbox.drop_next_notify();
+        world
+            .sandbox
+            .force_status(&id, truth.clone())
+            .expect("force");
+        let send = |status: TransactionStatus| {
+            let notify = Notify::new(&id, BankCode::Vietcombank, status, "", SystemTime::now())
+                .expect("a notify");
+            let form = notify.to_form(&key);
+            let url = url.clone();
+            let buyer = &world.buyer;
+            async move {
+                let pairs: Vec<(String, String)> = form_urlencoded::parse(form.as_bytes())
+                    .into_owned()
+                    .collect();
+                let fields: Vec<(&str, &str)> = pairs
+                    .iter()
+                    .map(|(k, v)| (k.as_str(), v.as_str()))
+                    .collect();
+                buyer.post_form(&url, &fields).await
+            }
+        };
+        let (paid, failed) = tokio::join!(
+            send(TransactionStatus::Success),
+            send(TransactionStatus::InsufficientFunds)
+        );
+        for answer in [&paid, &failed] {
+            assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+            let reply =
+                NotifyReply::from_json(answer.body.as_bytes(), &key).expect("a signed reply");
+            assert_eq!(reply.m_transaction_id(), id);
+            assert!(
+                reply.return_code().is_acknowledged(),
+                "run {run}: {:?}",
+                reply.return_code()
+            );
+        }
+        let order = world.order(&id).await;
+        let expected = if truth.is_success() { "paid" } else { "failed" };
+        assert_eq!(order["status"], expected, "run {run}: {order}");
+        assert_eq!(order["paid"], truth.is_success(), "run {run}: {order}");
+        assert_eq!(
+            order["transactionStatus"],
+            truth.code(),
+            "run {run}: {order}"
+        );
     }
 }

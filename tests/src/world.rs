@@ -10,9 +10,19 @@ use tokio::net::TcpListener;
 
 use crate::buyer::Buyer;
 
+/// The server limits a shop under test is started with, short so that the tests of slow
+/// connections run fast. Each launcher sets them in its framework's own way.
+pub const HEADER_TIMEOUT: std::time::Duration = std::time::Duration::from_millis(1500);
+/// See [`HEADER_TIMEOUT`].
+pub const BODY_TIMEOUT: std::time::Duration = std::time::Duration::from_millis(1500);
+
 /// What a shop under test is started with.
 #[derive(Debug)]
 pub struct ShopSetup {
+    /// The longest a connection may take to send a request head, and stay idle: [`HEADER_TIMEOUT`].
+    pub header_timeout: std::time::Duration,
+    /// The longest a request body may take to arrive: [`BODY_TIMEOUT`].
+    pub body_timeout: std::time::Duration,
     /// The listener to serve on (127.0.0.1, ephemeral port).
     pub listener: TcpListener,
     /// The shop's public base URL (`http://127.0.0.1:PORT`).
@@ -66,6 +76,8 @@ impl World {
         let database_url = format!("sqlite://{}?mode=rwc", dir.path().join("shop.db").display());
         let shop = launcher
             .launch(ShopSetup {
+                header_timeout: HEADER_TIMEOUT,
+                body_timeout: BODY_TIMEOUT,
                 listener,
                 public_url: shop_url.clone(),
                 database_url,

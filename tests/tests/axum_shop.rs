@@ -16,7 +16,15 @@ impl Launcher for AxumShop {
             store,
             &setup.public_url,
         );
-        let server = tokio::spawn(axum_shop::serve(setup.listener, shop));
+        let limits = pay123_axum::server::Limits::default()
+            .header_timeout(setup.header_timeout)
+            .body_timeout(setup.body_timeout);
+        let server = tokio::spawn(axum_shop::serve(
+            setup.listener,
+            shop,
+            limits,
+            std::future::pending(),
+        ));
         Box::new(AbortOnDrop(server))
     }
 }

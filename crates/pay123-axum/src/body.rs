@@ -1,27 +1,31 @@
-//! Reading a notify body within [`MAX_NOTIFY_BODY`].
+//! Reading a notify body within the core's size limit and deadline.
 
 use axum::extract::Request;
 use bytes::Bytes;
-use http::header;
 use http_body_util::{BodyExt, LengthLimitError, Limited};
-use pay123_core::MAX_NOTIFY_BODY;
+use pay123_core::{BodyRefusal, MAX_NOTIFY_BODY, NOTIFY_BODY_TIMEOUT};
 
-use crate::extract::NotifyRejection;
-
-/// The request with its whole body, or 413 beyond [`MAX_NOTIFY_BODY`].
-pub(crate) async fn read(request: Request) -> Result<http::Request<Bytes>, NotifyRejection> {
-    let declared = request
-        .headers()
-        .get(header::CONTENT_LENGTH)
+/// The whole body, or why not: more than [`MAX_NOTIFY_BODY`] bytes (declared or read), not
+/// received within [`NOTIFY_BODY_TIMEOUT`], or a failed connection.
+pub(crate) async fn read(request: Request) -> (http::request::Parts, Result<Bytes, BodyRefusal>) {
+    let (parts, body) = request.into_parts();
+    let declared = parts
+        .headers
+        .get(http::header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
     if declared.is_some_and(|len| len > MAX_NOTIFY_BODY as u64) {
-        return Err(NotifyRejection::TooLarge);
+        return (parts, Err(BodyRefusal::TooLarge));
     }
-    let (parts, body) = request.into_parts();
-    match Limited::new(body, MAX_NOTIFY_BODY).collect().await {
-        Ok(collected) => Ok(http::Request::from_parts(parts, collected.to_bytes())),
-        Err(error) if error.is::<LengthLimitError>() => Err(NotifyRejection::TooLarge),
-        Err(error) => Err(NotifyRejection::Body(error)),
-    }
+    let collect = Limited::new(body, MAX_NOTIFY_BODY).collect();
+    let read = match tokio::time::timeout(NOTIFY_BODY_TIMEOUT, collect).await {
+        Err(_) => Err(BodyRefusal::TimedOut),
+        Ok(Ok(collected)) => Ok(collected.to_bytes()),
+        Ok(Err(error)) if error.is::<LengthLimitError>() => Err(BodyRefusal::TooLarge),
+        Ok(Err(error)) if crate::server::is_body_timeout(error.as_ref()) => {
+            Err(BodyRefusal::TimedOut)
+        }
+        Ok(Err(error)) => Err(BodyRefusal::Unreadable(error.to_string())),
+    };
+    (parts, read)
 }

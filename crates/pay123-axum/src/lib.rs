@@ -1,15 +1,14 @@
-//! 123PAY for axum: a ready notify router and a verified-notify extractor.
+//! 123PAY for axum: a ready notify router, a verified-notify extractor, `?` for pay123's errors,
+//! and a server with the timeouts `axum::serve` lacks. Glue only: every rule is `pay123-core`'s.
 //!
 //! [`notify_router`] mounts 123PAY's notify listener into your app: you give it your
-//! [`NotifyListener`](pay123_core::NotifyListener) and a [`NotifyHandler`] (an `async fn` of a
-//! verified [`Notify`](pay123_core::Notify) and your state), and merge or nest the router into
-//! your own `Router<S>`. The adapter reads the body within
-//! [`MAX_NOTIFY_BODY`](pay123_core::MAX_NOTIFY_BODY); every protocol decision (verification,
-//! `-1` before your code runs, `-3` when it fails or panics, 405, the signed reply) is made by
-//! `pay123-core`. For a route of your own, use the [`VerifiedNotify`] extractor.
-//!
-//! This crate re-exports [`pay123_core`] and [`pay123_hyper`] (the createOrder/queryOrder
-//! client), so it is the only pay123 dependency an axum app needs.
+//! [`NotifyListener`](pay123_core::NotifyListener) and a
+//! [`NotifyHandler`](pay123_core::NotifyHandler) (an `async fn` of a verified
+//! [`Notify`](pay123_core::Notify) and your state, returning a
+//! [`NotifyOutcome`](pay123_core::NotifyOutcome) or a `Result` of it), and merge or nest the
+//! router into your own `Router<S>`. The adapter reads the body within the core's size limit and
+//! deadline, calls [`NotifyListener::serve`](pay123_core::NotifyListener::serve), and writes its
+//! answer. For a route of your own, use the [`VerifiedNotify`] extractor.
 //!
 //! # Mounting the notify router into an existing app
 //!
@@ -19,27 +18,25 @@
 //!
 //! use axum::{Router, routing::get};
 //! use pay123_axum::pay123_core::{Credentials, Endpoints, Notify, NotifyOutcome};
-//! use pay123_axum::{notify_router, pay123_hyper};
+//! use pay123_axum::{notify_router, pay123_hyper, server};
 //!
 //! #[derive(Clone, Default)]
 //! struct Shop {
 //!     paid: Arc<Mutex<HashSet<String>>>,
 //! }
 //!
-//! async fn on_notify(notify: Notify, shop: Shop) -> NotifyOutcome {
-//!     // Record failed and pending statuses too (a pending one never cancels the order).
-//!     // The notify carries no amount: confirm it with a queryOrder before shipping.
+//! async fn on_notify(notify: Notify, shop: Shop) -> Result<NotifyOutcome, String> {
+//!     // The notify carries no amount: confirm status 1 and the amount with a queryOrder
+//!     // (`OrderStatus::judge`) before shipping. A pending status never cancels an order.
 //!     if !notify.status().is_success() {
-//!         return NotifyOutcome::Updated;
+//!         return Ok(NotifyOutcome::Updated);
 //!     }
-//!     let Ok(mut paid) = shop.paid.lock() else {
-//!         return NotifyOutcome::Failed; // answered -3: 123PAY sends the notify again
-//!     };
-//!     if paid.insert(notify.m_transaction_id().to_owned()) {
+//!     let mut paid = shop.paid.lock().map_err(|e| e.to_string())?; // an error answers -3
+//!     Ok(if paid.insert(notify.m_transaction_id().to_owned()) {
 //!         NotifyOutcome::Updated // answered 1
 //!     } else {
 //!         NotifyOutcome::AlreadyUpdated // a duplicate notify: answered 2
-//!     }
+//!     })
 //! }
 //!
 //! #[tokio::main]
@@ -51,20 +48,39 @@
 //!         .merge(notify_router("/123pay/notify", client.notify_listener(), on_notify))
 //!         .with_state(Shop::default());
 //!     let listener = tokio::net::TcpListener::bind("127.0.0.1:3000").await?;
-//!     axum::serve(listener, app).await
+//!     server::serve(listener, app).await
 //! }
 //! ```
 //!
-//! The handler may also return `Result<NotifyOutcome, E>`: an error answers `-3`.
+//! # Features
+//!
+//! - `hyper` (default): re-exports [`pay123_hyper`], the default createOrder/queryOrder
+//!   transport. Turn it off (`default-features = false`) when your app brings its own HTTP
+//!   client: the core's `Client` takes any `HttpClient`.
 
 mod body;
+mod error;
 mod extract;
-mod handler;
+mod response;
 mod router;
-mod trace;
+pub mod server;
 
+pub use error::Error;
 pub use extract::{NotifyRejection, VerifiedNotify};
-pub use handler::NotifyHandler;
 pub use pay123_core;
+#[cfg(feature = "hyper")]
 pub use pay123_hyper;
 pub use router::notify_router;
+
+/// The parts of a request as the core takes them.
+fn neutral<'a>(parts: &'a http::request::Parts, body: &'a [u8]) -> pay123_core::NotifyRequest<'a> {
+    pay123_core::NotifyRequest::new(
+        parts.method.as_str(),
+        parts.uri.query().unwrap_or(""),
+        parts
+            .headers
+            .get(http::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok()),
+        body,
+    )
+}

@@ -1,30 +1,27 @@
 //! [`notify_router`]: the ready notify route.
 
 use std::sync::Arc;
-use std::time::SystemTime;
 
 use axum::Router;
-use axum::body::Body;
 use axum::extract::{Request, State};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::routing::any;
-use pay123_core::NotifyListener;
-use tracing::Instrument;
+use pay123_core::{NotifyHandler, NotifyListener};
 
-use crate::handler::NotifyHandler;
-use crate::{body, trace};
+use crate::{body, neutral, response};
 
 /// A router with the notify listener at `path`, to merge or nest into your own `Router<S>`.
 ///
-/// Every request to `path` is answered by the core ([`NotifyListener::handle`]): the body is
-/// read up to [`MAX_NOTIFY_BODY`](pay123_core::MAX_NOTIFY_BODY) (413 beyond), a notify that
-/// fails verification (checksum, `ts` window, malformed) is answered `-1` before `handler` runs,
-/// `handler`'s outcome is answered `1`, `2` or `-3` (a panic is `-3`), methods other than `GET`
-/// and `POST` get 405. Replies are signed JSON with HTTP 200. `handler` receives a clone of the
-/// router's state `S`.
+/// Every request to `path` is answered by the core
+/// ([`NotifyListener::serve`](pay123_core::NotifyListener::serve)): the body is read up to
+/// [`MAX_NOTIFY_BODY`](pay123_core::MAX_NOTIFY_BODY) (413 beyond) within
+/// [`NOTIFY_BODY_TIMEOUT`](pay123_core::NOTIFY_BODY_TIMEOUT) (408 past it); a notify that fails
+/// verification is answered `-1` before `handler` runs; `handler`'s outcome is answered `1`, `2`
+/// or `-3` (an error or a panic is `-3`, and the error is logged with the order); methods other
+/// than `GET` and `POST` get 405. `handler` receives a clone of the router's state `S`.
 ///
-/// Each notify runs in an `info` span `pay123.notify` (method, `mTransactionID`, status,
-/// outcome, `returnCode`) that `handler`'s own events are nested in, and ends with an event.
+/// Each notify runs in the core's `info` span `pay123.notify`, which `handler`'s own events are
+/// nested in, and ends with one event.
 ///
 /// # Panics
 ///
@@ -33,6 +30,7 @@ pub fn notify_router<S, H>(path: &str, listener: NotifyListener, handler: H) -> 
 where
     S: Clone + Send + Sync + 'static,
     H: NotifyHandler<S>,
+    H::Future: Send,
 {
     let listener = Arc::new(listener);
     Router::new().route(
@@ -45,27 +43,19 @@ where
     )
 }
 
-async fn answer<S, H: NotifyHandler<S>>(
+async fn answer<S, H>(
     listener: &NotifyListener,
     handler: &H,
     state: S,
     request: Request,
-) -> Response {
-    let span = trace::span(request.method());
-    let request = match body::read(request).await {
-        Ok(request) => request,
-        Err(rejection) => {
-            trace::body_refused(&span, &rejection);
-            return rejection.into_response();
-        }
+) -> Response
+where
+    H: NotifyHandler<S>,
+{
+    let (parts, read) = body::read(request).await;
+    let answer = match read {
+        Ok(body) => listener.serve(neutral(&parts, &body), state, handler).await,
+        Err(refusal) => listener.refuse_body(parts.method.as_str(), &refusal),
     };
-    let handled = listener
-        .handle(&request, SystemTime::now(), |notify| {
-            trace::verified(&span, &notify);
-            handler.handle(notify, state)
-        })
-        .instrument(span.clone())
-        .await;
-    trace::answered(&span, &handled);
-    handled.response.map(Body::from)
+    response::from_core(answer)
 }

@@ -1,5 +1,7 @@
 //! pay123-axum through axum's own harness (`tower::ServiceExt::oneshot`).
 
+#[path = "api/error.rs"]
+mod error;
 #[path = "api/extract.rs"]
 mod extract;
 #[path = "api/router.rs"]

@@ -40,6 +40,15 @@ macro_rules! banks {
                 }
             }
 
+            /// The code of a known bank as a `'static` string (`""` for an unknown code).
+            pub(crate) fn static_code(&self) -> &'static str {
+                match self {
+                    Self::Pay123 => "123PAY",
+                    $( Self::$variant => $code, )*
+                    Self::Unknown(_) => "",
+                }
+            }
+
             /// The bank's short name (`Vietcombank`).
             #[must_use]
             pub fn name(&self) -> &'static str {
@@ -122,8 +131,9 @@ banks! {
     Ocb = "123POCB", "OCB", "Ngân Hàng TMCP Phương Đông Việt Nam (OCB)";
     /// `123PTPB` TPBank
     TpBank = "123PTPB", "TPBank", "Ngân hàng Tiền Phong (Tien Phong Bank)";
-    /// `123PCC` Visa / Master card (JCB is not supported)
-    CreditCard = "123PCC", "Visa/Master card", "Master Card, Visa Card";
+    /// `123PCC` international cards: the specification's table lists "Master Card, Visa Card,
+    /// JCB", while its FAQ 7 says JCB cards cannot be paid through 123PAY.
+    CreditCard = "123PCC", "Visa/MasterCard/JCB", "Master Card, Visa Card, JCB";
 }
 
 impl BankCode {
@@ -135,9 +145,39 @@ impl BankCode {
     }
 }
 
+/// The bank code an id ends with, alone or followed by digits and `-` only (`ORDER123PVCB`,
+/// `ORDER123PVCB720`, `ORDER-123PAY-1`), after at least one other character. Such an id joined
+/// with a return code and a `ts` reads as the start of a notify: see
+/// [`Rule::EndsWithBankCode`](crate::Rule::EndsWithBankCode).
+pub(crate) fn trailing_bank_code(id: &str) -> Option<&'static str> {
+    let bytes = id.as_bytes();
+    (1..bytes.len())
+        .filter(|&i| bytes[i..].starts_with(b"123P"))
+        .find_map(|i| {
+            let rest = &id[i..];
+            std::iter::once(&BankCode::Pay123)
+                .chain(BankCode::BANKS)
+                .map(BankCode::code)
+                .filter(|code| rest.starts_with(code))
+                .find(|code| {
+                    rest[code.len()..]
+                        .bytes()
+                        .all(|b| b.is_ascii_digit() || b == b'-')
+                })
+                .map(|code| BankCode::from_code(code).static_code())
+        })
+}
+
 impl fmt::Display for BankCode {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.code())
+    }
+}
+
+/// So that a getter's `&` compares with a value: `notify.bank_code() == BankCode::Vietcombank`.
+impl PartialEq<BankCode> for &BankCode {
+    fn eq(&self, other: &BankCode) -> bool {
+        **self == *other
     }
 }
 
@@ -164,5 +204,27 @@ mod tests {
             BankCode::from_code("123PXYZ"),
             BankCode::Unknown("123PXYZ".into())
         );
+    }
+
+    #[test]
+    fn ids_that_end_with_a_bank_code_and_digits_are_found() {
+        for (id, bank) in [
+            ("ORD123PVCB", Some("123PVCB")),
+            ("ORD123PVCB720", Some("123PVCB")),
+            ("ORD123PVCB-1", Some("123PVCB")),
+            ("X123PAY", Some("123PAY")),
+            ("A-123PMB7", Some("123PMB")),
+            // Something other than digits after the bank code: it cannot be a status and a ts.
+            ("ORD123PVCBX", None),
+            ("ORD123PVCB1A", None),
+            // The id is the bank code itself: the notify's mTransactionID would be empty.
+            ("123PVCB", None),
+            ("123PVCB1", None),
+            ("123PXYZ1", None),
+            ("SHOP20250102030405A1B2C3D4E5F6", None),
+            ("ORDER-1", None),
+        ] {
+            assert_eq!(trailing_bank_code(id), bank, "{id}");
+        }
     }
 }

@@ -1,7 +1,10 @@
-//! The transport seam: a small async [`HttpClient`] over `http` types, and a [`Client`] that
-//! runs prepare -> send -> parse for createOrder and queryOrder.
+//! The transport seam: a small [`HttpClient`] over `http` types, and a [`Client`] that runs
+//! prepare -> send -> parse for createOrder and queryOrder.
 //!
-//! A closure is an `HttpClient`, so a user with their own HTTP stack needs nothing else:
+//! A closure is an `HttpClient`, so a user with their own HTTP stack needs nothing else. Its
+//! error may be any error that converts into `Box<dyn Error + Send + Sync>` (`std::io::Error`,
+//! `anyhow::Error`, a boxed error...), and its future need not be `Send`: a client built on a
+//! single-threaded runtime (actix's `awc`, holding an `Rc`) is a transport too.
 //!
 //! ```
 //! use bytes::Bytes;
@@ -17,49 +20,108 @@
 //! let query = QueryOrder::new("ORDER-1")?;
 //! let err = futures_executor::block_on(client.query_order(&query)).unwrap_err();
 //! assert_eq!(err.return_code().map(|c| c.code()), Some("6000"));
+//! assert!(!err.is_retryable());
 //! # Ok::<(), pay123_core::ValidationError>(())
 //! ```
+//!
+//! A blocking program uses [`blocking::Client`](crate::blocking::Client) with a blocking
+//! transport instead.
 
 use std::error::Error as StdError;
+use std::fmt;
 use std::future::Future;
+use std::time::Duration;
 
 use bytes::Bytes;
 use http::{Request, Response};
-use tracing::Instrument;
+use tracing::{Instrument, Span};
 
 use crate::create_order::{CreateOrder, CreatedOrder};
 use crate::endpoint::Endpoints;
-use crate::error::ResponseError;
+use crate::error::{ErrorChain, ResponseError};
 use crate::listener::NotifyListener;
 use crate::query_order::{OrderStatus, QueryOrder};
 use crate::secret::Credentials;
 use crate::status::ReturnCode;
 
+/// Any error, boxed: what a transport's error converts into.
+pub type BoxError = Box<dyn StdError + Send + Sync>;
+
 /// Sends one HTTP request and returns the whole response.
-pub trait HttpClient: Send + Sync {
-    /// The transport's error.
-    type Error: StdError + Send + Sync + 'static;
+///
+/// The request may carry a [`RequestTimeout`] in its extensions (set by
+/// [`Client::query_order_within`] and [`Client::create_order_within`]): a transport should give
+/// up after it. `pay123-hyper` does.
+pub trait HttpClient {
+    /// The transport's error: anything that converts into [`BoxError`].
+    type Error: Into<BoxError>;
+    /// The future of one call; not necessarily `Send`.
+    type Future: Future<Output = Result<Response<Bytes>, Self::Error>>;
 
     /// Sends the request.
-    fn send(
-        &self,
-        request: Request<Bytes>,
-    ) -> impl Future<Output = Result<Response<Bytes>, Self::Error>> + Send;
+    fn send(&self, request: Request<Bytes>) -> Self::Future;
+
+    /// What a failed call says of the request's fate. The default, [`Delivery::Unknown`], lets
+    /// the client look for an `std::io::Error` in the error's chain instead (connection refused:
+    /// not sent; timed out).
+    fn delivery(error: &Self::Error) -> Delivery {
+        let _ = error;
+        Delivery::Unknown
+    }
 }
 
 impl<F, Fut, E> HttpClient for F
 where
-    F: Fn(Request<Bytes>) -> Fut + Send + Sync,
-    Fut: Future<Output = Result<Response<Bytes>, E>> + Send,
-    E: StdError + Send + Sync + 'static,
+    F: Fn(Request<Bytes>) -> Fut,
+    Fut: Future<Output = Result<Response<Bytes>, E>>,
+    E: Into<BoxError>,
 {
     type Error = E;
+    type Future = Fut;
 
-    fn send(
-        &self,
-        request: Request<Bytes>,
-    ) -> impl Future<Output = Result<Response<Bytes>, Self::Error>> + Send {
+    fn send(&self, request: Request<Bytes>) -> Fut {
         self(request)
+    }
+}
+
+/// An [`HttpClient`] whose futures are `Send`, as a multi-threaded server (axum, rocket) needs:
+/// every `Send + Sync` transport with `Send` futures is one. Use it as the bound of code generic
+/// over the transport.
+pub trait SendHttpClient:
+    HttpClient<Future: Send, Error: Send> + Clone + Send + Sync + 'static
+{
+}
+
+impl<C> SendHttpClient for C where
+    C: HttpClient<Future: Send, Error: Send> + Clone + Send + Sync + 'static
+{
+}
+
+/// The longest one call may take, passed to the transport in the request's extensions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RequestTimeout(pub Duration);
+
+/// What a transport failure says of the request's fate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Delivery {
+    /// The request surely never left (connection refused, TLS handshake failed): sending it
+    /// again cannot duplicate anything.
+    NotSent,
+    /// No answer in time: the request may have reached 123PAY. Before creating the order again,
+    /// ask with a queryOrder.
+    TimedOut,
+    /// The request may or may not have reached 123PAY.
+    Unknown,
+}
+
+impl fmt::Display for Delivery {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::NotSent => "the request was not sent",
+            Self::TimedOut => "no answer in time; the request may have reached 123PAY",
+            Self::Unknown => "the request may have reached 123PAY",
+        })
     }
 }
 
@@ -67,43 +129,181 @@ where
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum ClientError {
-    /// The request did not get a response (connect, timeout, TLS...).
-    #[error("transport error: {0}")]
-    Transport(#[source] Box<dyn StdError + Send + Sync>),
+    /// The call got no usable response from the transport (connect, timeout, TLS...). The cause
+    /// is the [`source`](StdError::source).
+    #[error("the call to 123PAY failed in transport: {delivery}")]
+    Transport {
+        /// What the failure says of the request's fate.
+        delivery: Delivery,
+        /// The transport's error.
+        #[source]
+        source: BoxError,
+    },
     /// The response could not be used, or 123PAY answered with an error code.
     #[error(transparent)]
     Response(#[from] ResponseError),
 }
 
 impl ClientError {
+    /// A transport failure, its fate read from the transport, or else from an `io::Error` in the
+    /// error's chain.
+    pub(crate) fn transport(delivery: Delivery, source: BoxError) -> Self {
+        let delivery = match delivery {
+            Delivery::Unknown => io_delivery(source.as_ref()),
+            known => known,
+        };
+        Self::Transport { delivery, source }
+    }
+
     /// 123PAY's return code, when it answered with one.
     #[must_use]
     pub fn return_code(&self) -> Option<&ReturnCode> {
         match self {
             Self::Response(e) => e.return_code(),
-            Self::Transport(_) => None,
+            Self::Transport { .. } => None,
         }
+    }
+
+    /// Whether trying again later may work: a transport failure, an HTTP 5xx, or 123PAY's `5000`
+    /// (busy) and `7300` (bank communication error). A refusal (`6000`, `6100`...), a malformed
+    /// answer or a wrong checksum will not go away by itself.
+    #[must_use]
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            Self::Transport { .. } => true,
+            Self::Response(ResponseError::Gateway { code, .. }) => code.is_retryable(),
+            Self::Response(ResponseError::Status { status, .. }) => status.is_server_error(),
+            Self::Response(_) => false,
+        }
+    }
+
+    /// Whether the request surely never reached 123PAY (so a createOrder sent again cannot be a
+    /// duplicate).
+    #[must_use]
+    pub fn is_not_sent(&self) -> bool {
+        matches!(
+            self,
+            Self::Transport {
+                delivery: Delivery::NotSent,
+                ..
+            }
+        )
+    }
+
+    /// Whether the call timed out (the request may have reached 123PAY).
+    #[must_use]
+    pub fn is_timeout(&self) -> bool {
+        matches!(
+            self,
+            Self::Transport {
+                delivery: Delivery::TimedOut,
+                ..
+            }
+        )
+    }
+}
+
+/// The fate an `io::Error` in the chain tells.
+fn io_delivery(error: &(dyn StdError + 'static)) -> Delivery {
+    use std::io::ErrorKind::{AddrNotAvailable, ConnectionRefused, NotConnected, TimedOut};
+    crate::error::chain(error)
+        .filter_map(|e| e.downcast_ref::<std::io::Error>())
+        .find_map(|io| match io.kind() {
+            ConnectionRefused | AddrNotAvailable | NotConnected => Some(Delivery::NotSent),
+            TimedOut => Some(Delivery::TimedOut),
+            _ => None,
+        })
+        .unwrap_or(Delivery::Unknown)
+}
+
+/// The two calls of the protocol, as one table of their names, spans and parsers, shared by the
+/// async [`Client`] and the [`blocking::Client`](crate::blocking::Client).
+pub(crate) trait Call {
+    /// What a successful call returns.
+    type Answer;
+    /// `createOrder` or `queryOrder`.
+    const METHOD: &'static str;
+    /// The span of one call (never a secret).
+    fn span(&self) -> Span;
+    /// The signed request.
+    fn request(&self, credentials: &Credentials, endpoints: &Endpoints) -> Request<Bytes>;
+    /// Reads and verifies the answer.
+    fn parse(
+        response: &Response<Bytes>,
+        credentials: &Credentials,
+    ) -> Result<Self::Answer, ResponseError>;
+    /// Records a successful answer on the span; what the closing event says.
+    fn record(span: &Span, answer: &Self::Answer) -> String;
+}
+
+impl Call for CreateOrder {
+    type Answer = CreatedOrder;
+    const METHOD: &'static str = "createOrder";
+
+    fn span(&self) -> Span {
+        tracing::info_span!(
+            "pay123.create_order",
+            m_transaction_id = self.m_transaction_id(),
+            amount = self.total_amount(),
+            return_code = tracing::field::Empty,
+        )
+    }
+    fn request(&self, credentials: &Credentials, endpoints: &Endpoints) -> Request<Bytes> {
+        self.to_http_request(credentials, endpoints)
+    }
+    fn parse(
+        response: &Response<Bytes>,
+        credentials: &Credentials,
+    ) -> Result<CreatedOrder, ResponseError> {
+        CreatedOrder::from_http_response(response, credentials.secret_key())
+    }
+    fn record(_span: &Span, answer: &CreatedOrder) -> String {
+        answer.pay123_transaction_id().to_owned()
+    }
+}
+
+impl Call for QueryOrder {
+    type Answer = OrderStatus;
+    const METHOD: &'static str = "queryOrder";
+
+    fn span(&self) -> Span {
+        tracing::info_span!(
+            "pay123.query_order",
+            m_transaction_id = self.m_transaction_id(),
+            return_code = tracing::field::Empty,
+            status = tracing::field::Empty,
+        )
+    }
+    fn request(&self, credentials: &Credentials, endpoints: &Endpoints) -> Request<Bytes> {
+        self.to_http_request(credentials, endpoints)
+    }
+    fn parse(
+        response: &Response<Bytes>,
+        credentials: &Credentials,
+    ) -> Result<OrderStatus, ResponseError> {
+        OrderStatus::from_http_response(response, credentials.secret_key())
+    }
+    fn record(span: &Span, answer: &OrderStatus) -> String {
+        span.record("status", answer.status().code());
+        answer.status().code().to_owned()
     }
 }
 
 /// Records a call's outcome on its span, with one event.
-fn record<T>(
-    span: &tracing::Span,
-    method: &'static str,
-    result: &Result<T, ClientError>,
-    status: impl Fn(&T) -> String,
-) {
+pub(crate) fn finish<C: Call>(span: &Span, result: &Result<C::Answer, ClientError>) {
     let _entered = span.enter();
+    let method = C::METHOD;
     match result {
-        Ok(value) => {
+        Ok(answer) => {
             span.record("return_code", "1");
-            tracing::info!(method, status = %status(value), "123PAY answered");
+            let answered = C::record(span, answer);
+            tracing::info!(method, answered, "123PAY answered");
         }
         Err(error) => {
             if let Some(code) = error.return_code() {
                 span.record("return_code", code.code());
             }
-            tracing::warn!(method, %error, "123PAY call failed");
+            tracing::warn!(method, error = %ErrorChain(error), "123PAY call failed");
         }
     }
 }
@@ -116,7 +316,7 @@ pub struct Client<C> {
     endpoints: Endpoints,
 }
 
-impl<C: HttpClient> Client<C> {
+impl<C> Client<C> {
     /// A client for these credentials and endpoints.
     pub fn new(http: C, credentials: Credentials, endpoints: Endpoints) -> Self {
         Self {
@@ -145,29 +345,25 @@ impl<C: HttpClient> Client<C> {
     pub fn notify_listener(&self) -> NotifyListener {
         NotifyListener::new(self.credentials.secret_key().clone())
     }
+}
 
+impl<C: HttpClient> Client<C> {
     /// Calls createOrder; the answer's checksum is verified.
     ///
     /// Runs in a `tracing` span `pay123.create_order` with `m_transaction_id`, `amount` and,
     /// once answered, `return_code` (never a secret).
     pub async fn create_order(&self, order: &CreateOrder) -> Result<CreatedOrder, ClientError> {
-        let span = tracing::info_span!(
-            "pay123.create_order",
-            m_transaction_id = order.m_transaction_id(),
-            amount = order.total_amount(),
-            return_code = tracing::field::Empty,
-        );
-        let call = async {
-            let request = order.to_http_request(&self.credentials, &self.endpoints);
-            let response = self.send(request).await?;
-            Ok(CreatedOrder::from_http_response(
-                &response,
-                self.credentials.secret_key(),
-            )?)
-        };
-        let result = call.instrument(span.clone()).await;
-        record(&span, "createOrder", &result, |_| String::new());
-        result
+        self.call(order, None).await
+    }
+
+    /// [`create_order`](Self::create_order), asking the transport to give up after `timeout`
+    /// (a [`RequestTimeout`]). A buyer waiting at checkout should not wait 30 s.
+    pub async fn create_order_within(
+        &self,
+        order: &CreateOrder,
+        timeout: Duration,
+    ) -> Result<CreatedOrder, ClientError> {
+        self.call(order, Some(timeout)).await
     }
 
     /// Calls queryOrder; the answer's checksum is verified.
@@ -175,32 +371,72 @@ impl<C: HttpClient> Client<C> {
     /// Runs in a `tracing` span `pay123.query_order` with `m_transaction_id` and, once
     /// answered, `return_code` and `status`.
     pub async fn query_order(&self, query: &QueryOrder) -> Result<OrderStatus, ClientError> {
-        let span = tracing::info_span!(
-            "pay123.query_order",
-            m_transaction_id = query.m_transaction_id(),
-            return_code = tracing::field::Empty,
-            status = tracing::field::Empty,
-        );
-        let call = async {
-            let request = query.to_http_request(&self.credentials, &self.endpoints);
-            let response = self.send(request).await?;
-            Ok(OrderStatus::from_http_response(
-                &response,
-                self.credentials.secret_key(),
-            )?)
-        };
-        let result = call.instrument(span.clone()).await;
-        if let Ok(status) = &result {
-            span.record("status", status.status.code());
-        }
-        record(&span, "queryOrder", &result, |s| s.status.code().to_owned());
-        result
+        self.call(query, None).await
     }
 
-    async fn send(&self, request: Request<Bytes>) -> Result<Response<Bytes>, ClientError> {
-        self.http
-            .send(request)
-            .await
-            .map_err(|e| ClientError::Transport(Box::new(e)))
+    /// [`query_order`](Self::query_order), asking the transport to give up after `timeout`.
+    /// While answering a notify, pass [`NOTIFY_WORK_BUDGET`](crate::NOTIFY_WORK_BUDGET): 123PAY
+    /// is waiting for the reply.
+    pub async fn query_order_within(
+        &self,
+        query: &QueryOrder,
+        timeout: Duration,
+    ) -> Result<OrderStatus, ClientError> {
+        self.call(query, Some(timeout)).await
+    }
+
+    async fn call<M: Call>(
+        &self,
+        message: &M,
+        timeout: Option<Duration>,
+    ) -> Result<M::Answer, ClientError> {
+        let span = message.span();
+        let mut request = message.request(&self.credentials, &self.endpoints);
+        if let Some(timeout) = timeout {
+            request.extensions_mut().insert(RequestTimeout(timeout));
+        }
+        let result = async {
+            match self.http.send(request).await {
+                Ok(response) => Ok(M::parse(&response, &self.credentials)?),
+                Err(error) => Err(ClientError::transport(C::delivery(&error), error.into())),
+            }
+        }
+        .instrument(span.clone())
+        .await;
+        finish::<M>(&span, &result);
+        result
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_fate_of_a_failure_is_read_from_io_errors() {
+        let refused: BoxError = Box::new(std::io::Error::new(
+            std::io::ErrorKind::ConnectionRefused,
+            "connection refused",
+        ));
+        let e = ClientError::transport(Delivery::Unknown, refused);
+        assert!(e.is_not_sent() && e.is_retryable() && !e.is_timeout());
+        // The cause is said once: by the source, not by the message.
+        assert!(!e.to_string().contains("connection refused"), "{e}");
+        assert_eq!(
+            e.source().map(ToString::to_string).as_deref(),
+            Some("connection refused")
+        );
+        assert_eq!(
+            ErrorChain(&e).to_string(),
+            "the call to 123PAY failed in transport: the request was not sent: connection refused"
+        );
+        let wrapped: BoxError = Box::new(std::io::Error::other(std::io::Error::new(
+            std::io::ErrorKind::TimedOut,
+            "timed out",
+        )));
+        assert!(ClientError::transport(Delivery::Unknown, wrapped).is_timeout());
+        // What the transport says wins.
+        let other: BoxError = "boom".into();
+        assert!(ClientError::transport(Delivery::NotSent, other).is_not_sent());
     }
 }

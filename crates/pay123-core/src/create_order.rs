@@ -1,11 +1,12 @@
 //! createOrder: the merchant asks 123PAY to open a payment and gets the URL to send the buyer to.
 //!
 //! Merchant side: [`CreateOrder::builder`] -> [`CreateOrder::to_http_request`] -> send ->
-//! [`CreatedOrder::from_http_response`]. Gateway side: [`ReceivedCreateOrder::from_http_request`]
-//! -> [`ReceivedCreateOrder::authenticate`] -> [`CreatedOrder::to_http_response`] or
-//! [`error_response`](crate::error_response).
+//! [`CreatedOrder::from_http_response`]. Gateway side (feature `gateway`):
+//! `ReceivedCreateOrder::from_http_request` -> `ReceivedCreateOrder::authenticate` ->
+//! `CreatedOrder::to_http_response` or `error_response`.
 
 use std::fmt;
+use std::net::IpAddr;
 
 use bytes::Bytes;
 use http::{Request, Response};
@@ -14,8 +15,9 @@ use serde::Serialize;
 use crate::bank::BankCode;
 use crate::checksum::{self, Field, Message, Signed};
 use crate::endpoint::Endpoints;
-use crate::error::{RequestError, ResponseError, Rule, ValidationError};
+use crate::error::{ResponseError, Rule, ValidationError};
 use crate::secret::{Credentials, SecretKey};
+#[cfg(feature = "gateway")]
 use crate::status::TransactionStatus;
 use crate::{validate, wire};
 
@@ -129,8 +131,7 @@ impl CreateOrder {
     }
 
     fn validate(&self) -> Result<(), ValidationError> {
-        validate::required("mTransactionID", &self.m_transaction_id)?;
-        validate::token("mTransactionID", &self.m_transaction_id, 50)?;
+        validate::m_transaction_id("mTransactionID", &self.m_transaction_id)?;
         if let Some(bank) = &self.bank_code {
             validate::required("bankCode", bank.code())?;
             validate::token("bankCode", bank.code(), 20)?;
@@ -261,7 +262,7 @@ impl CreateOrder {
         &self.add_info
     }
 
-    /// Where 123PAY sends the buyer back for `status`: `redirectURL` on success and while the
+    /// Where 123PAY sends the buyer back for `status` (gateway side): `redirectURL` on success and while the
     /// result is pending, `cancelURL` when the buyer cancelled (`-100`), `errorURL` on any other
     /// failure. An empty `cancelURL` or `errorURL` falls back on `redirectURL`.
     ///
@@ -276,6 +277,7 @@ impl CreateOrder {
     /// assert_eq!(order.return_url_for(&TransactionStatus::InsufficientFunds), "https://shop.vn/return");
     /// # Ok::<(), pay123_core::ValidationError>(())
     /// ```
+    #[cfg(feature = "gateway")]
     #[must_use]
     pub fn return_url_for(&self, status: &TransactionStatus) -> &str {
         let url = if status.is_success() || status.is_pending() {
@@ -369,9 +371,27 @@ impl CreateOrderBuilder {
         self.0.bank_code = Some(bank);
         self
     }
-    /// `clientIP`: the buyer's IPv4 address.
+    /// `clientIP`: the buyer's IPv4 address, written in dotted form (`203.113.1.10`).
     pub fn client_ip(mut self, ip: impl Into<String>) -> Self {
         self.0.client_ip = ip.into();
+        self
+    }
+    /// `clientIP` from the buyer's address as a server sees it: an IPv4 address, or an
+    /// IPv4-mapped IPv6 address (`::ffff:203.113.1.10`, what a dual-stack socket reports). Any
+    /// other IPv6 address is left out: 123PAY's field holds 15 characters, IPv4 only.
+    ///
+    /// ```
+    /// use pay123_core::CreateOrder;
+    /// let order = CreateOrder::builder("ORDER-1", 100_000, "https://shop.vn/return")
+    ///     .client_addr("::ffff:203.113.1.10".parse().unwrap())
+    ///     .build()?;
+    /// assert_eq!(order.client_ip(), "203.113.1.10");
+    /// # Ok::<(), pay123_core::ValidationError>(())
+    /// ```
+    pub fn client_addr(mut self, addr: IpAddr) -> Self {
+        self.0.client_ip = crate::client_ipv4(addr)
+            .map(|ip| ip.to_string())
+            .unwrap_or_default();
         self
     }
     /// `custName`, without diacritics (see [`text::unaccent`](crate::text::unaccent)).
@@ -512,25 +532,29 @@ impl Signed for SignedCreateOrder<'_> {
 }
 
 /// A createOrder request as the gateway receives it: parsed and valid, not yet authenticated.
+#[cfg(feature = "gateway")]
 #[derive(Debug)]
 pub struct ReceivedCreateOrder {
     order: CreateOrder,
     claimed: wire::Claimed,
 }
 
+#[cfg(feature = "gateway")]
 impl ReceivedCreateOrder {
     /// Parses a request: `Accept: application/json` is required (else 123PAY answers HTTP 415).
-    pub fn from_http_request<B: AsRef<[u8]>>(request: &Request<B>) -> Result<Self, RequestError> {
+    pub fn from_http_request<B: AsRef<[u8]>>(
+        request: &Request<B>,
+    ) -> Result<Self, crate::RequestError> {
         Self::from_object(&wire::request_object(request)?)
     }
 
     /// Parses the JSON body; every value must be a JSON string.
-    pub fn from_json(body: &[u8]) -> Result<Self, RequestError> {
+    pub fn from_json(body: &[u8]) -> Result<Self, crate::RequestError> {
         Self::from_object(&wire::JsonObject::parse(body)?)
     }
 
-    fn from_object(obj: &wire::JsonObject) -> Result<Self, RequestError> {
-        let claimed = wire::Claimed::parse(obj)?;
+    fn from_object(obj: &wire::JsonObject) -> Result<Self, crate::RequestError> {
+        let claimed = wire::Claimed::parse(obj, 255)?;
         let amount = obj.required("totalAmount")?;
         let total_amount = validate::amount("totalAmount", &amount)?;
         let order = CreateOrder {
@@ -571,7 +595,10 @@ impl ReceivedCreateOrder {
     }
 
     /// Checks the merchant code, the passcode and the checksum against the merchant's credentials.
-    pub fn authenticate(self, credentials: &Credentials) -> Result<CreateOrder, RequestError> {
+    pub fn authenticate(
+        self,
+        credentials: &Credentials,
+    ) -> Result<CreateOrder, crate::RequestError> {
         self.claimed
             .authenticate(credentials, |merchant_code, passcode, checksum| {
                 self.order
@@ -585,10 +612,8 @@ impl ReceivedCreateOrder {
 /// A successful createOrder answer: 123PAY's transaction id and the URL to send the buyer to.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CreatedOrder {
-    /// `123PAYtransactionId`.
-    pub transaction_id: String,
-    /// `redirectURL`: where to send the buyer (bank choice page or card page).
-    pub redirect_url: String,
+    pay123_transaction_id: String,
+    redirect_url: String,
 }
 
 impl Signed for CreatedOrder {
@@ -597,7 +622,7 @@ impl Signed for CreatedOrder {
     fn value(&self, field: Field) -> &str {
         match field {
             Field::ReturnCode => "1",
-            Field::TransactionId123Pay => &self.transaction_id,
+            Field::TransactionId123Pay => &self.pay123_transaction_id,
             Field::RedirectUrl => &self.redirect_url,
             _ => "",
         }
@@ -605,6 +630,18 @@ impl Signed for CreatedOrder {
 }
 
 impl CreatedOrder {
+    /// `123PAYtransactionId`: 123PAY's id of the transaction.
+    #[must_use]
+    pub fn pay123_transaction_id(&self) -> &str {
+        &self.pay123_transaction_id
+    }
+
+    /// `redirectURL`: where to send the buyer (the bank choice page or the card page).
+    #[must_use]
+    pub fn redirect_url(&self) -> &str {
+        &self.redirect_url
+    }
+
     /// Reads 123PAY's answer: `["1", id, redirectURL, checksum]` with the checksum verified, or
     /// `[code, description]` as [`ResponseError::Gateway`].
     pub fn from_http_response<B: AsRef<[u8]>>(
@@ -619,11 +656,23 @@ impl CreatedOrder {
     pub fn from_json(body: &[u8], key: &SecretKey) -> Result<Self, ResponseError> {
         let items = wire::success_items(body, 4)?;
         let created = Self {
-            transaction_id: items[1].clone().unwrap_or_default(),
+            pay123_transaction_id: items[1].clone().unwrap_or_default(),
             redirect_url: items[2].clone().unwrap_or_default(),
         };
         created.verify(key, items[3].as_deref())?;
         Ok(created)
+    }
+}
+
+#[cfg(feature = "gateway")]
+impl CreatedOrder {
+    /// A successful answer (gateway side).
+    #[must_use]
+    pub fn new(pay123_transaction_id: impl Into<String>, redirect_url: impl Into<String>) -> Self {
+        Self {
+            pay123_transaction_id: pay123_transaction_id.into(),
+            redirect_url: redirect_url.into(),
+        }
     }
 
     /// The signed JSON answer (gateway side).
@@ -632,7 +681,7 @@ impl CreatedOrder {
         let checksum = self.checksum(key);
         wire::array_body(&[
             Some("1"),
-            Some(&self.transaction_id),
+            Some(&self.pay123_transaction_id),
             Some(&self.redirect_url),
             Some(&checksum),
         ])
@@ -645,7 +694,7 @@ impl CreatedOrder {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "gateway"))]
 mod tests {
     use super::*;
 

@@ -1,5 +1,8 @@
-//! Errors of the protocol core. Each names the message, field or rule involved, never a secret.
+//! Errors of the protocol core. Each names the message, field or rule involved, never a secret,
+//! and says its cause once: in its message, or as its [`source`](std::error::Error::source),
+//! never both. [`ErrorChain`] prints an error with its causes.
 
+use std::error::Error as StdError;
 use std::fmt;
 
 use crate::checksum::Message;
@@ -8,7 +11,58 @@ use crate::status::ReturnCode;
 /// A result whose error defaults to this crate's [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
-/// Any error of the core.
+/// An error and its causes, outermost first, joined by `: ` (`the call to 123PAY failed in
+/// transport: the request was not sent: connection refused`). A cause whose text the previous
+/// one already says is left out.
+///
+/// ```
+/// use pay123_core::ErrorChain;
+/// let error = std::io::Error::other(std::io::Error::new(std::io::ErrorKind::TimedOut, "timed out"));
+/// assert_eq!(ErrorChain(&error).to_string(), "timed out");
+/// ```
+#[derive(Clone, Copy)]
+pub struct ErrorChain<'a>(pub &'a (dyn StdError + 'static));
+
+impl fmt::Display for ErrorChain<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut said = String::new();
+        for error in chain(self.0) {
+            let text = error.to_string();
+            if text.is_empty() || said.contains(&text) {
+                continue;
+            }
+            if !said.is_empty() {
+                said.push_str(": ");
+            }
+            said.push_str(&text);
+        }
+        f.write_str(&said)
+    }
+}
+
+impl fmt::Debug for ErrorChain<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
+    }
+}
+
+/// The errors of a chain, outermost first, descending into `io::Error`s (whose `source()` skips
+/// the error they carry).
+pub(crate) fn chain<'a>(
+    error: &'a (dyn StdError + 'static),
+) -> impl Iterator<Item = &'a (dyn StdError + 'static)> {
+    std::iter::successors(Some(error), |&e: &&'a (dyn StdError + 'static)| {
+        match e
+            .downcast_ref::<std::io::Error>()
+            .and_then(std::io::Error::get_ref)
+        {
+            Some(inner) => Some(inner as &(dyn StdError + 'static)),
+            None => e.source(),
+        }
+    })
+}
+
+/// Any error a merchant meets with this crate, for `?` in code that does several things.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
@@ -24,10 +78,15 @@ pub enum Error {
     /// A notify or a return redirect was refused.
     #[error(transparent)]
     Verify(#[from] VerifyError),
-    /// A notify reply could not be used.
+    /// A createOrder or queryOrder call failed.
+    #[error(transparent)]
+    Client(#[from] crate::ClientError),
+    /// A notify reply could not be used (gateway side).
+    #[cfg(feature = "gateway")]
     #[error(transparent)]
     Reply(#[from] ReplyError),
-    /// A request to the gateway could not be used.
+    /// A request to the gateway could not be used (gateway side).
+    #[cfg(feature = "gateway")]
     #[error(transparent)]
     Request(#[from] RequestError),
 }
@@ -91,6 +150,16 @@ pub enum Rule {
     Number,
     /// A JSON string was expected; 123PAY wants every value as a string.
     NotAString,
+    /// A bank code of the specification (or `123PAY`) was expected.
+    UnknownBank,
+    /// A transaction status must be `0`, digits without a leading zero, `-10` or `-100`.
+    Status,
+    /// An `mTransactionID` must not end with a bank code, alone or followed by digits: joined
+    /// with the digits of a return code and a `ts`, it would read as a notify of another order.
+    EndsWithBankCode {
+        /// The bank code found.
+        bank: &'static str,
+    },
 }
 
 impl fmt::Display for Rule {
@@ -119,6 +188,18 @@ impl fmt::Display for Rule {
             ),
             Self::Number => f.write_str("must be a whole number written with digits"),
             Self::NotAString => f.write_str("must be a JSON string"),
+            Self::UnknownBank => f.write_str(
+                "must be a bank code of the specification, such as 123PVCB, or 123PAY",
+            ),
+            Self::Status => f.write_str(
+                "must be a status of the specification: 0, digits without a leading zero, -10 or -100",
+            ),
+            Self::EndsWithBankCode { bank } => write!(
+                f,
+                "ends with the bank code {bank} (and digits): 123PAY joins signed fields with no \
+                 separator, so a signature over this id would also sign a notify of another order; \
+                 choose an id that does not end that way"
+            ),
         }
     }
 }
@@ -209,6 +290,7 @@ impl ResponseError {
 }
 
 /// A request to the gateway (createOrder, queryOrder) that the gateway side refuses.
+#[cfg(feature = "gateway")]
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum RequestError {
@@ -226,6 +308,7 @@ pub enum RequestError {
     Authentication(String),
 }
 
+#[cfg(feature = "gateway")]
 impl RequestError {
     /// A merchant code the gateway does not know: failed authentication (`6000`).
     pub(crate) fn unknown_merchant(merchant_code: &str) -> Self {
@@ -233,12 +316,15 @@ impl RequestError {
     }
 
     /// 123PAY's answer to this error: HTTP 415 for a missing `Accept: application/json`, else
-    /// `[returnCode, description]` (6100 for a missing or malformed field, 6000 for failed
-    /// authentication) with HTTP 200.
+    /// `[returnCode, description]` with HTTP 200: 6100 for a missing or malformed field, 6000 for
+    /// failed authentication. The description is the specification's text for the code, exactly
+    /// as 123PAY sends it (`Xác thực đối tác thất bại`): it never says which field or which
+    /// credential was wrong. That explanation is this error's `Display`, for the gateway's own
+    /// log.
     #[must_use]
     pub fn to_http_response(&self) -> http::Response<bytes::Bytes> {
         match self.return_code() {
-            Some(code) => crate::wire::error_response(&code, &self.to_string()),
+            Some(code) => crate::wire::error_response(&code, code.vietnamese()),
             None => {
                 let mut response = http::Response::new(bytes::Bytes::from_static(
                     b"Unsupported Media Type: send the header Accept: application/json",
@@ -261,23 +347,41 @@ impl RequestError {
 }
 
 /// A notify, or a return redirect, refused before the merchant's code sees it.
+///
+/// Where the request claimed a well-formed `mTransactionID` (the return redirect's
+/// `transactionID`), the error keeps it for logs:
+/// [`claimed_m_transaction_id`](Self::claimed_m_transaction_id). It is a claim, not a fact: the
+/// request failed verification.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum VerifyError {
-    /// A field is missing or malformed.
+    /// A field is missing or breaks the specification's format.
     #[error("malformed {message}: {error}")]
     Malformed {
         /// The message: notify or return ticket.
         message: Message,
         /// The field and rule.
         error: ValidationError,
+        /// The `mTransactionID` claimed, when well formed.
+        m_transaction_id: Option<String>,
     },
     /// The checksum did not verify.
-    #[error(transparent)]
-    Checksum(ChecksumError),
+    #[error("{error}")]
+    Checksum {
+        /// What was wrong with it.
+        error: ChecksumError,
+        /// The `mTransactionID` claimed, when well formed.
+        m_transaction_id: Option<String>,
+    },
     /// The HTTP method is neither `POST` nor `GET`.
     #[error("HTTP method {0} is not accepted for a notify; 123PAY uses POST")]
     Method(String),
+    /// The body is JSON: a notify is a form (`application/x-www-form-urlencoded`).
+    #[error("a notify is a form (application/x-www-form-urlencoded), not {content_type}")]
+    NotAForm {
+        /// The content type received.
+        content_type: String,
+    },
     /// `ts` is outside the accepted window around `now`.
     #[error("{field} {ts} is {age_seconds} s away from now, outside the {window_seconds} s window")]
     Expired {
@@ -289,10 +393,50 @@ pub enum VerifyError {
         age_seconds: u64,
         /// The window, in seconds.
         window_seconds: u64,
+        /// The `mTransactionID` claimed.
+        m_transaction_id: Option<String>,
     },
 }
 
+impl VerifyError {
+    /// The `mTransactionID` (or return `transactionID`) the refused request claimed, when it was
+    /// well formed: for logs and for finding the order, never to be trusted.
+    #[must_use]
+    pub fn claimed_m_transaction_id(&self) -> Option<&str> {
+        match self {
+            Self::Malformed {
+                m_transaction_id, ..
+            }
+            | Self::Checksum {
+                m_transaction_id, ..
+            }
+            | Self::Expired {
+                m_transaction_id, ..
+            } => m_transaction_id.as_deref(),
+            Self::Method(_) | Self::NotAForm { .. } => None,
+        }
+    }
+
+    /// The same error, naming this claimed id.
+    pub(crate) fn with_m_transaction_id(mut self, claimed: Option<String>) -> Self {
+        if let Self::Malformed {
+            m_transaction_id, ..
+        }
+        | Self::Checksum {
+            m_transaction_id, ..
+        }
+        | Self::Expired {
+            m_transaction_id, ..
+        } = &mut self
+        {
+            *m_transaction_id = claimed;
+        }
+        self
+    }
+}
+
 /// A notify reply that the gateway side cannot use.
+#[cfg(feature = "gateway")]
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum ReplyError {

@@ -2,22 +2,22 @@
 //!
 //! The notify is a form (`application/x-www-form-urlencoded`) POST; the same fields in the query
 //! string are accepted too. It carries no amount: confirm the amount with a queryOrder before
-//! fulfilling. Gateway side: [`Notify::new`] -> [`Notify::to_http_request`]. Merchant side:
-//! [`NotifyVerifier::verify_request`].
+//! fulfilling. Merchant side: [`NotifyVerifier::verify`] (or the [`NotifyListener`], which also
+//! answers). Gateway side (feature `gateway`): `Notify::new` -> `Notify::to_http_request`.
+//!
+//! [`NotifyListener`]: crate::NotifyListener
 
 use std::time::{Duration, SystemTime};
 
-use bytes::Bytes;
-use http::{HeaderValue, Request, Uri, header};
-
 use crate::bank::BankCode;
 use crate::checksum::{Field, Message, Signed};
-use crate::error::{ValidationError, VerifyError};
+use crate::error::{Rule, ValidationError, VerifyError};
 use crate::secret::SecretKey;
 use crate::status::TransactionStatus;
 use crate::{timestamp, validate, wire};
 
-/// A notify whose checksum and timestamp have been verified (or one the gateway is about to send).
+/// A notify whose fields, checksum and timestamp have been verified (or, on the gateway side, one
+/// about to be sent).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Notify {
     m_transaction_id: String,
@@ -28,34 +28,19 @@ pub struct Notify {
 }
 
 impl Notify {
-    /// A notify for the gateway to send, with `ts` in milliseconds taken from `now`.
-    pub fn new(
-        m_transaction_id: impl Into<String>,
-        bank_code: BankCode,
-        status: TransactionStatus,
-        description: impl Into<String>,
-        now: SystemTime,
-    ) -> Result<Self, ValidationError> {
-        let notify = Self {
-            m_transaction_id: m_transaction_id.into(),
-            bank_code,
-            status,
-            description: description.into(),
-            ts: timestamp::unix_millis(now).to_string(),
-        };
-        notify.validate()?;
-        validate::max_len("description", &notify.description, 255)?;
-        Ok(notify)
-    }
-
-    /// The signed fields. The description is informative and not signed: a received one is
-    /// kept whatever its length.
+    /// The signed fields, held to the specification's formats before any checksum is computed or
+    /// checked: `mTransactionID` follows createOrder's rule, `bankCode` is a bank of the
+    /// specification or `123PAY`, `transactionStatus` has a status's form and `ts` is digits.
+    /// With every fixed alphabet enforced, no two ways of splitting a signed string into these
+    /// fields both pass (see [`Rule::EndsWithBankCode`]). The description is informative and not
+    /// signed: a received one is kept whatever its length.
     fn validate(&self) -> Result<(), ValidationError> {
-        validate::required("mTransactionID", &self.m_transaction_id)?;
-        validate::token("mTransactionID", &self.m_transaction_id, 50)?;
+        validate::m_transaction_id("mTransactionID", &self.m_transaction_id)?;
         validate::required("bankCode", self.bank_code.code())?;
-        validate::token("bankCode", self.bank_code.code(), 20)?;
-        validate::code("transactionStatus", self.status.code())?;
+        if !self.bank_code.is_known() {
+            return Err(ValidationError::new("bankCode", Rule::UnknownBank));
+        }
+        validate::status("transactionStatus", self.status.code())?;
         validate::number("ts", &self.ts, 30)?;
         Ok(())
     }
@@ -85,8 +70,31 @@ impl Notify {
     pub fn ts(&self) -> &str {
         &self.ts
     }
+}
 
-    /// The signed form body (gateway side).
+#[cfg(feature = "gateway")]
+impl Notify {
+    /// A notify for the gateway to send, with `ts` in milliseconds taken from `now`.
+    pub fn new(
+        m_transaction_id: impl Into<String>,
+        bank_code: BankCode,
+        status: TransactionStatus,
+        description: impl Into<String>,
+        now: SystemTime,
+    ) -> Result<Self, ValidationError> {
+        let notify = Self {
+            m_transaction_id: m_transaction_id.into(),
+            bank_code,
+            status,
+            description: description.into(),
+            ts: timestamp::unix_millis(now).to_string(),
+        };
+        notify.validate()?;
+        validate::max_len("description", &notify.description, 255)?;
+        Ok(notify)
+    }
+
+    /// The signed form body.
     #[must_use]
     pub fn to_form(&self, key: &SecretKey) -> String {
         let checksum = self.checksum(key);
@@ -100,15 +108,19 @@ impl Notify {
         ])
     }
 
-    /// The signed form POST to a merchant's listener (gateway side).
+    /// The signed form POST to a merchant's listener.
     #[must_use]
-    pub fn to_http_request(&self, listener: &Uri, key: &SecretKey) -> Request<Bytes> {
-        let mut request = Request::new(Bytes::from(self.to_form(key)));
+    pub fn to_http_request(
+        &self,
+        listener: &http::Uri,
+        key: &SecretKey,
+    ) -> http::Request<bytes::Bytes> {
+        let mut request = http::Request::new(bytes::Bytes::from(self.to_form(key)));
         *request.method_mut() = http::Method::POST;
         *request.uri_mut() = listener.clone();
         request.headers_mut().insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/x-www-form-urlencoded"),
+            http::header::CONTENT_TYPE,
+            http::HeaderValue::from_static(wire::FORM_CONTENT_TYPE),
         );
         request
     }
@@ -128,10 +140,24 @@ impl Signed for Notify {
     }
 }
 
+#[cfg(test)]
+impl Notify {
+    /// A notify of these fields, unchecked, with `ts` in milliseconds from `now`.
+    pub(crate) fn for_tests(id: &str, bank: &str, status: &str, now: SystemTime) -> Self {
+        Self {
+            m_transaction_id: id.to_owned(),
+            bank_code: BankCode::from_code(bank),
+            status: TransactionStatus::from_code(status),
+            description: String::new(),
+            ts: timestamp::unix_millis(now).to_string(),
+        }
+    }
+}
+
 /// The default `ts` window: 5 minutes, as the specification suggests.
 pub const DEFAULT_WINDOW: Duration = Duration::from_secs(300);
 
-/// Verifies notifies: the checksum, then `ts` against `now`.
+/// Verifies notifies: the fields' formats, the checksum, then `ts` against `now`.
 #[derive(Debug, Clone)]
 pub struct NotifyVerifier {
     key: SecretKey,
@@ -161,30 +187,37 @@ impl NotifyVerifier {
         self.window
     }
 
-    /// Verifies a request: the form body when there is one, else the query string.
-    pub fn verify_request<B: AsRef<[u8]>>(
+    /// Verifies a notify as any framework receives it: its form body when it has one, else its
+    /// query string. A JSON body is refused: a notify is a form.
+    pub fn verify(
         &self,
-        request: &Request<B>,
+        request: &crate::NotifyRequest<'_>,
         now: SystemTime,
     ) -> Result<Notify, VerifyError> {
-        self.verify_pairs(&request_pairs(request), now)
+        if let Some(content_type) = request.content_type() {
+            let media = content_type.split(';').next().unwrap_or("").trim();
+            if media.eq_ignore_ascii_case("application/json") {
+                return Err(VerifyError::NotAForm {
+                    content_type: wire::lossy(media.as_bytes()),
+                });
+            }
+        }
+        self.verify_form(request.form(), now)
+    }
+
+    /// Verifies an `http` request: the form body when there is one, else the query string.
+    pub fn verify_request<B: AsRef<[u8]>>(
+        &self,
+        request: &http::Request<B>,
+        now: SystemTime,
+    ) -> Result<Notify, VerifyError> {
+        self.verify(&crate::NotifyRequest::from_http(request), now)
     }
 
     /// Verifies a form-urlencoded body (or a query string: the format is the same).
     pub fn verify_form(&self, form: &[u8], now: SystemTime) -> Result<Notify, VerifyError> {
-        self.verify_pairs(&wire::form_pairs(form), now)
-    }
-
-    fn verify_pairs(
-        &self,
-        pairs: &[(String, String)],
-        now: SystemTime,
-    ) -> Result<Notify, VerifyError> {
-        let malformed = |error| VerifyError::Malformed {
-            message: Message::Notify,
-            error,
-        };
-        let field = |name: &'static str| wire::form_field(pairs, name).unwrap_or("").to_owned();
+        let pairs = wire::form_pairs(form);
+        let field = |name: &'static str| wire::form_field(&pairs, name).unwrap_or("").to_owned();
         let notify = Notify {
             m_transaction_id: field("mTransactionID"),
             bank_code: BankCode::from_code(&field("bankCode")),
@@ -192,21 +225,25 @@ impl NotifyVerifier {
             description: field("description"),
             ts: field("ts"),
         };
-        notify.validate().map_err(malformed)?;
+        // The claimed id, for logs and errors, only when it is a well-formed id.
+        let claimed = || {
+            validate::m_transaction_id("mTransactionID", &notify.m_transaction_id)
+                .is_ok()
+                .then(|| notify.m_transaction_id.clone())
+        };
+        notify.validate().map_err(|error| VerifyError::Malformed {
+            message: Message::Notify,
+            error,
+            m_transaction_id: claimed(),
+        })?;
         notify
-            .verify(&self.key, wire::form_field(pairs, "checksum"))
-            .map_err(VerifyError::Checksum)?;
-        timestamp::check_window(Message::Notify, "ts", &notify.ts, now, self.window)?;
+            .verify(&self.key, wire::form_field(&pairs, "checksum"))
+            .map_err(|error| VerifyError::Checksum {
+                error,
+                m_transaction_id: claimed(),
+            })?;
+        timestamp::check_window(Message::Notify, "ts", &notify.ts, now, self.window)
+            .map_err(|e| e.with_m_transaction_id(claimed()))?;
         Ok(notify)
-    }
-}
-
-/// The form pairs of a notify request: its body if it has one, else its query string.
-pub(crate) fn request_pairs<B: AsRef<[u8]>>(request: &Request<B>) -> Vec<(String, String)> {
-    let body = request.body().as_ref();
-    if body.iter().any(|b| !b.is_ascii_whitespace()) {
-        wire::form_pairs(body)
-    } else {
-        wire::form_pairs(request.uri().query().unwrap_or("").as_bytes())
     }
 }

@@ -1,8 +1,11 @@
 //! queryOrder: the merchant asks 123PAY for the status of a transaction.
 //!
 //! Merchant side: [`QueryOrder::new`] -> [`QueryOrder::to_http_request`] -> send ->
-//! [`OrderStatus::from_http_response`]. Gateway side: [`ReceivedQueryOrder::from_http_request`]
-//! -> [`ReceivedQueryOrder::authenticate`] -> [`OrderStatus::to_http_response`].
+//! [`OrderStatus::from_http_response`] -> [`OrderStatus::judge`]. Gateway side (feature
+//! `gateway`): `ReceivedQueryOrder::from_http_request` -> `ReceivedQueryOrder::authenticate` ->
+//! `OrderStatus::to_http_response`.
+
+use std::net::IpAddr;
 
 use bytes::Bytes;
 use http::{Request, Response};
@@ -11,10 +14,17 @@ use serde::Serialize;
 use crate::bank::BankCode;
 use crate::checksum::{self, Field, Message, Signed};
 use crate::endpoint::Endpoints;
-use crate::error::{RequestError, ResponseError, ValidationError};
+use crate::error::{ResponseError, ValidationError};
 use crate::secret::{Credentials, SecretKey};
 use crate::status::TransactionStatus;
 use crate::{validate, wire};
+
+/// The queryOrder table's length of `clientIP`.
+const QUERY_CLIENT_IP_MAX: usize = 10;
+
+/// The queryOrder table's length of `passcode` (createOrder's is 255).
+#[cfg(feature = "gateway")]
+const QUERY_PASSCODE_MAX: usize = 20;
 
 /// A valid queryOrder.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -42,17 +52,31 @@ impl QueryOrder {
         Ok(query)
     }
 
-    /// Adds `clientIP` (IPv4).
+    /// Adds `clientIP` (IPv4, dotted, at most 10 characters: the queryOrder table's limit).
     pub fn with_client_ip(mut self, ip: impl Into<String>) -> Result<Self, ValidationError> {
         self.client_ip = ip.into();
         self.validate()?;
         Ok(self)
     }
 
+    /// Adds `clientIP` from an address as a server sees it (IPv4, or IPv4-mapped IPv6). The
+    /// field is optional and informative; an address that does not fit the queryOrder table's
+    /// 10 characters (`203.113.1.10`), and any other IPv6 address, is left out.
+    #[must_use]
+    pub fn with_client_addr(mut self, addr: IpAddr) -> Self {
+        self.client_ip = crate::client_ipv4(addr)
+            .map(|ip| ip.to_string())
+            .filter(|ip| ip.len() <= QUERY_CLIENT_IP_MAX)
+            .unwrap_or_default();
+        self
+    }
+
     fn validate(&self) -> Result<(), ValidationError> {
-        validate::required("mTransactionID", &self.m_transaction_id)?;
-        validate::token("mTransactionID", &self.m_transaction_id, 50)?;
+        validate::m_transaction_id("mTransactionID", &self.m_transaction_id)?;
         if !self.client_ip.is_empty() {
+            // The queryOrder table gives clientIP 10 characters (createOrder's gives 15): a
+            // longer address would be refused by 123PAY, so it is refused here.
+            validate::max_len("clientIP", &self.client_ip, QUERY_CLIENT_IP_MAX)?;
             validate::ipv4("clientIP", &self.client_ip)?;
         }
         Ok(())
@@ -155,25 +179,29 @@ impl Signed for SignedQueryOrder<'_> {
 }
 
 /// A queryOrder request as the gateway receives it: parsed, not yet authenticated.
+#[cfg(feature = "gateway")]
 #[derive(Debug)]
 pub struct ReceivedQueryOrder {
     query: QueryOrder,
     claimed: wire::Claimed,
 }
 
+#[cfg(feature = "gateway")]
 impl ReceivedQueryOrder {
     /// Parses a request: `Accept: application/json` is required (else HTTP 415).
-    pub fn from_http_request<B: AsRef<[u8]>>(request: &Request<B>) -> Result<Self, RequestError> {
+    pub fn from_http_request<B: AsRef<[u8]>>(
+        request: &Request<B>,
+    ) -> Result<Self, crate::RequestError> {
         Self::from_object(&wire::request_object(request)?)
     }
 
     /// Parses the JSON body.
-    pub fn from_json(body: &[u8]) -> Result<Self, RequestError> {
+    pub fn from_json(body: &[u8]) -> Result<Self, crate::RequestError> {
         Self::from_object(&wire::JsonObject::parse(body)?)
     }
 
-    fn from_object(obj: &wire::JsonObject) -> Result<Self, RequestError> {
-        let claimed = wire::Claimed::parse(obj)?;
+    fn from_object(obj: &wire::JsonObject) -> Result<Self, crate::RequestError> {
+        let claimed = wire::Claimed::parse(obj, QUERY_PASSCODE_MAX)?;
         let query = QueryOrder {
             m_transaction_id: obj.required("mTransactionID")?,
             client_ip: obj.optional("clientIP")?.unwrap_or_default(),
@@ -195,7 +223,10 @@ impl ReceivedQueryOrder {
     }
 
     /// Checks the merchant code, the passcode and the checksum.
-    pub fn authenticate(self, credentials: &Credentials) -> Result<QueryOrder, RequestError> {
+    pub fn authenticate(
+        self,
+        credentials: &Credentials,
+    ) -> Result<QueryOrder, crate::RequestError> {
         self.claimed
             .authenticate(credentials, |merchant_code, passcode, checksum| {
                 self.query
@@ -211,20 +242,16 @@ impl ReceivedQueryOrder {
 /// The amounts are kept as 123PAY sent them (they are signed as text);
 /// [`total_amount_vnd`](Self::total_amount_vnd) and [`op_amount_vnd`](Self::op_amount_vnd)
 /// read them as numbers. `opAmount` is what the bank charged and can differ from `totalAmount`.
+/// [`judge`](Self::judge) applies the merchant's rule: paid only on status 1 with the order's
+/// amount.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OrderStatus {
-    /// `123PAYtransactionId`.
-    pub transaction_id: String,
-    /// `transactionStatus`.
-    pub status: TransactionStatus,
-    /// `totalAmount`, as sent.
-    pub total_amount: String,
-    /// `opAmount`, as sent.
-    pub op_amount: String,
-    /// `bankCode`: the bank actually used.
-    pub bank_code: BankCode,
-    /// `description` (may be absent).
-    pub description: Option<String>,
+    pay123_transaction_id: String,
+    status: TransactionStatus,
+    total_amount: String,
+    op_amount: String,
+    bank_code: BankCode,
+    description: Option<String>,
 }
 
 impl Signed for OrderStatus {
@@ -233,7 +260,7 @@ impl Signed for OrderStatus {
     fn value(&self, field: Field) -> &str {
         match field {
             Field::ReturnCode => "1",
-            Field::TransactionId123Pay => &self.transaction_id,
+            Field::TransactionId123Pay => &self.pay123_transaction_id,
             Field::TransactionStatus => self.status.code(),
             Field::TotalAmount => &self.total_amount,
             Field::OpAmount => &self.op_amount,
@@ -244,20 +271,40 @@ impl Signed for OrderStatus {
 }
 
 impl OrderStatus {
-    /// The answer for a transaction the gateway does not know: status `-10`, empty id and bank,
-    /// amounts `0`, and the specification's text without diacritics (gateway side).
+    /// `123PAYtransactionId`: 123PAY's id of the transaction (empty for an unknown one).
     #[must_use]
-    pub fn not_found() -> Self {
-        Self {
-            transaction_id: String::new(),
-            status: TransactionStatus::NotFound,
-            total_amount: "0".into(),
-            op_amount: "0".into(),
-            bank_code: BankCode::Unknown(String::new()),
-            description: Some(crate::text::unaccent(
-                TransactionStatus::NotFound.vietnamese(),
-            )),
-        }
+    pub fn pay123_transaction_id(&self) -> &str {
+        &self.pay123_transaction_id
+    }
+
+    /// `transactionStatus`.
+    #[must_use]
+    pub fn status(&self) -> &TransactionStatus {
+        &self.status
+    }
+
+    /// `totalAmount`, as sent.
+    #[must_use]
+    pub fn total_amount(&self) -> &str {
+        &self.total_amount
+    }
+
+    /// `opAmount` (what the bank charged), as sent.
+    #[must_use]
+    pub fn op_amount(&self) -> &str {
+        &self.op_amount
+    }
+
+    /// `bankCode`: the bank actually used.
+    #[must_use]
+    pub fn bank_code(&self) -> &BankCode {
+        &self.bank_code
+    }
+
+    /// `description` (may be absent).
+    #[must_use]
+    pub fn description(&self) -> Option<&str> {
+        self.description.as_deref()
     }
 
     /// `totalAmount` as a number of VND, if it is one.
@@ -288,7 +335,7 @@ impl OrderStatus {
         let items = wire::success_items(body, 8)?;
         let text = |i: usize| items[i].clone().unwrap_or_default();
         let status = Self {
-            transaction_id: text(1),
+            pay123_transaction_id: text(1),
             status: TransactionStatus::from_code(&text(2)),
             total_amount: text(3),
             op_amount: text(4),
@@ -298,14 +345,59 @@ impl OrderStatus {
         status.verify(key, items[7].as_deref())?;
         Ok(status)
     }
+}
 
-    /// The signed JSON answer (gateway side).
+#[cfg(feature = "gateway")]
+impl OrderStatus {
+    /// An answer (gateway side), without a description.
+    #[must_use]
+    pub fn new(
+        pay123_transaction_id: impl Into<String>,
+        status: TransactionStatus,
+        total_amount: impl Into<String>,
+        op_amount: impl Into<String>,
+        bank_code: BankCode,
+    ) -> Self {
+        Self {
+            pay123_transaction_id: pay123_transaction_id.into(),
+            status,
+            total_amount: total_amount.into(),
+            op_amount: op_amount.into(),
+            bank_code,
+            description: None,
+        }
+    }
+
+    /// With a description.
+    #[must_use]
+    pub fn with_description(mut self, description: impl Into<String>) -> Self {
+        self.description = Some(description.into());
+        self
+    }
+
+    /// The answer for a transaction the gateway does not know: status `-10`, empty id and bank,
+    /// amounts `0`, and the specification's text without diacritics.
+    #[must_use]
+    pub fn not_found() -> Self {
+        Self::new(
+            "",
+            TransactionStatus::NotFound,
+            "0",
+            "0",
+            BankCode::Unknown(String::new()),
+        )
+        .with_description(crate::text::unaccent(
+            TransactionStatus::NotFound.vietnamese(),
+        ))
+    }
+
+    /// The signed JSON answer.
     #[must_use]
     pub fn to_json(&self, key: &SecretKey) -> Vec<u8> {
         let checksum = self.checksum(key);
         wire::array_body(&[
             Some("1"),
-            Some(&self.transaction_id),
+            Some(&self.pay123_transaction_id),
             Some(self.status.code()),
             Some(&self.total_amount),
             Some(&self.op_amount),
@@ -315,7 +407,7 @@ impl OrderStatus {
         ])
     }
 
-    /// The signed HTTP answer (gateway side).
+    /// The signed HTTP answer.
     #[must_use]
     pub fn to_http_response(&self, key: &SecretKey) -> Response<Bytes> {
         wire::json_response(self.to_json(key))

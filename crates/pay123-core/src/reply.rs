@@ -1,19 +1,20 @@
 //! The notify reply: the merchant's listener tells 123PAY what it did with a notify.
 //!
 //! JSON `{"mTransactionID", "returnCode", "ts", "checksum"}`, every value a string, `ts`
-//! computed once and used in both the field and the checksum.
+//! computed once, fresh for each reply, and used in both the field and the checksum.
+//!
+//! Only the listener builds replies, and it signs only what it has authenticated: the reply to
+//! a verified notify names that notify's `mTransactionID`; the reply to a refused notify names no
+//! order (`mTransactionID` empty), so that nothing an attacker sent is ever signed.
 
 use std::time::SystemTime;
 
-use bytes::Bytes;
-use http::Response;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use crate::checksum::{Field, Message, Signed};
-use crate::error::ReplyError;
 use crate::secret::SecretKey;
 use crate::status::NotifyReturnCode;
-use crate::{timestamp, wire};
+use crate::timestamp;
 
 /// A notify reply.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -24,9 +25,9 @@ pub struct NotifyReply {
 }
 
 impl NotifyReply {
-    /// A reply with `ts` (milliseconds) taken once from `now`.
-    #[must_use]
-    pub fn new(
+    /// A reply with `ts` (milliseconds) taken once from `now`. Crate-private: a reply is signed
+    /// only over an authenticated `mTransactionID`, or an empty one.
+    pub(crate) fn new(
         m_transaction_id: impl Into<String>,
         return_code: NotifyReturnCode,
         now: SystemTime,
@@ -38,7 +39,7 @@ impl NotifyReply {
         }
     }
 
-    /// `mTransactionID`.
+    /// `mTransactionID`: the verified notify's, or empty for a refused notify.
     #[must_use]
     pub fn m_transaction_id(&self) -> &str {
         &self.m_transaction_id
@@ -55,34 +56,41 @@ impl NotifyReply {
     }
 
     /// The signed JSON body.
-    #[must_use]
-    pub fn to_json(&self, key: &SecretKey) -> Vec<u8> {
+    pub(crate) fn to_json(&self, key: &SecretKey) -> Vec<u8> {
         let checksum = self.checksum(key);
         serde_json::to_vec(&WireReply {
-            m_transaction_id: self.m_transaction_id.clone(),
-            return_code: self.return_code.code().to_owned(),
-            ts: self.ts.clone(),
-            checksum: Some(checksum),
+            m_transaction_id: &self.m_transaction_id,
+            return_code: self.return_code.code(),
+            ts: &self.ts,
+            checksum: &checksum,
         })
         .unwrap_or_default()
     }
+}
 
-    /// The signed reply as an HTTP 200 response.
-    #[must_use]
-    pub fn to_http_response(&self, key: &SecretKey) -> Response<Bytes> {
-        wire::json_response(self.to_json(key))
-    }
-
-    /// Reads and verifies a reply (gateway side). Numbers are tolerated where strings are due.
-    pub fn from_json(body: &[u8], key: &SecretKey) -> Result<Self, ReplyError> {
-        let wire: WireReply = serde_json::from_slice(body).map_err(|e| ReplyError::Malformed {
-            reason: e.to_string(),
-            body: wire::lossy(body),
-        })?;
+#[cfg(feature = "gateway")]
+impl NotifyReply {
+    /// Reads and verifies a reply (gateway side), as strictly as 123PAY: a JSON object with
+    /// exactly the four fields of the specification, each once and each a JSON string, then the
+    /// checksum. A number where a string is due, a missing, repeated or extra field is refused
+    /// with a reason that names it.
+    pub fn from_json(body: &[u8], key: &SecretKey) -> Result<Self, crate::ReplyError> {
+        // serde would read a struct from an array of four strings as well.
+        if body.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+            return Err(crate::ReplyError::Malformed {
+                reason: "the reply must be a JSON object".into(),
+                body: crate::wire::lossy(body),
+            });
+        }
+        let wire: StrictReply =
+            serde_json::from_slice(body).map_err(|e| crate::ReplyError::Malformed {
+                reason: strict::reason(body, &e),
+                body: crate::wire::lossy(body),
+            })?;
         if wire.return_code.is_empty() {
-            return Err(ReplyError::Malformed {
+            return Err(crate::ReplyError::Malformed {
                 reason: "returnCode is empty".into(),
-                body: wire::lossy(body),
+                body: crate::wire::lossy(body),
             });
         }
         let reply = Self {
@@ -90,22 +98,24 @@ impl NotifyReply {
             return_code: NotifyReturnCode::from_code(&wire.return_code),
             ts: wire.ts,
         };
-        reply.verify(key, wire.checksum.as_deref())?;
+        reply.verify(key, Some(&wire.checksum))?;
         Ok(reply)
     }
-}
 
-impl NotifyReply {
-    /// Reads and verifies a reply to `notify` (gateway side): the checksum, then that the reply
-    /// is about the notified order.
+    /// Reads and verifies a reply to `notify` (gateway side): [`from_json`](Self::from_json),
+    /// then that the reply is about the notified order. A reply that refuses the notify may name
+    /// no order (an empty `mTransactionID`), as a listener does for a notify it could not
+    /// authenticate; a reply that acknowledges it (`1`, `2`) must name it.
     pub fn from_json_for(
         body: &[u8],
         notify: &crate::notify::Notify,
         key: &SecretKey,
-    ) -> Result<Self, ReplyError> {
+    ) -> Result<Self, crate::ReplyError> {
         let reply = Self::from_json(body, key)?;
-        if reply.m_transaction_id != notify.m_transaction_id() {
-            return Err(ReplyError::OtherOrder {
+        let names_no_order =
+            reply.m_transaction_id.is_empty() && !reply.return_code.is_acknowledged();
+        if reply.m_transaction_id != notify.m_transaction_id() && !names_no_order {
+            return Err(crate::ReplyError::OtherOrder {
                 expected: notify.m_transaction_id().to_owned(),
                 got: reply.m_transaction_id,
             });
@@ -127,30 +137,58 @@ impl Signed for NotifyReply {
     }
 }
 
-#[derive(Serialize, Deserialize)]
-struct WireReply {
-    #[serde(rename = "mTransactionID", default, deserialize_with = "text")]
-    m_transaction_id: String,
-    #[serde(rename = "returnCode", deserialize_with = "text")]
-    return_code: String,
-    #[serde(default, deserialize_with = "text")]
-    ts: String,
-    #[serde(default)]
-    checksum: Option<String>,
+#[derive(Serialize)]
+struct WireReply<'a> {
+    #[serde(rename = "mTransactionID")]
+    m_transaction_id: &'a str,
+    #[serde(rename = "returnCode")]
+    return_code: &'a str,
+    ts: &'a str,
+    checksum: &'a str,
 }
 
-/// A string, or a number written as a string.
-fn text<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::Error> {
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    enum Text {
-        S(String),
-        N(serde_json::Number),
-        Null(()),
+/// The reply as 123PAY reads it: four string fields, no more, no fewer, none twice.
+#[cfg(feature = "gateway")]
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StrictReply {
+    #[serde(rename = "mTransactionID")]
+    m_transaction_id: String,
+    #[serde(rename = "returnCode")]
+    return_code: String,
+    ts: String,
+    checksum: String,
+}
+
+#[cfg(feature = "gateway")]
+mod strict {
+    /// The fields of a reply, in the specification's order.
+    const FIELDS: [&str; 4] = ["mTransactionID", "returnCode", "ts", "checksum"];
+
+    /// Why a body is not a reply, naming the field: serde's message for a repeated field or a
+    /// body that is not JSON, a plainer one for a field of the wrong type, missing or extra.
+    pub(super) fn reason(body: &[u8], error: &serde_json::Error) -> String {
+        let Ok(serde_json::Value::Object(map)) = serde_json::from_slice(body) else {
+            return error.to_string();
+        };
+        if error.to_string().starts_with("duplicate field") {
+            return error.to_string();
+        }
+        for field in FIELDS {
+            match map.get(field) {
+                None => return format!("{field} is missing"),
+                Some(serde_json::Value::String(_)) => {}
+                Some(other) => {
+                    return format!(
+                        "{field} must be a JSON string, not {}",
+                        crate::wire::json_kind(other)
+                    );
+                }
+            }
+        }
+        if let Some(extra) = map.keys().find(|k| !FIELDS.contains(&k.as_str())) {
+            return format!("{extra:?} is not a field of the reply");
+        }
+        error.to_string()
     }
-    Ok(match Text::deserialize(d)? {
-        Text::S(s) => s,
-        Text::N(n) => n.to_string(),
-        Text::Null(()) => String::new(),
-    })
 }

@@ -72,6 +72,13 @@ macro_rules! code_enum {
                 Self::from_code(code)
             }
         }
+
+        /// So that a getter's `&` compares with a value: `status.status() == TransactionStatus::Success`.
+        impl PartialEq<$name> for &$name {
+            fn eq(&self, other: &$name) -> bool {
+                **self == *other
+            }
+        }
     };
 }
 

@@ -2,7 +2,8 @@
 //! queryOrder with the gateway side of this crate, in memory, scripted per test.
 //!
 //! It is an [`HttpClient`], so it goes straight into a [`Client`]; behind a test HTTP server,
-//! call [`FakeGateway::answer`] from the handler.
+//! call [`FakeGateway::answer`] from the handler. [`logs`] captures what a test binary logs,
+//! to check that an event was written, or that a secret never is.
 //!
 //! ```
 //! use pay123_core::test_util::FakeGateway;
@@ -14,14 +15,14 @@
 //!
 //! futures_executor::block_on(async {
 //!     let created = client.create_order(&order).await.unwrap();
-//!     assert_eq!(created.transaction_id, "123P0000000001");
+//!     assert_eq!(created.pay123_transaction_id(), "123P0000000001");
 //!
 //!     // A new order is `0` until the test says otherwise.
 //!     let query = QueryOrder::new("ORDER-1").unwrap();
-//!     assert_eq!(client.query_order(&query).await.unwrap().status, TransactionStatus::New);
+//!     assert_eq!(client.query_order(&query).await.unwrap().status(), &TransactionStatus::New);
 //!     gateway.set_status("ORDER-1", TransactionStatus::Success);
 //!     let status = client.query_order(&query).await.unwrap();
-//!     assert!(status.status.is_success());
+//!     assert!(status.status().is_success());
 //!     assert_eq!(status.total_amount_vnd(), Some(100_000));
 //! });
 //! assert_eq!((gateway.create_calls(), gateway.query_calls()), (1, 2));
@@ -30,8 +31,10 @@
 //! ```
 
 use std::collections::HashMap;
-use std::future::Future;
+use std::future::{Pending, Ready};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
+use futures_util::future::Either;
 
 use bytes::Bytes;
 use http::{Request, Response, StatusCode};
@@ -235,10 +238,10 @@ impl FakeGateway {
             return error_response(&code, &crate::text::unaccent(code.vietnamese()));
         }
         let transaction_id = format!("123P{:010}", state.orders.len() + 1);
-        let created = CreatedOrder {
-            redirect_url: format!("https://sandbox.123pay.vn/banksim/{id}.{transaction_id}.html"),
-            transaction_id,
-        };
+        let created = CreatedOrder::new(
+            transaction_id.clone(),
+            format!("https://sandbox.123pay.vn/banksim/{id}.{transaction_id}.html"),
+        );
         let response = created.to_http_response(self.credentials.secret_key());
         state.orders.insert(id, (order, created));
         response
@@ -260,18 +263,17 @@ impl FakeGateway {
                     .get(id)
                     .cloned()
                     .unwrap_or_else(|| order.total_amount().to_string());
-                OrderStatus {
-                    transaction_id: created.transaction_id.clone(),
-                    status: state
+                OrderStatus::new(
+                    created.pay123_transaction_id(),
+                    state
                         .statuses
                         .get(id)
                         .cloned()
                         .unwrap_or(TransactionStatus::New),
-                    total_amount: total.clone(),
-                    op_amount: total,
-                    bank_code: BankCode::Vietcombank,
-                    description: None,
-                }
+                    total.clone(),
+                    total,
+                    BankCode::Vietcombank,
+                )
             }
             None => OrderStatus::not_found(),
         };
@@ -285,13 +287,13 @@ fn not_found() -> Response<Bytes> {
     response
 }
 
+type Answer = Result<Response<Bytes>, std::io::Error>;
+
 impl HttpClient for FakeGateway {
     type Error = std::io::Error;
+    type Future = Either<Ready<Answer>, Pending<Answer>>;
 
-    fn send(
-        &self,
-        request: Request<Bytes>,
-    ) -> impl Future<Output = Result<Response<Bytes>, Self::Error>> + Send {
+    fn send(&self, request: Request<Bytes>) -> Self::Future {
         let transport = Method::of(&request).map(|method| {
             let mut state = self.state();
             let script = state.script(method);
@@ -310,13 +312,148 @@ impl HttpClient for FakeGateway {
             ))),
             Transport::NeverAnswer => None,
         };
-        async move {
-            match outcome {
-                Some(outcome) => outcome,
-                None => std::future::pending().await,
+        match outcome {
+            Some(outcome) => Either::Left(std::future::ready(outcome)),
+            None => Either::Right(std::future::pending()),
+        }
+    }
+}
+
+/// The notify form hidden in a signed string, if any: cuts `signed` into the four fields of a
+/// notify (`mTransactionID + bankCode + transactionStatus + ts`) in every way, and returns the
+/// first form that [`NotifyVerifier`](crate::NotifyVerifier) accepts with `checksum` and `key`
+/// (with any `ts` window). A test that gets a signature from the code under test (a notify
+/// reply, a gateway answer) asks this whether the signature also signs a notify: 123PAY joins
+/// signed fields with no separator.
+///
+/// Strings up to 48 characters are cut in every way; longer ones with the bank field at each
+/// place where a bank code of the specification (or `123PAY`) appears, which the verifier
+/// requires anyway.
+#[must_use]
+pub fn notify_hidden_in(signed: &str, checksum: &str, key: &crate::SecretKey) -> Option<String> {
+    let verifier = crate::NotifyVerifier::new(key.clone()).with_window(std::time::Duration::MAX);
+    let cuts: Vec<usize> = (1..signed.len())
+        .filter(|&i| signed.is_char_boundary(i))
+        .collect();
+    let codes: Vec<&str> = std::iter::once("123PAY")
+        .chain(BankCode::BANKS.iter().map(BankCode::code))
+        .collect();
+    let banks = |i: usize| -> Vec<usize> {
+        if signed.len() <= 48 {
+            cuts.iter().copied().filter(|&j| j > i).collect()
+        } else {
+            codes
+                .iter()
+                .filter(|c| signed[i..].starts_with(**c))
+                .map(|c| i + c.len())
+                .collect()
+        }
+    };
+    let now = std::time::SystemTime::UNIX_EPOCH;
+    for &i in &cuts {
+        for j in banks(i) {
+            for &k in cuts.iter().filter(|&&k| k > j) {
+                let form = crate::wire::form_encode([
+                    ("mTransactionID", &signed[..i]),
+                    ("bankCode", &signed[i..j]),
+                    ("transactionStatus", &signed[j..k]),
+                    ("ts", &signed[k..]),
+                    ("checksum", checksum),
+                ]);
+                if verifier.verify_form(form.as_bytes(), now).is_ok() {
+                    return Some(form);
+                }
             }
         }
     }
+    None
+}
+
+/// What a test binary logs through `tracing` (no colours), from the first call of [`logs`] on:
+/// every level of the pay123 crates, and `info` and above of everything else (other crates'
+/// `trace` events print whole URLs).
+#[derive(Debug, Clone, Default)]
+pub struct Logs(Arc<Mutex<Vec<u8>>>);
+
+impl Logs {
+    /// The text logged so far.
+    #[must_use]
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0.lock().unwrap_or_else(PoisonError::into_inner)).into_owned()
+    }
+
+    /// The first line logged so far that holds every one of `needles`.
+    #[must_use]
+    pub fn line(&self, needles: &[&str]) -> Option<String> {
+        self.text()
+            .lines()
+            .find(|l| needles.iter().all(|n| l.contains(n)))
+            .map(str::to_owned)
+    }
+}
+
+impl std::io::Write for Logs {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Logs {
+    type Writer = Self;
+    fn make_writer(&'a self) -> Self {
+        self.clone()
+    }
+}
+
+/// Installs, once per process, a global subscriber writing everything into the returned
+/// [`Logs`].
+///
+/// A global subscriber, not a scoped one: `tracing` caches each callsite's interest for the
+/// whole process, and a test thread without a subscriber would cache "never" for callsites a
+/// scoped subscriber waits for. Call it at the start of every test that reads the logs.
+///
+/// # Panics
+///
+/// If another global subscriber was installed first.
+pub fn logs() -> &'static Logs {
+    static LOGS: std::sync::OnceLock<Logs> = std::sync::OnceLock::new();
+    LOGS.get_or_init(|| {
+        let logs = Logs::default();
+        let filter = [
+            "pay123_core",
+            "pay123_hyper",
+            "pay123_axum",
+            "pay123_sandbox",
+        ]
+        .iter()
+        .fold(
+            tracing_subscriber::EnvFilter::new("info"),
+            |filter, target| {
+                filter.add_directive(
+                    format!("{target}=trace")
+                        .parse()
+                        .expect("a valid directive"),
+                )
+            },
+        );
+        let subscriber = tracing_subscriber::fmt()
+            .with_writer(logs.clone())
+            .with_ansi(false)
+            .with_env_filter(filter)
+            .finish();
+        tracing::subscriber::set_global_default(subscriber)
+            .expect("no other global tracing subscriber");
+        // A callsite first hit by another thread while the global was being set is fixed here.
+        tracing::callsite::rebuild_interest_cache();
+        logs
+    })
 }
 
 #[cfg(test)]
@@ -337,7 +474,7 @@ mod tests {
         let client = gateway.client();
         let query = QueryOrder::new("A").unwrap();
         let unknown = block_on(client.query_order(&query)).unwrap();
-        assert_eq!(unknown.status, TransactionStatus::NotFound);
+        assert_eq!(unknown.status(), &TransactionStatus::NotFound);
 
         let created = block_on(client.create_order(&order("A"))).unwrap();
         assert_eq!(gateway.created("A").unwrap().1, created);
@@ -350,8 +487,11 @@ mod tests {
         gateway.set_status("A", TransactionStatus::AwaitingOtp);
         gateway.set_total_amount("A", "49000");
         let status = block_on(client.query_order(&query)).unwrap();
-        assert_eq!(status.transaction_id, created.transaction_id);
-        assert_eq!(status.status, TransactionStatus::AwaitingOtp);
+        assert_eq!(
+            status.pay123_transaction_id(),
+            created.pay123_transaction_id()
+        );
+        assert_eq!(status.status(), &TransactionStatus::AwaitingOtp);
         assert_eq!(status.total_amount_vnd(), Some(49_000));
         assert_eq!((gateway.create_calls(), gateway.query_calls()), (2, 2));
     }
@@ -391,7 +531,8 @@ mod tests {
         let gateway = FakeGateway::new(Credentials::sandbox());
         gateway.set_create_order_transport(Transport::Fail);
         let error = block_on(gateway.client().create_order(&order("A"))).unwrap_err();
-        assert!(matches!(error, ClientError::Transport(_)), "{error:?}");
+        assert!(matches!(error, ClientError::Transport { .. }), "{error:?}");
+        assert!(error.is_not_sent(), "{error:?}");
         assert_eq!(gateway.create_calls(), 1);
         assert!(gateway.created("A").is_none());
     }
@@ -403,6 +544,7 @@ mod tests {
         let client = gateway.client();
         let query = QueryOrder::new("A").unwrap();
         let mut call = std::pin::pin!(client.query_order(&query));
+        use std::future::Future;
         let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
         assert!(call.as_mut().poll(&mut cx).is_pending());
         assert!(call.as_mut().poll(&mut cx).is_pending());

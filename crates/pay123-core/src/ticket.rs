@@ -3,6 +3,10 @@
 //!
 //! This is not in the 2017 specification; it is how 123PAY and its official samples behave. The
 //! status on the URL is only a hint: the authority is the notify or a queryOrder.
+//!
+//! Merchant side: [`ReturnTicket::check`] says whether the return page's query string carries a
+//! verified ticket, an invalid one, or none, and which order it is about. Gateway side (feature
+//! `gateway`): `ReturnTicket::new` -> `ReturnTicket::redirect_url`.
 
 use std::time::{Duration, SystemTime};
 
@@ -18,20 +22,68 @@ pub const RETURN_WINDOW: Duration = Duration::from_secs(300);
 /// The parameters of a return redirect.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ReturnTicket {
-    transaction_id: String,
+    m_transaction_id: String,
     status: TransactionStatus,
     time: String,
 }
 
+/// What a return page learns from its query string: see [`ReturnTicket::check`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ReturnCheck {
+    /// The ticket verified and `time` is within the window. Its status is still a hint.
+    Verified(ReturnTicket),
+    /// A ticket is there but does not verify, comes without its fields, or is too old: forged,
+    /// or a page reloaded later. The order it claims, if well formed, is worth a queryOrder;
+    /// nothing else of the URL is.
+    Invalid {
+        /// The `transactionID` the URL claims (unverified).
+        claimed_m_transaction_id: Option<String>,
+        /// Why the ticket was refused.
+        error: VerifyError,
+    },
+    /// No ticket at all: a buyer who typed the URL, a "check again" link of the shop, an older
+    /// integration's cancel page. Not an attack; the claimed order is answered from the store and
+    /// a queryOrder.
+    Absent {
+        /// The `transactionID` the URL claims (unverified).
+        claimed_m_transaction_id: Option<String>,
+    },
+}
+
+impl ReturnCheck {
+    /// The order the return is about: verified, or claimed.
+    #[must_use]
+    pub fn m_transaction_id(&self) -> Option<&str> {
+        match self {
+            Self::Verified(ticket) => Some(ticket.m_transaction_id()),
+            Self::Invalid {
+                claimed_m_transaction_id,
+                ..
+            }
+            | Self::Absent {
+                claimed_m_transaction_id,
+            } => claimed_m_transaction_id.as_deref(),
+        }
+    }
+
+    /// Whether the ticket verified.
+    #[must_use]
+    pub fn is_verified(&self) -> bool {
+        matches!(self, Self::Verified(_))
+    }
+}
+
+#[cfg(feature = "gateway")]
 impl ReturnTicket {
     /// Parameters for the gateway to append, with `time` in seconds taken from `now`.
     pub fn new(
-        transaction_id: impl Into<String>,
+        m_transaction_id: impl Into<String>,
         status: TransactionStatus,
         now: SystemTime,
     ) -> Result<Self, ValidationError> {
         let ticket = Self {
-            transaction_id: transaction_id.into(),
+            m_transaction_id: m_transaction_id.into(),
             status,
             time: timestamp::unix_seconds(now).to_string(),
         };
@@ -39,42 +91,12 @@ impl ReturnTicket {
         Ok(ticket)
     }
 
-    fn validate(&self) -> Result<(), ValidationError> {
-        validate::required("transactionID", &self.transaction_id)?;
-        validate::token("transactionID", &self.transaction_id, 50)?;
-        validate::code("status", self.status.code())?;
-        validate::number("time", &self.time, 30)?;
-        Ok(())
-    }
-
-    /// `transactionID`: the merchant's mTransactionID.
-    #[must_use]
-    pub fn transaction_id(&self) -> &str {
-        &self.transaction_id
-    }
-    /// `status`: a hint only; confirm with the notify or a queryOrder.
-    #[must_use]
-    pub fn status(&self) -> &TransactionStatus {
-        &self.status
-    }
-    /// `time` as received.
-    #[must_use]
-    pub fn time(&self) -> &str {
-        &self.time
-    }
-
-    /// The MD5 ticket.
-    #[must_use]
-    pub fn ticket(&self, key: &SecretKey) -> String {
-        self.checksum(key)
-    }
-
     /// The query string `transactionID=..&time=..&status=..&ticket=..`.
     #[must_use]
     pub fn to_query(&self, key: &SecretKey) -> String {
         let ticket = self.ticket(key);
         wire::form_encode([
-            ("transactionID", self.transaction_id.as_str()),
+            ("transactionID", self.m_transaction_id.as_str()),
             ("time", self.time.as_str()),
             ("status", self.status.code()),
             ("ticket", ticket.as_str()),
@@ -104,6 +126,79 @@ impl ReturnTicket {
         }
         url
     }
+}
+
+impl ReturnTicket {
+    fn validate(&self) -> Result<(), ValidationError> {
+        validate::required("transactionID", &self.m_transaction_id)?;
+        validate::token("transactionID", &self.m_transaction_id, 50)?;
+        validate::code("status", self.status.code())?;
+        validate::number("time", &self.time, 30)?;
+        Ok(())
+    }
+
+    /// `transactionID`: the merchant's `mTransactionID`.
+    #[must_use]
+    pub fn m_transaction_id(&self) -> &str {
+        &self.m_transaction_id
+    }
+    /// `status`: a hint only; confirm with the notify or a queryOrder.
+    #[must_use]
+    pub fn status(&self) -> &TransactionStatus {
+        &self.status
+    }
+    /// `time` as received.
+    #[must_use]
+    pub fn time(&self) -> &str {
+        &self.time
+    }
+
+    /// The MD5 ticket.
+    #[must_use]
+    pub fn ticket(&self, key: &SecretKey) -> String {
+        self.checksum(key)
+    }
+
+    /// What the return page's query string says, checked at `now` with the window official
+    /// samples use ([`RETURN_WINDOW`]): a verified ticket, an invalid one, or none, and the order
+    /// it is about. Whatever it says, the status on the URL is only a hint: believe the store
+    /// and a queryOrder.
+    ///
+    /// ```
+    /// use std::time::{Duration, SystemTime};
+    /// use pay123_core::{ReturnCheck, ReturnTicket, SecretKey};
+    /// let key = SecretKey::new("MIKEY");
+    /// let query = "transactionID=123P1210020000506&time=1349164000&status=1\
+    ///              &ticket=0d5b8e8d4aea134c3cd159dd500f3598";
+    /// let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_349_164_060);
+    /// let check = ReturnTicket::check(query, &key, now);
+    /// assert!(check.is_verified());
+    /// assert_eq!(check.m_transaction_id(), Some("123P1210020000506"));
+    ///
+    /// let later = now + Duration::from_secs(3600); // the buyer reloads the page an hour later
+    /// let check = ReturnTicket::check(query, &key, later);
+    /// assert!(matches!(check, ReturnCheck::Invalid { .. }));
+    /// assert_eq!(check.m_transaction_id(), Some("123P1210020000506")); // claimed: ask 123PAY
+    ///
+    /// let check = ReturnTicket::check("transactionID=ORDER-1", &key, now);
+    /// assert!(matches!(check, ReturnCheck::Absent { .. }));
+    /// ```
+    #[must_use]
+    pub fn check(query: &str, key: &SecretKey, now: SystemTime) -> ReturnCheck {
+        let claimed = Self::claimed_m_transaction_id(query);
+        if !Self::has_ticket(query) {
+            return ReturnCheck::Absent {
+                claimed_m_transaction_id: claimed,
+            };
+        }
+        match Self::verify_query(query, key, now, RETURN_WINDOW) {
+            Ok(ticket) => ReturnCheck::Verified(ticket),
+            Err(error) => ReturnCheck::Invalid {
+                claimed_m_transaction_id: claimed,
+                error,
+            },
+        }
+    }
 
     /// The `transactionID` a return query claims, **unverified**: to find the order when the
     /// ticket is missing, wrong or expired (a buyer reloading the page after the window). Trust
@@ -112,11 +207,11 @@ impl ReturnTicket {
     /// ```
     /// use pay123_core::ReturnTicket;
     /// let query = "transactionID=ORDER-1&time=1&status=1&ticket=bad";
-    /// assert_eq!(ReturnTicket::claimed_transaction_id(query).as_deref(), Some("ORDER-1"));
-    /// assert_eq!(ReturnTicket::claimed_transaction_id("status=1"), None);
+    /// assert_eq!(ReturnTicket::claimed_m_transaction_id(query).as_deref(), Some("ORDER-1"));
+    /// assert_eq!(ReturnTicket::claimed_m_transaction_id("status=1"), None);
     /// ```
     #[must_use]
-    pub fn claimed_transaction_id(query: &str) -> Option<String> {
+    pub fn claimed_m_transaction_id(query: &str) -> Option<String> {
         let pairs = wire::form_pairs(query.as_bytes());
         wire::form_field(&pairs, "transactionID")
             .filter(|id| validate::token("transactionID", id, 50).is_ok() && !id.is_empty())
@@ -149,18 +244,24 @@ impl ReturnTicket {
         let pairs = wire::form_pairs(query.as_bytes());
         let field = |name: &'static str| wire::form_field(&pairs, name).unwrap_or("").to_owned();
         let ticket = Self {
-            transaction_id: field("transactionID"),
+            m_transaction_id: field("transactionID"),
             status: TransactionStatus::from_code(&field("status")),
             time: field("time"),
         };
+        let claimed = || Self::claimed_m_transaction_id(query);
         ticket.validate().map_err(|error| VerifyError::Malformed {
             message: Message::ReturnTicket,
             error,
+            m_transaction_id: claimed(),
         })?;
         ticket
             .verify(key, wire::form_field(&pairs, "ticket"))
-            .map_err(VerifyError::Checksum)?;
-        timestamp::check_window(Message::ReturnTicket, "time", &ticket.time, now, window)?;
+            .map_err(|error| VerifyError::Checksum {
+                error,
+                m_transaction_id: claimed(),
+            })?;
+        timestamp::check_window(Message::ReturnTicket, "time", &ticket.time, now, window)
+            .map_err(|e| e.with_m_transaction_id(claimed()))?;
         Ok(ticket)
     }
 }
@@ -172,7 +273,7 @@ impl Signed for ReturnTicket {
         match field {
             Field::Status => self.status.code(),
             Field::Time => &self.time,
-            Field::TransactionId => &self.transaction_id,
+            Field::TransactionId => &self.m_transaction_id,
             _ => "",
         }
     }
@@ -184,7 +285,7 @@ mod tests {
 
     #[test]
     fn claimed_transaction_id_is_a_token_or_nothing() {
-        let claimed = ReturnTicket::claimed_transaction_id;
+        let claimed = ReturnTicket::claimed_m_transaction_id;
         assert_eq!(
             claimed("transactionID=A-1&ticket=x").as_deref(),
             Some("A-1")

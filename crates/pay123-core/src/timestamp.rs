@@ -16,6 +16,7 @@ pub(crate) fn unix_millis(now: SystemTime) -> u64 {
         .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
 }
 
+#[cfg(feature = "gateway")]
 /// `now` as unix seconds.
 pub(crate) fn unix_seconds(now: SystemTime) -> u64 {
     now.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
@@ -38,8 +39,11 @@ pub(crate) fn check_window(
     now: SystemTime,
     window: Duration,
 ) -> Result<(), VerifyError> {
-    let ts = validate::number(field, value, 30)
-        .map_err(|error| VerifyError::Malformed { message, error })?;
+    let ts = validate::number(field, value, 30).map_err(|error| VerifyError::Malformed {
+        message,
+        error,
+        m_transaction_id: None,
+    })?;
     let then = ts_to_time(ts);
     let distance = now
         .duration_since(then)
@@ -53,6 +57,7 @@ pub(crate) fn check_window(
             ts: value.to_owned(),
             age_seconds: distance.as_secs(),
             window_seconds: window.as_secs(),
+            m_transaction_id: None,
         })
     }
 }

@@ -53,6 +53,41 @@ pub(crate) fn token(field: &'static str, value: &str, max: usize) -> Result<(), 
     Ok(())
 }
 
+/// `mTransactionID`, as createOrder takes it and as a notify must carry it: required, visible
+/// ASCII without spaces, at most 50 characters, and not ending with a bank code (and digits).
+///
+/// 123PAY joins signed fields with no separator. The notify signs `mTransactionID + bankCode +
+/// transactionStatus + ts` and the merchant's reply signs `mTransactionID + returnCode + ts`; for
+/// an id such as `ORDER123PVCB` (or `ORDER123PVCB720`) the reply's signed string is also the
+/// signed string of a notify for the order `ORDER` from bank `123PVCB`. Every bank code contains
+/// letters and every status, return code and `ts` is digits, so an id without a bank code
+/// followed only by digits and `-` can never be read as the start of a notify.
+pub(crate) fn m_transaction_id(field: &'static str, value: &str) -> Result<(), ValidationError> {
+    required(field, value)?;
+    token(field, value, 50)?;
+    if let Some(bank) = crate::bank::trailing_bank_code(value) {
+        return Err(ValidationError::new(field, Rule::EndsWithBankCode { bank }));
+    }
+    Ok(())
+}
+
+/// A notify's `transactionStatus`: the specification's form of a status, so that the field has
+/// a fixed alphabet. `0`, or digits without a leading zero (at most 10), or one of the two
+/// negative codes of the specification, `-10` and `-100`. Unknown positive codes are kept (and
+/// read as pending); `-1`, `1.0`, `01` or `1-` are not statuses.
+pub(crate) fn status(field: &'static str, value: &str) -> Result<(), ValidationError> {
+    if value.is_empty() {
+        return Err(ValidationError::new(field, Rule::Required));
+    }
+    let digits = value.bytes().all(|b| b.is_ascii_digit());
+    let canonical = value == "0" || (digits && !value.starts_with('0') && value.len() <= 10);
+    if canonical || value == "-10" || value == "-100" {
+        Ok(())
+    } else {
+        Err(ValidationError::new(field, Rule::Status))
+    }
+}
+
 /// The description: letters, digits, spaces and `. : , - _` only.
 pub(crate) fn description(value: &str) -> Result<(), ValidationError> {
     const FIELD: &str = "description";
@@ -72,6 +107,7 @@ pub(crate) fn description(value: &str) -> Result<(), ValidationError> {
     Ok(())
 }
 
+#[cfg(feature = "gateway")]
 /// A positive whole number of VND written with digits only, no leading zero, at most 20 digits.
 pub(crate) fn amount(field: &'static str, value: &str) -> Result<u64, ValidationError> {
     let err = || ValidationError::new(field, Rule::Amount);

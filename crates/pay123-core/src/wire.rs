@@ -1,14 +1,19 @@
 //! Shared pieces of the wire format: JSON arrays of strings, form bodies, HTTP helpers.
 
 use bytes::Bytes;
-use http::{HeaderValue, Response, StatusCode, header};
+#[cfg(feature = "gateway")]
+use http::Response;
+use http::{HeaderValue, StatusCode, header};
 
-use std::fmt;
-
-use crate::error::{ChecksumError, RequestError, ResponseError, Rule, ValidationError};
-use crate::secret::Credentials;
+use crate::error::ResponseError;
 use crate::status::ReturnCode;
-use crate::validate;
+
+#[cfg(feature = "gateway")]
+/// The content type of a notify.
+pub(crate) const FORM_CONTENT_TYPE: &str = "application/x-www-form-urlencoded";
+
+/// The content type of JSON bodies pay123 sends.
+pub(crate) const JSON_CONTENT_TYPE: &str = "application/json; charset=utf-8";
 
 /// Reads a JSON array whose items are strings (numbers and `null` are tolerated).
 pub(crate) fn string_array(body: &[u8]) -> Result<Vec<Option<String>>, ResponseError> {
@@ -33,6 +38,19 @@ pub(crate) fn string_array(body: &[u8]) -> Result<Vec<Option<String>>, ResponseE
         .collect()
 }
 
+#[cfg(feature = "gateway")]
+/// What a JSON value is, for error messages ("a number").
+pub(crate) fn json_kind(value: &serde_json::Value) -> &'static str {
+    match value {
+        serde_json::Value::Null => "null",
+        serde_json::Value::Bool(_) => "a boolean",
+        serde_json::Value::Number(_) => "a number",
+        serde_json::Value::String(_) => "a string",
+        serde_json::Value::Array(_) => "an array",
+        serde_json::Value::Object(_) => "an object",
+    }
+}
+
 /// Checks the HTTP status of a gateway response.
 pub(crate) fn expect_ok(status: StatusCode, body: &[u8]) -> Result<(), ResponseError> {
     if status == StatusCode::OK {
@@ -50,16 +68,18 @@ pub(crate) fn lossy(body: &[u8]) -> String {
     String::from_utf8_lossy(body).chars().take(2000).collect()
 }
 
+#[cfg(feature = "gateway")]
 /// A JSON response with status 200.
 pub(crate) fn json_response(body: Vec<u8>) -> Response<Bytes> {
     let mut response = Response::new(Bytes::from(body));
     response.headers_mut().insert(
         header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json; charset=utf-8"),
+        HeaderValue::from_static(JSON_CONTENT_TYPE),
     );
     response
 }
 
+#[cfg(feature = "gateway")]
 /// Serializes a JSON array of optional strings.
 pub(crate) fn array_body(items: &[Option<&str>]) -> Vec<u8> {
     serde_json::to_vec(items).unwrap_or_default()
@@ -81,6 +101,7 @@ pub(crate) fn form_field<'a>(pairs: &'a [(String, String)], name: &str) -> Optio
         .map(|(_, v)| v.as_str())
 }
 
+#[cfg(feature = "gateway")]
 /// Writes a form-urlencoded string.
 pub(crate) fn form_encode<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> String {
     let mut s = form_urlencoded::Serializer::new(String::new());
@@ -99,145 +120,13 @@ pub(crate) fn json_request(uri: &http::Uri, body: Vec<u8>) -> http::Request<Byte
     headers.insert(header::ACCEPT, HeaderValue::from_static("application/json"));
     headers.insert(
         header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json; charset=utf-8"),
+        HeaderValue::from_static(JSON_CONTENT_TYPE),
     );
     request
 }
 
-/// 123PAY answers HTTP 415 to a request without `Accept: application/json`.
-pub(crate) fn require_json_accept(headers: &http::HeaderMap) -> Result<(), RequestError> {
-    let accepts = headers
-        .get_all(header::ACCEPT)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .any(|v| {
-            let media = v.split(';').next().unwrap_or("").trim();
-            media.eq_ignore_ascii_case("application/json")
-        });
-    if accepts {
-        Ok(())
-    } else {
-        Err(RequestError::NotAcceptable)
-    }
-}
-
-/// A JSON object whose values must be strings.
-pub(crate) struct JsonObject(serde_json::Map<String, serde_json::Value>);
-
-impl JsonObject {
-    pub(crate) fn parse(body: &[u8]) -> Result<Self, RequestError> {
-        match serde_json::from_slice::<serde_json::Value>(body) {
-            Ok(serde_json::Value::Object(map)) => Ok(Self(map)),
-            Ok(other) => Err(RequestError::Json(format!(
-                "expected an object, got {}",
-                kind(&other)
-            ))),
-            Err(e) => Err(RequestError::Json(e.to_string())),
-        }
-    }
-
-    pub(crate) fn optional(&self, field: &'static str) -> Result<Option<String>, ValidationError> {
-        match self.0.get(field) {
-            None | Some(serde_json::Value::Null) => Ok(None),
-            Some(serde_json::Value::String(s)) => Ok(Some(s.clone())),
-            Some(_) => Err(ValidationError::new(field, Rule::NotAString)),
-        }
-    }
-
-    pub(crate) fn required(&self, field: &'static str) -> Result<String, ValidationError> {
-        match self.optional(field)? {
-            Some(s) if !s.is_empty() => Ok(s),
-            _ => Err(ValidationError::new(field, Rule::Required)),
-        }
-    }
-
-    pub(crate) fn string_list(&self, field: &'static str) -> Result<Vec<String>, ValidationError> {
-        match self.0.get(field) {
-            None | Some(serde_json::Value::Null) => Ok(Vec::new()),
-            Some(serde_json::Value::Array(items)) => items
-                .iter()
-                .map(|i| match i {
-                    serde_json::Value::String(s) => Ok(s.clone()),
-                    _ => Err(ValidationError::new(field, Rule::NotAString)),
-                })
-                .collect(),
-            Some(_) => Err(ValidationError::new(field, Rule::NotAString)),
-        }
-    }
-}
-
-fn kind(v: &serde_json::Value) -> &'static str {
-    match v {
-        serde_json::Value::Null => "null",
-        serde_json::Value::Bool(_) => "a boolean",
-        serde_json::Value::Number(_) => "a number",
-        serde_json::Value::String(_) => "a string",
-        serde_json::Value::Array(_) => "an array",
-        serde_json::Value::Object(_) => "an object",
-    }
-}
-
-/// What a createOrder or queryOrder request claims about its merchant, before authentication.
-pub(crate) struct Claimed {
-    merchant_code: String,
-    passcode: String,
-    checksum: String,
-}
-
-impl fmt::Debug for Claimed {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Claimed")
-            .field("merchant_code", &self.merchant_code)
-            .field("passcode", &"[redacted]")
-            .field("checksum", &self.checksum)
-            .finish()
-    }
-}
-
-impl Claimed {
-    /// Reads `merchantCode`, `passcode` and `checksum`.
-    pub(crate) fn parse(obj: &JsonObject) -> Result<Self, ValidationError> {
-        let merchant_code = obj.required("merchantCode")?;
-        validate::token("merchantCode", &merchant_code, 20)?;
-        let passcode = obj.required("passcode")?;
-        validate::max_len("passcode", &passcode, 255)?;
-        Ok(Self {
-            merchant_code,
-            passcode,
-            checksum: obj.optional("checksum")?.unwrap_or_default(),
-        })
-    }
-
-    pub(crate) fn merchant_code(&self) -> &str {
-        &self.merchant_code
-    }
-
-    /// The gateway's check: merchant code, passcode (constant time), then the checksum that
-    /// `verify` computes from the claimed merchant code and passcode.
-    pub(crate) fn authenticate(
-        &self,
-        credentials: &Credentials,
-        verify: impl FnOnce(&str, &str, &str) -> Result<(), ChecksumError>,
-    ) -> Result<(), RequestError> {
-        if self.merchant_code != credentials.merchant_code() {
-            return Err(RequestError::unknown_merchant(&self.merchant_code));
-        }
-        if !credentials.passcode().matches(&self.passcode) {
-            return Err(RequestError::Authentication("wrong passcode".into()));
-        }
-        verify(&self.merchant_code, &self.passcode, &self.checksum)
-            .map_err(|e| RequestError::Authentication(e.to_string()))
-    }
-}
-
-/// The JSON object of a gateway request, after the `Accept: application/json` check.
-pub(crate) fn request_object<B: AsRef<[u8]>>(
-    request: &http::Request<B>,
-) -> Result<JsonObject, RequestError> {
-    require_json_accept(request.headers())?;
-    JsonObject::parse(request.body().as_ref())
-}
+#[cfg(feature = "gateway")]
+pub(crate) use gateway::*;
 
 /// The items of a gateway answer: a success (`"1"`) with at least `len` items, or the error.
 pub(crate) fn success_items(body: &[u8], len: usize) -> Result<Vec<Option<String>>, ResponseError> {
@@ -271,7 +160,154 @@ pub(crate) fn success_items(body: &[u8], len: usize) -> Result<Vec<Option<String
 /// let response = error_response(&ReturnCode::Busy, "He thong ban");
 /// assert_eq!(response.body().as_ref(), br#"["5000","He thong ban"]"#);
 /// ```
+#[cfg(feature = "gateway")]
 #[must_use]
 pub fn error_response(code: &ReturnCode, description: &str) -> Response<Bytes> {
     json_response(array_body(&[Some(code.code()), Some(description)]))
+}
+
+/// The gateway side's reading of requests.
+#[cfg(feature = "gateway")]
+mod gateway {
+    use std::fmt;
+
+    use http::header;
+
+    use crate::error::{ChecksumError, RequestError, Rule, ValidationError};
+    use crate::secret::Credentials;
+    use crate::validate;
+
+    /// 123PAY answers HTTP 415 to a request without `Accept: application/json`.
+    pub(crate) fn require_json_accept(headers: &http::HeaderMap) -> Result<(), RequestError> {
+        let accepts = headers
+            .get_all(header::ACCEPT)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .any(|v| {
+                let media = v.split(';').next().unwrap_or("").trim();
+                media.eq_ignore_ascii_case("application/json")
+            });
+        if accepts {
+            Ok(())
+        } else {
+            Err(RequestError::NotAcceptable)
+        }
+    }
+
+    /// A JSON object whose values must be strings.
+    pub(crate) struct JsonObject(serde_json::Map<String, serde_json::Value>);
+
+    impl JsonObject {
+        pub(crate) fn parse(body: &[u8]) -> Result<Self, RequestError> {
+            match serde_json::from_slice::<serde_json::Value>(body) {
+                Ok(serde_json::Value::Object(map)) => Ok(Self(map)),
+                Ok(other) => Err(RequestError::Json(format!(
+                    "expected an object, got {}",
+                    super::json_kind(&other)
+                ))),
+                Err(e) => Err(RequestError::Json(e.to_string())),
+            }
+        }
+
+        pub(crate) fn optional(
+            &self,
+            field: &'static str,
+        ) -> Result<Option<String>, ValidationError> {
+            match self.0.get(field) {
+                None | Some(serde_json::Value::Null) => Ok(None),
+                Some(serde_json::Value::String(s)) => Ok(Some(s.clone())),
+                Some(_) => Err(ValidationError::new(field, Rule::NotAString)),
+            }
+        }
+
+        pub(crate) fn required(&self, field: &'static str) -> Result<String, ValidationError> {
+            match self.optional(field)? {
+                Some(s) if !s.is_empty() => Ok(s),
+                _ => Err(ValidationError::new(field, Rule::Required)),
+            }
+        }
+
+        pub(crate) fn string_list(
+            &self,
+            field: &'static str,
+        ) -> Result<Vec<String>, ValidationError> {
+            match self.0.get(field) {
+                None | Some(serde_json::Value::Null) => Ok(Vec::new()),
+                Some(serde_json::Value::Array(items)) => items
+                    .iter()
+                    .map(|i| match i {
+                        serde_json::Value::String(s) => Ok(s.clone()),
+                        _ => Err(ValidationError::new(field, Rule::NotAString)),
+                    })
+                    .collect(),
+                Some(_) => Err(ValidationError::new(field, Rule::NotAString)),
+            }
+        }
+    }
+
+    /// What a createOrder or queryOrder request claims about its merchant, before authentication.
+    pub(crate) struct Claimed {
+        merchant_code: String,
+        passcode: String,
+        checksum: String,
+    }
+
+    impl fmt::Debug for Claimed {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.debug_struct("Claimed")
+                .field("merchant_code", &self.merchant_code)
+                .field("passcode", &"[redacted]")
+                .field("checksum", &self.checksum)
+                .finish()
+        }
+    }
+
+    impl Claimed {
+        /// Reads `merchantCode`, `passcode` (at most `passcode_max` characters: the method's
+        /// table) and `checksum`. A format error is answered 6100 before any authentication.
+        pub(crate) fn parse(
+            obj: &JsonObject,
+            passcode_max: usize,
+        ) -> Result<Self, ValidationError> {
+            let merchant_code = obj.required("merchantCode")?;
+            validate::token("merchantCode", &merchant_code, 20)?;
+            let passcode = obj.required("passcode")?;
+            validate::max_len("passcode", &passcode, passcode_max)?;
+            Ok(Self {
+                merchant_code,
+                passcode,
+                checksum: obj.optional("checksum")?.unwrap_or_default(),
+            })
+        }
+
+        pub(crate) fn merchant_code(&self) -> &str {
+            &self.merchant_code
+        }
+
+        /// The gateway's check: merchant code, passcode (constant time), then the checksum that
+        /// `verify` computes from the claimed merchant code and passcode.
+        pub(crate) fn authenticate(
+            &self,
+            credentials: &Credentials,
+            verify: impl FnOnce(&str, &str, &str) -> Result<(), ChecksumError>,
+        ) -> Result<(), RequestError> {
+            if self.merchant_code != credentials.merchant_code() {
+                return Err(RequestError::unknown_merchant(&self.merchant_code));
+            }
+            if !credentials.passcode().matches(&self.passcode) {
+                return Err(RequestError::Authentication("wrong passcode".into()));
+            }
+            verify(&self.merchant_code, &self.passcode, &self.checksum)
+                .map_err(|e| RequestError::Authentication(e.to_string()))
+        }
+    }
+
+    /// The JSON object of a gateway request, after the `Accept: application/json` check.
+    pub(crate) fn request_object<B: AsRef<[u8]>>(
+        request: &http::Request<B>,
+    ) -> Result<JsonObject, RequestError> {
+        require_json_accept(request.headers())?;
+        JsonObject::parse(request.body().as_ref())
+    }
 }

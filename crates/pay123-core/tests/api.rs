@@ -5,10 +5,14 @@
 mod client;
 #[path = "api/common.rs"]
 mod common;
+#[path = "api/gateway.rs"]
+mod gateway;
 #[path = "api/listener.rs"]
 mod listener;
 #[path = "api/no_panic.rs"]
 mod no_panic;
+#[path = "api/oracle.rs"]
+mod oracle;
 #[path = "api/roundtrip.rs"]
 mod roundtrip;
 #[path = "api/secrets.rs"]

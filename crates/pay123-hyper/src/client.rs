@@ -1,6 +1,8 @@
 //! [`HyperClient`]: one pooled hyper client with timeouts and a body limit.
 
 use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -89,12 +91,17 @@ impl HyperClient {
         self.max_body_bytes
     }
 
-    /// Sends a request and reads the whole response, within the request timeout.
+    /// Sends a request and reads the whole response, within the request timeout, or the
+    /// shorter [`RequestTimeout`](pay123_core::RequestTimeout) the request carries.
     pub async fn send(
         &self,
         mut request: Request<Bytes>,
     ) -> Result<Response<Bytes>, TransportError> {
         let url = display_url(request.uri());
+        let timeout = request
+            .extensions()
+            .get::<pay123_core::RequestTimeout>()
+            .map_or(self.request_timeout, |t| t.0.min(self.request_timeout));
         let span = tracing::info_span!(
             "pay123.http",
             method = %request.method(),
@@ -106,20 +113,19 @@ impl HyperClient {
             .or_insert(HeaderValue::from_static(USER_AGENT));
         async {
             let started = Instant::now();
-            let result = tokio::time::timeout(self.request_timeout, self.exchange(request, &url))
+            let result = tokio::time::timeout(timeout, self.exchange(request, &url))
                 .await
-                .unwrap_or_else(|_| {
-                    Err(TransportError::Timeout {
-                        url,
-                        timeout: self.request_timeout,
-                    })
-                });
+                .unwrap_or_else(|_| Err(TransportError::Timeout { url, timeout }));
             let elapsed_ms = started.elapsed().as_millis();
             match &result {
                 Ok(response) => {
                     tracing::info!(status = response.status().as_u16(), elapsed_ms, "response");
                 }
-                Err(error) => tracing::warn!(%error, elapsed_ms, "request failed"),
+                Err(error) => tracing::warn!(
+                    error = %pay123_core::ErrorChain(error),
+                    elapsed_ms,
+                    "request failed"
+                ),
             }
             result
         }
@@ -165,14 +171,27 @@ impl HyperClient {
     }
 }
 
+/// The future of one [`HyperClient`] call.
+pub type ResponseFuture =
+    Pin<Box<dyn Future<Output = Result<Response<Bytes>, TransportError>> + Send>>;
+
 impl pay123_core::HttpClient for HyperClient {
     type Error = TransportError;
+    type Future = ResponseFuture;
 
-    fn send(
-        &self,
-        request: Request<Bytes>,
-    ) -> impl Future<Output = Result<Response<Bytes>, Self::Error>> + Send {
-        HyperClient::send(self, request)
+    fn send(&self, request: Request<Bytes>) -> ResponseFuture {
+        let client = self.clone();
+        Box::pin(async move { client.send(request).await })
+    }
+
+    fn delivery(error: &TransportError) -> pay123_core::Delivery {
+        if error.is_not_sent() {
+            pay123_core::Delivery::NotSent
+        } else if error.is_timeout() {
+            pay123_core::Delivery::TimedOut
+        } else {
+            pay123_core::Delivery::Unknown
+        }
     }
 }
 

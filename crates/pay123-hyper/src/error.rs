@@ -30,25 +30,21 @@ pub enum TransportError {
         timeout: Duration,
     },
     /// No connection could be opened (refused, unreachable, DNS failure, connect timeout): the
-    /// request was not sent.
-    #[error("could not connect to {url}: {reason}")]
+    /// request was not sent. The cause is the [`source`](StdError::source).
+    #[error("could not connect to {url}")]
     Connect {
         /// The URL called.
         url: String,
-        /// The causes, outermost first.
-        reason: String,
         /// The underlying error.
         #[source]
         source: BoxError,
     },
     /// The TLS handshake failed (an untrusted certificate, a name mismatch, no common protocol):
     /// the request was not sent.
-    #[error("TLS handshake with {url} failed: {reason}")]
+    #[error("TLS handshake with {url} failed")]
     Tls {
         /// The URL called.
         url: String,
-        /// The causes, outermost first.
-        reason: String,
         /// The underlying error.
         #[source]
         source: BoxError,
@@ -63,12 +59,10 @@ pub enum TransportError {
     },
     /// Any other HTTP failure: the connection closed before the whole response arrived, a
     /// response that is not HTTP, a request hyper refuses (a URL without a host...).
-    #[error("HTTP error with {url}: {reason}")]
+    #[error("HTTP error with {url}")]
     Http {
         /// The URL called.
         url: String,
-        /// The causes, outermost first.
-        reason: String,
         /// The underlying error.
         #[source]
         source: BoxError,
@@ -112,7 +106,7 @@ impl TransportError {
     #[must_use]
     pub fn of(error: &ClientError) -> Option<&Self> {
         match error {
-            ClientError::Transport(e) => e.downcast_ref::<Self>(),
+            ClientError::Transport { source, .. } => source.downcast_ref::<Self>(),
             _ => None,
         }
     }
@@ -121,36 +115,19 @@ impl TransportError {
     pub(crate) fn from_client(error: hyper_util::client::legacy::Error, url: String) -> Self {
         let tls = find::<rustls::Error>(&error).is_some();
         let connect = error.is_connect();
-        let reason = reason(&error);
         let source: BoxError = Box::new(error);
         if tls {
-            Self::Tls {
-                url,
-                reason,
-                source,
-            }
+            Self::Tls { url, source }
         } else if connect {
-            Self::Connect {
-                url,
-                reason,
-                source,
-            }
+            Self::Connect { url, source }
         } else {
-            Self::Http {
-                url,
-                reason,
-                source,
-            }
+            Self::Http { url, source }
         }
     }
 
     /// An error while reading the response body (not the size limit).
     pub(crate) fn body(source: BoxError, url: String) -> Self {
-        Self::Http {
-            url,
-            reason: reason(source.as_ref()),
-            source,
-        }
+        Self::Http { url, source }
     }
 }
 
@@ -176,29 +153,15 @@ fn find_io<'a>(error: &'a (dyn StdError + 'static)) -> Option<&'a io::Error> {
         .find(|e| e.kind() != io::ErrorKind::Other)
 }
 
-/// The messages of a chain, outermost first, without repeats (hyper-util's outer message says
-/// only "client error (Connect)").
-fn reason(error: &(dyn StdError + 'static)) -> String {
-    let mut messages: Vec<String> = Vec::new();
-    for e in chain(error) {
-        let message = e.to_string();
-        if !messages.iter().any(|m| m.contains(&message)) {
-            messages.push(message);
-        }
-    }
-    messages.join(": ")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn reason_descends_into_io_errors() {
+    fn the_chain_descends_into_io_errors() {
         let inner = io::Error::new(io::ErrorKind::ConnectionRefused, "refused");
         let outer = io::Error::other(inner);
         let error: BoxError = Box::new(outer);
-        assert_eq!(reason(error.as_ref()), "refused");
         assert_eq!(
             find_io(error.as_ref()).map(io::Error::kind),
             Some(io::ErrorKind::ConnectionRefused)
@@ -210,15 +173,22 @@ mod tests {
         let source: BoxError = Box::new(io::Error::new(io::ErrorKind::TimedOut, "connect timeout"));
         let error = TransportError::Connect {
             url: "http://127.0.0.1:1/".into(),
-            reason: reason(source.as_ref()),
             source,
         };
         assert!(error.is_timeout());
         assert!(error.is_not_sent());
+        // The cause is said once, by the source.
+        assert_eq!(
+            error.to_string(),
+            "could not connect to http://127.0.0.1:1/"
+        );
+        assert_eq!(
+            pay123_core::ErrorChain(&error).to_string(),
+            "could not connect to http://127.0.0.1:1/: connect timeout"
+        );
         let source: BoxError = Box::new(io::Error::new(io::ErrorKind::ConnectionRefused, "no"));
         let error = TransportError::Connect {
             url: "http://127.0.0.1:1/".into(),
-            reason: reason(source.as_ref()),
             source,
         };
         assert!(!error.is_timeout());

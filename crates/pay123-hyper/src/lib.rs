@@ -26,7 +26,7 @@
 //!     .client_ip("203.113.1.10")
 //!     .build()?;
 //! let created = client.create_order(&order).await?;
-//! println!("send the buyer to {}", created.redirect_url);
+//! println!("send the buyer to {}", created.redirect_url());
 //! # Ok(())
 //! # }
 //! ```
@@ -46,16 +46,20 @@
 //! # let _ = client;
 //! ```
 //!
-//! To act on a transport failure of a [`Client`](pay123_core::Client) call, find the
-//! [`TransportError`] in the [`ClientError`](pay123_core::ClientError) with
-//! [`TransportError::of`].
+//! A failed call's [`ClientError`](pay123_core::ClientError) says whether a retry may help and
+//! whether the request surely never left (`is_retryable`, `is_not_sent`); for the details, find
+//! the [`TransportError`] in it with [`TransportError::of`].
+//!
+//! A request carrying a [`RequestTimeout`](pay123_core::RequestTimeout) (from
+//! `Client::query_order_within` or `create_order_within`) is given up after the shorter of it and
+//! the client's request timeout.
 
 mod client;
 mod error;
 
 pub use client::{
     DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_BODY_BYTES, DEFAULT_POOL_IDLE_TIMEOUT,
-    DEFAULT_REQUEST_TIMEOUT, HyperClient, HyperClientBuilder,
+    DEFAULT_REQUEST_TIMEOUT, HyperClient, HyperClientBuilder, ResponseFuture,
 };
 pub use error::{BoxError, TransportError};
 pub use pay123_core;

@@ -162,8 +162,10 @@ async fn a_closed_port_is_a_connect_error() {
     assert!(error.is_not_sent());
     assert!(!error.is_timeout());
     assert_eq!(error.url(), url);
-    // The cause is in the message, not only "client error (Connect)".
-    assert!(error.to_string().contains("refused"), "{error}");
+    // The cause is in the chain, said once, not only "client error (Connect)".
+    let text = pay123_core::ErrorChain(&error).to_string();
+    assert!(text.contains("refused"), "{text}");
+    assert_eq!(text.matches("refused").count(), 1, "{text}");
 }
 
 #[tokio::test]
@@ -304,10 +306,10 @@ async fn create_order_and_query_order_through_the_client() {
     let created = client.create_order(&order()).await.unwrap();
     assert_eq!(
         created,
-        CreatedOrder {
-            transaction_id: "123P0000000001".into(),
-            redirect_url: "https://sandbox.123pay.vn/banksim/ORDER-1.123P0000000001.html".into(),
-        }
+        CreatedOrder::new(
+            "123P0000000001",
+            "https://sandbox.123pay.vn/banksim/ORDER-1.123P0000000001.html"
+        )
     );
     assert_eq!(
         fake.created("ORDER-1").map(|(_, answer)| answer),
@@ -318,7 +320,7 @@ async fn create_order_and_query_order_through_the_client() {
         .query_order(&QueryOrder::new("ORDER-1").unwrap())
         .await
         .unwrap();
-    assert!(status.status.is_success());
+    assert!(status.status().is_success());
     assert_eq!(status.total_amount_vnd(), Some(100_000));
 }
 
@@ -374,7 +376,8 @@ async fn a_transport_error_is_found_in_the_client_error() {
         .create_order(&order())
         .await
         .unwrap_err();
-    assert!(matches!(error, ClientError::Transport(_)), "{error:?}");
+    assert!(matches!(error, ClientError::Transport { .. }), "{error:?}");
+    assert!(error.is_not_sent() && error.is_retryable(), "{error:?}");
     let transport = TransportError::of(&error).expect("a TransportError");
     assert!(matches!(transport, TransportError::Connect { .. }));
     // The passcode and the key never appear in an error.
@@ -387,50 +390,9 @@ async fn a_transport_error_is_found_in_the_client_error() {
 
 // --- tracing ----------------------------------------------------------------------------------
 
-#[derive(Clone, Default)]
-struct Captured(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
-
-impl std::io::Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Captured {
-    type Writer = Self;
-    fn make_writer(&'a self) -> Self {
-        self.clone()
-    }
-}
-
-/// Everything logged by this test binary, once this is first called.
-///
-/// A global subscriber, not a scoped one: tracing caches each callsite's interest for the
-/// whole process, and a test thread without a subscriber would cache "never" for the
-/// callsites a scoped subscriber waits for.
-fn logs() -> &'static Captured {
-    static LOGS: std::sync::OnceLock<Captured> = std::sync::OnceLock::new();
-    LOGS.get_or_init(|| {
-        let captured = Captured::default();
-        let subscriber = tracing_subscriber::fmt()
-            .with_writer(captured.clone())
-            .with_ansi(false)
-            .with_max_level(tracing::Level::TRACE)
-            .finish();
-        tracing::subscriber::set_global_default(subscriber).unwrap();
-        // A callsite first hit by another thread while the global was being set is fixed here.
-        tracing::callsite::rebuild_interest_cache();
-        captured
-    })
-}
-
 #[tokio::test]
 async fn each_call_is_traced_without_the_body() {
-    let captured = logs();
+    let logs = pay123_core::test_util::logs();
 
     let server = TestServer::start(gateway(&sandbox_gateway())).await;
     let endpoints = Endpoints::from_base(&server.url("/miservice")).unwrap();
@@ -445,13 +407,11 @@ async fn each_call_is_traced_without_the_body() {
         .await
         .unwrap_err();
 
-    let logs = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
     let line = |needles: &[&str]| {
-        logs.lines()
-            .find(|l| needles.iter().all(|n| l.contains(n)))
-            .unwrap_or_else(|| panic!("no line with {needles:?} in:\n{logs}"))
-            .to_owned()
+        logs.line(needles)
+            .unwrap_or_else(|| panic!("no line with {needles:?} in:\n{}", logs.text()))
     };
+    let logs = logs.text();
     let ok = line(&["response", "/miservice/createOrder1"]);
     for field in [
         "pay123.http",
@@ -464,8 +424,30 @@ async fn each_call_is_traced_without_the_body() {
     }
     let failed = line(&["request failed", "path=\"/traced/createOrder1\""]);
     assert!(failed.contains("could not connect"), "{failed}");
+    assert!(failed.contains("refused"), "{failed}");
     assert!(
         !logs.contains("MIPASSCODE") && !logs.contains("MIKEY"),
         "{logs}"
     );
+}
+
+#[tokio::test]
+async fn a_request_timeout_from_the_core_shortens_the_clients() {
+    let addr = raw_server(None, false).await;
+    let endpoints = Endpoints::from_base(&format!("http://{addr}/miservice")).unwrap();
+    let client = pay123_hyper::client(Credentials::sandbox(), endpoints);
+    let started = std::time::Instant::now();
+    let error = client
+        .query_order_within(
+            &pay123_core::QueryOrder::new("ORDER-1").unwrap(),
+            Duration::from_millis(200),
+        )
+        .await
+        .unwrap_err();
+    assert!(error.is_timeout(), "{error:?}");
+    assert!(
+        matches!(TransportError::of(&error), Some(TransportError::Timeout { timeout, .. }) if *timeout == Duration::from_millis(200)),
+        "{error:?}"
+    );
+    assert!(started.elapsed() < Duration::from_secs(5));
 }

@@ -126,6 +126,11 @@ pub(crate) async fn index(State(gateway): State<Gateway>) -> Response {
 }
 
 /// `GET /_sandbox/transactions`
+/// `GET /_sandbox/refusals`: the last refused createOrder and queryOrder requests, with why.
+pub(crate) async fn refusals(State(gateway): State<Gateway>) -> Response {
+    Json(gateway.refusals()).into_response()
+}
+
 pub(crate) async fn list(State(gateway): State<Gateway>) -> Response {
     Json(gateway.transactions()).into_response()
 }

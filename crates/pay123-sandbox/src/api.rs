@@ -14,26 +14,131 @@ use pay123_core::{
 };
 
 use crate::gateway::{Gateway, MerchantEntry};
+use crate::transaction::Refusal;
 
 /// An `http::Response<Bytes>` of the core, as an axum response.
 pub(crate) fn from_core(response: http::Response<bytes::Bytes>) -> Response {
     response.map(Body::from)
 }
 
-/// `[code, description]`; the description says what was wrong in Vietnamese, then in English.
-fn gateway_error(code: &ReturnCode, detail: &str) -> Response {
-    let description = if detail.is_empty() {
-        code.vietnamese().to_owned()
+/// The header that tells a developer why a request was refused. 123PAY's wire format is
+/// untouched: its body holds the specification's text only.
+pub(crate) const DETAIL_HEADER: &str = "x-pay123-sandbox-detail";
+
+/// What a refused request was about, as far as it could be read.
+#[derive(Debug, Default, Clone)]
+struct About {
+    merchant_code: Option<String>,
+    m_transaction_id: Option<String>,
+}
+
+/// Answers a refusal as 123PAY does (`[code, description]` with the specification's text, or
+/// the core's HTTP 415), with the sandbox's explanation in [`DETAIL_HEADER`], its log and
+/// `GET /_sandbox/refusals`; with `--lenient`, also after the text in the body.
+fn refuse_with(
+    gateway: &Gateway,
+    method: &'static str,
+    about: About,
+    answer: http::Response<bytes::Bytes>,
+    code: &str,
+    description: &str,
+    detail: &str,
+) -> Response {
+    tracing::warn!(
+        method,
+        merchant = about.merchant_code.as_deref(),
+        m_transaction_id = about.m_transaction_id.as_deref(),
+        code,
+        detail,
+        "request refused"
+    );
+    let mut answer = if gateway.config().lenient && code != "415" {
+        error_response(
+            &ReturnCode::from_code(code),
+            &format!("{description}: {detail}"),
+        )
     } else {
-        format!("{}: {detail}", code.vietnamese())
+        answer
     };
-    from_core(error_response(code, &description))
+    if let Ok(value) = http::HeaderValue::from_str(&header_text(detail)) {
+        answer.headers_mut().insert(DETAIL_HEADER, value);
+    }
+    gateway.record_refusal(Refusal {
+        at: gateway.config().clock.now(),
+        method,
+        merchant_code: about.merchant_code,
+        m_transaction_id: about.m_transaction_id,
+        code: code.to_owned(),
+        description: description.to_owned(),
+        detail: detail.to_owned(),
+    });
+    from_core(answer)
+}
+
+/// A header value: ASCII without diacritics, no control characters, at most 500 characters.
+fn header_text(text: &str) -> String {
+    pay123_core::text::unaccent(text)
+        .chars()
+        .map(|c| if c.is_ascii_graphic() { c } else { ' ' })
+        .take(500)
+        .collect()
+}
+
+/// `[code, description]`: the specification's text for the code, exactly; the detail goes to
+/// the developer.
+fn gateway_error(
+    gateway: &Gateway,
+    method: &'static str,
+    about: About,
+    code: &ReturnCode,
+    detail: &str,
+) -> Response {
+    let description = code.vietnamese();
+    refuse_with(
+        gateway,
+        method,
+        about,
+        error_response(code, description),
+        code.code(),
+        description,
+        detail,
+    )
 }
 
 /// The core's answer to a refused request: HTTP 415, `6100` or `6000`.
-fn refuse(method: &str, error: &RequestError) -> Response {
-    tracing::warn!(method, error = %error, "request refused");
-    from_core(error.to_http_response())
+fn refuse(gateway: &Gateway, method: &'static str, about: About, error: &RequestError) -> Response {
+    let answer = error.to_http_response();
+    let (code, description) = match error.return_code() {
+        Some(code) => (code.code().to_owned(), code.vietnamese()),
+        None => ("415".to_owned(), "Unsupported Media Type"),
+    };
+    refuse_with(
+        gateway,
+        method,
+        about,
+        answer,
+        &code,
+        description,
+        &error.to_string(),
+    )
+}
+
+/// What a request body claims, read leniently, to say what a refusal was about.
+fn about_of(body: &[u8]) -> About {
+    let Ok(serde_json::Value::Object(map)) = serde_json::from_slice::<serde_json::Value>(body)
+    else {
+        return About::default();
+    };
+    let text = |field: &str| {
+        map.get(field)
+            .and_then(serde_json::Value::as_str)
+            .filter(|v| v.len() <= 50)
+            .map(str::to_owned)
+    };
+    About {
+        merchant_code: text("merchantCode"),
+        m_transaction_id: text("mTransactionID"),
+    }
 }
 
 /// The injected faults: latency, then a `5000` or `7300` answer at the configured rates.
@@ -59,20 +164,21 @@ async fn admit<R: ReceivedRequest>(
     parts: Parts,
     body: Bytes,
 ) -> Result<(&MerchantEntry, R::Message), Response> {
+    let about = about_of(&body);
     let request = Request::from_parts(parts, body);
-    let received = R::from_http_request(&request).map_err(|e| refuse(R::METHOD, &e))?;
-    let m_transaction_id = received.m_transaction_id().to_owned();
+    let received = R::from_http_request(&request)
+        .map_err(|e| refuse(gateway, R::METHOD, about.clone(), &e))?;
     let (merchant, message) = received
         .authenticate_with(|code| gateway.merchant(code))
-        .map_err(|e| refuse(R::METHOD, &e))?;
+        .map_err(|e| refuse(gateway, R::METHOD, about.clone(), &e))?;
     if let Some(code) = faults(gateway).await {
-        tracing::warn!(
-            method = R::METHOD,
-            m_transaction_id,
-            code = %code,
-            "fault injected"
-        );
-        return Err(gateway_error(&code, "fault injected by the sandbox"));
+        return Err(gateway_error(
+            gateway,
+            R::METHOD,
+            about,
+            &code,
+            "fault injected by the sandbox (--busy-rate, --bank-error-rate)",
+        ));
     }
     Ok((merchant, message))
 }
@@ -134,24 +240,23 @@ pub(crate) async fn create_order(
                 method = METHOD,
                 merchant = %merchant_code,
                 m_transaction_id = order.m_transaction_id(),
-                transaction_id = %created.transaction_id,
+                transaction_id = %created.pay123_transaction_id(),
                 amount = order.total_amount(),
                 bank = %bank,
                 "order created"
             );
             from_core(created.to_http_response(merchant.credentials.secret_key()))
         }
-        Err((code, detail)) => {
-            tracing::warn!(
-                method = METHOD,
-                merchant = %merchant_code,
-                m_transaction_id = order.m_transaction_id(),
-                code = %code,
-                detail = %detail,
-                "order refused"
-            );
-            gateway_error(&code, &detail)
-        }
+        Err((code, detail)) => gateway_error(
+            &gateway,
+            METHOD,
+            About {
+                merchant_code: Some(merchant_code.to_owned()),
+                m_transaction_id: Some(order.m_transaction_id().to_owned()),
+            },
+            &code,
+            &detail,
+        ),
     }
 }
 
@@ -167,21 +272,23 @@ pub(crate) async fn query_order(
     };
     let merchant_code = merchant.credentials.merchant_code();
     if let Some(code) = gateway.take_query_failure() {
-        tracing::warn!(
-            method = METHOD,
-            merchant = %merchant_code,
-            m_transaction_id = query.m_transaction_id(),
-            code = %code,
-            "queryOrder failure injected"
+        return gateway_error(
+            &gateway,
+            METHOD,
+            About {
+                merchant_code: Some(merchant_code.to_owned()),
+                m_transaction_id: Some(query.m_transaction_id().to_owned()),
+            },
+            &code,
+            "failure injected through the sandbox's admin API",
         );
-        return gateway_error(&code, "failure injected through the sandbox's admin API");
     }
     let status = gateway.query(merchant_code, query.m_transaction_id());
     tracing::info!(
         method = METHOD,
         merchant = %merchant_code,
         m_transaction_id = query.m_transaction_id(),
-        status = %status.status,
+        status = %status.status(),
         "order queried"
     );
     from_core(status.to_http_response(merchant.credentials.secret_key()))

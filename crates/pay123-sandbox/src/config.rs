@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use pay123_core::{BankCode, Credentials};
 
-use crate::clock::{Clock, SystemClock};
+use pay123_core::clock::{Clock, SystemClock};
 
 /// A merchant the sandbox knows: its credentials and where its notifies go.
 #[derive(Debug, Clone)]
@@ -92,6 +92,14 @@ pub struct Config {
     pub faults: Faults,
     /// Where the sandbox reads the time; replace it to test expiry without waiting.
     pub clock: Arc<dyn Clock>,
+    /// The server's header, body and idle timeouts, body cap and connection cap (used by
+    /// [`start`](crate::start)).
+    pub server_limits: pay123_axum::server::Limits,
+    /// Also writes the sandbox's explanation (which field, which rule, which credential) after
+    /// the specification's text in error answers, as older versions of the sandbox did. Off by
+    /// default: 123PAY answers the text of its table only, and the explanation is in the
+    /// `X-Pay123-Sandbox-Detail` header, the log and `GET /_sandbox/refusals`.
+    pub lenient: bool,
 }
 
 impl Default for Config {
@@ -109,6 +117,8 @@ impl Default for Config {
             banks_under_maintenance: Vec::new(),
             faults: Faults::default(),
             clock: Arc::new(SystemClock),
+            server_limits: pay123_axum::server::Limits::default(),
+            lenient: false,
         }
     }
 }
@@ -159,6 +169,15 @@ impl Config {
                 .any(|o| o.credentials.merchant_code() == code)
             {
                 return invalid(format!("merchant {code} is configured twice"));
+            }
+            // The same passcode goes into createOrder (255 characters) and queryOrder, whose
+            // table allows 20: a longer one could never query an order.
+            let passcode = m.credentials.passcode().expose_secret().chars().count();
+            if passcode > 20 {
+                return invalid(format!(
+                    "the passcode of merchant {code} is {passcode} characters long; queryOrder \
+                     takes at most 20"
+                ));
             }
             if let Some(url) = &m.notify_url {
                 check_http_url(url)

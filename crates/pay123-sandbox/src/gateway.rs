@@ -14,14 +14,16 @@ use pay123_core::{
     TransactionStatus,
 };
 use rand::Rng;
-use rand::distr::Alphanumeric;
 use tokio::sync::watch;
 
 use crate::cards::{self, CardCheck, Debit, MAX_ATTEMPTS};
 use crate::config::Config;
 use crate::transaction::{
-    AdminError, HistoryEntry, NotifyAttempt, QueryOrderFailure, Step, Transaction,
+    AdminError, HistoryEntry, NotifyAttempt, QueryOrderFailure, Refusal, Step, Transaction,
 };
+
+/// How many refusals `GET /_sandbox/refusals` keeps.
+const REFUSALS_KEPT: usize = 200;
 
 /// A transaction is known by its merchant and the merchant's `mTransactionID`.
 pub(crate) type Key = (String, String);
@@ -71,6 +73,8 @@ pub(crate) struct Store {
     query_failure: Option<QueryOrderFailure>,
     /// Bumped by reset, so that deliveries of forgotten transactions stop.
     pub(crate) generation: u64,
+    /// The last refused requests, oldest first.
+    refusals: std::collections::VecDeque<Refusal>,
 }
 
 /// What a change did, acted on once the lock is released.
@@ -319,10 +323,13 @@ impl Gateway {
             let sequence = store.sequence;
             let date = chrono::DateTime::<chrono::Utc>::from(now).format("%y%m%d");
             let transaction_id = format!("123P{date}{:07}", sequence % 10_000_000);
-            let token: String = rand::rng()
-                .sample_iter(Alphanumeric)
-                .take(32)
-                .map(char::from)
+            // Lowercase letters and digits: the page URL is signed in the createOrder answer, and
+            // with no uppercase letter it can never hold a bank code (see the core's
+            // `Rule::EndsWithBankCode`).
+            const ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
+            let mut rng = rand::rng();
+            let token: String = (0..32)
+                .map(|_| char::from(ALPHABET[rng.random_range(0..ALPHABET.len())]))
                 .collect();
             let bank = order.bank_code();
             let step = if bank == BankCode::Pay123 {
@@ -358,10 +365,7 @@ impl Gateway {
             record.event(now, "createOrder accepted", fx);
             store.tokens.insert(token.clone(), key.clone());
             store.records.insert(key, record);
-            Ok(CreatedOrder {
-                transaction_id,
-                redirect_url: self.page_url(&token),
-            })
+            Ok(CreatedOrder::new(transaction_id, self.page_url(&token)))
         })
     }
 
@@ -380,14 +384,14 @@ impl Gateway {
                         0 => 0,
                         charged => reported.unwrap_or(charged),
                     };
-                    OrderStatus {
-                        transaction_id: record.transaction_id.clone(),
-                        status: record.status.clone(),
-                        total_amount: total_amount.to_string(),
-                        op_amount: op_amount.to_string(),
-                        bank_code: record.bank_used.clone(),
-                        description: Some(unaccent(record.status.vietnamese())),
-                    }
+                    OrderStatus::new(
+                        record.transaction_id.clone(),
+                        record.status.clone(),
+                        total_amount.to_string(),
+                        op_amount.to_string(),
+                        record.bank_used.clone(),
+                    )
+                    .with_description(unaccent(record.status.vietnamese()))
                 }
                 None => OrderStatus::not_found(),
             }
@@ -899,6 +903,33 @@ impl Gateway {
         })
     }
 
+    /// Keeps a refused request for `GET /_sandbox/refusals`, and in the history of its
+    /// transaction when there is one (a duplicate `mTransactionID`, a queryOrder refused).
+    pub(crate) fn record_refusal(&self, refusal: Refusal) {
+        self.mutate(|store, fx| {
+            if let (Some(merchant), Some(id)) = (&refusal.merchant_code, &refusal.m_transaction_id)
+                && let Some(record) = store.records.get_mut(&(merchant.clone(), id.clone()))
+            {
+                let event = format!(
+                    "{} refused with {}: {}",
+                    refusal.method, refusal.code, refusal.detail
+                );
+                record.event(refusal.at, &event, fx);
+            }
+            if store.refusals.len() == REFUSALS_KEPT {
+                store.refusals.pop_front();
+            }
+            store.refusals.push_back(refusal);
+            fx.changed();
+        });
+    }
+
+    /// The last refused createOrder and queryOrder requests, oldest first, with why.
+    #[must_use]
+    pub fn refusals(&self) -> Vec<Refusal> {
+        self.lock().refusals.iter().cloned().collect()
+    }
+
     /// The next notify is not sent at all (recorded as dropped), as if it were lost.
     pub fn drop_next_notify(&self) {
         self.mutate(|store, fx| {
@@ -915,6 +946,7 @@ impl Gateway {
             store.tokens.clear();
             store.drop_next = 0;
             store.query_failure = None;
+            store.refusals.clear();
             store.generation += 1;
             fx.changed();
         });

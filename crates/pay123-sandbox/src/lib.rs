@@ -42,7 +42,6 @@
 mod admin;
 mod api;
 pub mod cards;
-mod clock;
 mod config;
 mod gateway;
 mod notify;
@@ -50,6 +49,7 @@ mod pages;
 mod transaction;
 
 use std::fmt;
+use std::future::IntoFuture;
 use std::io;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
@@ -64,11 +64,13 @@ use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
-pub use clock::{Clock, ManualClock, SystemClock};
 pub use config::{Config, Faults, Merchant};
 pub use gateway::Gateway;
+pub use pay123_axum::server::Limits;
+pub use pay123_core::clock::{Clock, ManualClock, SystemClock};
 pub use transaction::{
-    AdminError, AttemptOutcome, HistoryEntry, NotifyAttempt, QueryOrderFailure, Step, Transaction,
+    AdminError, AttemptOutcome, HistoryEntry, NotifyAttempt, QueryOrderFailure, Refusal, Step,
+    Transaction,
 };
 
 /// Every route of the sandbox, with its state: merge it into another server or nest it under
@@ -80,7 +82,7 @@ pub use transaction::{
 /// | `POST /miservice/queryOrder1`, `POST /queryOrder1` | queryOrder |
 /// | `GET /banksim/{session}` | the current bank page, or a 303 back to the merchant |
 /// | `POST /banksim/{session}/bank`, `/card`, `/otp`, `/cancel` | the bank page forms |
-/// | `GET /_sandbox/`, `/_sandbox/transactions`, `/_sandbox/transactions/{id}` | admin: read |
+/// | `GET /_sandbox/`, `/_sandbox/transactions`, `/_sandbox/transactions/{id}`, `/_sandbox/refusals` | admin: read |
 /// | `POST /_sandbox/transactions/{id}/status`, `/notify`, `/total-amount`; `/_sandbox/notify/drop-next`; `/_sandbox/query-order/fail`, `/clear`; `/_sandbox/reset` | admin: act |
 pub fn router(gateway: Gateway) -> Router {
     Router::new()
@@ -96,6 +98,7 @@ pub fn router(gateway: Gateway) -> Router {
         .route("/_sandbox", get(admin::index))
         .route("/_sandbox/", get(admin::index))
         .route("/_sandbox/transactions", get(admin::list))
+        .route("/_sandbox/refusals", get(admin::refusals))
         .route("/_sandbox/transactions/{id}", get(admin::show))
         .route(
             "/_sandbox/transactions/{id}/status",
@@ -150,7 +153,8 @@ fn masked_path(path: &str) -> String {
     }
 }
 
-/// Serves the sandbox on `listener` in a spawned task. Buyer URLs use [`Config::public_url`],
+/// Serves the sandbox on `listener` in a spawned task, with the header, body and idle timeouts
+/// and the connection cap of [`Config::server_limits`]. Buyer URLs use [`Config::public_url`],
 /// or the listening address when it is `None`.
 ///
 /// Fails on an invalid configuration (no merchant, a notify URL that is not `http(s)://`, a
@@ -174,14 +178,16 @@ pub async fn start(listener: TcpListener, mut config: Config) -> io::Result<Sand
     let gateway = Gateway::new(config)?;
     let app = router(gateway.clone());
     let (shutdown, signal) = oneshot::channel::<()>();
-    let server = tokio::spawn(async move {
-        axum::serve(listener, app)
+    let limits = gateway.config().server_limits;
+    let server = tokio::spawn(
+        pay123_axum::server::serve(listener, app)
+            .limits(limits)
             .with_graceful_shutdown(async {
                 // A dropped sender stops the server too.
                 let _ = signal.await;
             })
-            .await
-    });
+            .into_future(),
+    );
     Ok(Sandbox {
         addr,
         base_url,

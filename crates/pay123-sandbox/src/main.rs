@@ -100,6 +100,19 @@ struct Args {
     /// Share of notifies never sent, 0 to 1.
     #[arg(long, default_value_t = 0.0)]
     drop_notify_rate: f64,
+
+    /// Also write the sandbox's explanation after the specification's text in error answers
+    /// (123PAY never does; by default it is only in the X-Pay123-Sandbox-Detail header).
+    #[arg(long)]
+    lenient: bool,
+
+    /// Time a connection has to send a whole request head (also the keep-alive idle time).
+    #[arg(long, default_value = "10s", value_parser = parse_duration)]
+    header_timeout: Duration,
+
+    /// Time a request body has to arrive whole.
+    #[arg(long, default_value = "10s", value_parser = parse_duration)]
+    body_timeout: Duration,
 }
 
 #[derive(Clone)]
@@ -203,6 +216,10 @@ impl Args {
                 drop_notify_rate: self.drop_notify_rate,
             },
             clock: Arc::new(SystemClock),
+            server_limits: pay123_sandbox::Limits::default()
+                .header_timeout(self.header_timeout)
+                .body_timeout(self.body_timeout),
+            lenient: self.lenient,
             ..Config::default()
         };
         if let Some(url) = self.notify_url {

@@ -101,6 +101,30 @@ pub struct HistoryEntry {
     pub event: String,
 }
 
+/// A createOrder or queryOrder the sandbox refused, with the explanation 123PAY never gives:
+/// which field, which rule, which credential. Listed by `GET /_sandbox/refusals` (newest last,
+/// the last 200 kept) and sent in the `X-Pay123-Sandbox-Detail` header of the answer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct Refusal {
+    /// When.
+    #[serde(serialize_with = "rfc3339")]
+    pub at: SystemTime,
+    /// `createOrder` or `queryOrder`.
+    pub method: &'static str,
+    /// The merchant code the request claimed, if it could be read.
+    pub merchant_code: Option<String>,
+    /// The `mTransactionID` of the request, if it could be read.
+    #[serde(rename = "mTransactionID")]
+    pub m_transaction_id: Option<String>,
+    /// The code answered (`6100`, `6000`, ...), or `415`.
+    pub code: String,
+    /// The description answered: the specification's text.
+    pub description: String,
+    /// Why, for the developer.
+    pub detail: String,
+}
+
 /// One notify attempt.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[non_exhaustive]

@@ -11,5 +11,6 @@ mod api {
     mod flow;
     mod notify;
     mod query_order;
+    mod strict;
     mod triggers;
 }

@@ -1,67 +1,184 @@
-//! The pay123 demo shop on axum: the framework-free `shop` crate behind an axum `Router`, with
-//! pay123-axum's notify router mounted at `/123pay/notify`.
-//!
-//! Everything here is glue: the notify route is [`pay123_axum::notify_router`] calling
-//! [`Shop::on_notify`]; every other route is [`shop::http::handle`].
+//! The pay123 demo shop on axum: the framework-free `shop` crate behind axum routes, extractors
+//! and responses, with pay123-axum's notify router mounted at `/123pay/notify` and served by
+//! pay123-axum's server (header, body and idle timeouts; a connection cap).
 
-use std::net::{IpAddr, SocketAddr};
+use std::net::SocketAddr;
 
-use axum::Router;
-use axum::body::Body;
-use axum::extract::{ConnectInfo, Request, State};
-use axum::response::{IntoResponse, Response};
-use http::StatusCode;
+use axum::extract::rejection::FormRejection;
+use axum::extract::{ConnectInfo, DefaultBodyLimit, FromRequestParts, Path, RawQuery, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Form, Router};
 use pay123_axum::notify_router;
-use pay123_axum::pay123_core::{HttpClient, Notify, NotifyOutcome};
-use shop::{NOTIFY_PATH, Shop};
+use pay123_axum::pay123_core::{Notify, NotifyOutcome, SendHttpClient};
+use pay123_axum::server::{self, Limits};
+use shop::web::{self, CheckoutForm, MAX_FORM_BODY, ORDER_ID_HEADER, Page, Problem};
+use shop::{NOTIFY_PATH, RETURN_PATH, Shop, StoreError};
 use tokio::net::TcpListener;
 
-/// The shop's router: the notify listener and the shop's pages.
-pub fn app<C>(shop: Shop<C>) -> Router
-where
-    C: HttpClient + Clone + 'static,
-{
+/// The shop's router: its pages and the notify listener.
+pub fn app<C: SendHttpClient>(shop: Shop<C>) -> Router {
     let listener = shop.client().notify_listener();
     Router::new()
+        .route("/", get(products::<C>))
+        .route("/checkout", post(checkout::<C>))
+        .route(RETURN_PATH, get(return_page::<C>))
+        .route("/orders/{id}", get(order::<C>))
         .merge(notify_router(NOTIFY_PATH, listener, on_notify::<C>))
-        .fallback(pages::<C>)
+        .fallback(not_found)
+        .layer(DefaultBodyLimit::max(MAX_FORM_BODY))
         .with_state(shop)
 }
 
-async fn on_notify<C: HttpClient + Clone + 'static>(
+/// Serves the shop on `listener`, with the server limits of pay123-axum, until the task is
+/// dropped or `shutdown` completes.
+pub async fn serve<C: SendHttpClient>(
+    listener: TcpListener,
+    shop: Shop<C>,
+    limits: Limits,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    server::serve(listener, app(shop))
+        .limits(limits)
+        .with_graceful_shutdown(shutdown)
+        .await
+}
+
+async fn on_notify<C: SendHttpClient>(
     notify: Notify,
     shop: Shop<C>,
-) -> NotifyOutcome {
+) -> Result<NotifyOutcome, StoreError> {
     shop.on_notify(notify).await
 }
 
-async fn pages<C: HttpClient + Clone + 'static>(
-    State(shop): State<Shop<C>>,
-    request: Request,
-) -> Response {
-    // Present when served with `into_make_service_with_connect_info`, as `serve` does.
-    let client_ip: Option<IpAddr> = request
-        .extensions()
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|ConnectInfo(addr)| addr.ip());
-    let (parts, body) = request.into_parts();
-    let body = match axum::body::to_bytes(body, shop::http::MAX_FORM_BODY).await {
-        Ok(body) => body,
-        Err(_) => return (StatusCode::PAYLOAD_TOO_LARGE, "body too large").into_response(),
-    };
-    let response =
-        shop::http::handle(&shop, http::Request::from_parts(parts, body), client_ip).await;
-    response.map(Body::from)
+async fn products<C: SendHttpClient>(State(shop): State<Shop<C>>) -> Response {
+    page(web::products_page(shop.catalog()))
 }
 
-/// Serves the shop on `listener` until the task is dropped or the server fails.
-pub async fn serve<C>(listener: TcpListener, shop: Shop<C>) -> std::io::Result<()>
-where
-    C: HttpClient + Clone + 'static,
-{
-    axum::serve(
-        listener,
-        app(shop).into_make_service_with_connect_info::<SocketAddr>(),
+async fn checkout<C: SendHttpClient>(
+    State(shop): State<Shop<C>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    WantsJson(json): WantsJson,
+    form: Result<Form<CheckoutForm>, FormRejection>,
+) -> Response {
+    let form = match form {
+        Ok(Form(form)) => form,
+        Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+            return problem(&Problem::too_large(), json);
+        }
+        Err(_) => return problem(&Problem::bad_form(), json),
+    };
+    let Some(product_id) = form.product_id.filter(|p| !p.is_empty()) else {
+        return problem(&Problem::no_product(), json);
+    };
+    match shop
+        .checkout(&product_id, form.bank_code.as_deref(), Some(peer.ip()))
+        .await
+    {
+        Ok(created) => {
+            let Ok(location) = HeaderValue::from_str(&created.redirect_url) else {
+                return problem(&Problem::invalid_redirect(), json);
+            };
+            let order_id = order_id(&created.m_transaction_id);
+            let headers = [(header::LOCATION, location), order_id];
+            if json {
+                (StatusCode::SEE_OTHER, headers, json_body(created.to_json())).into_response()
+            } else {
+                (StatusCode::SEE_OTHER, headers).into_response()
+            }
+        }
+        Err(error) => problem(&Problem::checkout(&error), json),
+    }
+}
+
+async fn return_page<C: SendHttpClient>(
+    State(shop): State<Shop<C>>,
+    RawQuery(query): RawQuery,
+) -> Response {
+    match shop.on_return(query.as_deref().unwrap_or("")).await {
+        Ok(view) => page(web::return_page(&view)),
+        Err(e) => store_error(&e, false),
+    }
+}
+
+async fn order<C: SendHttpClient>(
+    State(shop): State<Shop<C>>,
+    Path(id): Path<String>,
+    WantsJson(json): WantsJson,
+) -> Response {
+    match shop.order(&id).await {
+        Ok(Some(order)) if json => json_body(order.to_json()).into_response(),
+        Ok(Some(order)) => page(web::order_page(&order)),
+        Ok(None) => problem(&Problem::order_not_found(), json),
+        Err(e) => store_error(&e, json),
+    }
+}
+
+async fn not_found(WantsJson(json): WantsJson) -> Response {
+    problem(&Problem::page_not_found(), json)
+}
+
+fn store_error(error: &StoreError, json: bool) -> Response {
+    tracing::error!(%error, "store error");
+    problem(&Problem::store(), json)
+}
+
+/// The client asked for JSON (`Accept: application/json`).
+struct WantsJson(bool);
+
+impl<S: Send + Sync> FromRequestParts<S> for WantsJson {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let accept = parts.headers.get_all(header::ACCEPT);
+        Ok(Self(web::wants_json(
+            accept.iter().filter_map(|v| v.to_str().ok()),
+        )))
+    }
+}
+
+fn status(code: u16) -> StatusCode {
+    StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+}
+
+const NO_STORE: (header::HeaderName, HeaderValue) =
+    (header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+
+fn page(page: Page) -> Response {
+    (status(page.status), [NO_STORE], Html(page.html)).into_response()
+}
+
+fn json_body(body: String) -> impl IntoResponse {
+    (
+        [
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            ),
+            NO_STORE,
+        ],
+        body,
     )
-    .await
+}
+
+fn problem(problem: &Problem, json: bool) -> Response {
+    let mut response = if json {
+        (status(problem.status()), json_body(problem.to_json())).into_response()
+    } else {
+        page(problem.to_page())
+    };
+    if let Some(id) = &problem.m_transaction_id {
+        let (name, value) = order_id(id);
+        response.headers_mut().insert(name, value);
+    }
+    response
+}
+
+fn order_id(id: &str) -> (header::HeaderName, HeaderValue) {
+    (
+        header::HeaderName::from_static(ORDER_ID_HEADER),
+        HeaderValue::from_str(id).unwrap_or(HeaderValue::from_static("")),
+    )
 }

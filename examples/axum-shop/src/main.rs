@@ -6,6 +6,7 @@
 use std::process::ExitCode;
 
 use pay123_axum::pay123_hyper;
+use pay123_axum::server::Limits;
 use shop::{ShopConfig, Store};
 use tokio::net::TcpListener;
 use tracing_subscriber::EnvFilter;
@@ -31,6 +32,11 @@ async fn main() -> ExitCode {
 
 async fn run() -> Result<(), Box<dyn std::error::Error>> {
     let config = ShopConfig::from_env()?;
+    // Room for the connection cap: many systems start a process with 1,024 open files.
+    let limits = Limits::default();
+    if let Err(e) = rlimit::increase_nofile_limit(limits.max_connections as u64 * 2 + 256) {
+        tracing::warn!(error = %e, "could not raise the open files limit");
+    }
     let listener = TcpListener::bind(config.addr)
         .await
         .map_err(|e| format!("cannot listen on {} (set SHOP_ADDR): {e}", config.addr))?;
@@ -67,10 +73,10 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
     };
     print!("{}", banner(&config, &gateway));
 
-    tokio::select! {
-        served = axum_shop::serve(listener, shop) => served?,
-        _ = tokio::signal::ctrl_c() => {}
-    }
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    axum_shop::serve(listener, shop, limits, ctrl_c).await?;
     if let Some(sandbox) = sandbox {
         sandbox.shutdown().await;
     }

@@ -1,17 +1,18 @@
 //! The pay123 demo shop's domain, framework-free: a catalog, orders in SQL, the checkout, the
 //! notify handler, the return page and the order pages.
 //!
-//! A framework adapter stays thin: it serves [`http::handle`] for every route but the notify
-//! listener, mounts its own notify listener at [`NOTIFY_PATH`] with [`Shop::on_notify`] as the
-//! handler, and builds the [`Shop`] from [`ShopConfig::from_env`]:
+//! It does no HTTP routing: each demo shop (`axum-shop`, `actix-shop`, `rocket-shop`) writes its
+//! routes in its framework's own way, calls the [`Shop`], and answers with the pages and problems
+//! of [`web`], which also describes the shop's HTTP contract. It builds the [`Shop`] from
+//! [`ShopConfig::from_env`]:
 //!
 //! ```text
 //! config  = ShopConfig::from_env()?                   SHOP_*, PAY123_* (None gateway: embed the sandbox)
 //! store   = Store::connect(&config.database_url)      sqlite://shop.db?mode=rwc, migrations applied
 //! client  = pay123_core::Client::new(transport, credentials, endpoints)
 //! shop    = Shop::new(client, store, &config.public_url)
-//! routes  = POST /123pay/notify  -> listener calling shop.on_notify(notify)   (the adapter's)
-//!           everything else      -> shop::http::handle(&shop, request, peer_ip)
+//! routes  = POST /123pay/notify  -> the adapter's notify listener calling shop.on_notify(notify)
+//!           GET / , POST /checkout, GET /return, GET /orders/{id}  -> the framework's routes
 //! ```
 //!
 //! # The rules an order follows
@@ -20,11 +21,15 @@
 //!   is `pending` with 123PAY's transaction id and page; on failure (5000, 7300, 6xxx, timeout,
 //!   transport) it stays recorded as `not_created` with the error: nothing is lost.
 //! - An order becomes `paid` once, only on status 1, and only after a queryOrder confirmed status
-//!   1 and `totalAmount` equal to the order's amount (the notify carries no amount). A mismatch
-//!   holds it for `review`, never paid.
-//! - Pending statuses (0, 10, 11, 20, unknown codes) never cancel an order; final failures mark it
-//!   `failed`. `paid`, `failed` and `review` are final: a duplicate notify answers 2 and changes
-//!   nothing.
+//!   1 and `totalAmount` equal to the order's amount (the notify carries no amount): the core's
+//!   [`OrderStatus::judge`](pay123_core::OrderStatus::judge). A mismatch holds it for `review`,
+//!   never paid.
+//! - Pending statuses (0, 10, 11, 20, unknown codes) never cancel an order. A notify with a final
+//!   status, success or failure, is confirmed by a queryOrder before the order changes. `paid`,
+//!   `failed` and `review` are final: a notify that agrees answers 2 and changes nothing; one
+//!   that contradicts (a failure on a paid order, `1` on a failed one) makes the shop ask
+//!   123PAY: a paid order never becomes failed, a payment confirmed on a failed order goes to
+//!   `review`.
 //! - Every change is one transaction whose first statement is a conditional `UPDATE`: of
 //!   concurrent notifies for one order, one changes it and writes one history row, the others
 //!   answer 2.
@@ -87,19 +92,19 @@
 
 mod catalog;
 mod config;
-pub mod http;
 mod pages;
 mod shop;
 mod store;
 mod view;
+pub mod web;
 
 pub use catalog::{CATALOG, Product, format_vnd};
 pub use config::{
     ConfigError, DEFAULT_ADDR, DEFAULT_DATABASE_URL, GatewayConfig, SANDBOX_API_URL, ShopConfig,
 };
 pub use shop::{
-    Checkout, CheckoutError, CheckoutFailure, DEFAULT_GATEWAY_TIMEOUT, NOTIFY_PATH,
-    NOTIFY_QUERY_TIMEOUT, RETURN_PATH, Shop,
+    Checkout, CheckoutError, CheckoutFailure, DEFAULT_GATEWAY_TIMEOUT, NOTIFY_PATH, RETURN_PATH,
+    Shop,
 };
 pub use store::{HistoryEntry, Order, OrderState, Source, Store, StoreError};
 pub use view::{HistoryView, OrderView, ReturnView, TicketCheck};

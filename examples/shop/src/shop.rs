@@ -6,8 +6,9 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use pay123_core::{
-    BankCode, Client, ClientError, CreateOrder, HttpClient, Notify, NotifyOutcome, OrderStatus,
-    QueryOrder, RETURN_WINDOW, ResponseError, ReturnCode, ReturnTicket,
+    BankCode, Client, ClientError, CreateOrder, ErrorChain, HttpClient, Judgement,
+    NOTIFY_WORK_BUDGET, Notify, NotifyOutcome, OrderStatus, QueryOrder, ResponseError, ReturnCheck,
+    ReturnCode, ReturnTicket, TransactionStatus,
 };
 use rand::Rng;
 
@@ -18,17 +19,13 @@ use crate::view::{OrderView, ReturnView, TicketCheck};
 /// The path of the shop's return page, passed to 123PAY as redirect, cancel and error URL.
 pub const RETURN_PATH: &str = "/return";
 
-/// The path where a framework adapter mounts the notify listener (served by the adapter, not by
-/// [`crate::http::handle`]).
+/// The path where each framework's shop mounts its adapter's notify listener.
 pub const NOTIFY_PATH: &str = "/123pay/notify";
 
-/// How long the shop waits for createOrder or queryOrder unless told otherwise.
+/// How long the shop waits for createOrder or queryOrder unless told otherwise. A queryOrder
+/// made while answering a notify waits at most the core's
+/// [`NOTIFY_WORK_BUDGET`](pay123_core::NOTIFY_WORK_BUDGET): 123PAY is waiting for the reply.
 pub const DEFAULT_GATEWAY_TIMEOUT: Duration = Duration::from_secs(30);
-
-/// The longest a queryOrder made while answering a notify may take: 123PAY is waiting for the
-/// reply meanwhile (the sandbox waits 10 s by default), and a late reply is a failed delivery.
-/// Past it the notify is answered `-3` and 123PAY sends it again.
-pub const NOTIFY_QUERY_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// The demo shop over a 123PAY [`Client`] and a [`Store`]. Cloning is cheap (shared state).
 pub struct Shop<C> {
@@ -66,12 +63,23 @@ impl<C: HttpClient> fmt::Debug for Shop<C> {
 }
 
 /// A payment created at 123PAY: send the buyer to `redirect_url` (HTTP 303).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Checkout {
     /// The order's `mTransactionID`.
+    #[serde(rename = "mTransactionID")]
     pub m_transaction_id: String,
     /// 123PAY's page for the buyer.
+    #[serde(rename = "redirectURL")]
     pub redirect_url: String,
+}
+
+impl Checkout {
+    /// The JSON answer to a checkout that asked for JSON:
+    /// `{"mTransactionID": .., "redirectURL": ..}`.
+    #[must_use]
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).unwrap_or_default()
+    }
 }
 
 /// Why createOrder did not create a payment.
@@ -284,51 +292,6 @@ impl CheckoutError {
     }
 }
 
-/// What 123PAY's queryOrder says about an order, judged against it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum Decision {
-    /// Status 1, the amount and the transaction id match: paid.
-    Paid,
-    /// Status 1 but something does not match: hold for review (error code, reason).
-    Review(&'static str, String),
-    /// A final failure.
-    Failed,
-    /// Not final yet.
-    Pending,
-}
-
-/// Judges a queryOrder answer: paid only on status 1 with `totalAmount` equal to the order's
-/// amount (and the same 123PAY transaction id when the shop knows it).
-pub(crate) fn decide(order: &Order, answer: &OrderStatus) -> Decision {
-    if answer.status.is_success() {
-        if answer.total_amount_vnd() != Some(order.amount) {
-            return Decision::Review(
-                "amount_mismatch",
-                format!(
-                    "123PAY reports totalAmount {:?} for an order of {} VND",
-                    answer.total_amount, order.amount
-                ),
-            );
-        }
-        if let Some(known) = &order.pay123_transaction_id
-            && *known != answer.transaction_id
-        {
-            return Decision::Review(
-                "transaction_mismatch",
-                format!(
-                    "123PAY reports transaction {:?}, the order has {known:?}",
-                    answer.transaction_id
-                ),
-            );
-        }
-        Decision::Paid
-    } else if answer.status.is_failure() {
-        Decision::Failed
-    } else {
-        Decision::Pending
-    }
-}
-
 /// The result of asking 123PAY about an order and applying the answer.
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Confirmed {
@@ -340,6 +303,28 @@ enum Confirmed {
     AlreadyFinal,
     /// queryOrder failed (detail for the logs and the page).
     QueryFailed(String),
+}
+
+impl Confirmed {
+    /// What a notify that asked is answered: `1` when the order changed, `2` when it was final
+    /// already, `-3` when 123PAY could not confirm (so that it sends the notify again).
+    fn outcome(&self, id: &str) -> NotifyOutcome {
+        match self {
+            Self::Changed(_) => NotifyOutcome::Updated,
+            Self::AlreadyFinal => NotifyOutcome::AlreadyUpdated,
+            Self::Pending(_) => {
+                tracing::warn!(
+                    m_transaction_id = id,
+                    "the notify says final but queryOrder says pending; asking 123PAY to retry"
+                );
+                NotifyOutcome::Failed
+            }
+            Self::QueryFailed(detail) => {
+                tracing::warn!(m_transaction_id = id, %detail, "could not confirm a notify with queryOrder");
+                NotifyOutcome::Failed
+            }
+        }
+    }
 }
 
 impl<C: HttpClient> Shop<C> {
@@ -424,7 +409,9 @@ impl<C: HttpClient> Shop<C> {
                 bank
             }
         };
-        let client_ip = client_ip.and_then(ipv4_text);
+        let client_ipv4 = client_ip
+            .and_then(pay123_core::client_ipv4)
+            .map(|ip| ip.to_string());
         let m_transaction_id = new_transaction_id(SystemTime::now());
         let store = self.store();
         store
@@ -435,7 +422,7 @@ impl<C: HttpClient> Shop<C> {
                     product_name: product.name,
                     amount: product.price,
                     bank_code: bank.code(),
-                    client_ip: client_ip.as_deref(),
+                    client_ip: client_ipv4.as_deref(),
                 },
                 SystemTime::now(),
             )
@@ -453,8 +440,8 @@ impl<C: HttpClient> Shop<C> {
                     OrderState::Pending,
                     Source::CreateOrder,
                 );
-                change.pay123_transaction_id = Some(&created.transaction_id);
-                change.redirect_url = Some(&created.redirect_url);
+                change.pay123_transaction_id = Some(created.pay123_transaction_id());
+                change.redirect_url = Some(created.redirect_url());
                 match store
                     .apply(&m_transaction_id, &change, SystemTime::now())
                     .await
@@ -476,13 +463,13 @@ impl<C: HttpClient> Shop<C> {
                 }
                 tracing::info!(
                     %m_transaction_id,
-                    pay123_transaction_id = %created.transaction_id,
+                    pay123_transaction_id = %created.pay123_transaction_id(),
                     amount = product.price,
                     "payment created"
                 );
                 Ok(Checkout {
                     m_transaction_id,
-                    redirect_url: created.redirect_url,
+                    redirect_url: created.redirect_url().to_owned(),
                 })
             }
             Err((failure, detail)) => {
@@ -515,13 +502,13 @@ impl<C: HttpClient> Shop<C> {
         m_transaction_id: &str,
         product: &Product,
         bank: BankCode,
-        client_ip: Option<String>,
+        client_ip: Option<IpAddr>,
     ) -> Result<CreateOrder, String> {
         let mut builder = CreateOrder::builder(m_transaction_id, product.price, self.return_url())
             .bank_code(bank)
             .description(product.description());
-        if let Some(ip) = client_ip {
-            builder = builder.client_ip(ip);
+        if let Some(addr) = client_ip {
+            builder = builder.client_addr(addr);
         }
         builder.build().map_err(|e| e.to_string())
     }
@@ -537,7 +524,7 @@ impl<C: HttpClient> Shop<C> {
                 format!("no answer within {} ms", self.gateway_timeout.as_millis()),
             )),
             Ok(Ok(created)) => Ok(created),
-            Ok(Err(e)) => Err((failure_of(&e), e.to_string())),
+            Ok(Err(e)) => Err((failure_of(&e), ErrorChain(&e).to_string())),
         }
     }
 
@@ -548,47 +535,43 @@ impl<C: HttpClient> Shop<C> {
     ) -> Result<OrderStatus, String> {
         let query = QueryOrder::new(m_transaction_id).map_err(|e| e.to_string())?;
         let limit = match source {
-            Source::Notify => self.gateway_timeout.min(NOTIFY_QUERY_TIMEOUT),
+            Source::Notify => self.gateway_timeout.min(NOTIFY_WORK_BUDGET),
             _ => self.gateway_timeout,
         };
-        match tokio::time::timeout(limit, self.client().query_order(&query)).await {
+        // The transport is asked to give up at the limit; the timer covers one that does not.
+        let call = self.client().query_order_within(&query, limit);
+        match tokio::time::timeout(limit, call).await {
             Err(_) => Err(format!(
                 "queryOrder: no answer within {} ms",
                 limit.as_millis()
             )),
-            Ok(result) => result.map_err(|e| format!("queryOrder: {e}")),
+            Ok(result) => result.map_err(|e| format!("queryOrder: {}", ErrorChain(&e))),
         }
     }
 
-    /// The merchant's notify handler (the core's handler shape; a framework adapter calls it
-    /// with each verified notify):
+    /// The merchant's notify handler, in the core's handler shape (a framework adapter calls
+    /// it with each verified notify; a store error is returned, logged by the core with the
+    /// order, and answered `-3` so that 123PAY retries). queryOrder is the authority:
     ///
     /// - unknown `mTransactionID`: [`NotifyOutcome::Failed`] (`-3`): no order was updated, so
     ///   the shop does not acknowledge it; 123PAY retries a few times and its records show the
     ///   notify as not processed, which is what an operator reconciling wants to see;
-    /// - order already final: [`NotifyOutcome::AlreadyUpdated`] (`2`), nothing changes;
-    /// - status 1: a queryOrder must confirm status 1 and the amount (the notify has none); then
-    ///   the order becomes paid ([`NotifyOutcome::Updated`]). A mismatch holds the order for
-    ///   review (`Updated`: retrying would not help). If queryOrder fails or still says pending,
-    ///   `Failed`, so that 123PAY retries;
-    /// - a final failure status: the order becomes failed (`Updated`);
-    /// - a pending status (0, 10, 11, 20, unknown): recorded, never cancels the order
-    ///   (`Updated`, or `AlreadyUpdated` when that status was already recorded);
-    /// - a store error: `Failed`, so that 123PAY retries.
+    /// - a pending status (0, 10, 11, 20, unknown) on an open order: recorded, never cancels it
+    ///   (`1`, or `2` when that status was already recorded);
+    /// - a final status (1 or a failure) on an open order: a queryOrder confirms it, whatever
+    ///   it is, and its answer is applied with [`OrderStatus::judge`]: paid only on status 1
+    ///   with the order's amount, a mismatch held for review. If queryOrder fails or still says
+    ///   pending: `-3`, so that 123PAY sends the notify again;
+    /// - an order already in the notified state (paid and `1`, failed and a failure), held for
+    ///   review, or a pending status on a final order: `2`, nothing changes;
+    /// - a final status that contradicts a final order (`1` on a failed order, a failure on a
+    ///   paid one): a queryOrder decides. A paid order never becomes failed; a payment 123PAY
+    ///   confirms on a failed order puts it on review with the reason in its history (`1`). If
+    ///   queryOrder fails: `-3`, never `2` unseen.
     ///
-    /// Concurrent notifies for one order change it once: the others answer `AlreadyUpdated`.
-    pub async fn on_notify(&self, notify: Notify) -> NotifyOutcome {
-        let outcome = match self.handle_notify(&notify).await {
-            Ok(outcome) => outcome,
-            Err(e) => {
-                tracing::error!(
-                    m_transaction_id = notify.m_transaction_id(),
-                    error = %e,
-                    "store error while handling a notify"
-                );
-                NotifyOutcome::Failed
-            }
-        };
+    /// Concurrent notifies for one order change it once: the others answer `2`.
+    pub async fn on_notify(&self, notify: Notify) -> Result<NotifyOutcome, StoreError> {
+        let outcome = self.handle_notify(&notify).await?;
         tracing::info!(
             m_transaction_id = notify.m_transaction_id(),
             status = notify.status().code(),
@@ -596,7 +579,7 @@ impl<C: HttpClient> Shop<C> {
             ?outcome,
             "notify handled"
         );
-        outcome
+        Ok(outcome)
     }
 
     async fn handle_notify(&self, notify: &Notify) -> Result<NotifyOutcome, StoreError> {
@@ -605,95 +588,141 @@ impl<C: HttpClient> Shop<C> {
             tracing::warn!(m_transaction_id = id, "notify for an unknown order");
             return Ok(NotifyOutcome::Failed);
         };
-        if order.state.is_final() {
-            return Ok(NotifyOutcome::AlreadyUpdated);
-        }
         let status = notify.status();
-        if status.is_success() {
-            return Ok(match self.confirm(&order, Source::Notify).await? {
-                Confirmed::Changed(_) => NotifyOutcome::Updated,
-                Confirmed::AlreadyFinal => NotifyOutcome::AlreadyUpdated,
-                Confirmed::Pending(_) => {
-                    tracing::warn!(
-                        m_transaction_id = id,
-                        "notify says paid but queryOrder says pending; asking 123PAY to retry"
-                    );
-                    NotifyOutcome::Failed
-                }
-                Confirmed::QueryFailed(detail) => {
-                    tracing::warn!(m_transaction_id = id, %detail, "could not confirm a paid notify");
-                    NotifyOutcome::Failed
-                }
-            });
+        if order.state.is_final() {
+            return self.notify_on_final(&order, status).await;
         }
-        let bank = non_empty(notify.bank_code().code());
-        if status.is_failure() {
-            let note = format!("notify {}: {}", status.code(), status.english());
-            let mut change = Change::new(OrderState::OPEN, OrderState::Failed, Source::Notify);
-            change.transaction_status = Some(status.code());
-            change.paid_bank_code = bank;
-            change.note = Some(&note);
-            let changed = self.store().apply(id, &change, SystemTime::now()).await?;
-            return Ok(if changed {
+        if status.is_pending() {
+            let bank = non_empty(notify.bank_code().code());
+            let recorded = self
+                .store()
+                .record_pending(id, status.code(), bank, Source::Notify, SystemTime::now())
+                .await?;
+            return Ok(if recorded {
                 NotifyOutcome::Updated
             } else {
                 NotifyOutcome::AlreadyUpdated
             });
         }
-        let recorded = self
-            .store()
-            .record_pending(id, status.code(), bank, Source::Notify, SystemTime::now())
-            .await?;
-        Ok(if recorded {
-            NotifyOutcome::Updated
-        } else {
-            NotifyOutcome::AlreadyUpdated
-        })
+        // A final status, success or failure: 123PAY's queryOrder decides.
+        let confirmed = self.confirm(&order, Source::Notify).await?;
+        Ok(confirmed.outcome(id))
     }
 
-    /// Asks 123PAY about an open order (queryOrder) and applies the answer with [`decide`].
+    /// A notify for an order that is already final.
+    async fn notify_on_final(
+        &self,
+        order: &Order,
+        status: &TransactionStatus,
+    ) -> Result<NotifyOutcome, StoreError> {
+        let id = order.m_transaction_id.as_str();
+        let agrees = (order.state == OrderState::Paid && status.is_success())
+            || (order.state == OrderState::Failed && status.is_failure());
+        if status.is_pending() || agrees || order.state == OrderState::Review {
+            return Ok(NotifyOutcome::AlreadyUpdated);
+        }
+        tracing::warn!(
+            m_transaction_id = id,
+            state = order.state.as_str(),
+            status = status.code(),
+            "a notify contradicts a final order; asking 123PAY"
+        );
+        let answer = match self.query_order(id, Source::Notify).await {
+            Ok(answer) => answer,
+            Err(detail) => {
+                tracing::warn!(m_transaction_id = id, %detail, "could not check a contradicting notify");
+                return Ok(NotifyOutcome::Failed);
+            }
+        };
+        let judged = answer.judge(order.amount, order.pay123_transaction_id.as_deref());
+        let now = SystemTime::now();
+        match (order.state, judged) {
+            // A payment 123PAY confirms on an order the shop had marked failed: never paid
+            // automatically, never ignored.
+            (OrderState::Failed, Judgement::Paid | Judgement::Review(_)) => {
+                let note = format!(
+                    "123PAY confirms a payment (status 1, totalAmount {}, opAmount {}) for an \
+                     order marked failed: check it, then ship or refund",
+                    answer.total_amount(),
+                    answer.op_amount()
+                );
+                tracing::error!(m_transaction_id = id, %note, "payment held for review");
+                let mut change =
+                    Change::new(&[OrderState::Failed], OrderState::Review, Source::Notify);
+                change.transaction_status = Some(answer.status().code());
+                change.op_amount = answer.op_amount_vnd();
+                change.error_code = Some("paid_after_failure");
+                change.error_message = Some(&note);
+                change.note = Some(&note);
+                Ok(if self.store().apply(id, &change, now).await? {
+                    NotifyOutcome::Updated
+                } else {
+                    NotifyOutcome::AlreadyUpdated
+                })
+            }
+            // A paid order never becomes failed: what 123PAY says is kept in its history.
+            (OrderState::Paid, judged) if judged != Judgement::Paid => {
+                let note = format!(
+                    "a notify said {} and queryOrder says {} for this paid order; it stays paid",
+                    status.code(),
+                    answer.status().code()
+                );
+                tracing::error!(m_transaction_id = id, %note, "check this payment");
+                self.store().note(id, &note, Source::Notify, now).await?;
+                Ok(NotifyOutcome::AlreadyUpdated)
+            }
+            _ => Ok(NotifyOutcome::AlreadyUpdated),
+        }
+    }
+
+    /// Asks 123PAY about an open order (queryOrder) and applies the answer with
+    /// [`OrderStatus::judge`].
     async fn confirm(&self, order: &Order, source: Source) -> Result<Confirmed, StoreError> {
         let id = order.m_transaction_id.as_str();
         let answer = match self.query_order(id, source).await {
             Ok(answer) => answer,
             Err(detail) => return Ok(Confirmed::QueryFailed(detail)),
         };
-        let code = answer.status.code();
-        let bank = non_empty(answer.bank_code.code());
+        let code = answer.status().code();
+        let bank = non_empty(answer.bank_code().code());
         let now = SystemTime::now();
-        let (state, error_code, note) = match decide(order, &answer) {
-            Decision::Pending => {
-                let recorded = self
-                    .store()
-                    .record_pending(id, code, bank, source, now)
-                    .await?;
-                return Ok(Confirmed::Pending(recorded));
-            }
-            Decision::Paid => (
-                OrderState::Paid,
-                None,
-                format!(
-                    "queryOrder: status 1, totalAmount {}, opAmount {}",
-                    answer.total_amount, answer.op_amount
+        let (state, error_code, note) =
+            match answer.judge(order.amount, order.pay123_transaction_id.as_deref()) {
+                Judgement::Pending => {
+                    let recorded = self
+                        .store()
+                        .record_pending(id, code, bank, source, now)
+                        .await?;
+                    return Ok(Confirmed::Pending(recorded));
+                }
+                Judgement::Paid => (
+                    OrderState::Paid,
+                    None,
+                    format!(
+                        "queryOrder: status 1, totalAmount {}, opAmount {}",
+                        answer.total_amount(),
+                        answer.op_amount()
+                    ),
                 ),
-            ),
-            Decision::Failed => (
-                OrderState::Failed,
-                None,
-                format!("queryOrder: status {code}: {}", answer.status.english()),
-            ),
-            Decision::Review(error, reason) => {
-                tracing::error!(m_transaction_id = id, %reason, "payment held for review");
-                (OrderState::Review, Some(error), reason)
-            }
-        };
+                Judgement::Review(mismatch) => {
+                    let reason = mismatch.to_string();
+                    tracing::error!(m_transaction_id = id, %reason, "payment held for review");
+                    (OrderState::Review, Some(mismatch.code()), reason)
+                }
+                // A failure, and any judgement a newer core adds: not paid.
+                _ => (
+                    OrderState::Failed,
+                    None,
+                    format!("queryOrder: status {code}: {}", answer.status().english()),
+                ),
+            };
         let mut change = Change::new(OrderState::OPEN, state, source);
         change.transaction_status = Some(code);
         change.paid_bank_code = bank;
         change.op_amount = answer.op_amount_vnd();
         change.note = Some(&note);
         if state == OrderState::Paid {
-            change.pay123_transaction_id = non_empty(&answer.transaction_id);
+            change.pay123_transaction_id = non_empty(answer.pay123_transaction_id());
         }
         if let Some(error) = error_code {
             change.error_code = Some(error);
@@ -718,23 +747,17 @@ impl<C: HttpClient> Shop<C> {
     /// found", `-10`, a final failure, while the buyer is about to be sent to pay); its page
     /// asks the buyer to reload.
     pub async fn on_return(&self, query: &str) -> Result<ReturnView, StoreError> {
-        let claimed = || ReturnTicket::claimed_transaction_id(query);
         // No ticket at all, such as a bare `?transactionID=..` (the order page's "check again"),
         // is not an attack; a ticket that does not verify, or comes without its fields, is.
-        let (m_transaction_id, ticket) = if ReturnTicket::has_ticket(query) {
-            let key = self.client().credentials().secret_key();
-            match ReturnTicket::verify_query(query, key, SystemTime::now(), RETURN_WINDOW) {
-                Ok(t) => (
-                    Some(t.transaction_id().to_owned()),
-                    TicketCheck::Verified(t.status().clone()),
-                ),
-                Err(e) => (claimed(), TicketCheck::Invalid(e.to_string())),
-            }
-        } else {
-            (claimed(), TicketCheck::Absent)
+        let key = self.client().credentials().secret_key();
+        let check = ReturnTicket::check(query, key, SystemTime::now());
+        let ticket = match &check {
+            ReturnCheck::Verified(t) => TicketCheck::Verified(t.status().clone()),
+            ReturnCheck::Invalid { error, .. } => TicketCheck::Invalid(error.to_string()),
+            _ => TicketCheck::Absent,
         };
         let mut view = ReturnView {
-            m_transaction_id,
+            m_transaction_id: check.m_transaction_id().map(str::to_owned),
             ticket,
             order: None,
             query_error: None,
@@ -767,19 +790,12 @@ impl<C: HttpClient> Shop<C> {
 
 fn failure_of(error: &ClientError) -> CheckoutFailure {
     match error {
-        ClientError::Transport(_) => CheckoutFailure::Transport,
+        ClientError::Transport { .. } if error.is_timeout() => CheckoutFailure::Timeout,
+        ClientError::Transport { .. } => CheckoutFailure::Transport,
         ClientError::Response(ResponseError::Gateway { code, .. }) => {
             CheckoutFailure::Gateway(code.clone())
         }
         _ => CheckoutFailure::InvalidResponse,
-    }
-}
-
-/// `clientIP` takes IPv4 only (15 characters): IPv6 peers are left out.
-fn ipv4_text(ip: IpAddr) -> Option<String> {
-    match ip {
-        IpAddr::V4(v4) => Some(v4.to_string()),
-        IpAddr::V6(v6) => v6.to_ipv4_mapped().map(|v4| v4.to_string()),
     }
 }
 
@@ -806,74 +822,6 @@ fn new_transaction_id(now: SystemTime) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn order(amount: u64, pay123_id: Option<&str>) -> Order {
-        Order {
-            m_transaction_id: "SHOP1".into(),
-            product_id: "ao-dai".into(),
-            product_name: "Áo dài".into(),
-            amount,
-            bank_code: BankCode::Pay123,
-            client_ip: None,
-            state: OrderState::Pending,
-            paid: false,
-            pay123_transaction_id: pay123_id.map(str::to_owned),
-            redirect_url: None,
-            transaction_status: None,
-            paid_bank_code: None,
-            op_amount: None,
-            error_code: None,
-            error_message: None,
-            created_at: SystemTime::UNIX_EPOCH,
-            updated_at: SystemTime::UNIX_EPOCH,
-        }
-    }
-
-    fn answer(status: &str, total: &str, id: &str) -> OrderStatus {
-        OrderStatus {
-            transaction_id: id.into(),
-            status: pay123_core::TransactionStatus::from_code(status),
-            total_amount: total.into(),
-            op_amount: total.into(),
-            bank_code: BankCode::Vietcombank,
-            description: None,
-        }
-    }
-
-    #[test]
-    fn paid_only_on_status_1_with_the_amount_and_id() {
-        let o = order(100_000, Some("123P1"));
-        assert_eq!(decide(&o, &answer("1", "100000", "123P1")), Decision::Paid);
-        assert!(matches!(
-            decide(&o, &answer("1", "99999", "123P1")),
-            Decision::Review("amount_mismatch", _)
-        ));
-        assert!(matches!(
-            decide(&o, &answer("1", "100000.0", "123P1")),
-            Decision::Review("amount_mismatch", _)
-        ));
-        assert!(matches!(
-            decide(&o, &answer("1", "100000", "123P2")),
-            Decision::Review("transaction_mismatch", _)
-        ));
-        // An order whose createOrder answer was lost has no id to compare.
-        assert_eq!(
-            decide(&order(100_000, None), &answer("1", "100000", "123P9")),
-            Decision::Paid
-        );
-        for pending in ["0", "10", "11", "20", "4242"] {
-            assert_eq!(
-                decide(&o, &answer(pending, "100000", "123P1")),
-                Decision::Pending
-            );
-        }
-        for failed in ["-100", "-10", "7224", "5000"] {
-            assert_eq!(
-                decide(&o, &answer(failed, "100000", "123P1")),
-                Decision::Failed
-            );
-        }
-    }
 
     #[test]
     fn transaction_ids_are_unique_tokens() {
@@ -907,18 +855,5 @@ mod tests {
         assert!(busy.buyer_english().starts_with("System busy (code 5000)"));
         assert!(busy.buyer_english().contains("try again"));
         assert!(!CheckoutFailure::Gateway(ReturnCode::AuthenticationFailed).is_retryable());
-    }
-
-    #[test]
-    fn client_ip_is_ipv4_only() {
-        assert_eq!(
-            ipv4_text("203.113.1.10".parse().unwrap()).as_deref(),
-            Some("203.113.1.10")
-        );
-        assert_eq!(
-            ipv4_text("::ffff:127.0.0.1".parse().unwrap()).as_deref(),
-            Some("127.0.0.1")
-        );
-        assert_eq!(ipv4_text("::1".parse().unwrap()), None);
     }
 }

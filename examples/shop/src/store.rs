@@ -429,6 +429,22 @@ impl Store {
         .await
     }
 
+    /// Adds a note to the history of an order (any state) without changing it.
+    pub(crate) async fn note(
+        &self,
+        m_transaction_id: &str,
+        note: &str,
+        source: Source,
+        now: SystemTime,
+    ) -> Result<bool, StoreError> {
+        let now = millis(now);
+        let touch = sqlx::query("UPDATE orders SET updated_at = $1 WHERE m_transaction_id = $2")
+            .bind(now)
+            .bind(m_transaction_id);
+        self.write_with_history(touch, m_transaction_id, source, Some(truncate(note)), now)
+            .await
+    }
+
     /// Records a pending `transactionStatus` (and the bank used) on an open order without
     /// changing its state, with a history entry. `Ok(false)`: the order is final, unknown, or
     /// already has this status; nothing was written.

@@ -9,9 +9,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use http::{Method, StatusCode};
 use pay123_axum::{NotifyRejection, VerifiedNotify};
-use pay123_core::{
-    MAX_NOTIFY_BODY, NotifyListener, NotifyOutcome, NotifyReturnCode, SecretKey, VerifyError,
-};
+use pay123_core::{MAX_NOTIFY_BODY, NotifyListener, NotifyOutcome, NotifyReturnCode, SecretKey};
 
 use crate::support::{key, listener, notify, post as notify_post, raw, reply, send};
 
@@ -67,7 +65,7 @@ async fn a_forged_notify_is_rejected_with_the_signed_minus_1() {
     let forged = notify_post(PATH, &notify("ORDER-2"), &SecretKey::new("guessed"));
     let reply = reply(app, forged).await;
     assert_eq!(reply.return_code(), &NotifyReturnCode::InvalidChecksum);
-    assert_eq!(reply.m_transaction_id(), "ORDER-2");
+    assert_eq!(reply.m_transaction_id(), "");
     assert_eq!(calls.load(Ordering::SeqCst), 0);
 }
 
@@ -92,11 +90,13 @@ async fn the_rejection_says_why_and_answers_as_the_core_does() {
             post(
                 |result: Result<VerifiedNotify, NotifyRejection>| async move {
                     let rejection = result.expect_err("a forged notify is rejected");
-                    assert!(matches!(
-                        rejection.verify_error(),
-                        Some(VerifyError::Checksum(_))
-                    ));
-                    assert!(rejection.to_string().contains("checksum"), "{rejection}");
+                    assert_eq!(rejection.response().status(), 200);
+                    assert!(
+                        rejection
+                            .response()
+                            .content_type()
+                            .starts_with("application/json")
+                    );
                     rejection.into_response()
                 },
             ),

@@ -27,10 +27,10 @@ fn gateway(
             match ReceivedCreateOrder::from_http_request(&request)
                 .and_then(|r| r.authenticate(&creds))
             {
-                Ok(order) => CreatedOrder {
-                    transaction_id: format!("123P-{}", order.m_transaction_id()),
-                    redirect_url: "https://sandbox.123pay.vn/bank".into(),
-                }
+                Ok(order) => CreatedOrder::new(
+                    format!("123P-{}", order.m_transaction_id()),
+                    "https://sandbox.123pay.vn/bank",
+                )
                 .to_http_response(&key),
                 Err(e) => error_response(&e.return_code().unwrap(), &e.to_string()),
             }
@@ -38,14 +38,13 @@ fn gateway(
             match ReceivedQueryOrder::from_http_request(&request)
                 .and_then(|r| r.authenticate(&creds))
             {
-                Ok(q) => OrderStatus {
-                    transaction_id: format!("123P-{}", q.m_transaction_id()),
-                    status: TransactionStatus::Success,
-                    total_amount: "100000".into(),
-                    op_amount: "90000".into(),
-                    bank_code: BankCode::Vietcombank,
-                    description: None,
-                }
+                Ok(q) => OrderStatus::new(
+                    format!("123P-{}", q.m_transaction_id()),
+                    TransactionStatus::Success,
+                    "100000",
+                    "90000",
+                    BankCode::Vietcombank,
+                )
                 .to_http_response(&key),
                 Err(e) => error_response(&e.return_code().unwrap(), &e.to_string()),
             }
@@ -66,9 +65,9 @@ fn create_and_query_through_a_closure_transport() {
         .build()
         .unwrap();
     let created = block_on(client.create_order(&order)).unwrap();
-    assert_eq!(created.transaction_id, "123P-ORDER-5");
+    assert_eq!(created.pay123_transaction_id(), "123P-ORDER-5");
     let status = block_on(client.query_order(&QueryOrder::new("ORDER-5").unwrap())).unwrap();
-    assert!(status.status.is_success());
+    assert!(status.status().is_success());
     assert_eq!(status.op_amount_vnd(), Some(90_000));
 
     *failure.lock().unwrap() = Some(ReturnCode::Busy);
@@ -117,8 +116,14 @@ fn transport_errors_and_http_statuses_are_reported() {
     };
     let client = Client::new(failing, Credentials::sandbox(), Endpoints::sandbox());
     let e = block_on(client.query_order(&QueryOrder::new("A").unwrap())).unwrap_err();
-    assert!(matches!(e, ClientError::Transport(_)));
-    assert!(e.to_string().contains("timed out"));
+    assert!(matches!(e, ClientError::Transport { .. }));
+    assert!(
+        e.is_timeout() && e.is_retryable() && !e.is_not_sent(),
+        "{e:?}"
+    );
+    let text = pay123_core::ErrorChain(&e).to_string();
+    assert!(text.ends_with(": timed out"), "{text}");
+    assert_eq!(text.matches("timed out").count(), 1, "{text}");
 
     let unsupported = |_r: http::Request<Bytes>| async {
         let mut r = http::Response::new(Bytes::from_static(b"Unsupported Media Type"));
@@ -130,4 +135,69 @@ fn transport_errors_and_http_statuses_are_reported() {
         Err(ClientError::Response(ResponseError::Status { status, .. })) => assert_eq!(status, 415),
         other => panic!("{other:?}"),
     }
+}
+
+#[test]
+fn the_blocking_client_signs_sends_and_verifies_the_same_way() {
+    let gateway = pay123_core::test_util::FakeGateway::new(Credentials::sandbox());
+    let g = gateway.clone();
+    let transport =
+        move |request: http::Request<Bytes>| Ok::<_, std::io::Error>(g.answer(&request));
+    let client =
+        pay123_core::blocking::Client::new(transport, Credentials::sandbox(), Endpoints::sandbox());
+    let order = CreateOrder::builder("ORDER-B", 120_000, "https://shop.vn/return")
+        .client_addr("::ffff:10.1.2.3".parse().unwrap())
+        .build()
+        .unwrap();
+    let created = client.create_order(&order).unwrap();
+    assert_eq!(
+        gateway.created("ORDER-B").unwrap().0.client_ip(),
+        "10.1.2.3"
+    );
+    gateway.set_status("ORDER-B", TransactionStatus::Success);
+    let status = client
+        .query_order(&QueryOrder::new("ORDER-B").unwrap())
+        .unwrap();
+    assert_eq!(
+        status.pay123_transaction_id(),
+        created.pay123_transaction_id()
+    );
+    assert_eq!(
+        status.judge(120_000, Some(created.pay123_transaction_id())),
+        pay123_core::Judgement::Paid
+    );
+    // A transport error of any kind that boxes, here an anyhow-like boxed error.
+    let failing =
+        |_r: http::Request<Bytes>| -> Result<http::Response<Bytes>, pay123_core::BoxError> {
+            Err("proxy said no".into())
+        };
+    let client =
+        pay123_core::blocking::Client::new(failing, Credentials::sandbox(), Endpoints::sandbox());
+    let e = client.create_order(&order).unwrap_err();
+    assert!(e.is_retryable() && !e.is_not_sent());
+    assert_eq!(
+        pay123_core::ErrorChain(&e).to_string(),
+        "the call to 123PAY failed in transport: the request may have reached 123PAY: proxy said no"
+    );
+}
+
+/// A transport that is not `Send`: an `Rc` inside, as single-threaded runtimes' clients have.
+#[test]
+fn a_transport_that_is_not_send_works() {
+    let calls = std::rc::Rc::new(std::cell::Cell::new(0));
+    let counted = calls.clone();
+    let gateway = pay123_core::test_util::FakeGateway::new(Credentials::sandbox());
+    let transport = move |request: http::Request<Bytes>| {
+        counted.set(counted.get() + 1);
+        let answer = gateway.answer(&request);
+        let held = counted.clone();
+        async move {
+            drop(held);
+            Ok::<_, std::io::Error>(answer)
+        }
+    };
+    let client = Client::new(transport, Credentials::sandbox(), Endpoints::sandbox());
+    let status = block_on(client.query_order(&QueryOrder::new("NOPE").unwrap())).unwrap();
+    assert_eq!(status.status(), &TransactionStatus::NotFound);
+    assert_eq!(calls.get(), 1);
 }

@@ -10,8 +10,14 @@ pub(crate) fn now() -> SystemTime {
     UNIX_EPOCH + Duration::from_secs(1_499_789_401)
 }
 
+/// An id of up to `max` characters that createOrder accepts: visible ASCII, and not ending
+/// with a bank code and digits (see `Rule::EndsWithBankCode`).
 pub(crate) fn token(max: usize) -> impl Strategy<Value = String> {
-    proptest::string::string_regex(&format!("[A-Za-z0-9._-]{{1,{max}}}")).unwrap()
+    proptest::string::string_regex(&format!("[A-Za-z0-9._-]{{1,{max}}}"))
+        .unwrap()
+        .prop_filter("ends with a bank code", |id| {
+            pay123_core::QueryOrder::new(id.as_str()).is_ok()
+        })
 }
 
 pub(crate) fn bank() -> impl Strategy<Value = BankCode> {
@@ -25,6 +31,14 @@ pub(crate) fn status() -> impl Strategy<Value = TransactionStatus> {
     prop_oneof![
         proptest::sample::select(TransactionStatus::KNOWN.to_vec()),
         (-99_999i64..99_999).prop_map(|n| TransactionStatus::from_code(&n.to_string())),
+    ]
+}
+
+/// A status a notify may carry: the specification's, or an unknown code of its form (digits).
+pub(crate) fn notify_status() -> impl Strategy<Value = TransactionStatus> {
+    prop_oneof![
+        proptest::sample::select(TransactionStatus::KNOWN.to_vec()),
+        (0u64..9_999_999_999).prop_map(|n| TransactionStatus::from_code(&n.to_string())),
     ]
 }
 

@@ -5,8 +5,8 @@ use std::time::Duration;
 use bytes::Bytes;
 use futures_executor::block_on;
 use pay123_core::{
-    BankCode, Notify, NotifyListener, NotifyOutcome, NotifyReply, NotifyReturnCode, SecretKey,
-    TransactionStatus, VerifyError,
+    BankCode, BodyRefusal, Notify, NotifyListener, NotifyOutcome, NotifyReply, NotifyRequest,
+    NotifyReturnCode, SecretKey, TransactionStatus, VerifyError,
 };
 
 use crate::common::now;
@@ -42,7 +42,7 @@ fn outcomes_map_to_1_2_and_minus_3() {
         (NotifyOutcome::AlreadyUpdated, "2"),
         (NotifyOutcome::Failed, "-3"),
     ] {
-        let handled = block_on(listener.handle(
+        let handled = block_on(listener.handle_http(
             &notify_request(Duration::ZERO),
             now(),
             |n: Notify| async move {
@@ -60,23 +60,24 @@ fn outcomes_map_to_1_2_and_minus_3() {
 #[test]
 fn a_handler_error_or_panic_is_minus_3() {
     let listener = NotifyListener::new(key());
-    let handled = block_on(
-        listener.handle(&notify_request(Duration::ZERO), now(), |_n| async {
-            Err::<NotifyOutcome, &str>("database down")
-        }),
-    );
+    let handled = block_on(listener.handle_http(
+        &notify_request(Duration::ZERO),
+        now(),
+        |_n| async { Err::<NotifyOutcome, &str>("database down") },
+    ));
     assert_eq!(
         reply_of(&handled).return_code(),
         &NotifyReturnCode::UpdateFailed
     );
-    let handled = block_on(
-        listener.handle(&notify_request(Duration::ZERO), now(), |_n| async {
-            if true {
-                panic!("handler bug");
-            }
-            NotifyOutcome::Updated
-        }),
-    );
+    let handled =
+        block_on(
+            listener.handle_http(&notify_request(Duration::ZERO), now(), |_n| async {
+                if true {
+                    panic!("handler bug");
+                }
+                NotifyOutcome::Updated
+            }),
+        );
     assert!(handled.panicked);
     assert_eq!(
         reply_of(&handled).return_code(),
@@ -97,7 +98,7 @@ fn refused_notifies_get_minus_1_before_user_code_runs() {
         .body(Bytes::from_static(br#"{"mTransactionID":"ORDER-9"}"#))
         .unwrap();
     for (request, what) in [(forged, "forged"), (stale, "stale"), (json, "json")] {
-        let handled = block_on(listener.handle(&request, now(), |_n: Notify| async {
+        let handled = block_on(listener.handle_http(&request, now(), |_n: Notify| async {
             panic!("user code must not run for a {what} notify");
             #[allow(unreachable_code)]
             NotifyOutcome::Updated
@@ -115,7 +116,7 @@ fn refused_notifies_get_minus_1_before_user_code_runs() {
     }
     // 123PAY's sample code answers -2 for an expired ts: configurable.
     let listener = NotifyListener::new(key()).reply_expired_with(NotifyReturnCode::Expired);
-    let handled = block_on(listener.handle(
+    let handled = block_on(listener.handle_http(
         &notify_request(Duration::from_secs(400)),
         now(),
         |_n| async { NotifyOutcome::Updated },
@@ -130,7 +131,7 @@ fn refused_notifies_get_minus_1_before_user_code_runs() {
     ));
     // A wider window accepts it.
     let listener = NotifyListener::new(key()).with_window(Duration::from_secs(600));
-    let handled = block_on(listener.handle(
+    let handled = block_on(listener.handle_http(
         &notify_request(Duration::from_secs(400)),
         now(),
         |_n| async { NotifyOutcome::Updated },
@@ -146,12 +147,14 @@ fn query_string_form_and_methods() {
     let get = http::Request::get(format!("http://shop.vn/123pay/notify?{query}"))
         .body(Bytes::new())
         .unwrap();
-    let handled = block_on(listener.handle(&get, now(), |_n| async { NotifyOutcome::Updated }));
+    let handled =
+        block_on(listener.handle_http(&get, now(), |_n| async { NotifyOutcome::Updated }));
     assert_eq!(reply_of(&handled).return_code().code(), "1");
     let put = http::Request::put("http://shop.vn/123pay/notify")
         .body(Bytes::new())
         .unwrap();
-    let handled = block_on(listener.handle(&put, now(), |_n| async { NotifyOutcome::Updated }));
+    let handled =
+        block_on(listener.handle_http(&put, now(), |_n| async { NotifyOutcome::Updated }));
     assert_eq!(handled.response.status(), 405);
     assert!(handled.reply.is_none());
 }
@@ -159,17 +162,212 @@ fn query_string_form_and_methods() {
 #[test]
 fn the_reply_ts_is_computed_once() {
     let listener = NotifyListener::new(key());
-    let handled = block_on(
-        listener.handle(&notify_request(Duration::ZERO), now(), |_n| async {
-            NotifyOutcome::Updated
-        }),
-    );
+    let handled = block_on(listener.handle_http(
+        &notify_request(Duration::ZERO),
+        now(),
+        |_n| async { NotifyOutcome::Updated },
+    ));
     let body: serde_json::Value = serde_json::from_slice(handled.response.body()).unwrap();
     let reply = reply_of(&handled);
     assert_eq!(body["ts"].as_str(), Some(reply.ts()));
     assert_eq!(reply.ts(), "1499789401000");
     assert_eq!(
-        handled.response.headers()["content-type"],
+        handled.response.content_type(),
         "application/json; charset=utf-8"
     );
+}
+
+/// A notify form with any fields, signed with the merchant's key over exactly what is sent.
+fn signed_form(id: &str, bank: &str, status: &str, ts: &str) -> String {
+    let checksum = pay123_core::checksum::compute(
+        pay123_core::checksum::Message::Notify,
+        &[id, bank, status, ts],
+        &key(),
+    )
+    .unwrap();
+    form_urlencoded::Serializer::new(String::new())
+        .append_pair("mTransactionID", id)
+        .append_pair("bankCode", bank)
+        .append_pair("transactionStatus", status)
+        .append_pair("ts", ts)
+        .append_pair("checksum", &checksum)
+        .finish()
+}
+
+#[test]
+fn the_fields_are_held_to_their_formats_before_the_checksum() {
+    let listener = NotifyListener::new(key());
+    let ts = "1499789401000";
+    // Even correctly signed, a field outside the specification's alphabet is refused with -1.
+    for (id, bank, status, field, rule) in [
+        (
+            "ORDER-1",
+            "123PVCB-",
+            "1",
+            "bankCode",
+            pay123_core::Rule::UnknownBank,
+        ),
+        (
+            "ORDER-1",
+            "123PXYZ",
+            "1",
+            "bankCode",
+            pay123_core::Rule::UnknownBank,
+        ),
+        (
+            "ORDER-1",
+            "123PVCB",
+            "-1",
+            "transactionStatus",
+            pay123_core::Rule::Status,
+        ),
+        (
+            "ORDER-1",
+            "123PVCB",
+            "01",
+            "transactionStatus",
+            pay123_core::Rule::Status,
+        ),
+        (
+            "ORDER-1",
+            "123PVCB",
+            "1.0",
+            "transactionStatus",
+            pay123_core::Rule::Status,
+        ),
+        (
+            "ORDER123PVCB",
+            "123PVCB",
+            "1",
+            "mTransactionID",
+            pay123_core::Rule::EndsWithBankCode { bank: "123PVCB" },
+        ),
+        (
+            "ORDER 1",
+            "123PVCB",
+            "1",
+            "mTransactionID",
+            pay123_core::Rule::Character {
+                character: ' ',
+                allowed: "visible ASCII characters without spaces",
+            },
+        ),
+    ] {
+        let form = signed_form(id, bank, status, ts);
+        let request = NotifyRequest::new("POST", "", None, form.as_bytes());
+        let handled =
+            block_on(listener.handle(&request, now(), |_n| async { NotifyOutcome::Updated }));
+        assert_eq!(reply_of(&handled).return_code().code(), "-1", "{form}");
+        match handled.notify {
+            Err(VerifyError::Malformed { error, .. }) => {
+                assert_eq!((error.field, error.rule), (field, rule), "{form}");
+            }
+            other => panic!("{form}: {other:?}"),
+        }
+    }
+    // Unknown statuses of the right form are kept, as pending.
+    for status in ["0", "42", "4242"] {
+        let form = signed_form("ORDER-1", "123PVCB", status, ts);
+        let notify = listener
+            .verifier()
+            .verify_form(form.as_bytes(), now())
+            .unwrap();
+        assert!(notify.status().is_pending(), "{status}");
+    }
+    for status in ["-10", "-100", "7201"] {
+        let form = signed_form("ORDER-1", "123PAY", status, ts);
+        assert!(
+            listener
+                .verifier()
+                .verify_form(form.as_bytes(), now())
+                .is_ok()
+        );
+    }
+}
+
+#[test]
+fn a_json_body_is_not_a_notify() {
+    let listener = NotifyListener::new(key());
+    let form = signed_form("ORDER-1", "123PVCB", "1", "1499789401000");
+    let request = NotifyRequest::new("POST", "", Some("application/json"), form.as_bytes());
+    let handled = block_on(listener.handle(&request, now(), |_n| async { NotifyOutcome::Updated }));
+    assert_eq!(reply_of(&handled).return_code().code(), "-1");
+    let error = handled.notify.unwrap_err();
+    assert!(matches!(error, VerifyError::NotAForm { .. }), "{error:?}");
+    assert!(error.to_string().contains("form"), "{error}");
+}
+
+#[test]
+fn a_handler_error_is_logged_with_the_order_and_on_the_span() {
+    let logs = pay123_core::test_util::logs();
+    let listener = NotifyListener::new(key());
+    let form = signed_form("ORDER-LOGGED", "123PVCB", "1", "1499789401000");
+    let request = NotifyRequest::new("POST", "", None, form.as_bytes());
+    let handled = block_on(listener.handle(&request, now(), |_n| async {
+        Err::<NotifyOutcome, _>(std::io::Error::other("the orders database is read-only"))
+    }));
+    assert_eq!(reply_of(&handled).return_code().code(), "-3");
+    assert_eq!(
+        handled.handler_error.as_ref().map(|e| e.as_str()),
+        Some("the orders database is read-only")
+    );
+    let line = logs
+        .line(&["the orders database is read-only", "answered -3"])
+        .unwrap_or_else(|| panic!("no log line for the error:\n{}", logs.text()));
+    assert!(line.contains("ERROR"), "{line}");
+    assert!(line.contains("ORDER-LOGGED"), "{line}");
+    assert!(line.contains("pay123.notify"), "{line}");
+    assert!(!logs.text().contains("MIKEY"));
+    // A refused notify logs the id it claimed, marked as a claim.
+    let forged = form.replace("ORDER-LOGGED", "ORDER-CLAIMED");
+    let request = NotifyRequest::new("POST", "", None, forged.as_bytes());
+    block_on(listener.handle(&request, now(), |_n| async { NotifyOutcome::Updated }));
+    let line = logs
+        .line(&["notify refused", "ORDER-CLAIMED"])
+        .unwrap_or_else(|| panic!("no log line for the refusal:\n{}", logs.text()));
+    assert!(line.contains("claimed_m_transaction_id"), "{line}");
+}
+
+#[test]
+fn serve_and_open_read_the_listeners_clock() {
+    let clock = pay123_core::clock::ManualClock::new(now());
+    let listener = NotifyListener::new(key()).with_clock(clock.clone());
+    let form = signed_form("ORDER-7", "123PVCB", "1", "1499789401000");
+    let request = NotifyRequest::new("POST", "", None, form.as_bytes());
+    let handler = |n: Notify, (): ()| async move {
+        assert_eq!(n.m_transaction_id(), "ORDER-7");
+        NotifyOutcome::AlreadyUpdated
+    };
+    let response = block_on(listener.serve(request, (), &handler));
+    let reply = NotifyReply::from_json(response.body(), &key()).unwrap();
+    assert_eq!(reply.return_code().code(), "2");
+    assert_eq!(reply.ts(), "1499789401000");
+    // Ten minutes later the same notify is stale.
+    clock.advance(Duration::from_secs(600));
+    let response = block_on(listener.serve(request, (), &handler));
+    let reply = NotifyReply::from_json(response.body(), &key()).unwrap();
+    assert_eq!(reply.return_code().code(), "-1");
+    assert_eq!(reply.ts(), "1499790001000");
+    assert!(listener.open(request).is_err());
+    clock.set(now());
+    let verified = listener.open(request).unwrap();
+    assert_eq!(verified.m_transaction_id(), "ORDER-7");
+    let response = verified.reply(Err::<NotifyOutcome, _>("no database"));
+    let reply = NotifyReply::from_json(response.body(), &key()).unwrap();
+    assert_eq!(reply.return_code().code(), "-3");
+}
+
+#[test]
+fn refused_bodies_are_answered_413_408_400() {
+    let listener = NotifyListener::new(key());
+    for (refusal, status) in [
+        (BodyRefusal::TooLarge, 413),
+        (BodyRefusal::TimedOut, 408),
+        (BodyRefusal::Unreadable("reset".into()), 400),
+    ] {
+        let response = listener.refuse_body("POST", &refusal);
+        assert_eq!(response.status(), status);
+        assert!(response.content_type().starts_with("text/plain"));
+        assert_eq!(response.clone().into_http().status().as_u16(), status);
+    }
 }

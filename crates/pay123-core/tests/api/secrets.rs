@@ -53,10 +53,7 @@ fn nothing_shows_the_secret_or_the_passcode() {
     assert_clean("RequestError", &format!("{e} {e:?}"));
 
     // A checksum error names the message and the field order, not the key.
-    let created = CreatedOrder {
-        transaction_id: "123P1".into(),
-        redirect_url: "https://pay.vn/".into(),
-    };
+    let created = CreatedOrder::new("123P1", "https://pay.vn/");
     let body = created.to_json(&SecretKey::new("another"));
     let e = CreatedOrder::from_json(&body, creds.secret_key()).unwrap_err();
     let text = format!("{e} {e:?}");

@@ -266,8 +266,12 @@ fn the_gateway_side_names_missing_fields_and_wants_json_accept() {
     let answer = e.to_http_response();
     assert_eq!(answer.status(), 200);
     let items: Vec<String> = serde_json::from_slice(answer.body()).unwrap();
-    assert_eq!(items[0], "6100");
-    assert!(items[1].contains("merchantCode"), "{items:?}");
+    // The description is the specification's text; the field is named for the gateway's log.
+    assert_eq!(
+        items,
+        ["6100", "Tham số truyền vào không đúng định dạng yêu cầu"]
+    );
+    assert!(e.to_string().contains("merchantCode"), "{e}");
     for field in [
         "merchantCode",
         "passcode",
@@ -374,4 +378,52 @@ fn a_received_notify_keeps_a_long_description_it_does_not_sign() {
     )
     .unwrap_err();
     assert_eq!(e.field, "description");
+}
+
+#[test]
+fn the_buyers_address_is_taken_in_any_form() {
+    // createOrder's table gives clientIP 15 characters, queryOrder's 10.
+    for (addr, create, query) in [
+        ("203.113.1.10", "203.113.1.10", ""),
+        ("::ffff:203.113.1.10", "203.113.1.10", ""),
+        ("10.0.0.7", "10.0.0.7", "10.0.0.7"),
+        ("::ffff:10.0.0.7", "10.0.0.7", "10.0.0.7"),
+        ("2001:db8::1", "", ""),
+        ("::1", "", ""),
+    ] {
+        let o = order().client_addr(addr.parse().unwrap()).build().unwrap();
+        assert_eq!(o.client_ip(), create, "{addr}");
+        let q = QueryOrder::new("A1")
+            .unwrap()
+            .with_client_addr(addr.parse().unwrap());
+        assert_eq!(q.client_ip(), query, "{addr}");
+    }
+    let e = QueryOrder::new("A1")
+        .unwrap()
+        .with_client_ip("203.113.1.10")
+        .unwrap_err();
+    assert_eq!(
+        (e.field, e.rule),
+        (
+            "clientIP",
+            Rule::TooLong {
+                max: 10,
+                actual: 12
+            }
+        )
+    );
+}
+
+#[test]
+fn an_id_that_ends_with_a_bank_code_is_refused_with_the_reason() {
+    let e = err(CreateOrder::builder("ORDER123PVCB", 1000, "https://shop.vn/").build());
+    assert_eq!(e.field, "mTransactionID");
+    assert_eq!(e.rule, Rule::EndsWithBankCode { bank: "123PVCB" });
+    assert!(e.to_string().contains("no separator"), "{e}");
+    assert!(
+        CreateOrder::builder("ORDER-123PVCB-A", 1000, "https://shop.vn/")
+            .build()
+            .is_ok()
+    );
+    assert!(QueryOrder::new("ORDER123PAY1").is_err());
 }

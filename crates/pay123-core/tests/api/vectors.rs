@@ -57,8 +57,8 @@ fn create_order_response() {
         REDIRECT.replace('/', "\\/")
     );
     let created = CreatedOrder::from_json(body.as_bytes(), &SecretKey::new("MIKEY")).unwrap();
-    assert_eq!(created.transaction_id, "123P1707110106638");
-    assert_eq!(created.redirect_url, REDIRECT, "escaped slashes are read");
+    assert_eq!(created.pay123_transaction_id(), "123P1707110106638");
+    assert_eq!(created.redirect_url(), REDIRECT, "escaped slashes are read");
     // The gateway side signs it the same way.
     let resp = created.to_http_response(&SecretKey::new("MIKEY"));
     let v: Vec<String> = serde_json::from_slice(resp.body()).unwrap();
@@ -88,11 +88,11 @@ fn query_order_response_corrected_vector() {
     let key = SecretKey::new("MIKEY");
     let corrected = br#"["1", "123P1707110106640", "10", "100000", "100000", "123PVTB", null, "6a97a55e74b5d5827dc60494f4e6df5311939167"]"#;
     let status = OrderStatus::from_json(corrected, &key).unwrap();
-    assert_eq!(status.status, TransactionStatus::CheckingAccount);
+    assert_eq!(status.status(), &TransactionStatus::CheckingAccount);
     assert_eq!(status.total_amount_vnd(), Some(100_000));
     assert_eq!(status.op_amount_vnd(), Some(100_000));
-    assert_eq!(status.bank_code, BankCode::Vietinbank);
-    assert_eq!(status.description, None);
+    assert_eq!(status.bank_code(), &BankCode::Vietinbank);
+    assert_eq!(status.description(), None);
 
     let as_printed = br#"["1", "123P1707110106640", "1", "100000", "100000", "123PVTB", null, "6a97a55e74b5d5827dc60494f4e6df5311939167"]"#;
     match OrderStatus::from_json(as_printed, &key) {
@@ -122,7 +122,7 @@ fn return_ticket_md5() {
     )
     .unwrap();
     assert!(ticket.status().is_success());
-    assert_eq!(ticket.transaction_id(), "123P1210020000506");
+    assert_eq!(ticket.m_transaction_id(), "123P1210020000506");
 }
 
 #[test]

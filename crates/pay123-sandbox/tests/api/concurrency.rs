@@ -1,8 +1,6 @@
 //! Concurrent createOrder calls, and logs that never show a secret.
 
 use std::collections::HashSet;
-use std::io::Write;
-use std::sync::{Arc, Mutex, OnceLock};
 
 use pay123_core::{BankCode, Client, Credentials, QueryOrder};
 use pay123_sandbox::Merchant;
@@ -24,8 +22,8 @@ async fn distinct_ids_all_succeed() {
     let mut urls = HashSet::new();
     for task in tasks {
         let created = task.await.unwrap().expect("every distinct id succeeds");
-        ids.insert(created.transaction_id);
-        urls.insert(created.redirect_url);
+        ids.insert(created.pay123_transaction_id().to_owned());
+        urls.insert(created.redirect_url().to_owned());
     }
     assert_eq!(ids.len(), 64, "123PAY transaction ids are unique");
     assert_eq!(urls.len(), 64, "payment URLs are unique");
@@ -55,41 +53,9 @@ async fn a_duplicate_id_yields_exactly_one_success() {
     assert_eq!(h.sandbox.transactions().len(), 1);
 }
 
-/// Collects log output.
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-/// The sandbox's logs of the whole test binary, from the first call on. A global subscriber:
-/// a thread-local one misses events whose callsite another thread registered first.
-fn captured_logs() -> &'static Captured {
-    static CAPTURED: OnceLock<Captured> = OnceLock::new();
-    CAPTURED.get_or_init(|| {
-        let captured = Captured::default();
-        let writer = captured.clone();
-        let subscriber = tracing_subscriber::fmt()
-            .with_writer(move || writer.clone())
-            // The sandbox's own logs; the tests' HTTP client (the buyer's browser) logs too.
-            .with_env_filter(tracing_subscriber::EnvFilter::new("pay123_sandbox=trace"))
-            .with_ansi(false)
-            .finish();
-        tracing::subscriber::set_global_default(subscriber).expect("the only global subscriber");
-        captured
-    })
-}
-
 #[tokio::test]
 async fn logs_never_show_a_secret() {
-    let captured = captured_logs();
+    let logs = pay123_core::test_util::logs();
     let shop = Credentials::new("SHOP9", "PASS-SECRET-9", "KEY-SECRET-9").unwrap();
     let h = Harness::with_sink(vec![], |c| {
         *c = c.clone().with_merchant(Merchant::new(shop.clone()));
@@ -111,15 +77,24 @@ async fn logs_never_show_a_secret() {
             .await
             .is_err()
     );
-    let log = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    let log = logs.text();
+    // The sandbox's own lines (the test's HTTP client, the buyer's browser here, logs its URLs).
+    let sandbox_log: String = log
+        .lines()
+        .filter(|l| l.contains(" pay123_sandbox"))
+        .collect::<Vec<_>>()
+        .join("\n");
     assert!(log.contains("order created"), "{log}");
     assert!(log.contains("notify attempt"), "{log}");
     assert!(log.contains("request refused"), "{log}");
     // Nor the bank page session id, which lets anyone act for the buyer.
     let payment_url = h.sandbox.transaction("LOGGED-1").unwrap().payment_url;
     let session = payment_url.rsplit('/').next().unwrap();
-    assert!(log.contains("/banksim/"), "{log}");
-    assert!(!log.contains(session), "{session} in the logs:\n{log}");
+    assert!(sandbox_log.contains("/banksim/"), "{sandbox_log}");
+    assert!(
+        !sandbox_log.contains(session),
+        "{session} in the logs:\n{sandbox_log}"
+    );
     for secret in ["MIPASSCODE", "MIKEY", "PASS-SECRET", "KEY-SECRET"] {
         assert!(!log.contains(secret), "{secret} in the logs:\n{log}");
     }

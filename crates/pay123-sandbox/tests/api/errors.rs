@@ -7,7 +7,7 @@ use pay123_core::{
     BankCode, Client, ClientError, CreateOrder, Credentials, QueryOrder, TransactionStatus,
 };
 
-use super::support::{Harness, REDIRECT_URL, gateway_error};
+use super::support::{Harness, REDIRECT_URL, detail, gateway_error};
 
 fn code_of(error: &ClientError) -> String {
     error
@@ -77,10 +77,13 @@ async fn malformed_or_missing_fields_are_6100_naming_the_field() {
         let response = h.http.post_raw(&create, &body, true).await;
         let (code, description) = gateway_error(&response);
         assert_eq!(code, "6100", "case {i} ({field}): {description}");
-        assert!(
-            description.contains(field),
-            "case {i}: {description:?} names {field}"
+        // The body holds the specification's text only; the field is named for the developer.
+        assert_eq!(
+            description,
+            "Tham số truyền vào không đúng định dạng yêu cầu"
         );
+        let detail = detail(&response);
+        assert!(detail.contains(field), "case {i}: {detail:?} names {field}");
     }
     // Not JSON at all.
     let response = h
@@ -96,9 +99,13 @@ async fn malformed_or_missing_fields_are_6100_naming_the_field() {
     let query = h.url("/miservice/queryOrder1");
     let mut body = signed_query("E6100-Q");
     body.as_object_mut().unwrap().remove("passcode");
-    let (code, description) = gateway_error(&h.http.post_raw(&query, &body, true).await);
-    assert_eq!(code, "6100");
-    assert!(description.contains("passcode"), "{description}");
+    let response = h.http.post_raw(&query, &body, true).await;
+    assert_eq!(gateway_error(&response).0, "6100");
+    assert!(
+        detail(&response).contains("passcode"),
+        "{}",
+        detail(&response)
+    );
     assert!(h.sandbox.transactions().is_empty());
 }
 
@@ -215,15 +222,23 @@ async fn an_unknown_bank_code_is_6100() {
     let order = Harness::order("E-BANK", BankCode::from_code("123PJCB"));
     let e = h.client.create_order(&order).await.unwrap_err();
     assert_eq!(code_of(&e), "6100");
-    assert!(e.to_string().contains("bankCode"), "{e}");
+    let refusal = h
+        .sandbox
+        .gateway()
+        .refusals()
+        .pop()
+        .expect("the refusal is listed");
+    assert_eq!(refusal.code, "6100");
+    assert_eq!(refusal.m_transaction_id.as_deref(), Some("E-BANK"));
+    assert!(refusal.detail.contains("bankCode"), "{refusal:?}");
 }
 
 #[tokio::test]
 async fn query_of_an_unknown_id_is_status_minus_10() {
     let h = Harness::new(|_| {}).await;
     let status = h.query("NEVER-CREATED").await;
-    assert_eq!(status.status, TransactionStatus::NotFound);
-    assert!(status.status.is_final() && !status.status.is_success());
+    assert_eq!(status.status(), TransactionStatus::NotFound);
+    assert!(status.status().is_final() && !status.status().is_success());
 }
 
 #[tokio::test]
@@ -283,5 +298,5 @@ async fn production_paths_answer_too() {
         .query_order(&QueryOrder::new("PROD-PATH").unwrap())
         .await
         .unwrap();
-    assert_eq!(status.status, TransactionStatus::New);
+    assert_eq!(status.status(), TransactionStatus::New);
 }

@@ -14,10 +14,13 @@ use super::support::{AMOUNT, Harness, REDIRECT_URL, WAIT};
 async fn happy_path_through_the_bank_choice_page() {
     let h = Harness::with_sink(vec![], |_| {}).await;
     let created = h.create("HAPPY-1", BankCode::Pay123).await;
-    assert!(created.transaction_id.starts_with("123P"), "{created:?}");
+    assert!(
+        created.pay123_transaction_id().starts_with("123P"),
+        "{created:?}"
+    );
     assert!(
         created
-            .redirect_url
+            .redirect_url()
             .starts_with(&format!("{}/banksim/", h.sandbox.base_url())),
         "{created:?}"
     );
@@ -41,8 +44,8 @@ async fn happy_path_through_the_bank_choice_page() {
     let page = h.test_card(&page).await;
     assert_eq!(page.form_id(), "otp_form");
     let at_otp = h.query("HAPPY-1").await;
-    assert_eq!(at_otp.status, TransactionStatus::AwaitingOtp);
-    assert_eq!(at_otp.bank_code, BankCode::Vietcombank);
+    assert_eq!(at_otp.status(), TransactionStatus::AwaitingOtp);
+    assert_eq!(at_otp.bank_code(), BankCode::Vietcombank);
 
     let back = h.test_otp(&page).await;
     let returned = h.returned(&back);
@@ -51,11 +54,14 @@ async fn happy_path_through_the_bank_choice_page() {
     assert_eq!(returned.m_transaction_id, "HAPPY-1");
 
     let paid = h.query("HAPPY-1").await;
-    assert_eq!(paid.status, TransactionStatus::Success);
-    assert_eq!(paid.transaction_id, created.transaction_id);
+    assert_eq!(paid.status(), TransactionStatus::Success);
+    assert_eq!(
+        paid.pay123_transaction_id(),
+        created.pay123_transaction_id()
+    );
     assert_eq!(paid.total_amount_vnd(), Some(AMOUNT));
     assert_eq!(paid.op_amount_vnd(), Some(AMOUNT));
-    assert_eq!(paid.bank_code, BankCode::Vietcombank);
+    assert_eq!(paid.bank_code(), BankCode::Vietcombank);
 
     let t = h.settled("HAPPY-1").await;
     assert_eq!(t.step, Step::Finished);
@@ -75,7 +81,7 @@ async fn happy_path_through_the_bank_choice_page() {
     assert_eq!(seen, ["0", "10", "11", "1"], "{:#?}", t.history);
 
     // Opening the payment URL again sends the buyer back to the merchant.
-    let again = h.http.get(&created.redirect_url).await;
+    let again = h.http.get(created.redirect_url()).await;
     assert_eq!(h.returned(&again).status, TransactionStatus::Success);
 }
 
@@ -89,7 +95,7 @@ async fn a_bank_code_goes_straight_to_the_card_page() {
     let page = h.test_card(&page).await;
     let back = h.test_otp(&page).await;
     assert_eq!(h.returned(&back).status, TransactionStatus::Success);
-    assert_eq!(h.query("DIRECT-1").await.bank_code, BankCode::Techcombank);
+    assert_eq!(h.query("DIRECT-1").await.bank_code(), BankCode::Techcombank);
     // No notify URL: the attempt says so.
     let t = h.settled("DIRECT-1").await;
     assert_eq!(t.notify_attempts[0].outcome, AttemptOutcome::NoNotifyUrl);

@@ -148,8 +148,8 @@ async fn query_order_reports_another_total_amount() {
     assert_eq!(t.reported_total_amount, Some(1));
     assert_eq!(t.total_amount, AMOUNT);
     let status = h.query("QA-1").await;
-    assert_eq!(status.total_amount, "1");
-    assert_eq!(status.op_amount, "0");
+    assert_eq!(status.total_amount(), "1");
+    assert_eq!(status.op_amount(), "0");
     // Only that transaction.
     assert_eq!(h.query("QA-OTHER").await.total_amount_vnd(), Some(AMOUNT));
 
@@ -167,7 +167,7 @@ async fn query_order_reports_another_total_amount() {
     assert_eq!(t.op_amount, AMOUNT);
     assert_eq!(h.sink().received()[0].status, TransactionStatus::Success);
     let status = h.query("QA-PAID").await;
-    assert_eq!(status.status, TransactionStatus::Success);
+    assert_eq!(status.status(), TransactionStatus::Success);
     assert_eq!(status.total_amount_vnd(), Some(1));
     assert_eq!(status.op_amount_vnd(), Some(1));
 
@@ -191,7 +191,7 @@ async fn another_total_amount_through_the_admin_api() {
     assert_eq!(status, StatusCode::OK, "{t}");
     assert_eq!(t["reported_total_amount"], 1);
     assert_eq!(t["total_amount"], AMOUNT);
-    assert_eq!(h.query("QAH-1").await.total_amount, "1");
+    assert_eq!(h.query("QAH-1").await.total_amount(), "1");
     let (status, t) = h.http.post_json(&url, r#"{"total_amount": null}"#).await;
     assert_eq!(status, StatusCode::OK);
     assert!(t["reported_total_amount"].is_null());

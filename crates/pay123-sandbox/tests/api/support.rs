@@ -3,7 +3,7 @@
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use axum::extract::State;
 use axum::routing::post;
@@ -12,8 +12,8 @@ use http::request::Parts;
 use http::{Request, Response, StatusCode, header};
 use pay123_core::{
     BankCode, Client, CreateOrder, CreatedOrder, Credentials, HttpClient, NotifyListener,
-    NotifyOutcome, NotifyReply, NotifyReturnCode, OrderStatus, QueryOrder, RETURN_WINDOW,
-    ReturnTicket, SecretKey, TransactionStatus,
+    NotifyOutcome, NotifyRequest, NotifyReturnCode, OrderStatus, QueryOrder, RETURN_WINDOW,
+    ReturnTicket, TransactionStatus,
 };
 use pay123_hyper::{HyperClient, TransportError};
 use pay123_sandbox::cards::{TEST_CARD_HOLDER, TEST_CARD_NUMBER, TEST_ISSUE_DATE, TEST_OTP};
@@ -109,9 +109,10 @@ fn json_of(response: Response<Bytes>) -> (StatusCode, serde_json::Value) {
 
 impl HttpClient for Http {
     type Error = TransportError;
+    type Future = pay123_hyper::ResponseFuture;
 
-    async fn send(&self, request: Request<Bytes>) -> Result<Response<Bytes>, TransportError> {
-        self.0.send(request).await
+    fn send(&self, request: Request<Bytes>) -> Self::Future {
+        HttpClient::send(&self.0, request)
     }
 }
 
@@ -121,6 +122,17 @@ pub(crate) fn gateway_error(response: &Response<Bytes>) -> (String, String) {
     let items: Vec<String> = serde_json::from_slice(response.body()).expect("a JSON array");
     assert_eq!(items.len(), 2, "{items:?}");
     (items[0].clone(), items[1].clone())
+}
+
+/// The sandbox's explanation of a refusal, from its `X-Pay123-Sandbox-Detail` header.
+pub(crate) fn detail(response: &Response<Bytes>) -> String {
+    response
+        .headers()
+        .get("x-pay123-sandbox-detail")
+        .expect("the X-Pay123-Sandbox-Detail header")
+        .to_str()
+        .unwrap()
+        .to_owned()
 }
 
 // ---- pages ------------------------------------------------------------------------------------
@@ -250,6 +262,8 @@ pub(crate) enum Answer {
     Code(NotifyReturnCode),
     /// A correctly signed `1` about another mTransactionID.
     OtherTransaction,
+    /// HTTP 200 with this JSON body, as written.
+    Raw(String),
 }
 
 /// A notify the listener verified.
@@ -343,10 +357,11 @@ async fn sink_handler(
     body: Bytes,
 ) -> axum::response::Response {
     let request = Request::from_parts(parts, body);
+    let wire = NotifyRequest::from_http(&request);
     *state.requests.lock().unwrap() += 1;
     let now = state.clock.now();
     // The core reads and verifies the form; the test listener keeps what it says.
-    let verified = state.listener.verify(&request, now).ok();
+    let verified = state.listener.verifier().verify(&wire, now).ok();
     if let Some(notify) = &verified {
         state.received.lock().unwrap().push(Received {
             m_transaction_id: notify.m_transaction_id().to_owned(),
@@ -361,13 +376,12 @@ async fn sink_handler(
         .pop_front()
         .unwrap_or(Answer::Outcome(NotifyOutcome::Updated));
     let response = match answer {
-        Answer::Outcome(outcome) => {
-            state
-                .listener
-                .handle(&request, now, |_| async move { outcome })
-                .await
-                .response
-        }
+        Answer::Outcome(outcome) => state
+            .listener
+            .handle(&wire, now, |_| async move { outcome })
+            .await
+            .response
+            .into_http(),
         Answer::Status(status) => {
             let mut response = Response::new(Bytes::from_static(b"listener failed"));
             *response.status_mut() = status;
@@ -375,32 +389,59 @@ async fn sink_handler(
         }
         Answer::Body(body) => Response::new(Bytes::from_static(body.as_bytes())),
         Answer::WrongKey => {
-            let handled = state
-                .listener
-                .handle(&request, now, |_| async { NotifyOutcome::Updated })
-                .await;
-            let reply: NotifyReply = handled.reply.expect("a reply");
-            reply.to_http_response(&SecretKey::new("NOT-THE-KEY"))
+            let notify = verified.expect("the sandbox's notify verifies");
+            signed_reply(notify.m_transaction_id(), "1", now, "NOT-THE-KEY")
         }
         Answer::Code(code) => {
             let notify = verified.expect("the sandbox's notify verifies");
-            NotifyReply::new(notify.m_transaction_id(), code, now)
-                .to_http_response(Credentials::sandbox().secret_key())
+            signed_reply(notify.m_transaction_id(), code.code(), now, "MIKEY")
         }
-        Answer::OtherTransaction => {
-            NotifyReply::new("SOMEONE-ELSE", NotifyReturnCode::Processed, now)
-                .to_http_response(Credentials::sandbox().secret_key())
-        }
+        Answer::OtherTransaction => signed_reply("SOMEONE-ELSE", "1", now, "MIKEY"),
         Answer::Hang(duration) => {
             tokio::time::sleep(duration).await;
             state
                 .listener
-                .handle(&request, now, |_| async { NotifyOutcome::Updated })
+                .handle(&wire, now, |_| async { NotifyOutcome::Updated })
                 .await
                 .response
+                .into_http()
+        }
+        Answer::Raw(body) => {
+            let mut response = Response::new(Bytes::from(body));
+            response.headers_mut().insert(
+                header::CONTENT_TYPE,
+                http::HeaderValue::from_static("application/json"),
+            );
+            response
         }
     };
     response.map(axum::body::Body::from)
+}
+
+/// A notify reply written by hand from the specification: every value a string, the checksum
+/// SHA1 of `mTransactionID + returnCode + ts + key`.
+pub(crate) fn signed_reply(id: &str, code: &str, now: SystemTime, key: &str) -> Response<Bytes> {
+    let ts = now
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .unwrap()
+        .as_millis()
+        .to_string();
+    let checksum = sha1_hex(&format!("{id}{code}{ts}{key}"));
+    let body = serde_json::json!({
+        "mTransactionID": id, "returnCode": code, "ts": ts, "checksum": checksum,
+    });
+    let mut response = Response::new(Bytes::from(body.to_string()));
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        http::HeaderValue::from_static("application/json"),
+    );
+    response
+}
+
+/// Lowercase hex SHA1, as the specification computes checksums.
+pub(crate) fn sha1_hex(text: &str) -> String {
+    use sha1::Digest;
+    hex::encode(sha1::Sha1::digest(text.as_bytes()))
 }
 
 // ---- the sandbox ------------------------------------------------------------------------------
@@ -503,7 +544,7 @@ impl Harness {
 
     /// The status queryOrder answers.
     pub(crate) async fn status(&self, id: &str) -> TransactionStatus {
-        self.query(id).await.status
+        self.query(id).await.status().clone()
     }
 
     /// Follows 303s within the sandbox; stops at a page or at the merchant.
@@ -525,7 +566,7 @@ impl Harness {
 
     /// Opens the payment URL of a created order.
     pub(crate) async fn open(&self, created: &CreatedOrder) -> Page {
-        self.follow(self.http.get(&created.redirect_url).await)
+        self.follow(self.http.get(created.redirect_url()).await)
             .await
     }
 
@@ -635,7 +676,7 @@ impl Harness {
         Returned {
             url: url.to_owned(),
             status: ticket.status().clone(),
-            m_transaction_id: ticket.transaction_id().to_owned(),
+            m_transaction_id: ticket.m_transaction_id().to_owned(),
         }
     }
 

@@ -6,7 +6,6 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, SystemTime};
 
 use bytes::Bytes;
-use http::{Method, Request, Response, header};
 use pay123_core::test_util::{FakeGateway, Transport};
 use pay123_core::{
     BankCode, Client, CreateOrder, Credentials, Endpoints, HttpClient, Notify, NotifyOutcome,
@@ -108,7 +107,7 @@ impl Fake {
     pub(crate) fn created(&self, id: &str) -> Option<(CreateOrder, String)> {
         self.gateway
             .created(id)
-            .map(|(order, answer)| (order, answer.transaction_id))
+            .map(|(order, answer)| (order, answer.pay123_transaction_id().to_owned()))
     }
 
     async fn answer(
@@ -152,7 +151,7 @@ pub(crate) struct TestShop<C> {
     _dir: TempDir,
 }
 
-pub(crate) async fn setup() -> TestShop<impl HttpClient + Clone + 'static> {
+pub(crate) async fn setup() -> TestShop<impl pay123_core::SendHttpClient> {
     let fake = Fake {
         gateway: FakeGateway::new(Credentials::sandbox()),
         holds: Arc::default(),
@@ -188,7 +187,7 @@ impl<C: HttpClient> TestShop<C> {
     }
     /// What the shop answers a verified notify ([`notify`]).
     pub(crate) async fn notified(&self, id: &str, status: &str) -> NotifyOutcome {
-        self.shop.on_notify(notify(id, status)).await
+        self.shop.on_notify(notify(id, status)).await.unwrap()
     }
     /// The return page for this query string.
     pub(crate) async fn return_view(&self, query: &str) -> ReturnView {
@@ -202,25 +201,9 @@ impl<C: HttpClient> TestShop<C> {
     pub(crate) async fn returned(&self, id: &str, status: TransactionStatus) -> OrderView {
         self.return_with(id, status).await.order.unwrap()
     }
-    /// A `GET` request to the shop's HTTP routes.
-    pub(crate) fn get(&self, uri: &str) -> Call<'_, C> {
-        self.call(Method::GET, uri)
-    }
-    /// A `POST` request to the shop's HTTP routes.
-    pub(crate) fn post(&self, uri: &str) -> Call<'_, C> {
-        self.call(Method::POST, uri)
-    }
-    /// A request to the shop's HTTP routes.
-    pub(crate) fn call(&self, method: Method, uri: &str) -> Call<'_, C> {
-        Call {
-            shop: &self.shop,
-            request: Request::builder().method(method).uri(uri),
-            body: Bytes::new(),
-        }
-    }
 }
 
-impl<C: HttpClient + 'static> TestShop<C> {
+impl<C: pay123_core::SendHttpClient> TestShop<C> {
     /// The outcomes of `n` notifies for one order, sent at once, each on its own task.
     pub(crate) async fn notify_at_once(
         &self,
@@ -232,7 +215,7 @@ impl<C: HttpClient + 'static> TestShop<C> {
             .map(|_| {
                 let shop = self.shop.clone();
                 let n = notify(id, status);
-                tokio::spawn(async move { shop.on_notify(n).await })
+                tokio::spawn(async move { shop.on_notify(n).await.unwrap() })
             })
             .collect();
         let mut outcomes = Vec::new();
@@ -241,52 +224,6 @@ impl<C: HttpClient + 'static> TestShop<C> {
         }
         outcomes
     }
-}
-
-/// A request to [`shop::http::handle`], from the buyer at `127.0.0.1`.
-pub(crate) struct Call<'a, C> {
-    shop: &'a Shop<C>,
-    request: http::request::Builder,
-    body: Bytes,
-}
-
-impl<C: HttpClient> Call<'_, C> {
-    /// Asks for this media type (`Accept`).
-    pub(crate) fn accept(mut self, accept: &str) -> Self {
-        self.request = self.request.header(header::ACCEPT, accept);
-        self
-    }
-    /// Sends this URL-encoded form as the body.
-    pub(crate) fn form(mut self, body: &str) -> Self {
-        self.request = self
-            .request
-            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
-        self.body = Bytes::from(body.to_owned());
-        self
-    }
-    /// The shop's response.
-    pub(crate) async fn send(self) -> Response<Bytes> {
-        let request = self.request.body(self.body).unwrap();
-        shop::http::handle(self.shop, request, Some("127.0.0.1".parse().unwrap())).await
-    }
-}
-
-/// The response's body as text.
-pub(crate) fn text(response: &Response<Bytes>) -> String {
-    String::from_utf8(response.body().to_vec()).unwrap()
-}
-
-/// The response's body as JSON.
-pub(crate) fn json(response: &Response<Bytes>) -> serde_json::Value {
-    serde_json::from_slice(response.body()).unwrap()
-}
-
-/// The order id the shop's response names (`x-order-id`), which must be there.
-pub(crate) fn order_id_header(response: &Response<Bytes>) -> String {
-    response.headers()[shop::http::ORDER_ID_HEADER]
-        .to_str()
-        .unwrap()
-        .to_owned()
 }
 
 /// The query string of a genuine return ticket, issued now.

@@ -91,7 +91,7 @@ async fn a_duplicate_notify_answers_already_updated_and_changes_nothing() {
     let history = t.history(&id).await;
     let queries = t.fake.query_calls();
 
-    for status in ["1", "1", "-100", "0"] {
+    for status in ["1", "1", "0"] {
         assert_eq!(
             t.notified(&id, status).await,
             NotifyOutcome::AlreadyUpdated,
@@ -103,8 +103,13 @@ async fn a_duplicate_notify_answers_already_updated_and_changes_nothing() {
     assert_eq!(
         t.fake.query_calls(),
         queries,
-        "a final order needs no queryOrder"
+        "a notify that agrees with a final order needs no queryOrder"
     );
+    // One that contradicts it is checked with 123PAY, which still says paid: nothing changes.
+    assert_eq!(t.notified(&id, "-100").await, NotifyOutcome::AlreadyUpdated);
+    assert_eq!(t.fake.query_calls(), queries + 1);
+    assert_eq!(t.order(&id).await, before);
+    assert_eq!(t.history(&id).await, history);
 }
 
 #[tokio::test]
@@ -139,9 +144,13 @@ async fn pending_statuses_never_cancel_an_order() {
 }
 
 #[tokio::test]
-async fn a_final_failure_marks_the_order_failed_for_good() {
+async fn a_final_failure_is_confirmed_before_the_order_fails() {
     let t = setup().await;
     let id = checkout(&t.shop, "ao-dai").await;
+    // 123PAY does not confirm it yet (queryOrder says 0): nothing changes, 123PAY retries.
+    assert_eq!(t.notified(&id, "7224").await, NotifyOutcome::Failed);
+    assert_eq!(t.order(&id).await.state, OrderState::Pending);
+    t.fake.set_status(&id, "7224");
     assert_eq!(t.notified(&id, "7224").await, NotifyOutcome::Updated);
     let order = t.order(&id).await;
     assert_eq!(order.state, OrderState::Failed);
@@ -150,10 +159,57 @@ async fn a_final_failure_marks_the_order_failed_for_good() {
         order.transaction_status,
         Some(TransactionStatus::WrongOtpThreeTimes)
     );
-    // A later "paid" notify for the same order is a duplicate.
+    assert_eq!(t.fake.query_calls(), 2);
+    // The same failure again is a duplicate, without asking.
+    assert_eq!(t.notified(&id, "7224").await, NotifyOutcome::AlreadyUpdated);
+    assert_eq!(t.fake.query_calls(), 2);
+}
+
+#[tokio::test]
+async fn a_payment_123pay_confirms_on_a_failed_order_goes_to_review() {
+    let t = setup().await;
+    let id = checkout(&t.shop, "ao-dai").await;
+    t.fake.set_status(&id, "7201");
+    assert_eq!(t.notified(&id, "7201").await, NotifyOutcome::Updated);
+    // 123PAY says it was paid after all: never paid automatically, never ignored.
     t.fake.set_status(&id, "1");
+    t.fake
+        .set_query(Behaviour::Error(pay123_core::ReturnCode::Busy));
+    assert_eq!(
+        t.notified(&id, "1").await,
+        NotifyOutcome::Failed,
+        "not 2 unseen"
+    );
+    t.fake.set_query(Behaviour::Answer);
+    assert_eq!(t.notified(&id, "1").await, NotifyOutcome::Updated);
+    let order = t.order(&id).await;
+    assert_eq!(order.state, OrderState::Review);
+    assert!(!order.paid);
+    assert_eq!(order.error_code.as_deref(), Some("paid_after_failure"));
+    let last = t.history(&id).await.pop().unwrap();
+    assert_eq!(last.state, OrderState::Review);
+    assert!(last.note.unwrap().contains("marked failed"));
     assert_eq!(t.notified(&id, "1").await, NotifyOutcome::AlreadyUpdated);
-    assert!(!t.order(&id).await.paid);
+}
+
+#[tokio::test]
+async fn a_paid_order_never_becomes_failed() {
+    let t = setup().await;
+    let id = checkout(&t.shop, "ao-dai").await;
+    t.fake.set_status(&id, "1");
+    assert_eq!(t.notified(&id, "1").await, NotifyOutcome::Updated);
+    // A failure notify for a paid order: 123PAY still says paid.
+    assert_eq!(t.notified(&id, "7201").await, NotifyOutcome::AlreadyUpdated);
+    assert_eq!(t.order(&id).await.state, OrderState::Paid);
+    // 123PAY says failed: the order stays paid, and its history says so.
+    t.fake.set_status(&id, "7201");
+    assert_eq!(t.notified(&id, "7201").await, NotifyOutcome::AlreadyUpdated);
+    let order = t.order(&id).await;
+    assert_eq!(order.state, OrderState::Paid);
+    assert!(order.paid);
+    let last = t.history(&id).await.pop().unwrap();
+    assert_eq!(last.state, OrderState::Paid);
+    assert!(last.note.unwrap().contains("stays paid"));
 }
 
 #[tokio::test]
@@ -172,8 +228,11 @@ async fn a_store_error_answers_failed_so_123pay_retries() {
     let id = checkout(&t.shop, "ao-dai").await;
     t.fake.set_status(&id, "1");
     t.shop.store().pool().close().await;
-    assert_eq!(t.notified(&id, "1").await, NotifyOutcome::Failed);
-    assert_eq!(t.notified(&id, "-100").await, NotifyOutcome::Failed);
+    // The error goes back to the core's listener, which logs it and answers -3.
+    for status in ["1", "-100"] {
+        let error = t.shop.on_notify(notify(&id, status)).await.unwrap_err();
+        assert!(error.to_string().contains("database"), "{error}");
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -208,6 +267,8 @@ async fn concurrent_notifies_for_one_order_update_it_once() {
 async fn concurrent_cancel_notifies_update_once() {
     let t = setup().await;
     let id = checkout(&t.shop, "ca-phe").await;
+    // A failure is confirmed by queryOrder too.
+    t.fake.set_status(&id, "-100");
     let mut updated = 0;
     for outcome in t.notify_at_once(&id, "-100", 20).await {
         match outcome {
@@ -227,8 +288,8 @@ async fn concurrent_cancel_notifies_update_once() {
     );
 }
 
-/// 123PAY waits for the notify's reply: a queryOrder that hangs must not hold it past
-/// `NOTIFY_QUERY_TIMEOUT`, whatever the shop's (longer) gateway timeout.
+/// 123PAY waits for the notify's reply: a queryOrder that hangs must not hold it past the core's
+/// `NOTIFY_WORK_BUDGET`, whatever the shop's (longer) gateway timeout.
 #[tokio::test]
 async fn a_hanging_query_order_during_a_notify_is_cut_short() {
     let t = setup().await;
@@ -239,11 +300,11 @@ async fn a_hanging_query_order_during_a_notify_is_cut_short() {
         .clone()
         .with_gateway_timeout(Duration::from_secs(300));
     let outcome = tokio::time::timeout(
-        shop::NOTIFY_QUERY_TIMEOUT * 4,
+        pay123_core::NOTIFY_WORK_BUDGET * 2,
         shop.on_notify(notify(&id, "1")),
     )
     .await
     .expect("the notify is answered before 123PAY gives up on it");
-    assert_eq!(outcome, NotifyOutcome::Failed);
+    assert_eq!(outcome.unwrap(), NotifyOutcome::Failed);
     assert!(!t.order(&id).await.paid);
 }

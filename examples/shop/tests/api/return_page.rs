@@ -2,11 +2,10 @@
 
 use std::time::{Duration, SystemTime};
 
-use http::StatusCode;
 use pay123_core::{Credentials, NotifyOutcome, ReturnTicket, SecretKey, TransactionStatus};
 use shop::{OrderState, Source, TicketCheck};
 
-use crate::common::{Behaviour, checkout, return_query, setup, text};
+use crate::common::{Behaviour, checkout, return_query, setup};
 
 #[tokio::test]
 async fn a_return_before_the_notify_queries_123pay_and_pays() {
@@ -158,15 +157,16 @@ async fn a_return_while_create_order_is_in_flight_leaves_the_order_alone() {
     let (checkout, page) = tokio::join!(t.shop.checkout("ao-dai", None, None), async {
         // createOrder was sent and has not answered: the order is `creating`.
         let id = t.fake.held().await;
-        let page = t.get(&format!("/return?transactionID={id}")).send().await;
+        let view = t.return_view(&format!("transactionID={id}")).await;
         t.fake.release();
-        (id, page)
+        (id, view)
     });
-    let (id, page) = page;
+    let (id, view) = page;
     // Asking 123PAY now would hear "no such transaction" (-10), a final failure.
     assert_eq!(t.fake.query_calls(), 0);
-    assert_eq!(page.status(), StatusCode::OK);
-    let html = text(&page);
+    let page = shop::web::return_page(&view);
+    assert_eq!(page.status, 200);
+    let html = page.html;
     assert!(html.contains(r#"id="order-status">creating<"#), "{html}");
     assert!(html.contains("vui lòng tải lại trang"), "{html}");
     assert!(html.contains("please reload this page"), "{html}");

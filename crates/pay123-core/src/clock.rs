@@ -1,11 +1,15 @@
-//! The sandbox's clock. The protocol core never reads the clock; the sandbox reads it here, at
-//! the edge, so that tests can replace it and move time forward (OTP expiry, session timeout).
+//! Where the edges read the time.
+//!
+//! Every function of the protocol takes `now` as an argument and never reads the clock. What
+//! serves requests (the notify listener's [`serve`](crate::NotifyListener::serve), an adapter,
+//! the sandbox) reads it through a [`Clock`], so that tests can fix the time or move it forward.
+//! [`SystemClock`] is the one place of this crate that reads the system time.
 
 use std::fmt;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, SystemTime};
 
-/// Where the sandbox reads the current time.
+/// Where the current time is read.
 pub trait Clock: fmt::Debug + Send + Sync {
     /// The current time.
     fn now(&self) -> SystemTime;
@@ -25,7 +29,7 @@ impl Clock for SystemClock {
 ///
 /// ```
 /// use std::time::{Duration, SystemTime};
-/// use pay123_sandbox::{Clock, ManualClock};
+/// use pay123_core::clock::{Clock, ManualClock};
 /// let clock = ManualClock::new(SystemTime::UNIX_EPOCH);
 /// clock.advance(Duration::from_secs(90));
 /// assert_eq!(clock.now(), SystemTime::UNIX_EPOCH + Duration::from_secs(90));

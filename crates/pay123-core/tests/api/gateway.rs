@@ -1,0 +1,145 @@
+//! The gateway side is as strict as 123PAY: a notify reply of any other shape is refused, and a
+//! refused request is answered with the specification's text, never with which field or which
+//! credential was wrong. The bodies here are written by hand from the specification, not built
+//! with this crate, so that a mistake shared by both sides cannot hide.
+
+use bytes::Bytes;
+use pay123_core::{
+    BankCode, Credentials, Notify, NotifyReply, ReceivedQueryOrder, ReplyError, SecretKey,
+    TransactionStatus,
+};
+use sha1::{Digest, Sha1};
+
+use crate::common::now;
+
+fn sha1_hex(text: &str) -> String {
+    hex::encode(Sha1::digest(text.as_bytes()))
+}
+
+fn key() -> SecretKey {
+    SecretKey::new("MIKEY")
+}
+
+/// A reply written by hand: `{"mTransactionID":..,"returnCode":..,"ts":..,"checksum":..}`.
+fn reply(id: &str, code: &str, ts: &str) -> String {
+    let checksum = sha1_hex(&format!("{id}{code}{ts}MIKEY"));
+    format!(
+        r#"{{"mTransactionID":"{id}","returnCode":"{code}","ts":"{ts}","checksum":"{checksum}"}}"#
+    )
+}
+
+#[test]
+fn a_reply_of_the_specifications_shape_is_read() {
+    let body = reply("ORDER-1", "1", "1764061255012");
+    let read = NotifyReply::from_json(body.as_bytes(), &key()).unwrap();
+    assert_eq!(read.m_transaction_id(), "ORDER-1");
+    assert_eq!(read.return_code().code(), "1");
+    assert_eq!(read.ts(), "1764061255012");
+    // Any order of the keys, any whitespace.
+    let checksum = sha1_hex("ORDER-111764061255012MIKEY");
+    let body = format!(
+        "{{ \"checksum\" : \"{checksum}\", \"ts\":\"1764061255012\",\n\"returnCode\":\"1\", \"mTransactionID\":\"ORDER-1\" }}"
+    );
+    assert!(NotifyReply::from_json(body.as_bytes(), &key()).is_ok());
+}
+
+#[test]
+fn any_other_shape_is_refused_with_the_reason() {
+    let checksum = sha1_hex("ORDER-111764061255012MIKEY");
+    let cases = [
+        (
+            format!(
+                r#"{{"mTransactionID":"ORDER-1","returnCode":1,"ts":"1764061255012","checksum":"{checksum}"}}"#
+            ),
+            "returnCode must be a JSON string, not a number",
+        ),
+        (
+            format!(
+                r#"{{"mTransactionID":"ORDER-1","returnCode":"1","ts":1764061255012,"checksum":"{checksum}"}}"#
+            ),
+            "ts must be a JSON string, not a number",
+        ),
+        (
+            format!(
+                r#"{{"mTransactionID":null,"returnCode":"1","ts":"1764061255012","checksum":"{checksum}"}}"#
+            ),
+            "mTransactionID must be a JSON string, not null",
+        ),
+        (
+            format!(r#"{{"mTransactionID":"ORDER-1","returnCode":"1","checksum":"{checksum}"}}"#),
+            "ts is missing",
+        ),
+        (
+            format!(
+                r#"{{"mTransactionID":"ORDER-1","returnCode":"1","ts":"1764061255012","ts":"1","checksum":"{checksum}"}}"#
+            ),
+            "duplicate field `ts`",
+        ),
+        (
+            format!(
+                r#"{{"mTransactionID":"ORDER-1","returnCode":"1","ts":"1764061255012","checksum":"{checksum}","extra":"x"}}"#
+            ),
+            "\"extra\" is not a field of the reply",
+        ),
+        (
+            format!(r#"["ORDER-1","1","1764061255012","{checksum}"]"#),
+            "must be a JSON object",
+        ),
+        ("not json".to_owned(), "must be a JSON object"),
+        ("{\"mTransactionID\":".to_owned(), "EOF"),
+    ];
+    for (body, reason) in cases {
+        match NotifyReply::from_json(body.as_bytes(), &key()) {
+            Err(ReplyError::Malformed { reason: got, .. }) => {
+                assert!(got.contains(reason), "{body}: {got}");
+            }
+            other => panic!("{body}: {other:?}"),
+        }
+    }
+}
+
+#[test]
+fn a_refusal_may_name_no_order_an_acknowledgement_must() {
+    let notify = Notify::new(
+        "ORDER-1",
+        BankCode::Vietcombank,
+        TransactionStatus::Success,
+        "",
+        now(),
+    )
+    .unwrap();
+    let refusal = reply("", "-1", "1764061255012");
+    let read = NotifyReply::from_json_for(refusal.as_bytes(), &notify, &key()).unwrap();
+    assert_eq!(read.return_code().code(), "-1");
+    let ack = reply("", "1", "1764061255012");
+    assert!(matches!(
+        NotifyReply::from_json_for(ack.as_bytes(), &notify, &key()),
+        Err(ReplyError::OtherOrder { .. })
+    ));
+}
+
+#[test]
+fn a_refused_request_is_answered_with_the_specifications_text_only() {
+    let body = |passcode: &str, checksum: &str| {
+        format!(
+            r#"{{"mTransactionID":"V1","merchantCode":"MICODE","passcode":"{passcode}","checksum":"{checksum}"}}"#
+        )
+    };
+    let good = sha1_hex("V1MICODEMIPASSCODEMIKEY");
+    for (passcode, checksum) in [("WRONG", good.as_str()), ("MIPASSCODE", "00")] {
+        let received = ReceivedQueryOrder::from_json(body(passcode, checksum).as_bytes()).unwrap();
+        let error = received.authenticate(&Credentials::sandbox()).unwrap_err();
+        let response = error.to_http_response();
+        let items: Vec<String> = serde_json::from_slice(response.body()).unwrap();
+        assert_eq!(items, ["6000", "Xác thực đối tác thất bại"]);
+    }
+    let missing = r#"{"merchantCode":"MICODE","passcode":"MIPASSCODE","checksum":"00"}"#;
+    let error = ReceivedQueryOrder::from_json(missing.as_bytes()).unwrap_err();
+    let items: Vec<String> = serde_json::from_slice(error.to_http_response().body()).unwrap();
+    assert_eq!(
+        items,
+        ["6100", "Tham số truyền vào không đúng định dạng yêu cầu"]
+    );
+    assert!(error.to_string().contains("mTransactionID"), "{error}");
+    let _ = Bytes::new();
+}

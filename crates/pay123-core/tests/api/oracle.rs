@@ -1,0 +1,173 @@
+//! No sequence of requests turns the listener into a signing oracle: whatever is sent, no reply
+//! it signs is also a valid notify. 123PAY joins the signed fields with no separator, so a reply
+//! signs `mTransactionID + returnCode + ts` and a notify `mTransactionID + bankCode +
+//! transactionStatus + ts`; the test splits every reply's signed string in every way into those
+//! four notify fields and asks the real verifier to accept the reply's checksum for it.
+
+use std::time::Duration;
+
+use pay123_core::{
+    BankCode, Notify, NotifyListener, NotifyOutcome, NotifyRequest, NotifyVerifier, SecretKey,
+    TransactionStatus,
+};
+use proptest::prelude::*;
+
+use crate::common::now;
+
+const KEY: &str = "MIKEY";
+
+/// Ids an attacker would try: a prefix, maybe a bank code, maybe digits and signs after it.
+fn crafted_id() -> impl Strategy<Value = String> {
+    let bank = prop_oneof![
+        Just(String::new()),
+        Just("123PAY".to_owned()),
+        proptest::sample::select(BankCode::BANKS.to_vec()).prop_map(|b| b.code().to_owned()),
+    ];
+    ("[A-Za-z0-9]{0,6}", bank, "[-0-9]{0,4}").prop_map(|(a, b, c)| format!("{a}{b}{c}"))
+}
+
+fn field_value() -> impl Strategy<Value = String> {
+    prop_oneof![
+        "[-0-9]{0,6}",
+        "123P[A-Z]{0,4}-?",
+        proptest::sample::select(BankCode::BANKS.to_vec()).prop_map(|b| b.code().to_owned()),
+        "[ -~]{0,8}",
+    ]
+}
+
+/// One request to the listener.
+#[derive(Debug, Clone)]
+enum Sent {
+    /// Fields of the attacker's choice, with a checksum that is not the merchant's.
+    Forged {
+        id: String,
+        bank: String,
+        status: String,
+        ts: String,
+        checksum: String,
+    },
+    /// A notify 123PAY signed (the attacker may replay one), answered with an outcome.
+    Genuine {
+        id: String,
+        status: TransactionStatus,
+        outcome: usize,
+    },
+}
+
+fn sent() -> impl Strategy<Value = Sent> {
+    prop_oneof![
+        (
+            crafted_id(),
+            field_value(),
+            field_value(),
+            "[0-9]{0,14}",
+            "[0-9a-f]{0,40}"
+        )
+            .prop_map(|(id, bank, status, ts, checksum)| Sent::Forged {
+                id,
+                bank,
+                status,
+                ts,
+                checksum
+            }),
+        (crafted_id(), 0usize..3, 0usize..41).prop_filter_map(
+            "ids createOrder accepts",
+            |(id, outcome, status)| {
+                pay123_core::QueryOrder::new(id.as_str()).ok()?;
+                Some(Sent::Genuine {
+                    id,
+                    status: TransactionStatus::KNOWN[status].clone(),
+                    outcome,
+                })
+            }
+        ),
+    ]
+}
+
+fn as_notify(signed: &str, checksum: &str) -> Option<String> {
+    pay123_core::test_util::notify_hidden_in(signed, checksum, &SecretKey::new(KEY))
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(48))]
+
+    #[test]
+    fn no_reply_is_a_notify(requests in proptest::collection::vec(sent(), 1..6)) {
+        let key = SecretKey::new(KEY);
+        let listener = NotifyListener::new(key.clone());
+        for (n, request) in requests.into_iter().enumerate() {
+            // Each reply gets its own fresh ts.
+            let at = now() + Duration::from_millis(n as u64 * 7);
+            let body = match &request {
+                Sent::Forged { id, bank, status, ts, checksum } => {
+                    form_urlencoded::Serializer::new(String::new())
+                        .append_pair("mTransactionID", id)
+                        .append_pair("bankCode", bank)
+                        .append_pair("transactionStatus", status)
+                        .append_pair("ts", ts)
+                        .append_pair("checksum", checksum)
+                        .finish()
+                }
+                Sent::Genuine { id, status, .. } => {
+                    Notify::new(id.as_str(), BankCode::Vietcombank, status.clone(), "", now())
+                        .unwrap()
+                        .to_form(&key)
+                }
+            };
+            let outcome = match &request {
+                Sent::Genuine { outcome, .. } => *outcome,
+                Sent::Forged { .. } => 0,
+            };
+            let outcome = [NotifyOutcome::Updated, NotifyOutcome::AlreadyUpdated, NotifyOutcome::Failed][outcome];
+            let wire = NotifyRequest::new("POST", "", None, body.as_bytes());
+            let handled = futures_executor::block_on(listener.handle(&wire, at, |_| async move { outcome }));
+            let reply: serde_json::Value = serde_json::from_slice(handled.response.body()).unwrap();
+            let signed = format!(
+                "{}{}{}",
+                reply["mTransactionID"].as_str().unwrap(),
+                reply["returnCode"].as_str().unwrap(),
+                reply["ts"].as_str().unwrap()
+            );
+            prop_assert_eq!(reply["ts"].as_str().unwrap(), (1_499_789_401_000 + n as u64 * 7).to_string());
+            if matches!(request, Sent::Forged { .. }) {
+                prop_assert_eq!(reply["mTransactionID"].as_str(), Some(""), "{:?}", request);
+            }
+            let forged = as_notify(&signed, reply["checksum"].as_str().unwrap());
+            prop_assert!(forged.is_none(), "{:?} gave a reply that verifies as the notify {:?}", request, forged);
+        }
+    }
+}
+
+/// The attack that was reported: a refused notify for `<ORDER>123PVCB` used to be answered with
+/// a reply signed over that id, which was a valid notify `<ORDER>`, `123PVCB`, `-1`.
+#[test]
+fn the_reported_attack_no_longer_works() {
+    let listener = NotifyListener::new(SecretKey::new(KEY));
+    let body = b"mTransactionID=SHOP1123PVCB&bankCode=123PVCB&transactionStatus=1&ts=1&checksum=00";
+    let handled = futures_executor::block_on(listener.handle(
+        &NotifyRequest::new("POST", "", None, body),
+        now(),
+        |_| async { NotifyOutcome::Updated },
+    ));
+    let reply: serde_json::Value = serde_json::from_slice(handled.response.body()).unwrap();
+    assert_eq!(reply["returnCode"], "-1");
+    assert_eq!(reply["mTransactionID"], "");
+    let forged = format!(
+        "mTransactionID=SHOP1&bankCode=123PVCB&transactionStatus=-1&ts={}&checksum={}",
+        reply["ts"].as_str().unwrap(),
+        reply["checksum"].as_str().unwrap()
+    );
+    let verifier = NotifyVerifier::new(SecretKey::new(KEY)).with_window(Duration::MAX);
+    assert!(verifier.verify_form(forged.as_bytes(), now()).is_err());
+    // And the tool the test uses finds such a notify when one exists: a reply signed over the
+    // claimed id would be caught.
+    let key = SecretKey::new(KEY);
+    let signed = format!("SHOP1123PVCB1{}", reply["ts"].as_str().unwrap());
+    let checksum = pay123_core::checksum::compute(
+        pay123_core::checksum::Message::NotifyReply,
+        &["SHOP1123PVCB", "1", reply["ts"].as_str().unwrap()],
+        &key,
+    )
+    .unwrap();
+    assert!(as_notify(&signed, &checksum).is_some());
+}
