@@ -3,11 +3,16 @@
 use axum::extract::Request;
 use bytes::Bytes;
 use http_body_util::{BodyExt, LengthLimitError, Limited};
-use pay123_core::{BodyRefusal, MAX_NOTIFY_BODY, NOTIFY_BODY_TIMEOUT};
+use std::time::Duration;
+
+use pay123_core::{BodyRefusal, MAX_NOTIFY_BODY};
 
 /// The whole body, or why not: more than [`MAX_NOTIFY_BODY`] bytes (declared or read), not
-/// received within [`NOTIFY_BODY_TIMEOUT`], or a failed connection.
-pub(crate) async fn read(request: Request) -> (http::request::Parts, Result<Bytes, BodyRefusal>) {
+/// received within the listener's body timeout, or a failed connection.
+pub(crate) async fn read(
+    request: Request,
+    timeout: Duration,
+) -> (http::request::Parts, Result<Bytes, BodyRefusal>) {
     let (parts, body) = request.into_parts();
     let declared = parts
         .headers
@@ -18,11 +23,11 @@ pub(crate) async fn read(request: Request) -> (http::request::Parts, Result<Byte
         return (parts, Err(BodyRefusal::TooLarge));
     }
     let collect = Limited::new(body, MAX_NOTIFY_BODY).collect();
-    let read = match tokio::time::timeout(NOTIFY_BODY_TIMEOUT, collect).await {
+    let read = match tokio::time::timeout(timeout, collect).await {
         Err(_) => Err(BodyRefusal::TimedOut),
         Ok(Ok(collected)) => Ok(collected.to_bytes()),
         Ok(Err(error)) if error.is::<LengthLimitError>() => Err(BodyRefusal::TooLarge),
-        Ok(Err(error)) if crate::server::is_body_timeout(error.as_ref()) => {
+        Ok(Err(error)) if pay123_hyper::server::BodyTimeout::is_in(error.as_ref()) => {
             Err(BodyRefusal::TimedOut)
         }
         Ok(Err(error)) => Err(BodyRefusal::Unreadable(error.to_string())),

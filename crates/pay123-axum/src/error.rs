@@ -7,15 +7,11 @@ use pay123_core::{ClientError, ErrorChain, ResponseError};
 /// Any pay123 error, answered as an HTTP response: `?` on a createOrder, a queryOrder, a
 /// validation or a verification in a handler that returns `Result<_, pay123_axum::Error>`.
 ///
-/// | error | status |
-/// |---|---|
-/// | a value breaks the specification's rules (`ValidationError`) | 400 |
-/// | a notify or return redirect refused (`VerifyError`) | 400 |
-/// | 123PAY busy or unreachable (`ClientError::is_retryable`) | 503, or 504 on a timeout |
-/// | 123PAY refused the call, or its answer is unusable | 502 |
-///
-/// The body is plain text: a line in Vietnamese (123PAY's text for its code, when it gave one)
-/// and one in English with the causes. No secret is ever in it. The error is logged at `warn`.
+/// The status and the plain-text body are the core's
+/// ([`pay123_core::Error::http_status`], [`pay123_core::Error::response_text`]): 400 for a
+/// value that breaks the specification's rules or a refused notify, 503 (504 on a timeout) when
+/// 123PAY is busy or unreachable, 502 when it refused the call or its answer is unusable. No
+/// secret is ever in it. The error is logged at `warn`.
 #[derive(Debug, thiserror::Error)]
 #[error(transparent)]
 pub struct Error(pay123_core::Error);
@@ -30,29 +26,7 @@ impl Error {
     /// The HTTP status it is answered with.
     #[must_use]
     pub fn status(&self) -> StatusCode {
-        match &self.0 {
-            pay123_core::Error::Validation(_) | pay123_core::Error::Verify(_) => {
-                StatusCode::BAD_REQUEST
-            }
-            pay123_core::Error::Client(e) if e.is_timeout() => StatusCode::GATEWAY_TIMEOUT,
-            pay123_core::Error::Client(e) if e.is_retryable() => StatusCode::SERVICE_UNAVAILABLE,
-            _ => StatusCode::BAD_GATEWAY,
-        }
-    }
-
-    fn vietnamese(&self) -> &'static str {
-        let code = match &self.0 {
-            pay123_core::Error::Client(e) => e.return_code(),
-            pay123_core::Error::Response(e) => e.return_code(),
-            _ => None,
-        };
-        match (code, self.status()) {
-            (Some(code), _) => code.vietnamese(),
-            (None, StatusCode::BAD_REQUEST) => "Thông tin không hợp lệ",
-            (None, StatusCode::GATEWAY_TIMEOUT) => "123PAY không trả lời kịp thời",
-            (None, StatusCode::SERVICE_UNAVAILABLE) => "Không kết nối được với 123PAY",
-            (None, _) => "Phản hồi của 123PAY không hợp lệ",
-        }
+        StatusCode::from_u16(self.0.http_status()).unwrap_or(StatusCode::BAD_GATEWAY)
     }
 }
 
@@ -78,13 +52,11 @@ from_core!(
 impl IntoResponse for Error {
     fn into_response(self) -> Response {
         let status = self.status();
-        let causes = ErrorChain(&self).to_string();
-        tracing::warn!(status = status.as_u16(), error = %causes, "pay123 error answered");
-        let body = format!("{}\n{causes}\n", self.vietnamese());
+        tracing::warn!(status = status.as_u16(), error = %ErrorChain(&self), "pay123 error answered");
         (
             status,
             [(http::header::CONTENT_TYPE, "text/plain; charset=utf-8")],
-            body,
+            self.0.response_text(),
         )
             .into_response()
     }

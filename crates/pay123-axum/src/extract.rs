@@ -84,7 +84,7 @@ where
 
     async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
         let listener = NotifyListener::from_ref(state);
-        let (parts, read) = body::read(request).await;
+        let (parts, read) = body::read(request, listener.body_timeout()).await;
         let body = read.map_err(|refusal| {
             NotifyRejection(listener.refuse_body(parts.method.as_str(), &refusal))
         })?;

@@ -52,7 +52,7 @@ async fn answer<S, H>(
 where
     H: NotifyHandler<S>,
 {
-    let (parts, read) = body::read(request).await;
+    let (parts, read) = body::read(request, listener.body_timeout()).await;
     let answer = match read {
         Ok(body) => listener.serve(neutral(&parts, &body), state, handler).await,
         Err(refusal) => listener.refuse_body(parts.method.as_str(), &refusal),

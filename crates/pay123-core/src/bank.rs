@@ -200,6 +200,11 @@ mod tests {
         }
         assert_eq!(BankCode::from_code("123PAY"), BankCode::Pay123);
         assert_eq!(BankCode::from_code("123PVCB").name(), "Vietcombank");
+        // The specification's table names JCB, though its FAQ 7 says JCB is not supported.
+        assert_eq!(
+            BankCode::CreditCard.vietnamese_name(),
+            "Master Card, Visa Card, JCB"
+        );
         assert_eq!(
             BankCode::from_code("123PXYZ"),
             BankCode::Unknown("123PXYZ".into())

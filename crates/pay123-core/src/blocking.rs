@@ -20,7 +20,8 @@
 //! # Ok::<(), pay123_core::ValidationError>(())
 //! ```
 //!
-//! `examples/blocking` in the repository runs it against the sandbox with `ureq`.
+//! `examples/snippets/src/bin/blocking.rs` in the repository (the README shows it) runs it
+//! against the sandbox with `ureq`.
 
 use bytes::Bytes;
 use http::{Request, Response};
@@ -31,7 +32,9 @@ use crate::endpoint::Endpoints;
 use crate::query_order::{OrderStatus, QueryOrder};
 use crate::secret::Credentials;
 
-/// Sends one HTTP request, blocking, and returns the whole response.
+/// Sends one HTTP request, blocking, and returns the whole response. The request may carry a
+/// [`RequestTimeout`](crate::RequestTimeout) in its extensions (from the client's `*_within`
+/// calls): give up after it.
 pub trait BlockingHttpClient {
     /// The transport's error: anything that converts into [`BoxError`].
     type Error: Into<BoxError>;
@@ -59,8 +62,8 @@ where
     }
 }
 
-/// createOrder and queryOrder over a [`BlockingHttpClient`]: the async [`crate::Client`]'s
-/// credentials, endpoints and listener, with blocking calls.
+/// createOrder and queryOrder over a [`BlockingHttpClient`], with the same signing, spans and
+/// verification as the async [`crate::Client`].
 #[derive(Debug, Clone)]
 pub struct Client<C>(crate::Client<C>);
 
@@ -70,35 +73,74 @@ impl<C: BlockingHttpClient> Client<C> {
         Self(crate::Client::new(http, credentials, endpoints))
     }
 
+    /// The credentials.
+    pub fn credentials(&self) -> &Credentials {
+        self.0.credentials()
+    }
+
+    /// The endpoints.
+    pub fn endpoints(&self) -> &Endpoints {
+        self.0.endpoints()
+    }
+
+    /// The transport.
+    pub fn http(&self) -> &C {
+        self.0.http()
+    }
+
+    /// A notify listener with these credentials' key.
+    pub fn notify_listener(&self) -> crate::NotifyListener {
+        self.0.notify_listener()
+    }
+
     /// Calls createOrder, blocking; the answer's checksum is verified.
     pub fn create_order(&self, order: &CreateOrder) -> Result<CreatedOrder, ClientError> {
-        self.call(order)
+        self.call(order, None)
+    }
+
+    /// [`create_order`](Self::create_order), asking the transport to give up after `timeout`
+    /// (a [`RequestTimeout`](crate::RequestTimeout) in the request's extensions, which a
+    /// blocking transport reads: see [`BlockingHttpClient`]).
+    pub fn create_order_within(
+        &self,
+        order: &CreateOrder,
+        timeout: std::time::Duration,
+    ) -> Result<CreatedOrder, ClientError> {
+        self.call(order, Some(timeout))
     }
 
     /// Calls queryOrder, blocking; the answer's checksum is verified.
     pub fn query_order(&self, query: &QueryOrder) -> Result<OrderStatus, ClientError> {
-        self.call(query)
+        self.call(query, None)
     }
 
-    fn call<M: Call>(&self, message: &M) -> Result<M::Answer, ClientError> {
+    /// [`query_order`](Self::query_order), asking the transport to give up after `timeout`.
+    pub fn query_order_within(
+        &self,
+        query: &QueryOrder,
+        timeout: std::time::Duration,
+    ) -> Result<OrderStatus, ClientError> {
+        self.call(query, Some(timeout))
+    }
+
+    fn call<M: Call>(
+        &self,
+        message: &M,
+        timeout: Option<std::time::Duration>,
+    ) -> Result<M::Answer, ClientError> {
         let client = &self.0;
         let span = message.span();
-        let request = message.request(client.credentials(), client.endpoints());
+        let mut request = message.request(client.credentials(), client.endpoints());
+        if let Some(timeout) = timeout {
+            request
+                .extensions_mut()
+                .insert(crate::RequestTimeout(timeout));
+        }
         let result = span.in_scope(|| match client.http().send(request) {
             Ok(response) => Ok(M::parse(&response, client.credentials())?),
             Err(error) => Err(ClientError::transport(C::delivery(&error), error.into())),
         });
         finish::<M>(&span, &result);
         result
-    }
-}
-
-/// The credentials, the endpoints, the transport and the notify listener, as on the async
-/// client.
-impl<C> std::ops::Deref for Client<C> {
-    type Target = crate::Client<C>;
-
-    fn deref(&self) -> &crate::Client<C> {
-        &self.0
     }
 }

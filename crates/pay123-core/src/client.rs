@@ -126,22 +126,52 @@ impl fmt::Display for Delivery {
 }
 
 /// A createOrder or queryOrder call that failed.
-#[derive(Debug, thiserror::Error)]
+///
+/// Its message says what failed, its [`source`](StdError::source) why; `{:#}` prints both
+/// (`the call to 123PAY failed in transport: the request was not sent: could not connect to
+/// ...: connection refused`), as [`ErrorChain`] does.
+#[derive(Debug)]
 #[non_exhaustive]
 pub enum ClientError {
     /// The call got no usable response from the transport (connect, timeout, TLS...). The cause
     /// is the [`source`](StdError::source).
-    #[error("the call to 123PAY failed in transport: {delivery}")]
     Transport {
         /// What the failure says of the request's fate.
         delivery: Delivery,
         /// The transport's error.
-        #[source]
         source: BoxError,
     },
     /// The response could not be used, or 123PAY answered with an error code.
-    #[error(transparent)]
-    Response(#[from] ResponseError),
+    Response(ResponseError),
+}
+
+impl fmt::Display for ClientError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if f.alternate() {
+            return fmt::Display::fmt(&ErrorChain(self), f);
+        }
+        match self {
+            Self::Transport { delivery, .. } => {
+                write!(f, "the call to 123PAY failed in transport: {delivery}")
+            }
+            Self::Response(e) => fmt::Display::fmt(e, f),
+        }
+    }
+}
+
+impl StdError for ClientError {
+    fn source(&self) -> Option<&(dyn StdError + 'static)> {
+        match self {
+            Self::Transport { source, .. } => Some(source.as_ref()),
+            Self::Response(e) => e.source(),
+        }
+    }
+}
+
+impl From<ResponseError> for ClientError {
+    fn from(error: ResponseError) -> Self {
+        Self::Response(error)
+    }
 }
 
 impl ClientError {
@@ -430,6 +460,7 @@ mod tests {
             ErrorChain(&e).to_string(),
             "the call to 123PAY failed in transport: the request was not sent: connection refused"
         );
+        assert_eq!(format!("{e:#}"), ErrorChain(&e).to_string());
         let wrapped: BoxError = Box::new(std::io::Error::other(std::io::Error::new(
             std::io::ErrorKind::TimedOut,
             "timed out",

@@ -91,6 +91,56 @@ pub enum Error {
     Request(#[from] RequestError),
 }
 
+impl Error {
+    /// The HTTP status an app answers this error with, the same in every framework adapter:
+    ///
+    /// | error | status |
+    /// |---|---|
+    /// | a value breaks the specification's rules, a notify or return redirect refused | 400 |
+    /// | 123PAY busy or unreachable ([`ClientError::is_retryable`](crate::ClientError::is_retryable)) | 503, or 504 on a timeout |
+    /// | 123PAY refused the call, or its answer is unusable | 502 |
+    #[must_use]
+    pub fn http_status(&self) -> u16 {
+        match self {
+            Self::Validation(_) | Self::Verify(_) => 400,
+            Self::Client(e) if e.is_timeout() => 504,
+            Self::Client(e) if e.is_retryable() => 503,
+            _ => 502,
+        }
+    }
+
+    /// The plain-text body an app answers this error with, fit for a buyer: a line in
+    /// Vietnamese (123PAY's text for its code, when it gave one) and one in English. A value
+    /// that breaks a rule is named with the rule (the buyer may have typed it); a failed call
+    /// says only what happened, never an address or a cause (log those: `{:#}`, or
+    /// [`ErrorChain`]). Never a secret.
+    #[must_use]
+    pub fn response_text(&self) -> String {
+        let code = match self {
+            Self::Client(e) => e.return_code(),
+            Self::Response(e) => e.return_code(),
+            _ => None,
+        };
+        let (vietnamese, english) = match (code, self.http_status()) {
+            (Some(code), _) => (code.vietnamese(), code.english().to_owned()),
+            (None, 400) => ("Thông tin không hợp lệ", self.to_string()),
+            (None, 504) => (
+                "123PAY không trả lời kịp thời",
+                "123PAY did not answer in time".to_owned(),
+            ),
+            (None, 503) => (
+                "Không kết nối được với 123PAY",
+                "123PAY could not be reached".to_owned(),
+            ),
+            (None, _) => (
+                "Phản hồi của 123PAY không hợp lệ",
+                "123PAY's answer could not be used".to_owned(),
+            ),
+        };
+        format!("{vietnamese}\n{english}\n")
+    }
+}
+
 /// A field broke a rule of the specification's parameter tables.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{field}: {rule}")]

@@ -74,7 +74,9 @@ pub struct Credentials {
 impl Credentials {
     /// Credentials from the values 123PAY handed out.
     ///
-    /// The merchant code must be 1 to 20 ASCII characters, the passcode at most 255.
+    /// The merchant code must be 1 to 20 ASCII characters, the passcode 1 to 20 characters: the
+    /// queryOrder table's limit (createOrder's is 255, but the same passcode goes into every
+    /// queryOrder, which 123PAY would refuse).
     pub fn new(
         merchant_code: impl Into<String>,
         passcode: impl Into<String>,
@@ -85,12 +87,12 @@ impl Credentials {
         validate::token("merchantCode", &merchant_code, 20)?;
         let passcode = passcode.into();
         validate::required("passcode", &passcode)?;
-        if passcode.chars().count() > 255 {
+        if passcode.chars().count() > 20 {
             // The length only: the value is secret.
             return Err(ValidationError::new(
                 "passcode",
                 Rule::TooLong {
-                    max: 255,
+                    max: 20,
                     actual: passcode.chars().count(),
                 },
             ));

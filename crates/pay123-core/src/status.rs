@@ -73,7 +73,7 @@ macro_rules! code_enum {
             }
         }
 
-        /// So that a getter's `&` compares with a value: `status.status() == TransactionStatus::Success`.
+        /// So that a getter's `&` compares with a value, as `&a == b`.
         impl PartialEq<$name> for &$name {
             fn eq(&self, other: &$name) -> bool {
                 **self == *other

@@ -17,13 +17,14 @@ use tracing::Instrument;
 
 use crate::error::TransportError;
 
-/// How long opening a TCP connection may take, by default.
+/// How long opening a TCP connection may take, by default: 10 seconds.
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
-/// How long a whole request may take (connect, send, and read the whole response), by default.
+/// How long a whole request may take (connect, send, and read the whole response), by default:
+/// 30 seconds.
 pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
-/// The largest response body read, by default. 123PAY's answers are a few hundred bytes.
+/// The largest response body read, by default: 1 MiB. 123PAY's answers are a few hundred bytes.
 pub const DEFAULT_MAX_BODY_BYTES: usize = 1024 * 1024;
-/// How long an idle pooled connection is kept, by default.
+/// How long an idle pooled connection is kept, by default: 90 seconds.
 pub const DEFAULT_POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(90);
 
 const USER_AGENT: &str = concat!("pay123/", env!("CARGO_PKG_VERSION"));
@@ -115,7 +116,16 @@ impl HyperClient {
             let started = Instant::now();
             let result = tokio::time::timeout(timeout, self.exchange(request, &url))
                 .await
-                .unwrap_or_else(|_| Err(TransportError::Timeout { url, timeout }));
+                .unwrap_or_else(|_| {
+                    Err(TransportError::Timeout {
+                        url,
+                        timeout,
+                        source: std::io::Error::new(
+                            std::io::ErrorKind::TimedOut,
+                            "the request timed out",
+                        ),
+                    })
+                });
             let elapsed_ms = started.elapsed().as_millis();
             match &result {
                 Ok(response) => {

@@ -28,6 +28,10 @@ pub enum TransportError {
         url: String,
         /// The request timeout.
         timeout: Duration,
+        /// An `io::Error` of kind `TimedOut`, so that a timeout is known as one even when this
+        /// error is wrapped in another (an `anyhow::Error`, a box).
+        #[source]
+        source: io::Error,
     },
     /// No connection could be opened (refused, unreachable, DNS failure, connect timeout): the
     /// request was not sent. The cause is the [`source`](StdError::source).

@@ -1,4 +1,5 @@
-//! The default HTTP transport of pay123: hyper 1, pooled connections, rustls.
+//! pay123 on hyper 1: the default HTTP transport (feature `client`, on by default), and a server
+//! with header, body and idle timeouts for the framework adapters (feature `server`).
 //!
 //! [`HyperClient`] implements the core's [`HttpClient`](pay123_core::HttpClient): one pooled
 //! hyper-util client (cloning it is cheap and shares the pool), rustls with the ring provider and
@@ -54,23 +55,39 @@
 //! `Client::query_order_within` or `create_order_within`) is given up after the shorter of it and
 //! the client's request timeout.
 
-mod client;
-mod error;
+//!
+//! # Features
+//!
+//! - `client` (default): [`HyperClient`], the transport, over rustls with the ring provider.
+//! - `server`: [`server::serve`], hyper's HTTP/1 server with the limits a server facing the
+//!   internet needs, for the adapters of frameworks that have none of their own (axum, rocket).
 
+#[cfg(feature = "client")]
+mod client;
+#[cfg(feature = "client")]
+mod error;
+#[cfg(feature = "server")]
+pub mod server;
+
+#[cfg(feature = "client")]
 pub use client::{
     DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_BODY_BYTES, DEFAULT_POOL_IDLE_TIMEOUT,
     DEFAULT_REQUEST_TIMEOUT, HyperClient, HyperClientBuilder, ResponseFuture,
 };
+#[cfg(feature = "client")]
 pub use error::{BoxError, TransportError};
 pub use pay123_core;
 
-use pay123_core::{Credentials, Endpoints};
-
 /// The core's [`Client`](pay123_core::Client) over [`HyperClient`].
+#[cfg(feature = "client")]
 pub type Pay123Client = pay123_core::Client<HyperClient>;
 
 /// A createOrder/queryOrder client over a new [`HyperClient`] with the default settings.
+#[cfg(feature = "client")]
 #[must_use]
-pub fn client(credentials: Credentials, endpoints: Endpoints) -> Pay123Client {
+pub fn client(
+    credentials: pay123_core::Credentials,
+    endpoints: pay123_core::Endpoints,
+) -> Pay123Client {
     pay123_core::Client::new(HyperClient::new(), credentials, endpoints)
 }

@@ -170,15 +170,6 @@ impl Config {
             {
                 return invalid(format!("merchant {code} is configured twice"));
             }
-            // The same passcode goes into createOrder (255 characters) and queryOrder, whose
-            // table allows 20: a longer one could never query an order.
-            let passcode = m.credentials.passcode().expose_secret().chars().count();
-            if passcode > 20 {
-                return invalid(format!(
-                    "the passcode of merchant {code} is {passcode} characters long; queryOrder \
-                     takes at most 20"
-                ));
-            }
             if let Some(url) = &m.notify_url {
                 check_http_url(url)
                     .or_else(|e| invalid(format!("notify URL of merchant {code}: {e}")))?;

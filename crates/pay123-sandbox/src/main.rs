@@ -244,6 +244,11 @@ async fn main() -> ExitCode {
     let args = Args::parse();
     let listen = args.listen;
     let config = args.config();
+    // Room for the connection cap: many systems start a process with 1,024 open files.
+    let wanted = config.server_limits.max_connections as u64 * 2 + 256;
+    if let Err(e) = rlimit::increase_nofile_limit(wanted) {
+        tracing::warn!(error = %e, "could not raise the open files limit");
+    }
     let listener = match tokio::net::TcpListener::bind(listen).await {
         Ok(listener) => listener,
         Err(e) => {

@@ -92,6 +92,7 @@
 
 mod catalog;
 mod config;
+pub mod demo;
 mod pages;
 mod shop;
 mod store;

@@ -56,8 +56,8 @@ pub enum BodyRefusal {
     /// More than [`MAX_NOTIFY_BODY`] bytes (or a `Content-Length` saying so): 413.
     #[error("the notify body is larger than {MAX_NOTIFY_BODY} bytes")]
     TooLarge,
-    /// Not received within [`NOTIFY_BODY_TIMEOUT`]: 408.
-    #[error("the notify body was not received within {} s", NOTIFY_BODY_TIMEOUT.as_secs())]
+    /// Not received within the listener's body timeout ([`NOTIFY_BODY_TIMEOUT`] by default): 408.
+    #[error("the notify body was not received in time")]
     TimedOut,
     /// The connection failed while reading: 400.
     #[error("the notify body could not be read: {0}")]
@@ -103,6 +103,7 @@ pub struct NotifyListener {
     key: SecretKey,
     expired_code: NotifyReturnCode,
     clock: Arc<dyn Clock>,
+    body_timeout: Duration,
 }
 
 impl fmt::Debug for NotifyListener {
@@ -111,6 +112,7 @@ impl fmt::Debug for NotifyListener {
             .field("window", &self.verifier.window())
             .field("expired_code", &self.expired_code)
             .field("clock", &self.clock)
+            .field("body_timeout", &self.body_timeout)
             .finish_non_exhaustive()
     }
 }
@@ -125,6 +127,7 @@ impl NotifyListener {
             key,
             expired_code: NotifyReturnCode::InvalidChecksum,
             clock: Arc::new(SystemClock),
+            body_timeout: NOTIFY_BODY_TIMEOUT,
         }
     }
 
@@ -148,6 +151,20 @@ impl NotifyListener {
     pub fn with_clock(mut self, clock: impl Clock + 'static) -> Self {
         self.clock = Arc::new(clock);
         self
+    }
+
+    /// Gives adapters this deadline to read a body whole (default [`NOTIFY_BODY_TIMEOUT`]).
+    #[must_use]
+    pub fn with_body_timeout(mut self, timeout: Duration) -> Self {
+        self.body_timeout = timeout;
+        self
+    }
+
+    /// The deadline an adapter reads the body within: past it, it answers
+    /// [`BodyRefusal::TimedOut`] (408).
+    #[must_use]
+    pub fn body_timeout(&self) -> Duration {
+        self.body_timeout
     }
 
     /// The verifier.

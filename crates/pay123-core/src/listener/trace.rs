@@ -29,10 +29,11 @@ pub(crate) fn verified(span: &Span, notify: &Notify) {
     span.record("status", notify.status().code());
 }
 
-/// Records what was answered, and says it in one event.
+/// Records what was answered, and says it in one event. A verified notify's fields were
+/// recorded by [`verified`] already.
 pub(crate) fn answered(span: &Span, handled: &Handled) {
     match &handled.notify {
-        Ok(notify) => verified(span, notify),
+        Ok(_) => {}
         Err(error) => {
             if let Some(id) = error.claimed_m_transaction_id() {
                 span.record("mTransactionID", id);

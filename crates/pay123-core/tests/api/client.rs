@@ -201,3 +201,51 @@ fn a_transport_that_is_not_send_works() {
     assert_eq!(status.status(), &TransactionStatus::NotFound);
     assert_eq!(calls.get(), 1);
 }
+
+#[test]
+fn every_error_has_the_status_and_text_an_app_answers_with() {
+    let busy = |_r: http::Request<Bytes>| async {
+        Ok::<_, std::io::Error>(error_response(&ReturnCode::Busy, "Hệ thống bận"))
+    };
+    let client = Client::new(busy, Credentials::sandbox(), Endpoints::sandbox());
+    let e = pay123_core::Error::from(
+        block_on(client.query_order(&QueryOrder::new("A").unwrap())).unwrap_err(),
+    );
+    assert_eq!(e.http_status(), 503);
+    assert!(
+        e.response_text().starts_with("Hệ thống bận\n"),
+        "{}",
+        e.response_text()
+    );
+    let hang = |_r: http::Request<Bytes>| async {
+        Err::<http::Response<Bytes>, _>(std::io::Error::new(std::io::ErrorKind::TimedOut, "slow"))
+    };
+    let client = Client::new(hang, Credentials::sandbox(), Endpoints::sandbox());
+    let e = pay123_core::Error::from(
+        block_on(client.query_order(&QueryOrder::new("A").unwrap())).unwrap_err(),
+    );
+    assert_eq!(e.http_status(), 504);
+    assert_eq!(
+        e.response_text(),
+        "123PAY không trả lời kịp thời\n123PAY did not answer in time\n"
+    );
+    // The cause is for the logs, not for the buyer.
+    assert!(!e.response_text().contains("slow"));
+    assert!(format!("{e:#}").ends_with(": slow"), "{e:#}");
+    let e = pay123_core::Error::from(QueryOrder::new("A B").unwrap_err());
+    assert_eq!(e.http_status(), 400);
+    assert!(
+        e.response_text().contains("mTransactionID"),
+        "{}",
+        e.response_text()
+    );
+    let auth = |_r: http::Request<Bytes>| async {
+        Ok::<_, std::io::Error>(error_response(&ReturnCode::AuthenticationFailed, "x"))
+    };
+    let client = Client::new(auth, Credentials::sandbox(), Endpoints::sandbox());
+    let e = pay123_core::Error::from(
+        block_on(client.query_order(&QueryOrder::new("A").unwrap())).unwrap_err(),
+    );
+    assert_eq!(e.http_status(), 502);
+    assert!(e.response_text().starts_with("Xác thực đối tác thất bại\n"));
+}

@@ -1,0 +1,121 @@
+//! Reading a body within a size limit and a deadline.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
+use actix_web::error::PayloadError;
+use actix_web::middleware::Next;
+use actix_web::web::Bytes;
+use actix_web::{HttpMessage, HttpRequest, body::MessageBody};
+use futures_util::{Stream, StreamExt};
+use pay123_core::{BodyRefusal, MAX_NOTIFY_BODY};
+
+/// The whole notify body, or why not: more than [`MAX_NOTIFY_BODY`] bytes (declared or read), not
+/// received within `timeout`, or a failed connection.
+pub(crate) async fn read(
+    request: &HttpRequest,
+    mut payload: Payload,
+    timeout: Duration,
+) -> Result<Bytes, BodyRefusal> {
+    let declared = request
+        .headers()
+        .get(actix_web::http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|len| len > MAX_NOTIFY_BODY as u64) {
+        return Err(BodyRefusal::TooLarge);
+    }
+    let collect = async {
+        let mut body = Vec::new();
+        while let Some(chunk) = payload.next().await {
+            let chunk = chunk.map_err(|e| match e {
+                PayloadError::Io(ref io) if io.kind() == std::io::ErrorKind::TimedOut => {
+                    BodyRefusal::TimedOut
+                }
+                other => BodyRefusal::Unreadable(other.to_string()),
+            })?;
+            if body.len() + chunk.len() > MAX_NOTIFY_BODY {
+                return Err(BodyRefusal::TooLarge);
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(Bytes::from(body))
+    };
+    tokio::time::timeout(timeout, collect)
+        .await
+        .unwrap_or(Err(BodyRefusal::TimedOut))
+}
+
+/// A deadline for every request body of an app: a body that has not arrived whole within it
+/// fails with a timeout (the extractor reading it answers an error; the connection is closed).
+/// actix-web has no such setting of its own.
+///
+/// ```
+/// use std::time::Duration;
+/// use actix_web::{App, middleware::from_fn};
+/// use pay123_actix::BodyDeadline;
+///
+/// let app = App::new().wrap(from_fn(BodyDeadline::new(Duration::from_secs(10)).middleware()));
+/// ```
+#[derive(Debug, Clone, Copy)]
+pub struct BodyDeadline(Duration);
+
+/// The future of the middleware.
+type Answer<B> = Pin<Box<dyn Future<Output = Result<ServiceResponse<B>, actix_web::Error>>>>;
+
+impl BodyDeadline {
+    /// A deadline of `timeout`, counted from when the request's head was read.
+    #[must_use]
+    pub fn new(timeout: Duration) -> Self {
+        Self(timeout)
+    }
+
+    /// The deadline.
+    #[must_use]
+    pub fn timeout(&self) -> Duration {
+        self.0
+    }
+
+    /// The middleware, for `App::wrap(actix_web::middleware::from_fn(...))`.
+    pub fn middleware<B: MessageBody + 'static>(
+        self,
+    ) -> impl Fn(ServiceRequest, Next<B>) -> Answer<B> + Clone {
+        move |mut request: ServiceRequest, next: Next<B>| {
+            let payload = request.take_payload();
+            let deadline = tokio::time::Instant::now() + self.0;
+            let sleep = Box::pin(tokio::time::sleep_until(deadline));
+            let bounded: Payload = Payload::Stream {
+                payload: Box::pin(Deadline { payload, sleep }),
+            };
+            request.set_payload(bounded);
+            Box::pin(next.call(request))
+        }
+    }
+}
+
+/// A payload that fails once its deadline has passed.
+struct Deadline {
+    payload: Payload,
+    sleep: Pin<Box<tokio::time::Sleep>>,
+}
+
+impl Stream for Deadline {
+    type Item = Result<Bytes, PayloadError>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        if let Poll::Ready(item) = Pin::new(&mut self.payload).poll_next(cx) {
+            return Poll::Ready(item);
+        }
+        if self.sleep.as_mut().poll(cx).is_ready() {
+            let timeout = std::io::Error::new(
+                std::io::ErrorKind::TimedOut,
+                "the request body did not arrive within the body deadline",
+            );
+            return Poll::Ready(Some(Err(PayloadError::Io(timeout))));
+        }
+        Poll::Pending
+    }
+}

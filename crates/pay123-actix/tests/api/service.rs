@@ -1,0 +1,231 @@
+//! `notify_service` and `VerifiedNotify` through `actix_web::test`: every reply code, the
+//! query-string form, 413, 405, app data, errors as responses.
+
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::SystemTime;
+
+use actix_web::test::{TestRequest, call_service, init_service, read_body};
+use actix_web::{App, HttpResponse, web};
+use pay123_actix::{VerifiedNotify, notify_service};
+use pay123_core::{
+    MAX_NOTIFY_BODY, Notify, NotifyOutcome, NotifyReturnCode, SecretKey, TransactionStatus,
+};
+
+use crate::support::{AN_HOUR, key, listener, notify, notify_at, post, reply};
+
+const PATH: &str = "/123pay/notify";
+
+/// The app's own state.
+#[derive(Default)]
+struct Shop {
+    calls: AtomicUsize,
+    paid: Mutex<Vec<String>>,
+}
+
+async fn mark_paid(notify: Notify, shop: web::Data<Shop>) -> Result<NotifyOutcome, String> {
+    shop.calls.fetch_add(1, Ordering::SeqCst);
+    match notify.m_transaction_id() {
+        "ERR" => return Err("the orders table is locked".to_owned()),
+        "PANIC" => panic!("the handler crashed"),
+        "FAIL" => return Ok(NotifyOutcome::Failed),
+        _ => {}
+    }
+    let mut paid = shop.paid.lock().map_err(|e| e.to_string())?;
+    let id = notify.m_transaction_id().to_owned();
+    if paid.contains(&id) {
+        Ok(NotifyOutcome::AlreadyUpdated)
+    } else {
+        paid.push(id);
+        Ok(NotifyOutcome::Updated)
+    }
+}
+
+macro_rules! app {
+    ($shop:expr) => {
+        init_service(
+            App::new()
+                .app_data($shop.clone())
+                .route(
+                    "/",
+                    web::get().to(|| async { HttpResponse::Ok().body("my shop") }),
+                )
+                .configure(notify_service(PATH, listener(), mark_paid)),
+        )
+        .await
+    };
+}
+
+#[actix_web::test]
+async fn the_reply_matrix() {
+    let shop = web::Data::new(Shop::default());
+    let app = app!(shop);
+    let now = SystemTime::now();
+    let code = |r: &pay123_core::NotifyReply| r.return_code().code().to_owned();
+
+    // A verified notify: 1, then a duplicate: 2.
+    let first = reply(
+        call_service(&app, post(PATH, &notify("ORDER-1"), &key()).to_request()).await,
+        now,
+    )
+    .await;
+    assert_eq!(
+        (code(&first), first.m_transaction_id()),
+        ("1".into(), "ORDER-1")
+    );
+    let again = reply(
+        call_service(&app, post(PATH, &notify("ORDER-1"), &key()).to_request()).await,
+        now,
+    )
+    .await;
+    assert_eq!(code(&again), "2");
+    // A handler error, a Failed outcome and a panic: -3.
+    for id in ["ERR", "FAIL", "PANIC"] {
+        let r = reply(
+            call_service(&app, post(PATH, &notify(id), &key()).to_request()).await,
+            now,
+        )
+        .await;
+        assert_eq!((code(&r), r.m_transaction_id()), ("-3".into(), id), "{id}");
+    }
+    assert_eq!(shop.calls.load(Ordering::SeqCst), 5);
+
+    // Forged, stale, malformed: -1 naming no order, before the handler.
+    let forged = post(PATH, &notify("ORDER-2"), &SecretKey::new("guessed"));
+    let stale = post(
+        PATH,
+        &notify_at("ORDER-3", TransactionStatus::Success, now - AN_HOUR),
+        &key(),
+    );
+    let malformed = TestRequest::post().uri(PATH).set_payload("hello=world");
+    let json = TestRequest::post()
+        .uri(PATH)
+        .insert_header(("content-type", "application/json"))
+        .set_payload(notify("ORDER-4").to_form(&key()));
+    for request in [forged, stale, malformed, json] {
+        let r = reply(call_service(&app, request.to_request()).await, now).await;
+        assert_eq!((code(&r), r.m_transaction_id()), ("-1".into(), ""));
+    }
+    assert_eq!(shop.calls.load(Ordering::SeqCst), 5);
+
+    // The query-string form, by GET.
+    let query = notify("ORDER-5").to_form(&key());
+    let by_get = TestRequest::get()
+        .uri(&format!("{PATH}?{query}"))
+        .to_request();
+    assert_eq!(
+        code(&reply(call_service(&app, by_get).await, now).await),
+        "1"
+    );
+
+    // 405, and 413 declared or read.
+    let put = call_service(&app, TestRequest::put().uri(PATH).to_request()).await;
+    assert_eq!(put.status(), 405);
+    assert!(
+        put.headers()
+            .get("allow")
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .contains("POST")
+    );
+    let big = TestRequest::post()
+        .uri(PATH)
+        .set_payload(vec![b'a'; MAX_NOTIFY_BODY + 1]);
+    assert_eq!(call_service(&app, big.to_request()).await.status(), 413);
+    let exact = TestRequest::post()
+        .uri(PATH)
+        .set_payload(vec![b'a'; MAX_NOTIFY_BODY]);
+    assert_eq!(
+        code(&reply(call_service(&app, exact.to_request()).await, now).await),
+        "-1"
+    );
+    assert_eq!(shop.calls.load(Ordering::SeqCst), 6);
+
+    // The app's own routes still answer.
+    let home = call_service(&app, TestRequest::get().uri("/").to_request()).await;
+    assert_eq!(read_body(home).await, "my shop");
+}
+
+#[actix_web::test]
+async fn without_its_app_data_the_service_answers_500() {
+    let app = init_service(App::new().configure(notify_service(PATH, listener(), mark_paid))).await;
+    let response = call_service(&app, post(PATH, &notify("ORDER-1"), &key()).to_request()).await;
+    assert_eq!(response.status(), 500);
+}
+
+async fn own_route(verified: VerifiedNotify) -> HttpResponse {
+    let outcome = if verified.m_transaction_id() == "SEEN" {
+        NotifyOutcome::AlreadyUpdated
+    } else {
+        NotifyOutcome::Updated
+    };
+    verified.reply(outcome)
+}
+
+#[actix_web::test]
+async fn the_extractor_answers_as_the_service() {
+    let app = init_service(
+        App::new()
+            .app_data(web::Data::new(listener()))
+            .route(PATH, web::route().to(own_route)),
+    )
+    .await;
+    let now = SystemTime::now();
+    for (id, expected) in [("ORDER-1", "1"), ("SEEN", "2")] {
+        let r = reply(
+            call_service(&app, post(PATH, &notify(id), &key()).to_request()).await,
+            now,
+        )
+        .await;
+        assert_eq!(r.return_code().code(), expected);
+    }
+    let forged = post(PATH, &notify("ORDER-2"), &SecretKey::new("guessed"));
+    let r = reply(call_service(&app, forged.to_request()).await, now).await;
+    assert_eq!(r.return_code(), &NotifyReturnCode::InvalidChecksum);
+    let big = TestRequest::post()
+        .uri(PATH)
+        .set_payload(vec![b'a'; MAX_NOTIFY_BODY + 1]);
+    assert_eq!(call_service(&app, big.to_request()).await.status(), 413);
+}
+
+async fn checkout() -> Result<HttpResponse, pay123_actix::Error> {
+    let order = pay123_core::CreateOrder::builder("ORDER 1", 1000, "https://shop.vn/").build()?;
+    Ok(HttpResponse::Ok().body(order.m_transaction_id().to_owned()))
+}
+
+#[actix_web::test]
+async fn errors_become_responses() {
+    let app = init_service(App::new().route("/checkout", web::post().to(checkout))).await;
+    let response = call_service(&app, TestRequest::post().uri("/checkout").to_request()).await;
+    assert_eq!(response.status(), 400);
+    let text = String::from_utf8(read_body(response).await.to_vec()).unwrap();
+    assert!(text.starts_with("Thông tin không hợp lệ\n"), "{text}");
+    assert!(text.contains("mTransactionID"), "{text}");
+}
+
+/// The core's span and events, as on every adapter; the key is never logged.
+#[actix_web::test]
+async fn each_notify_is_traced_without_the_secret() {
+    let logs = pay123_core::test_util::logs();
+    let shop = web::Data::new(Shop::default());
+    let app = app!(shop);
+    call_service(&app, post(PATH, &notify("ORDER-T1"), &key()).to_request()).await;
+    call_service(&app, post(PATH, &notify("ERR"), &key()).to_request()).await;
+    call_service(
+        &app,
+        post(PATH, &notify("ORDER-T2"), &SecretKey::new("guessed")).to_request(),
+    )
+    .await;
+    let line = |needles: &[&str]| {
+        logs.line(needles)
+            .unwrap_or_else(|| panic!("no line with {needles:?} in:\n{}", logs.text()))
+    };
+    let answered = line(&["notify answered", "ORDER-T1"]);
+    assert!(answered.contains("pay123.notify"), "{answered}");
+    assert!(answered.contains("returnCode=\"1\""), "{answered}");
+    let failed = line(&["the orders table is locked", "answered -3"]);
+    assert!(failed.contains("ERR"), "{failed}");
+    assert!(line(&["notify refused", "ORDER-T2"]).contains("claimed_m_transaction_id"));
+    assert!(!logs.text().contains(crate::support::SECRET));
+}

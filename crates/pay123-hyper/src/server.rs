@@ -1,0 +1,303 @@
+//! A server with the limits a server facing the internet needs (feature `server`), for the
+//! framework adapters that have none of their own: pay123-axum serves an axum `Router` with it,
+//! pay123-rocket a rocket app.
+//!
+//! A server that never closes a connection that sends its head slowly, a body that trickles, or
+//! an idle keep-alive connection is made unreachable with a thousand idle sockets (the common
+//! limit of open files is 1,024). This one, on hyper's own HTTP/1 connection builder:
+//!
+//! - closes a connection that has not sent a whole request head within
+//!   [`Limits::header_timeout`], counted from when the connection starts waiting for one: a
+//!   slowloris head, a connection that sends nothing, and an idle keep-alive connection all end
+//!   after it;
+//! - fails the body of a request that has not arrived whole within [`Limits::body_timeout`] of
+//!   its head with a [`BodyTimeout`] error (pay123's notify routes answer 408), and caps it at
+//!   [`Limits::max_body`] bytes with `http_body_util::LengthLimitError` (413);
+//! - serves at most [`Limits::max_connections`] connections at once; more wait in the kernel's
+//!   backlog;
+//! - gives each request to a [`Handler`] with the peer's address.
+
+use std::convert::Infallible;
+use std::error::Error as StdError;
+use std::future::{Future, IntoFuture};
+use std::io;
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::{Request, Response};
+use http_body::{Frame, SizeHint};
+use http_body_util::Limited;
+use hyper::body::Incoming;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::server::graceful::GracefulShutdown;
+use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
+
+/// Any error, boxed.
+type BoxError = Box<dyn StdError + Send + Sync>;
+
+/// What answers the requests of a [`serve`]d server: the framework's app.
+pub trait Handler: Clone + Send + Sync + 'static {
+    /// The response body.
+    type Body: http_body::Body<Data = Bytes, Error: Into<BoxError>> + Send + 'static;
+
+    /// Answers one request from `peer`.
+    fn call(
+        &self,
+        request: Request<RequestBody>,
+        peer: SocketAddr,
+    ) -> impl Future<Output = Response<Self::Body>> + Send;
+}
+
+/// The limits of a [`serve`]d server. Every field has a default fit for a shop's server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Limits {
+    /// The longest a connection may take to send a whole request head, counted from when it
+    /// starts waiting for one (so also the longest an idle keep-alive connection is kept).
+    /// 10 seconds.
+    pub header_timeout: Duration,
+    /// The longest a request's body may take to arrive whole, counted from its head. 10 seconds.
+    pub body_timeout: Duration,
+    /// The largest body read, in bytes. 1 MiB.
+    pub max_body: usize,
+    /// The most connections served at once. 2,048.
+    pub max_connections: usize,
+    /// On shutdown, how long requests under way may take to finish. 5 seconds.
+    pub grace: Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            header_timeout: Duration::from_secs(10),
+            body_timeout: Duration::from_secs(10),
+            max_body: 1024 * 1024,
+            max_connections: 2048,
+            grace: Duration::from_secs(5),
+        }
+    }
+}
+
+impl Limits {
+    /// With this [`header_timeout`](Self::header_timeout).
+    #[must_use]
+    pub fn header_timeout(mut self, timeout: Duration) -> Self {
+        self.header_timeout = timeout;
+        self
+    }
+
+    /// With this [`body_timeout`](Self::body_timeout).
+    #[must_use]
+    pub fn body_timeout(mut self, timeout: Duration) -> Self {
+        self.body_timeout = timeout;
+        self
+    }
+
+    /// With this [`max_body`](Self::max_body).
+    #[must_use]
+    pub fn max_body(mut self, bytes: usize) -> Self {
+        self.max_body = bytes;
+        self
+    }
+
+    /// With this [`max_connections`](Self::max_connections) (at least 1).
+    #[must_use]
+    pub fn max_connections(mut self, connections: usize) -> Self {
+        self.max_connections = connections.max(1);
+        self
+    }
+
+    /// With this [`grace`](Self::grace).
+    #[must_use]
+    pub fn grace(mut self, grace: Duration) -> Self {
+        self.grace = grace;
+        self
+    }
+}
+
+/// Serves `handler` on `listener` with the default [`Limits`] until the returned future is
+/// dropped, or the shutdown signal of [`with_graceful_shutdown`](Serve::with_graceful_shutdown)
+/// fires. A framework adapter wraps its app in a [`Handler`]; `pay123_axum::server::serve` is
+/// this for an axum `Router`.
+pub fn serve<H: Handler>(listener: TcpListener, handler: H) -> Serve<H> {
+    Serve {
+        listener,
+        handler,
+        limits: Limits::default(),
+        signal: Box::pin(std::future::pending()),
+    }
+}
+
+/// A server being set up; `.await` it to serve. See [`serve`].
+#[must_use = "a server does nothing until it is awaited"]
+pub struct Serve<H> {
+    listener: TcpListener,
+    handler: H,
+    limits: Limits,
+    signal: Pin<Box<dyn Future<Output = ()> + Send>>,
+}
+
+impl<H> std::fmt::Debug for Serve<H> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Serve")
+            .field("listener", &self.listener)
+            .field("limits", &self.limits)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<H: Handler> Serve<H> {
+    /// With these limits.
+    pub fn limits(mut self, limits: Limits) -> Self {
+        self.limits = limits;
+        self
+    }
+
+    /// Stops accepting connections when `signal` completes, then lets the requests under way
+    /// finish for at most [`Limits::grace`].
+    pub fn with_graceful_shutdown(
+        mut self,
+        signal: impl Future<Output = ()> + Send + 'static,
+    ) -> Self {
+        self.signal = Box::pin(signal);
+        self
+    }
+
+    async fn run(self) -> io::Result<()> {
+        let Self {
+            listener,
+            handler,
+            limits,
+            mut signal,
+        } = self;
+        let permits = Arc::new(Semaphore::new(limits.max_connections));
+        let graceful = GracefulShutdown::new();
+        loop {
+            let permit = tokio::select! {
+                permit = permits.clone().acquire_owned() => permit.map_err(io::Error::other)?,
+                () = &mut signal => break,
+            };
+            let (stream, peer) = tokio::select! {
+                accepted = listener.accept() => match accepted {
+                    Ok(accepted) => accepted,
+                    Err(error) => {
+                        // Out of file descriptors, or a connection reset before it was
+                        // accepted: wait a little rather than spin.
+                        tracing::warn!(%error, "accept failed");
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                        continue;
+                    }
+                },
+                () = &mut signal => break,
+            };
+            let _ = stream.set_nodelay(true);
+            let handler = handler.clone();
+            let service = hyper::service::service_fn(move |request: Request<Incoming>| {
+                let request = request.map(|body| RequestBody {
+                    inner: Limited::new(body, limits.max_body),
+                    deadline: Box::pin(tokio::time::sleep(limits.body_timeout)),
+                });
+                let handler = handler.clone();
+                async move { Ok::<_, Infallible>(handler.call(request, peer).await) }
+            });
+            let connection = hyper::server::conn::http1::Builder::new()
+                .timer(TokioTimer::new())
+                .header_read_timeout(limits.header_timeout)
+                .keep_alive(true)
+                .serve_connection(TokioIo::new(stream), service);
+            let connection = graceful.watch(connection);
+            tokio::spawn(async move {
+                let _permit = permit;
+                if let Err(error) = connection.await {
+                    tracing::debug!(%error, %peer, "connection closed");
+                }
+            });
+        }
+        drop(listener);
+        if tokio::time::timeout(limits.grace, graceful.shutdown())
+            .await
+            .is_err()
+        {
+            tracing::warn!(
+                grace_ms = u64::try_from(limits.grace.as_millis()).unwrap_or(u64::MAX),
+                "requests still under way after the grace period"
+            );
+        }
+        Ok(())
+    }
+}
+
+impl<H: Handler> IntoFuture for Serve<H> {
+    type Output = io::Result<()>;
+    type IntoFuture = Pin<Box<dyn Future<Output = io::Result<()>> + Send>>;
+
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.run())
+    }
+}
+
+/// The error of a body that did not arrive within [`Limits::body_timeout`].
+#[derive(Debug, Clone, Copy, thiserror::Error)]
+#[error("the request body did not arrive within the server's body timeout")]
+pub struct BodyTimeout;
+
+impl BodyTimeout {
+    /// Whether `error`, or one of its causes, is a [`BodyTimeout`].
+    #[must_use]
+    pub fn is_in(error: &(dyn StdError + 'static)) -> bool {
+        let mut next = Some(error);
+        while let Some(e) = next {
+            if e.is::<BodyTimeout>() {
+                return true;
+            }
+            next = e.source();
+        }
+        false
+    }
+}
+
+/// A request's body, as the [`Handler`] gets it: at most [`Limits::max_body`] bytes
+/// (`http_body_util::LengthLimitError` beyond), failing with [`BodyTimeout`] once
+/// [`Limits::body_timeout`] has passed since the head.
+pub struct RequestBody {
+    inner: Limited<Incoming>,
+    deadline: Pin<Box<tokio::time::Sleep>>,
+}
+
+impl std::fmt::Debug for RequestBody {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RequestBody").finish_non_exhaustive()
+    }
+}
+
+impl http_body::Body for RequestBody {
+    type Data = Bytes;
+    type Error = BoxError;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
+        let this = self.get_mut();
+        if let Poll::Ready(frame) = Pin::new(&mut this.inner).poll_frame(cx) {
+            return Poll::Ready(frame);
+        }
+        if this.deadline.as_mut().poll(cx).is_ready() {
+            return Poll::Ready(Some(Err(Box::new(BodyTimeout))));
+        }
+        Poll::Pending
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.inner.size_hint()
+    }
+}

@@ -1,0 +1,45 @@
+//! `cargo run -p actix-shop`: the demo shop on 127.0.0.1:3000 with the sandbox embedded on
+//! 127.0.0.1:3123, or talking to the gateway named by `PAY123_API_URL` with the credentials of
+//! `PAY123_MERCHANT_CODE`, `PAY123_PASSCODE` and `PAY123_SECRET_KEY` (required, except for
+//! 123PAY's public sandbox: see [`ShopConfig::from_env`]).
+
+use std::process::ExitCode;
+
+use actix_shop::Timeouts;
+use pay123_actix::pay123_hyper;
+use shop::demo::{DemoGateway, raise_open_files_limit};
+use shop::{ShopConfig, Store};
+use tracing_subscriber::EnvFilter;
+
+#[actix_web::main]
+async fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
+        )
+        .init();
+    match run().await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("actix-shop: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run() -> Result<(), Box<dyn std::error::Error>> {
+    let config = ShopConfig::from_env()?;
+    raise_open_files_limit(2048);
+    let listener = std::net::TcpListener::bind(config.addr)
+        .map_err(|e| format!("cannot listen on {} (set SHOP_ADDR): {e}", config.addr))?;
+    let gateway = DemoGateway::start(&config).await?;
+    let store = Store::connect(&config.database_url).await?;
+    let client = pay123_hyper::client(gateway.credentials.clone(), gateway.endpoints.clone());
+    let shop = shop::Shop::new(client, store, &config.public_url);
+    print!("{}", gateway.banner(&config));
+    // actix-web stops on Ctrl-C by itself.
+    let (server, _handle) = actix_shop::serve(listener, shop, Timeouts::default())?;
+    server.await?;
+    gateway.shutdown().await;
+    Ok(())
+}

@@ -1,0 +1,227 @@
+//! The pay123 demo shop on rocket: the framework-free `shop` crate behind rocket routes, form
+//! guards, responders, catchers and managed state, with pay123-rocket's notify routes mounted at
+//! `/123pay/notify`, served by `pay123_rocket::serve` (rocket 0.5 has no header, body or idle
+//! timeouts of its own).
+
+use std::io::Cursor;
+use std::net::SocketAddr;
+
+use pay123_rocket::pay123_core::{Notify, NotifyOutcome};
+use pay123_rocket::pay123_hyper::HyperClient;
+use pay123_rocket::{Limits, notify_routes};
+use rocket::data::{Limits as DataLimits, ToByteUnit};
+use rocket::fairing::{AdHoc, Fairing};
+use rocket::form::{Form, FromForm};
+use rocket::http::uri::Origin;
+use rocket::http::{Method, Status};
+use rocket::request::{FromRequest, Outcome};
+use rocket::response::{self, Responder, Response};
+use rocket::{Build, Request, Rocket, State, catch, catchers, get, post, routes};
+use shop::web::{MAX_FORM_BODY, ORDER_ID_HEADER, Page, Problem};
+use shop::{NOTIFY_PATH, RETURN_PATH, StoreError};
+use tokio::net::TcpListener;
+
+/// The shop this app serves: the domain over pay123's default transport.
+pub type Shop = shop::Shop<HyperClient>;
+
+/// The shop as a rocket app: its routes, catchers, managed state and notify routes.
+pub fn rocket(shop: Shop) -> Rocket<Build> {
+    let listener = shop.client().notify_listener();
+    let config = rocket::Config {
+        limits: DataLimits::default().limit("form", MAX_FORM_BODY.bytes()),
+        log_level: rocket::config::LogLevel::Critical,
+        ..rocket::Config::default()
+    };
+    rocket::custom(config)
+        .manage(shop)
+        .mount("/", routes![products, checkout, return_page, order])
+        .mount(NOTIFY_PATH, notify_routes(listener, on_notify))
+        .register("/", catchers![not_found, too_large, unprocessable])
+        .attach(method_not_allowed())
+}
+
+/// Serves the shop on `listener` with `limits` (see `pay123_rocket::serve`).
+pub async fn serve(
+    listener: TcpListener,
+    shop: Shop,
+    limits: Limits,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+    pay123_rocket::serve(rocket(shop), listener)
+        .await?
+        .limits(limits)
+        .with_graceful_shutdown(shutdown)
+        .await?;
+    Ok(())
+}
+
+async fn on_notify(notify: Notify, shop: &State<Shop>) -> Result<NotifyOutcome, StoreError> {
+    shop.on_notify(notify).await
+}
+
+/// The checkout form.
+#[derive(Debug, FromForm)]
+struct CheckoutForm {
+    product_id: Option<String>,
+    bank_code: Option<String>,
+}
+
+#[get("/")]
+fn products(shop: &State<Shop>) -> Html {
+    Html(shop::web::products_page(shop.catalog()))
+}
+
+#[post("/checkout", data = "<form>")]
+async fn checkout(
+    shop: &State<Shop>,
+    peer: SocketAddr,
+    json: WantsJson,
+    form: Form<CheckoutForm>,
+) -> Answer {
+    let form = form.into_inner();
+    let Some(product_id) = form.product_id.filter(|p| !p.is_empty()) else {
+        return Answer::Problem(Problem::no_product(), json.0);
+    };
+    match shop
+        .checkout(&product_id, form.bank_code.as_deref(), Some(peer.ip()))
+        .await
+    {
+        Ok(created) => Answer::Redirect(created, json.0),
+        Err(error) => Answer::Problem(Problem::checkout(&error), json.0),
+    }
+}
+
+#[get("/return")]
+async fn return_page(shop: &State<Shop>, uri: &Origin<'_>) -> Answer {
+    let query = uri.query().map_or("", |q| q.as_str());
+    match shop.on_return(query).await {
+        Ok(view) => Answer::Page(shop::web::return_page(&view)),
+        Err(e) => store_error(&e, false),
+    }
+}
+
+#[get("/orders/<id>")]
+async fn order(shop: &State<Shop>, id: &str, json: WantsJson) -> Answer {
+    match shop.order(id).await {
+        Ok(Some(order)) if json.0 => Answer::Json(order.to_json()),
+        Ok(Some(order)) => Answer::Page(shop::web::order_page(&order)),
+        Ok(None) => Answer::Problem(Problem::order_not_found(), json.0),
+        Err(e) => store_error(&e, json.0),
+    }
+}
+
+#[catch(404)]
+fn not_found(request: &Request<'_>) -> Answer {
+    Answer::Problem(Problem::page_not_found(), wants_json(request))
+}
+
+#[catch(413)]
+fn too_large(request: &Request<'_>) -> Answer {
+    Answer::Problem(Problem::too_large(), wants_json(request))
+}
+
+#[catch(422)]
+fn unprocessable(request: &Request<'_>) -> Answer {
+    Answer::Problem(Problem::bad_form(), wants_json(request))
+}
+
+fn store_error(error: &StoreError, json: bool) -> Answer {
+    tracing::error!(%error, "store error");
+    Answer::Problem(Problem::store(), json)
+}
+
+/// 405 with `Allow` for a path the shop serves with other methods (rocket answers 404).
+fn method_not_allowed() -> impl Fairing {
+    AdHoc::on_response("405 for known paths", |request, response| {
+        Box::pin(async move {
+            if response.status() != Status::NotFound {
+                return;
+            }
+            let path = request.uri().path();
+            let allow = match path.as_str() {
+                "/" | RETURN_PATH => Some((Method::Get, "GET, HEAD")),
+                "/checkout" => Some((Method::Post, "POST")),
+                p if p.starts_with("/orders/") && p.len() > "/orders/".len() => {
+                    Some((Method::Get, "GET, HEAD"))
+                }
+                _ => None,
+            };
+            if let Some((method, allow)) = allow
+                && request.method() != method
+            {
+                response.set_status(Status::MethodNotAllowed);
+                response.set_raw_header("Allow", allow);
+            }
+        })
+    })
+}
+
+/// The client asked for JSON (`Accept: application/json`).
+struct WantsJson(bool);
+
+#[rocket::async_trait]
+impl<'r> FromRequest<'r> for WantsJson {
+    type Error = std::convert::Infallible;
+
+    async fn from_request(request: &'r Request<'_>) -> Outcome<Self, Self::Error> {
+        Outcome::Success(Self(wants_json(request)))
+    }
+}
+
+fn wants_json(request: &Request<'_>) -> bool {
+    shop::web::wants_json(request.headers().get("Accept"))
+}
+
+/// An HTML page, not to be cached.
+struct Html(Page);
+
+impl<'r> Responder<'r, 'static> for Html {
+    fn respond_to(self, request: &'r Request<'_>) -> response::Result<'static> {
+        Answer::Page(self.0).respond_to(request)
+    }
+}
+
+/// What the shop's routes answer.
+enum Answer {
+    Page(Page),
+    Json(String),
+    Problem(Problem, bool),
+    Redirect(shop::Checkout, bool),
+}
+
+impl<'r> Responder<'r, 'static> for Answer {
+    fn respond_to(self, _: &'r Request<'_>) -> response::Result<'static> {
+        let mut response = Response::build();
+        response.raw_header("Cache-Control", "no-store");
+        let (status, content_type, body) = match self {
+            Self::Page(page) => (page.status, "text/html; charset=utf-8", page.html),
+            Self::Json(json) => (200, "application/json", json),
+            Self::Problem(problem, json) => {
+                if let Some(id) = &problem.m_transaction_id {
+                    response.raw_header(ORDER_ID_HEADER, id.clone());
+                }
+                if json {
+                    (problem.status(), "application/json", problem.to_json())
+                } else {
+                    let page = problem.to_page();
+                    (page.status, "text/html; charset=utf-8", page.html)
+                }
+            }
+            Self::Redirect(created, json) => {
+                response
+                    .raw_header("Location", created.redirect_url.clone())
+                    .raw_header(ORDER_ID_HEADER, created.m_transaction_id.clone());
+                if json {
+                    (303, "application/json", created.to_json())
+                } else {
+                    (303, "text/plain; charset=utf-8", String::new())
+                }
+            }
+        };
+        response
+            .status(Status::new(status))
+            .raw_header("Content-Type", content_type)
+            .sized_body(body.len(), Cursor::new(body))
+            .ok()
+    }
+}

@@ -1,0 +1,50 @@
+//! `cargo run -p rocket-shop`: the demo shop on 127.0.0.1:3000 with the sandbox embedded on
+//! 127.0.0.1:3123, or talking to the gateway named by `PAY123_API_URL` with the credentials of
+//! `PAY123_MERCHANT_CODE`, `PAY123_PASSCODE` and `PAY123_SECRET_KEY` (required, except for
+//! 123PAY's public sandbox: see [`ShopConfig::from_env`]).
+
+use std::process::ExitCode;
+
+use pay123_rocket::{Limits, pay123_hyper};
+use shop::demo::{DemoGateway, raise_open_files_limit};
+use shop::{ShopConfig, Store};
+use tokio::net::TcpListener;
+use tracing_subscriber::EnvFilter;
+
+#[rocket::main]
+async fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
+        )
+        .init();
+    match run().await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("rocket-shop: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+    let config = ShopConfig::from_env().map_err(|e| e.to_string())?;
+    let limits = Limits::default();
+    raise_open_files_limit(limits.max_connections);
+    let listener = TcpListener::bind(config.addr)
+        .await
+        .map_err(|e| format!("cannot listen on {} (set SHOP_ADDR): {e}", config.addr))?;
+    let gateway = DemoGateway::start(&config)
+        .await
+        .map_err(|e| e.to_string())?;
+    let store = Store::connect(&config.database_url).await?;
+    let client = pay123_hyper::client(gateway.credentials.clone(), gateway.endpoints.clone());
+    let shop = shop::Shop::new(client, store, &config.public_url);
+    print!("{}", gateway.banner(&config));
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    rocket_shop::serve(listener, shop, limits, ctrl_c).await?;
+    gateway.shutdown().await;
+    Ok(())
+}

@@ -1,0 +1,38 @@
+//! The conformance list against the actix-web demo shop.
+
+use std::any::Any;
+
+use pay123_tests::{Launcher, ShopSetup};
+
+struct ActixShop;
+
+impl Launcher for ActixShop {
+    async fn launch(&self, setup: ShopSetup) -> Box<dyn Any + Send> {
+        let store = shop::Store::connect(&setup.database_url)
+            .await
+            .expect("the shop's database");
+        let shop = shop::Shop::new(
+            pay123_hyper::client(setup.credentials, setup.endpoints),
+            store,
+            &setup.public_url,
+        );
+        let listener = setup.listener.into_std().expect("a std listener");
+        let timeouts = actix_shop::Timeouts {
+            header: setup.header_timeout,
+            body: setup.body_timeout,
+        };
+        let (server, handle) = actix_shop::serve(listener, shop, timeouts).expect("the server");
+        tokio::spawn(server);
+        Box::new(StopOnDrop(handle))
+    }
+}
+
+struct StopOnDrop(actix_web::dev::ServerHandle);
+
+impl Drop for StopOnDrop {
+    fn drop(&mut self) {
+        drop(self.0.stop(false));
+    }
+}
+
+pay123_tests::conformance!(ActixShop);
