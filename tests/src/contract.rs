@@ -9,7 +9,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 use crate::scenarios::{checkout, wait_order};
-use crate::world::{BODY_TIMEOUT, HEADER_TIMEOUT, Launcher, World};
+use crate::world::{BODY_TIMEOUT, HEADER_TIMEOUT, Launcher, WRITE_TIMEOUT, World};
 
 fn request(method: Method, url: &str) -> http::request::Builder {
     http::Request::builder().method(method).uri(url)
@@ -202,7 +202,7 @@ async fn read_until_closed(
 pub async fn slow_and_idle_connections_are_cut<L: Launcher>(launcher: &L) {
     let world = World::start(launcher, |_| {}).await;
     let addr = world.shop_url.trim_start_matches("http://").to_owned();
-    let cut = (HEADER_TIMEOUT.max(BODY_TIMEOUT)) * 3;
+    let cut = HEADER_TIMEOUT.max(BODY_TIMEOUT).max(WRITE_TIMEOUT) * 3;
 
     // A head that never ends.
     let mut stream = TcpStream::connect(&addr).await.unwrap();
@@ -251,6 +251,29 @@ pub async fn slow_and_idle_connections_are_cut<L: Launcher>(launcher: &L) {
     let (answer, closed) = read_until_closed(&mut stream, cut * 2).await;
     assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
     assert!(closed.expect("an idle connection is closed") < cut);
+
+    // A client that pipelines requests and reads none of the answers: the connection is closed
+    // once the answers have filled the socket's buffers and made no progress for a while,
+    // long before every answer is written.
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.set_recv_buffer_size(4096).unwrap();
+    let stream = socket.connect(addr.parse().unwrap()).await.unwrap();
+    let (mut reader, mut writer) = stream.into_split();
+    const PIPELINED: usize = 20_000;
+    let pipeline = tokio::spawn(async move {
+        let requests = b"GET / HTTP/1.1\r\nHost: x\r\n\r\n".repeat(PIPELINED);
+        let _ = writer.write_all(&requests).await;
+        writer
+    });
+    tokio::time::sleep(cut).await;
+    let (answers, closed) = read_until_closed(&mut reader, cut * 4).await;
+    let answered = answers.matches("HTTP/1.1 200").count();
+    assert!(closed.is_some(), "a client that reads nothing is cut");
+    assert!(
+        answered < PIPELINED,
+        "every one of {PIPELINED} pipelined answers waited for a client that read none"
+    );
+    pipeline.abort();
 
     // A thousand idle connections while the shop answers.
     rlimit::increase_nofile_limit(8192).expect("a higher open files limit");

@@ -14,6 +14,8 @@ use crate::buyer::Buyer;
 /// connections run fast. Each launcher sets them in its framework's own way.
 pub const HEADER_TIMEOUT: std::time::Duration = std::time::Duration::from_millis(1500);
 /// See [`HEADER_TIMEOUT`].
+pub const WRITE_TIMEOUT: std::time::Duration = std::time::Duration::from_millis(1500);
+/// See [`HEADER_TIMEOUT`].
 pub const BODY_TIMEOUT: std::time::Duration = std::time::Duration::from_millis(1500);
 
 /// What a shop under test is started with.
@@ -23,6 +25,8 @@ pub struct ShopSetup {
     pub header_timeout: std::time::Duration,
     /// The longest a request body may take to arrive: [`BODY_TIMEOUT`].
     pub body_timeout: std::time::Duration,
+    /// The longest an answer may wait for the client to read it: [`WRITE_TIMEOUT`].
+    pub write_timeout: std::time::Duration,
     /// The listener to serve on (127.0.0.1, ephemeral port).
     pub listener: TcpListener,
     /// The shop's public base URL (`http://127.0.0.1:PORT`).
@@ -78,6 +82,7 @@ impl World {
             .launch(ShopSetup {
                 header_timeout: HEADER_TIMEOUT,
                 body_timeout: BODY_TIMEOUT,
+                write_timeout: WRITE_TIMEOUT,
                 listener,
                 public_url: shop_url.clone(),
                 database_url,

@@ -17,11 +17,13 @@ impl Launcher for ActixShop {
             &setup.public_url,
         );
         let listener = setup.listener.into_std().expect("a std listener");
-        let timeouts = actix_shop::Timeouts {
+        let limits = actix_shop::Limits {
             header: setup.header_timeout,
             body: setup.body_timeout,
+            write: setup.write_timeout,
+            ..actix_shop::Limits::default()
         };
-        let (server, handle) = actix_shop::serve(listener, shop, timeouts).expect("the server");
+        let (server, handle) = actix_shop::serve(listener, shop, limits).expect("the server");
         tokio::spawn(server);
         Box::new(StopOnDrop(handle))
     }

@@ -18,7 +18,8 @@ impl Launcher for AxumShop {
         );
         let limits = pay123_axum::server::Limits::default()
             .header_timeout(setup.header_timeout)
-            .body_timeout(setup.body_timeout);
+            .body_timeout(setup.body_timeout)
+            .write_timeout(setup.write_timeout);
         let server = tokio::spawn(axum_shop::serve(
             setup.listener,
             shop,

@@ -18,7 +18,8 @@ impl Launcher for RocketShop {
         );
         let limits = pay123_rocket::Limits::default()
             .header_timeout(setup.header_timeout)
-            .body_timeout(setup.body_timeout);
+            .body_timeout(setup.body_timeout)
+            .write_timeout(setup.write_timeout);
         let server = tokio::spawn(async move {
             if let Err(e) =
                 rocket_shop::serve(setup.listener, shop, limits, std::future::pending()).await

@@ -202,6 +202,10 @@ pub enum Rule {
     NotAString,
     /// A bank code of the specification (or `123PAY`) was expected.
     UnknownBank,
+    /// A number (`ts`, `time`) must not start with `0`: with leading zeros allowed, the end of
+    /// one signed field could be moved into the next (a status `-100` and a `ts` `T` sign the
+    /// same string as a status `-10` and a `ts` `0T`).
+    LeadingZero,
     /// A transaction status must be `0`, digits without a leading zero, `-10` or `-100`.
     Status,
     /// An `mTransactionID` must not end with a bank code, alone or followed by digits: joined
@@ -237,6 +241,10 @@ impl fmt::Display for Rule {
                 "must be a positive whole number of VND with digits only (\"100000\", not \"100000.0\")",
             ),
             Self::Number => f.write_str("must be a whole number written with digits"),
+            Self::LeadingZero => f.write_str(
+                "must be written without a leading zero: 123PAY joins signed fields with no \
+                 separator, so a leading zero could belong to the field before it",
+            ),
             Self::NotAString => f.write_str("must be a JSON string"),
             Self::UnknownBank => f.write_str(
                 "must be a bank code of the specification, such as 123PVCB, or 123PAY",

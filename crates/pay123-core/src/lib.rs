@@ -79,6 +79,7 @@ mod payment;
 mod query_order;
 #[cfg(feature = "gateway")]
 mod received;
+pub mod reconcile;
 mod reply;
 mod secret;
 mod status;

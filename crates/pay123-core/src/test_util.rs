@@ -319,18 +319,25 @@ impl HttpClient for FakeGateway {
     }
 }
 
-/// The notify form hidden in a signed string, if any: cuts `signed` into the four fields of a
-/// notify (`mTransactionID + bankCode + transactionStatus + ts`) in every way, and returns the
-/// first form that [`NotifyVerifier`](crate::NotifyVerifier) accepts with `checksum` and `key`
-/// (with any `ts` window). A test that gets a signature from the code under test (a notify
-/// reply, a gateway answer) asks this whether the signature also signs a notify: 123PAY joins
-/// signed fields with no separator.
+/// The notify form hidden in a signed string, if any: the first of [`notifies_hidden_in`].
+#[must_use]
+pub fn notify_hidden_in(signed: &str, checksum: &str, key: &crate::SecretKey) -> Option<String> {
+    notifies_hidden_in(signed, checksum, key).into_iter().next()
+}
+
+/// Every notify form hidden in a signed string: cuts `signed` into the four fields of a notify
+/// (`mTransactionID + bankCode + transactionStatus + ts`) in every way, and returns each form
+/// that [`NotifyVerifier`](crate::NotifyVerifier) accepts with `checksum` and `key` (with any
+/// `ts` window). A test that gets a signature from the code under test (a notify reply, a
+/// gateway answer) asks this whether the signature also signs a notify: 123PAY joins signed
+/// fields with no separator. For a genuine notify's own signed string, the answer should be that
+/// notify alone.
 ///
 /// Strings up to 48 characters are cut in every way; longer ones with the bank field at each
 /// place where a bank code of the specification (or `123PAY`) appears, which the verifier
 /// requires anyway.
 #[must_use]
-pub fn notify_hidden_in(signed: &str, checksum: &str, key: &crate::SecretKey) -> Option<String> {
+pub fn notifies_hidden_in(signed: &str, checksum: &str, key: &crate::SecretKey) -> Vec<String> {
     let verifier = crate::NotifyVerifier::new(key.clone()).with_window(std::time::Duration::MAX);
     let cuts: Vec<usize> = (1..signed.len())
         .filter(|&i| signed.is_char_boundary(i))
@@ -350,6 +357,7 @@ pub fn notify_hidden_in(signed: &str, checksum: &str, key: &crate::SecretKey) ->
         }
     };
     let now = std::time::SystemTime::UNIX_EPOCH;
+    let mut found = Vec::new();
     for &i in &cuts {
         for j in banks(i) {
             for &k in cuts.iter().filter(|&&k| k > j) {
@@ -361,12 +369,12 @@ pub fn notify_hidden_in(signed: &str, checksum: &str, key: &crate::SecretKey) ->
                     ("checksum", checksum),
                 ]);
                 if verifier.verify_form(form.as_bytes(), now).is_ok() {
-                    return Some(form);
+                    found.push(form);
                 }
             }
         }
     }
-    None
+    found
 }
 
 /// What a test binary logs through `tracing` (no colours), from the first call of [`logs`] on:

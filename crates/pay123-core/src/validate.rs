@@ -182,7 +182,10 @@ pub(crate) fn date(field: &'static str, value: &str) -> Result<(), ValidationErr
         .ok_or_else(|| ValidationError::new(field, Rule::Date))
 }
 
-/// A whole number written with digits (ts, time), at most `max` characters.
+/// A whole number written with digits and no leading zero (ts, time), at most `max` characters.
+///
+/// The leading zero matters: `ts` follows `transactionStatus` in a notify's signed string, and
+/// `-100` + `T` is the same string as `-10` + `0T`. Refusing `0T` leaves one way to read it.
 pub(crate) fn number(field: &'static str, value: &str, max: usize) -> Result<u64, ValidationError> {
     if value.is_empty() {
         return Err(ValidationError::new(field, Rule::Required));
@@ -190,6 +193,9 @@ pub(crate) fn number(field: &'static str, value: &str, max: usize) -> Result<u64
     max_len(field, value, max)?;
     if !value.bytes().all(|b| b.is_ascii_digit()) {
         return Err(ValidationError::new(field, Rule::Number));
+    }
+    if value.len() > 1 && value.starts_with('0') {
+        return Err(ValidationError::new(field, Rule::LeadingZero));
     }
     value
         .parse::<u64>()
@@ -314,5 +320,10 @@ mod tests {
         assert!(code("transactionStatus", "1a").is_err());
         assert_eq!(number("ts", "1499789401525", 30), Ok(1_499_789_401_525));
         assert!(number("ts", "14997894015.25", 30).is_err());
+        assert_eq!(number("ts", "0", 30), Ok(0));
+        assert_eq!(
+            number("ts", "01499789401525", 30).unwrap_err().rule,
+            Rule::LeadingZero
+        );
     }
 }

@@ -13,6 +13,8 @@
 //! - fails the body of a request that has not arrived whole within [`Limits::body_timeout`] of
 //!   its head with a [`BodyTimeout`] error (pay123's notify routes answer 408), and caps it at
 //!   [`Limits::max_body`] bytes with `http_body_util::LengthLimitError` (413);
+//! - closes a connection that reads nothing of its answers for [`Limits::write_timeout`]: a
+//!   client that pipelines requests and never reads the answers holds no connection for long;
 //! - serves at most [`Limits::max_connections`] connections at once; more wait in the kernel's
 //!   backlog;
 //! - gives each request to a [`Handler`] with the peer's address.
@@ -63,6 +65,9 @@ pub struct Limits {
     pub header_timeout: Duration,
     /// The longest a request's body may take to arrive whole, counted from its head. 10 seconds.
     pub body_timeout: Duration,
+    /// The longest writing an answer may make no progress (the peer reads nothing) before the
+    /// connection is closed. 10 seconds.
+    pub write_timeout: Duration,
     /// The largest body read, in bytes. 1 MiB.
     pub max_body: usize,
     /// The most connections served at once. 2,048.
@@ -76,6 +81,7 @@ impl Default for Limits {
         Self {
             header_timeout: Duration::from_secs(10),
             body_timeout: Duration::from_secs(10),
+            write_timeout: Duration::from_secs(10),
             max_body: 1024 * 1024,
             max_connections: 2048,
             grace: Duration::from_secs(5),
@@ -95,6 +101,13 @@ impl Limits {
     #[must_use]
     pub fn body_timeout(mut self, timeout: Duration) -> Self {
         self.body_timeout = timeout;
+        self
+    }
+
+    /// With this [`write_timeout`](Self::write_timeout).
+    #[must_use]
+    pub fn write_timeout(mut self, timeout: Duration) -> Self {
+        self.write_timeout = timeout;
         self
     }
 
@@ -209,7 +222,10 @@ impl<H: Handler> Serve<H> {
                 .timer(TokioTimer::new())
                 .header_read_timeout(limits.header_timeout)
                 .keep_alive(true)
-                .serve_connection(TokioIo::new(stream), service);
+                .serve_connection(
+                    TokioIo::new(WriteTimeout::new(stream, limits.write_timeout)),
+                    service,
+                );
             let connection = graceful.watch(connection);
             tokio::spawn(async move {
                 let _permit = permit;
@@ -299,5 +315,92 @@ impl http_body::Body for RequestBody {
 
     fn size_hint(&self) -> SizeHint {
         self.inner.size_hint()
+    }
+}
+
+/// A stream whose writes fail with [`io::ErrorKind::TimedOut`] once they have made no progress
+/// for the timeout: the peer stopped reading.
+struct WriteTimeout<S> {
+    stream: S,
+    timeout: Duration,
+    /// Started when a write first finds the socket full, dropped when a write goes through.
+    stalled: Option<Pin<Box<tokio::time::Sleep>>>,
+}
+
+impl<S> WriteTimeout<S> {
+    fn new(stream: S, timeout: Duration) -> Self {
+        Self {
+            stream,
+            timeout,
+            stalled: None,
+        }
+    }
+
+    /// What a write that returned `poll` means: progress resets the timer, a stall starts it,
+    /// and a stall longer than the timeout is an error.
+    fn watch<T>(&mut self, cx: &mut Context<'_>, poll: Poll<io::Result<T>>) -> Poll<io::Result<T>> {
+        if poll.is_ready() {
+            self.stalled = None;
+            return poll;
+        }
+        let timeout = self.timeout;
+        let stalled = self
+            .stalled
+            .get_or_insert_with(|| Box::pin(tokio::time::sleep(timeout)));
+        match stalled.as_mut().poll(cx) {
+            Poll::Ready(()) => Poll::Ready(Err(io::Error::new(
+                io::ErrorKind::TimedOut,
+                "the peer read nothing of the answer within the write timeout",
+            ))),
+            Poll::Pending => Poll::Pending,
+        }
+    }
+}
+
+impl<S: tokio::io::AsyncRead + Unpin> tokio::io::AsyncRead for WriteTimeout<S> {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().stream).poll_read(cx, buf)
+    }
+}
+
+impl<S: tokio::io::AsyncWrite + Unpin> tokio::io::AsyncWrite for WriteTimeout<S> {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        let this = self.get_mut();
+        let poll = Pin::new(&mut this.stream).poll_write(cx, buf);
+        this.watch(cx, poll)
+    }
+
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        let this = self.get_mut();
+        let poll = Pin::new(&mut this.stream).poll_write_vectored(cx, bufs);
+        this.watch(cx, poll)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.stream.is_write_vectored()
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let this = self.get_mut();
+        let poll = Pin::new(&mut this.stream).poll_flush(cx);
+        this.watch(cx, poll)
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let this = self.get_mut();
+        let poll = Pin::new(&mut this.stream).poll_shutdown(cx);
+        this.watch(cx, poll)
     }
 }

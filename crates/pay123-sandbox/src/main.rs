@@ -113,6 +113,10 @@ struct Args {
     /// Time a request body has to arrive whole.
     #[arg(long, default_value = "10s", value_parser = parse_duration)]
     body_timeout: Duration,
+
+    /// Time an answer may wait, without progress, for the client to read it.
+    #[arg(long, default_value = "10s", value_parser = parse_duration)]
+    write_timeout: Duration,
 }
 
 #[derive(Clone)]
@@ -218,7 +222,8 @@ impl Args {
             clock: Arc::new(SystemClock),
             server_limits: pay123_sandbox::Limits::default()
                 .header_timeout(self.header_timeout)
-                .body_timeout(self.body_timeout),
+                .body_timeout(self.body_timeout)
+                .write_timeout(self.write_timeout),
             lenient: self.lenient,
             ..Config::default()
         };
@@ -243,12 +248,10 @@ async fn main() -> ExitCode {
         .init();
     let args = Args::parse();
     let listen = args.listen;
-    let config = args.config();
-    // Room for the connection cap: many systems start a process with 1,024 open files.
-    let wanted = config.server_limits.max_connections as u64 * 2 + 256;
-    if let Err(e) = rlimit::increase_nofile_limit(wanted) {
-        tracing::warn!(error = %e, "could not raise the open files limit");
-    }
+    let mut config = args.config();
+    config.server_limits = config
+        .server_limits
+        .max_connections(connection_cap(config.server_limits.max_connections));
     let listener = match tokio::net::TcpListener::bind(listen).await {
         Ok(listener) => listener,
         Err(e) => {
@@ -295,6 +298,36 @@ async fn main() -> ExitCode {
     }
     sandbox.shutdown().await;
     ExitCode::SUCCESS
+}
+
+/// Open files kept for everything but the served connections: the notifies sent, the log.
+const RESERVED_FILES: u64 = 256;
+
+/// Raises the open files limit (many systems start a process with 1,024) to fit `connections`
+/// served connections, and returns the cap to serve with: `connections`, or fewer, with a
+/// warning, when the system's hard limit leaves room for fewer (accepting up to the limit would
+/// leave no file to send a notify with).
+fn connection_cap(connections: usize) -> usize {
+    let wanted = u64::try_from(connections).unwrap_or(u64::MAX / 2);
+    let limit = match rlimit::increase_nofile_limit(wanted + RESERVED_FILES) {
+        Ok(limit) => limit,
+        Err(error) => {
+            tracing::warn!(%error, "could not raise the open files limit");
+            rlimit::getrlimit(rlimit::Resource::NOFILE).map_or(1024, |(soft, _)| soft)
+        }
+    };
+    let room = limit.saturating_sub(RESERVED_FILES);
+    if room < wanted {
+        tracing::warn!(
+            open_files = limit,
+            connections = room,
+            wanted,
+            "the open files limit leaves room for fewer connections; raise it (ulimit -n)"
+        );
+    }
+    usize::try_from(room.min(wanted))
+        .unwrap_or(connections)
+        .max(1)
 }
 
 #[cfg(test)]

@@ -24,20 +24,30 @@ use shop::{NOTIFY_PATH, RETURN_PATH, StoreError};
 /// The shop this app serves: the domain over pay123's default transport.
 pub type Shop = shop::Shop<HyperClient>;
 
-/// How long a connection may take to send its request head, and a request its body.
+/// The limits of the shop's server: how long a connection may take to send its request head, a
+/// request its body, and a client to read its answer; and how many connections are served at
+/// once.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Timeouts {
+pub struct Limits {
     /// The request head (actix-web's `client_request_timeout`).
     pub header: Duration,
     /// The request body, for every route ([`BodyDeadline`] and the notify listener's own).
     pub body: Duration,
+    /// Reading the answer once it is written (actix-web's `client_disconnect_timeout`: with
+    /// keep-alive off, every connection shuts down after its answer).
+    pub write: Duration,
+    /// The most connections served at once, shared among the workers (actix-web's
+    /// `max_connections` is per worker).
+    pub max_connections: usize,
 }
 
-impl Default for Timeouts {
+impl Default for Limits {
     fn default() -> Self {
         Self {
             header: Duration::from_secs(10),
             body: Duration::from_secs(10),
+            write: Duration::from_secs(10),
+            max_connections: 2048,
         }
     }
 }
@@ -85,17 +95,20 @@ pub fn configure(
 pub fn serve(
     listener: TcpListener,
     shop: Shop,
-    timeouts: Timeouts,
+    limits: Limits,
 ) -> std::io::Result<(actix_web::dev::Server, ServerHandle)> {
     let shop = web::Data::new(shop);
+    let workers = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
     let server = HttpServer::new(move || {
         App::new()
-            .wrap(from_fn(BodyDeadline::new(timeouts.body).middleware()))
-            .configure(configure(shop.clone(), timeouts.body))
+            .wrap(from_fn(BodyDeadline::new(limits.body).middleware()))
+            .configure(configure(shop.clone(), limits.body))
     })
-    .client_request_timeout(timeouts.header)
+    .workers(workers)
+    .client_request_timeout(limits.header)
+    .client_disconnect_timeout(limits.write)
     .keep_alive(KeepAlive::Disabled)
-    .max_connections(2048)
+    .max_connections(limits.max_connections.div_ceil(workers).max(1))
     .listen(listener)?
     .run();
     let handle = server.handle();

@@ -5,9 +5,9 @@
 
 use std::process::ExitCode;
 
-use actix_shop::Timeouts;
+use actix_shop::Limits;
 use pay123_actix::pay123_hyper;
-use shop::demo::{DemoGateway, raise_open_files_limit};
+use shop::demo::{DemoGateway, connection_cap};
 use shop::{ShopConfig, Store};
 use tracing_subscriber::EnvFilter;
 
@@ -17,6 +17,7 @@ async fn main() -> ExitCode {
         .with_env_filter(
             EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
         )
+        .with_writer(std::io::stderr)
         .init();
     match run().await {
         Ok(()) => ExitCode::SUCCESS,
@@ -29,16 +30,20 @@ async fn main() -> ExitCode {
 
 async fn run() -> Result<(), Box<dyn std::error::Error>> {
     let config = ShopConfig::from_env()?;
-    raise_open_files_limit(2048);
+    let defaults = Limits::default();
+    let limits = Limits {
+        max_connections: connection_cap(defaults.max_connections),
+        ..defaults
+    };
     let listener = std::net::TcpListener::bind(config.addr)
         .map_err(|e| format!("cannot listen on {} (set SHOP_ADDR): {e}", config.addr))?;
-    let gateway = DemoGateway::start(&config).await?;
+    let gateway = DemoGateway::start(&config, limits.max_connections).await?;
     let store = Store::connect(&config.database_url).await?;
     let client = pay123_hyper::client(gateway.credentials.clone(), gateway.endpoints.clone());
     let shop = shop::Shop::new(client, store, &config.public_url);
     print!("{}", gateway.banner(&config));
     // actix-web stops on Ctrl-C by itself.
-    let (server, _handle) = actix_shop::serve(listener, shop, Timeouts::default())?;
+    let (server, _handle) = actix_shop::serve(listener, shop, limits)?;
     server.await?;
     gateway.shutdown().await;
     Ok(())

@@ -6,7 +6,7 @@
 use std::process::ExitCode;
 
 use pay123_rocket::{Limits, pay123_hyper};
-use shop::demo::{DemoGateway, raise_open_files_limit};
+use shop::demo::{DemoGateway, connection_cap};
 use shop::{ShopConfig, Store};
 use tokio::net::TcpListener;
 use tracing_subscriber::EnvFilter;
@@ -17,6 +17,7 @@ async fn main() -> ExitCode {
         .with_env_filter(
             EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
         )
+        .with_writer(std::io::stderr)
         .init();
     match run().await {
         Ok(()) => ExitCode::SUCCESS,
@@ -29,12 +30,12 @@ async fn main() -> ExitCode {
 
 async fn run() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     let config = ShopConfig::from_env().map_err(|e| e.to_string())?;
-    let limits = Limits::default();
-    raise_open_files_limit(limits.max_connections);
+    let defaults = Limits::default();
+    let limits = defaults.max_connections(connection_cap(defaults.max_connections));
     let listener = TcpListener::bind(config.addr)
         .await
         .map_err(|e| format!("cannot listen on {} (set SHOP_ADDR): {e}", config.addr))?;
-    let gateway = DemoGateway::start(&config)
+    let gateway = DemoGateway::start(&config, limits.max_connections)
         .await
         .map_err(|e| e.to_string())?;
     let store = Store::connect(&config.database_url).await?;

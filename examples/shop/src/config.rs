@@ -206,7 +206,7 @@ const REDACTED: &str = "***";
 /// `text` with the password of its user info and of its `password` query parameters replaced
 /// by `***`; `[redacted]` when it is not a URL, or has an `@` after its host (a password with a
 /// character that ends the host early, `/` or `#`): then anything in it may be a secret.
-fn redact_url(text: &str) -> String {
+pub(crate) fn redact_url(text: &str) -> String {
     let hidden = || "[redacted]".to_owned();
     let Ok(mut url) = url::Url::parse(text) else {
         return hidden();

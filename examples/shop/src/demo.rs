@@ -24,8 +24,12 @@ pub struct DemoGateway {
 
 impl DemoGateway {
     /// The gateway of `config`, or, when it names none, a sandbox on [`SANDBOX_ADDR`] sending
-    /// its notifies to the shop. Call it within a Tokio runtime.
-    pub async fn start(config: &ShopConfig) -> Result<Self, Box<dyn std::error::Error>> {
+    /// its notifies to the shop and serving at most `max_connections` connections (see
+    /// [`connection_cap`]). Call it within a Tokio runtime.
+    pub async fn start(
+        config: &ShopConfig,
+        max_connections: usize,
+    ) -> Result<Self, Box<dyn std::error::Error>> {
         if let Some(gateway) = &config.gateway {
             return Ok(Self {
                 credentials: gateway.credentials.clone(),
@@ -36,11 +40,12 @@ impl DemoGateway {
         let listener = TcpListener::bind(SANDBOX_ADDR)
             .await
             .map_err(|e| format!("cannot start the embedded sandbox on {SANDBOX_ADDR}: {e}"))?;
-        let sandbox = pay123_sandbox::start(
-            listener,
-            pay123_sandbox::Config::default().with_notify_url(config.notify_url()),
-        )
-        .await?;
+        let mut sandbox_config =
+            pay123_sandbox::Config::default().with_notify_url(config.notify_url());
+        sandbox_config.server_limits = sandbox_config
+            .server_limits
+            .max_connections(max_connections);
+        let sandbox = pay123_sandbox::start(listener, sandbox_config).await?;
         Ok(Self {
             credentials: sandbox.gateway().config().merchants[0].credentials.clone(),
             endpoints: sandbox.endpoints(),
@@ -64,7 +69,10 @@ impl DemoGateway {
                 "sandbox (123PAY):  {}  (test card: Nguyen Van A / 0000000000000000 / OTP 00000000)",
                 sandbox.base_url()
             ),
-            None => format!("gateway:           {}", self.endpoints.create_order()),
+            None => format!(
+                "gateway:           {}",
+                crate::config::redact_url(&self.endpoints.create_order().to_string())
+            ),
         };
         banner(config, &gateway)
     }
@@ -79,13 +87,36 @@ fn banner(config: &ShopConfig, gateway: &str) -> String {
     )
 }
 
-/// Raises the process's open files limit to fit `connections` connections (many systems start a
-/// process with 1,024), and logs when it cannot.
-pub fn raise_open_files_limit(connections: usize) {
-    let wanted = u64::try_from(connections).unwrap_or(u64::MAX / 4) * 2 + 256;
-    if let Err(e) = rlimit::increase_nofile_limit(wanted) {
-        tracing::warn!(error = %e, "could not raise the open files limit");
+/// Open files kept for everything but the served connections: the database, the connections
+/// to 123PAY, the log.
+const RESERVED_FILES: u64 = 256;
+
+/// Raises the process's open files limit (many systems start a process with 1,024) to fit two
+/// servers of `connections` connections each (the shop's and the embedded sandbox's), and
+/// returns the cap each server must use: `connections`, or fewer, with a warning, when the
+/// system's hard limit leaves room for fewer. A server that accepts connections up to the limit
+/// of open files fails to open its database and its connections to 123PAY.
+pub fn connection_cap(connections: usize) -> usize {
+    let wanted = u64::try_from(connections).unwrap_or(u64::MAX / 4);
+    let limit = match rlimit::increase_nofile_limit(wanted * 2 + RESERVED_FILES) {
+        Ok(limit) => limit,
+        Err(error) => {
+            tracing::warn!(%error, "could not raise the open files limit");
+            rlimit::getrlimit(rlimit::Resource::NOFILE).map_or(1024, |(soft, _)| soft)
+        }
+    };
+    let room = limit.saturating_sub(RESERVED_FILES) / 2;
+    if room < wanted {
+        tracing::warn!(
+            open_files = limit,
+            connections = room,
+            wanted,
+            "the open files limit leaves room for fewer connections; raise it (ulimit -n)"
+        );
     }
+    usize::try_from(room.min(wanted))
+        .unwrap_or(connections)
+        .max(1)
 }
 
 #[cfg(test)]

@@ -94,6 +94,7 @@ mod catalog;
 mod config;
 pub mod demo;
 mod pages;
+mod return_queries;
 mod shop;
 mod store;
 mod view;
@@ -103,6 +104,7 @@ pub use catalog::{CATALOG, Product, format_vnd};
 pub use config::{
     ConfigError, DEFAULT_ADDR, DEFAULT_DATABASE_URL, GatewayConfig, SANDBOX_API_URL, ShopConfig,
 };
+pub use return_queries::{RETURN_QUERY_CONCURRENCY, RETURN_QUERY_INTERVAL};
 pub use shop::{
     Checkout, CheckoutError, CheckoutFailure, DEFAULT_GATEWAY_TIMEOUT, NOTIFY_PATH, RETURN_PATH,
     Shop,

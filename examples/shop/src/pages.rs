@@ -61,7 +61,7 @@ pub(crate) struct OrderPage<'a> {
 pub(crate) struct ReturnPage<'a> {
     pub(crate) order: Option<&'a OrderView>,
     pub(crate) m_transaction_id: Option<&'a str>,
-    pub(crate) query_error: Option<&'a str>,
+    pub(crate) query_failed: bool,
     /// `verified`, `absent` or `invalid`.
     pub(crate) ticket_state: &'static str,
     pub(crate) ticket_note: String,
@@ -96,7 +96,7 @@ impl<'a> ReturnPage<'a> {
         Self {
             order: view.order.as_ref(),
             m_transaction_id: view.m_transaction_id.as_deref(),
-            query_error: view.query_error.as_deref(),
+            query_failed: view.query_error.is_some(),
             ticket_state,
             ticket_note,
         }

@@ -13,6 +13,7 @@ use pay123_core::{
 use rand::Rng;
 
 use crate::catalog::{CATALOG, Product};
+use crate::return_queries::{RETURN_QUERY_INTERVAL, ReturnQueries};
 use crate::store::{Change, NewOrder, Order, OrderState, Source, Store, StoreError};
 use crate::view::{OrderView, ReturnView, TicketCheck};
 
@@ -31,12 +32,14 @@ pub const DEFAULT_GATEWAY_TIMEOUT: Duration = Duration::from_secs(30);
 pub struct Shop<C> {
     inner: Arc<Inner<C>>,
     gateway_timeout: Duration,
+    return_query_interval: Duration,
 }
 
 struct Inner<C> {
     client: Client<C>,
     store: Store,
     public_url: String,
+    return_queries: ReturnQueries,
 }
 
 impl<C> Clone for Shop<C> {
@@ -44,6 +47,7 @@ impl<C> Clone for Shop<C> {
         Self {
             inner: Arc::clone(&self.inner),
             gateway_timeout: self.gateway_timeout,
+            return_query_interval: self.return_query_interval,
         }
     }
 }
@@ -336,9 +340,21 @@ impl<C: HttpClient> Shop<C> {
                 client,
                 store,
                 public_url: public_url.trim_end_matches('/').to_owned(),
+                return_queries: ReturnQueries::new(),
             }),
             gateway_timeout: DEFAULT_GATEWAY_TIMEOUT,
+            return_query_interval: RETURN_QUERY_INTERVAL,
         }
+    }
+
+    /// Lets the return page ask 123PAY about an order at most once per `interval`
+    /// ([`RETURN_QUERY_INTERVAL`](crate::RETURN_QUERY_INTERVAL) by default). Whatever the
+    /// interval, one query per order is under way at a time, and
+    /// [`RETURN_QUERY_CONCURRENCY`](crate::RETURN_QUERY_CONCURRENCY) for all orders.
+    #[must_use]
+    pub fn with_return_query_interval(mut self, interval: Duration) -> Self {
+        self.return_query_interval = interval;
+        self
     }
 
     /// Gives up on createOrder and queryOrder after `timeout` (a transport's own timeout may be
@@ -427,7 +443,10 @@ impl<C: HttpClient> Shop<C> {
                 SystemTime::now(),
             )
             .await
-            .map_err(CheckoutError::Store)?;
+            .map_err(|error| {
+                tracing::error!(%m_transaction_id, %error, "could not record the order");
+                CheckoutError::Store(error)
+            })?;
 
         let result = match self.create_order_request(&m_transaction_id, product, bank, client_ip) {
             Ok(request) => self.create_order(&request).await,
@@ -741,7 +760,10 @@ impl<C: HttpClient> Shop<C> {
     /// The order is found by the ticket's `transactionID` (or, when the ticket is missing,
     /// wrong or expired, by the claimed one: only the store and 123PAY are believed). If the
     /// order is `pending`, a queryOrder is made (spec step 9) and applied with the notify's rule
-    /// (paid only on status 1 with the right amount). Any other order is shown as stored: a
+    /// (paid only on status 1 with the right amount), unless one for the order is under way or
+    /// was made less than [`with_return_query_interval`](Self::with_return_query_interval) ago,
+    /// or too many are under way: then the order is shown as stored. Any other order is shown
+    /// as stored: a
     /// final one has nothing to ask, a `not_created` one does not exist at 123PAY, and a
     /// `creating` one is still waiting for createOrder's answer (123PAY would answer "not
     /// found", `-10`, a final failure, while the buyer is about to be sent to pay); its page
@@ -768,11 +790,24 @@ impl<C: HttpClient> Shop<C> {
         let Some(order) = self.store().order(&id).await? else {
             return Ok(view);
         };
-        if order.state == OrderState::Pending
-            && let Confirmed::QueryFailed(detail) = self.confirm(&order, Source::Return).await?
-        {
-            tracing::warn!(m_transaction_id = %id, %detail, "queryOrder failed on return");
-            view.query_error = Some(detail);
+        if order.state == OrderState::Pending {
+            match self
+                .inner
+                .return_queries
+                .turn(&id, self.return_query_interval)
+            {
+                Ok(_turn) => {
+                    if let Confirmed::QueryFailed(detail) =
+                        self.confirm(&order, Source::Return).await?
+                    {
+                        tracing::warn!(m_transaction_id = %id, %detail, "queryOrder failed on return");
+                        view.query_error = Some(detail);
+                    }
+                }
+                Err(skipped) => {
+                    tracing::debug!(m_transaction_id = %id, ?skipped, "return page shown without asking 123PAY");
+                }
+            }
         }
         view.order = self.order(&id).await?;
         Ok(view)

@@ -198,7 +198,8 @@ pub struct ReturnView {
     pub ticket: TicketCheck,
     /// The order after the queryOrder, `None` when unknown.
     pub order: Option<OrderView>,
-    /// The queryOrder failed (the order is shown as stored).
+    /// The queryOrder failed (the order is shown as stored): the detail, for the logs. The page
+    /// tells the buyer only that the check failed.
     pub query_error: Option<String>,
 }
 

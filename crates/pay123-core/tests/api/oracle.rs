@@ -171,3 +171,73 @@ fn the_reported_attack_no_longer_works() {
     .unwrap();
     assert!(as_notify(&signed, &checksum).is_some());
 }
+
+/// The fields of a form body, in order, without `description` and `checksum`.
+fn signed_fields(form: &str) -> Vec<(String, String)> {
+    form_urlencoded::parse(form.as_bytes())
+        .filter(|(k, _)| k != "description" && k != "checksum")
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    /// A genuine notify's signature signs that notify only: cutting its signed string into the
+    /// four fields in any other way gives a notify the listener refuses (an id ending with a
+    /// bank code is refused by createOrder's rule, a status or ts with a leading zero by the
+    /// fixed forms, and a digit moved between status and ts puts the ts out of the window).
+    #[test]
+    fn a_genuine_notify_cannot_be_cut_another_way(
+        id in crate::common::token(20),
+        bank in crate::common::bank(),
+        status in crate::common::notify_status(),
+        millis in 0u64..10_000_000,
+    ) {
+        let key = SecretKey::new(KEY);
+        let at = now() + Duration::from_millis(millis);
+        let notify = Notify::new(id.as_str(), bank.clone(), status.clone(), "", at).unwrap();
+        let form = notify.to_form(&key);
+        let signed = format!("{id}{}{}{}", bank.code(), status.code(), notify.ts());
+        let checksum = form_urlencoded::parse(form.as_bytes())
+            .find(|(k, _)| k == "checksum")
+            .unwrap()
+            .1
+            .into_owned();
+        let verifier = NotifyVerifier::new(key.clone());
+        let accepted: Vec<_> = pay123_core::test_util::notifies_hidden_in(&signed, &checksum, &key)
+            .into_iter()
+            .filter(|f| verifier.verify_form(f.as_bytes(), at).is_ok())
+            .map(|f| signed_fields(&f))
+            .collect();
+        prop_assert_eq!(accepted, vec![signed_fields(&form)]);
+    }
+}
+
+/// `-100` followed by `ts` is the same signed string as `-10` followed by `0` and `ts`: the
+/// listener refuses the second reading, so a failed payment's notify cannot be re-read as
+/// another status.
+#[test]
+fn a_status_cannot_lend_its_last_digit_to_ts() {
+    let key = SecretKey::new(KEY);
+    let notify = Notify::new(
+        "SHOP1",
+        BankCode::Vietcombank,
+        TransactionStatus::from_code("-100"),
+        "",
+        now(),
+    )
+    .unwrap();
+    let form = notify.to_form(&key);
+    let moved = form
+        .replace("transactionStatus=-100", "transactionStatus=-10")
+        .replace(
+            &format!("ts={}", notify.ts()),
+            &format!("ts=0{}", notify.ts()),
+        );
+    let verifier = NotifyVerifier::new(key);
+    assert!(verifier.verify_form(form.as_bytes(), now()).is_ok());
+    let error = verifier.verify_form(moved.as_bytes(), now()).unwrap_err();
+    assert!(error.to_string().contains("ts"), "{error}");
+    assert!(error.to_string().contains("leading zero"), "{error}");
+}

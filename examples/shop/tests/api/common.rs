@@ -168,7 +168,9 @@ pub(crate) async fn setup() -> TestShop<impl pay123_core::SendHttpClient> {
     let store = Store::connect(&url).await.unwrap();
     let client = Client::new(transport, Credentials::sandbox(), Endpoints::sandbox());
     let shop = Shop::new(client, store, &format!("{PUBLIC_URL}/"))
-        .with_gateway_timeout(Duration::from_secs(10));
+        .with_gateway_timeout(Duration::from_secs(10))
+        // Tests reload the return page at once; `return_queries_are_limited` tests the interval.
+        .with_return_query_interval(Duration::ZERO);
     TestShop {
         shop,
         fake,

@@ -115,10 +115,58 @@ async fn a_failed_query_shows_the_stored_order() {
     let id = checkout(&t.shop, "ao-dai").await;
     t.fake.set_query(Behaviour::Transport);
     let view = t.return_with(&id, TransactionStatus::Success).await;
-    assert!(view.query_error.is_some());
-    let order = view.order.unwrap();
+    let detail = view.query_error.clone().expect("the failure is reported");
+    assert!(detail.contains("connection refused"), "{detail}");
+    let order = view.order.as_ref().unwrap();
     assert_eq!(order.status, OrderState::Pending);
     assert!(!order.paid);
+    // The buyer is told the check failed, not why: the detail is for the logs.
+    let html = shop::web::return_page(&view).html;
+    assert!(html.contains(r#"id="query-error""#), "{html}");
+    assert!(!html.contains("connection refused"), "{html}");
+    assert!(!html.contains("queryOrder:"), "{html}");
+}
+
+/// The return page is public and easy to replay: it asks 123PAY about an order once at a time,
+/// and at most once per interval, whatever the number of reloads.
+#[tokio::test]
+async fn return_queries_are_limited() {
+    let t = setup().await;
+    let id = checkout(&t.shop, "ao-dai").await;
+    let limited = t
+        .shop
+        .clone()
+        .with_return_query_interval(Duration::from_secs(60));
+    let query = return_query(&id, TransactionStatus::Success);
+    t.fake.set_query(Behaviour::Hold);
+    let first = tokio::spawn({
+        let shop = limited.clone();
+        let query = query.clone();
+        async move { shop.on_return(&query).await.unwrap() }
+    });
+    assert_eq!(t.fake.held().await, id);
+    // Twenty reloads while that queryOrder is under way: none asks 123PAY (a query would be
+    // held, and these would not finish).
+    let reloads = futures_util::future::join_all((0..20).map(|_| limited.on_return(&query)));
+    let reloads = tokio::time::timeout(Duration::from_secs(5), reloads)
+        .await
+        .expect("reloads do not wait for 123PAY");
+    for view in reloads {
+        assert_eq!(view.unwrap().order.unwrap().status, OrderState::Pending);
+    }
+    t.fake.release();
+    first.await.unwrap();
+    assert_eq!(t.fake.query_calls(), 1);
+
+    // Within the interval, a reload shows the stored order.
+    t.fake.set_query(Behaviour::Answer);
+    t.fake.set_status(&id, "1");
+    let view = limited.on_return(&query).await.unwrap();
+    assert_eq!(view.order.unwrap().status, OrderState::Pending);
+    assert_eq!(t.fake.query_calls(), 1);
+    // Once the interval has passed (here: a shop with none), 123PAY is asked again.
+    assert!(t.returned(&id, TransactionStatus::Success).await.paid);
+    assert_eq!(t.fake.query_calls(), 2);
 }
 
 #[tokio::test]

@@ -1,0 +1,371 @@
+//! The reconciler's rule: which orders to ask 123PAY about, when, and what its answer settles.
+//! No IO: the merchant's store keeps the orders and a task of the merchant's asks queryOrder;
+//! this module decides.
+//!
+//! A notify or a return redirect can be lost (the buyer closes the browser, the merchant's server
+//! restarts), a process can stop between recording an order and hearing createOrder's answer, and
+//! createOrder can time out after 123PAY created the payment. In each case the order is left
+//! [open](Left), and only queryOrder can settle it. The [`ReconcilePolicy`] says when to ask
+//! ([`first_check`](ReconcilePolicy::first_check), then [`next_check`](ReconcilePolicy::next_check)
+//! with a backoff) and what an answer settles ([`settle`](ReconcilePolicy::settle)):
+//!
+//! ```
+//! # #[cfg(feature = "gateway")] {
+//! use std::time::{Duration, SystemTime};
+//! use pay123_core::reconcile::{Next, ReconcilePolicy, Settlement};
+//! use pay123_core::{BankCode, Judgement, OrderStatus, TransactionStatus};
+//!
+//! let policy = ReconcilePolicy::default();
+//! let created = SystemTime::UNIX_EPOCH + Duration::from_secs(1_499_789_401);
+//! // First asked about 30 s after it was recorded; then after 30 s, 60 s, 120 s...
+//! assert_eq!(policy.first_check(created), created + Duration::from_secs(30));
+//! let now = created + Duration::from_secs(31);
+//! assert_eq!(policy.next_check(created, 1, now), Next::At(now + Duration::from_secs(30)));
+//!
+//! // createOrder timed out; 123PAY does not know the order yet (`-10`): ask again once the
+//! // buyer's session is over, then close it.
+//! let unknown = OrderStatus::not_found();
+//! let settled = policy.settle(created, &unknown, 100_000, None, now);
+//! assert_eq!(settled, Settlement::NotYetKnown { ask_after: created + policy.session_timeout + policy.margin });
+//! let later = created + Duration::from_secs(3600);
+//! assert_eq!(policy.settle(created, &unknown, 100_000, None, later), Settlement::NeverCreated);
+//!
+//! // A payment, with the order's amount: paid, by the same rule as a notify's confirmation.
+//! let paid = OrderStatus::new("123P1", TransactionStatus::Success, "100000", "100000", BankCode::Vietcombank);
+//! assert_eq!(policy.settle(created, &paid, 100_000, None, now), Settlement::Judged(Judgement::Paid));
+//! # }
+//! ```
+
+use std::fmt;
+use std::time::{Duration, SystemTime};
+
+use crate::client::ClientError;
+use crate::error::ResponseError;
+use crate::payment::Judgement;
+use crate::query_order::OrderStatus;
+use crate::status::TransactionStatus;
+
+/// How an order was left open: what the merchant knows of it at 123PAY.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Left {
+    /// Recorded, with no answer from createOrder: the process stopped before or while sending
+    /// it. 123PAY may or may not have the payment.
+    Creating,
+    /// createOrder was sent and gave no usable answer (a timeout, a connection lost, an answer
+    /// that could not be read): 123PAY may have created the payment.
+    Unsure,
+    /// 123PAY created the payment; no final status has been heard.
+    Pending,
+}
+
+impl Left {
+    /// How a createOrder that failed with `error` leaves its order: `None` when 123PAY surely
+    /// has no payment for it (it answered with an error code, or the request never left), and
+    /// [`Left::Unsure`] when it may have one (a timeout, a connection lost mid-way, an HTTP error
+    /// status, an answer that could not be read or verified).
+    ///
+    /// An unsure order must not be created again under another id before it is settled: the
+    /// buyer could pay twice.
+    #[must_use]
+    pub fn after_failed_create_order(error: &ClientError) -> Option<Self> {
+        match error {
+            ClientError::Transport { .. } if error.is_not_sent() => None,
+            ClientError::Response(ResponseError::Gateway { .. }) => None,
+            _ => Some(Self::Unsure),
+        }
+    }
+}
+
+/// When the reconciler asks 123PAY about an open order, and when it stops. The defaults suit a
+/// shop: a lost notify is made up for within a minute.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ReconcilePolicy {
+    /// How long after an order is recorded it is first asked about: long enough for the notify
+    /// to come first in the common case, and longer than the createOrder timeout, so that no
+    /// order is asked about while its createOrder may still be under way. 30 seconds.
+    pub first_check: Duration,
+    /// The wait after a check that left the order open (or failed), doubled after each one.
+    /// 30 seconds.
+    pub interval: Duration,
+    /// The longest wait between two checks. 10 minutes.
+    pub max_interval: Duration,
+    /// How long 123PAY keeps a payment session open for the buyer: after it, a payment 123PAY
+    /// does not know (`-10`) never will be. 15 minutes.
+    pub session_timeout: Duration,
+    /// Time added to the session timeout before an unknown payment is given up on, for clocks
+    /// that differ and requests under way. 1 minute.
+    pub margin: Duration,
+    /// How long after an order is recorded the reconciler stops asking about it (123PAY still
+    /// reporting it pending, or failing to answer): it is left to a person. 7 days.
+    pub give_up_after: Duration,
+}
+
+impl Default for ReconcilePolicy {
+    fn default() -> Self {
+        Self {
+            first_check: Duration::from_secs(30),
+            interval: Duration::from_secs(30),
+            max_interval: Duration::from_secs(10 * 60),
+            session_timeout: Duration::from_secs(15 * 60),
+            margin: Duration::from_secs(60),
+            give_up_after: Duration::from_secs(7 * 24 * 3600),
+        }
+    }
+}
+
+/// When to ask next.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Next {
+    /// Ask at this time.
+    At(SystemTime),
+    /// Stop asking: the order is older than [`ReconcilePolicy::give_up_after`].
+    GiveUp,
+}
+
+/// What a queryOrder answer settles for an open order: see [`ReconcilePolicy::settle`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Settlement {
+    /// 123PAY knows the payment: apply the judgement as for a notify's confirmation (paid,
+    /// failed, held for review; [`Judgement::Pending`]: record the status and ask again at
+    /// [`ReconcilePolicy::next_check`]).
+    Judged(Judgement),
+    /// 123PAY does not know the payment (`-10`) while it may still come: a createOrder may
+    /// reach it late, or the buyer may be on its pages. Change nothing; ask again after
+    /// `ask_after`, the end of the session.
+    NotYetKnown {
+        /// When the session is over (with the margin).
+        ask_after: SystemTime,
+    },
+    /// 123PAY does not know the payment and the session is over: it never will. Close the
+    /// order as never created.
+    NeverCreated,
+}
+
+impl ReconcilePolicy {
+    /// With this [`first_check`](Self::first_check).
+    #[must_use]
+    pub fn with_first_check(mut self, after: Duration) -> Self {
+        self.first_check = after;
+        self
+    }
+
+    /// With this [`interval`](Self::interval) (and a [`max_interval`](Self::max_interval) no
+    /// shorter).
+    #[must_use]
+    pub fn with_interval(mut self, interval: Duration) -> Self {
+        self.interval = interval;
+        self.max_interval = self.max_interval.max(interval);
+        self
+    }
+
+    /// With this [`max_interval`](Self::max_interval).
+    #[must_use]
+    pub fn with_max_interval(mut self, max: Duration) -> Self {
+        self.max_interval = max;
+        self
+    }
+
+    /// With this [`session_timeout`](Self::session_timeout).
+    #[must_use]
+    pub fn with_session_timeout(mut self, timeout: Duration) -> Self {
+        self.session_timeout = timeout;
+        self
+    }
+
+    /// With this [`margin`](Self::margin).
+    #[must_use]
+    pub fn with_margin(mut self, margin: Duration) -> Self {
+        self.margin = margin;
+        self
+    }
+
+    /// With this [`give_up_after`](Self::give_up_after).
+    #[must_use]
+    pub fn with_give_up_after(mut self, after: Duration) -> Self {
+        self.give_up_after = after;
+        self
+    }
+
+    /// When an order recorded at `created_at` is first asked about.
+    #[must_use]
+    pub fn first_check(&self, created_at: SystemTime) -> SystemTime {
+        created_at + self.first_check
+    }
+
+    /// When to ask next about an order recorded at `created_at`, after `attempts` checks (at
+    /// least 1) that left it open or failed: [`interval`](Self::interval), doubled for each
+    /// earlier attempt, at most [`max_interval`](Self::max_interval), from `now`; or
+    /// [`Next::GiveUp`] once the order is older than [`give_up_after`](Self::give_up_after).
+    #[must_use]
+    pub fn next_check(&self, created_at: SystemTime, attempts: u32, now: SystemTime) -> Next {
+        let age = now.duration_since(created_at).unwrap_or_default();
+        if age >= self.give_up_after {
+            return Next::GiveUp;
+        }
+        let doublings = attempts.saturating_sub(1).min(30);
+        let wait = self
+            .interval
+            .saturating_mul(1 << doublings)
+            .min(self.max_interval);
+        Next::At(now + wait)
+    }
+
+    /// The end of the session of an order recorded at `created_at`, with the margin: from then
+    /// on a payment 123PAY does not know never will be.
+    #[must_use]
+    pub fn session_end(&self, created_at: SystemTime) -> SystemTime {
+        created_at + self.session_timeout + self.margin
+    }
+
+    /// What 123PAY's `answer` settles for an open order recorded at `created_at`, of
+    /// `amount_vnd`, with the `123PAYtransactionId` createOrder returned if known. Every status
+    /// but `-10` is judged by [`OrderStatus::judge`], the rule of a notify's confirmation. `-10`
+    /// (no such transaction) closes the order only once its session is over: before, a
+    /// createOrder may still reach 123PAY, or the buyer may still be paying.
+    #[must_use]
+    pub fn settle(
+        &self,
+        created_at: SystemTime,
+        answer: &OrderStatus,
+        amount_vnd: u64,
+        known_pay123_transaction_id: Option<&str>,
+        now: SystemTime,
+    ) -> Settlement {
+        if *answer.status() == TransactionStatus::NotFound {
+            let ask_after = self.session_end(created_at);
+            return if now < ask_after {
+                Settlement::NotYetKnown { ask_after }
+            } else {
+                Settlement::NeverCreated
+            };
+        }
+        Settlement::Judged(answer.judge(amount_vnd, known_pay123_transaction_id))
+    }
+}
+
+impl fmt::Display for Left {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Creating => "recorded, createOrder unanswered",
+            Self::Unsure => "createOrder sent, no usable answer",
+            Self::Pending => "created at 123PAY, no final status",
+        })
+    }
+}
+
+#[cfg(all(test, feature = "gateway"))]
+mod tests {
+    use super::*;
+    use crate::BankCode;
+
+    fn at(secs: u64) -> SystemTime {
+        SystemTime::UNIX_EPOCH + Duration::from_secs(1_499_789_401 + secs)
+    }
+
+    fn answer(status: &str) -> OrderStatus {
+        OrderStatus::new(
+            "123P1",
+            TransactionStatus::from_code(status),
+            "100000",
+            "100000",
+            BankCode::Vietcombank,
+        )
+    }
+
+    #[test]
+    fn the_wait_doubles_up_to_the_maximum_then_gives_up() {
+        let policy = ReconcilePolicy::default();
+        let created = at(0);
+        let now = at(100);
+        let waits: Vec<u64> = (1..=7)
+            .map(|n| match policy.next_check(created, n, now) {
+                Next::At(t) => t.duration_since(now).unwrap().as_secs(),
+                Next::GiveUp => panic!("gave up at attempt {n}"),
+            })
+            .collect();
+        assert_eq!(waits, [30, 60, 120, 240, 480, 600, 600]);
+        // No overflow with absurd attempt counts.
+        assert_eq!(
+            policy.next_check(created, u32::MAX, now),
+            Next::At(now + policy.max_interval)
+        );
+        let old = created + policy.give_up_after;
+        assert_eq!(policy.next_check(created, 1, old), Next::GiveUp);
+        // A clock that went backwards is not an old order.
+        assert!(matches!(policy.next_check(at(100), 1, at(0)), Next::At(_)));
+    }
+
+    #[test]
+    fn not_found_closes_only_after_the_session() {
+        let policy = ReconcilePolicy::default()
+            .with_session_timeout(Duration::from_secs(600))
+            .with_margin(Duration::from_secs(60));
+        let created = at(0);
+        let end = at(660);
+        assert_eq!(
+            policy.settle(created, &answer("-10"), 100_000, None, at(659)),
+            Settlement::NotYetKnown { ask_after: end }
+        );
+        assert_eq!(
+            policy.settle(created, &answer("-10"), 100_000, None, end),
+            Settlement::NeverCreated
+        );
+    }
+
+    #[test]
+    fn every_other_status_is_judged_as_a_notify_would_be() {
+        let policy = ReconcilePolicy::default();
+        let settle = |status: &str, amount: u64| {
+            policy.settle(at(0), &answer(status), amount, Some("123P1"), at(40))
+        };
+        assert_eq!(settle("1", 100_000), Settlement::Judged(Judgement::Paid));
+        assert!(matches!(
+            settle("1", 90_000),
+            Settlement::Judged(Judgement::Review(_))
+        ));
+        for pending in ["0", "10", "11", "20", "4242"] {
+            assert_eq!(
+                settle(pending, 100_000),
+                Settlement::Judged(Judgement::Pending),
+                "{pending}"
+            );
+        }
+        for failed in ["-100", "7210", "7224"] {
+            assert_eq!(
+                settle(failed, 100_000),
+                Settlement::Judged(Judgement::Failed),
+                "{failed}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_failed_create_order_is_unsure_unless_123pay_surely_has_nothing() {
+        use crate::client::Delivery;
+        use crate::status::ReturnCode;
+        let transport = |delivery| ClientError::Transport {
+            delivery,
+            source: "boom".into(),
+        };
+        assert_eq!(
+            Left::after_failed_create_order(&transport(Delivery::NotSent)),
+            None
+        );
+        assert_eq!(
+            Left::after_failed_create_order(&transport(Delivery::TimedOut)),
+            Some(Left::Unsure)
+        );
+        assert_eq!(
+            Left::after_failed_create_order(&transport(Delivery::Unknown)),
+            Some(Left::Unsure)
+        );
+        let refused = ClientError::Response(ResponseError::Gateway {
+            code: ReturnCode::Busy,
+            description: String::new(),
+        });
+        assert_eq!(Left::after_failed_create_order(&refused), None);
+    }
+}
