@@ -157,6 +157,19 @@ impl Buyer {
         values: &[(&str, &str)],
         button: &str,
     ) -> Page {
+        let answer = self.submit_only(page, form_id, values, button).await;
+        self.follow(answer).await
+    }
+
+    /// Like [`submit`](Self::submit), without following the answer's redirect (a buyer who
+    /// closes the browser at once).
+    pub async fn submit_only(
+        &self,
+        page: &Page,
+        form_id: &str,
+        values: &[(&str, &str)],
+        button: &str,
+    ) -> Page {
         let (action, mut fields) = {
             let html = Html::parse_document(&page.body);
             let form_selector = Selector::parse(&format!("form#{form_id}")).expect("selector");
@@ -220,7 +233,6 @@ impl Buyer {
             .iter()
             .map(|(n, v)| (n.as_str(), v.as_str()))
             .collect();
-        let answer = self.post_form(&action, &pairs).await;
-        self.follow(answer).await
+        self.post_form(&action, &pairs).await
     }
 }

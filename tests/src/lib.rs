@@ -7,17 +7,31 @@
 pub mod browser;
 pub mod buyer;
 pub mod contract;
+pub mod database;
 pub mod scenarios;
 pub mod world;
 
 pub use buyer::{Buyer, Page};
-pub use world::{Launcher, ShopSetup, World};
+pub use database::Database;
+pub use world::{Launcher, OnPostgres, ShopSetup, World};
 
 /// Expands to one `#[tokio::test]` per scenario of [`scenarios`], run against the shop that
-/// `$launcher` starts.
+/// `$launcher` starts, in two modules: `sqlite` (the shop on a SQLite file) and `postgres` (on a
+/// database of its own on the test PostgreSQL server; see [`database`]).
 #[macro_export]
 macro_rules! conformance {
     ($launcher:expr) => {
+        mod sqlite {
+            use super::*;
+            $crate::conformance!(@all $launcher);
+            $crate::conformance!(@contract $launcher; slow_and_idle_connections_are_cut);
+        }
+        mod postgres {
+            use super::*;
+            $crate::conformance!(@all $crate::OnPostgres($launcher));
+        }
+    };
+    (@all $launcher:expr) => {
         $crate::conformance!(@tests $launcher;
             successful_payment,
             successful_payment_choosing_the_bank_at_123pay,
@@ -26,13 +40,15 @@ macro_rules! conformance {
             duplicate_notify,
             forged_notify,
             dropped_notify_resolved_by_the_return_page,
+            lost_notify_and_no_return_paid_by_the_reconciler,
+            hung_create_order_resolves_to_what_123pay_knows,
             notify_without_confirmation_never_pays,
             amount_mismatch_is_never_paid,
             busy_on_create_order,
             fifty_concurrent_checkouts,
             racing_notifies_end_as_123pay_says,
         );
-        $crate::conformance!(@contract $launcher; http_contract, slow_and_idle_connections_are_cut);
+        $crate::conformance!(@contract $launcher; http_contract);
         $crate::conformance!(@browser $launcher; browser_payment, browser_cancel);
     };
     (@contract $launcher:expr; $($name:ident),* $(,)?) => {

@@ -329,6 +329,119 @@ pub async fn dropped_notify_resolved_by_the_return_page<L: Launcher>(launcher: &
     );
 }
 
+/// The buyer pays and closes the browser at once, and every notify is lost: only the
+/// reconciler can learn of the payment. It asks 123PAY and the order is paid (here within
+/// seconds; with the demo defaults, a first check 30 s after checkout and a pass every 10 s,
+/// within a minute).
+pub async fn lost_notify_and_no_return_paid_by_the_reconciler<L: Launcher>(launcher: &L) {
+    let world = World::start_with(
+        launcher,
+        |c| c.faults.drop_notify_rate = 1.0,
+        |s| s.reconcile_policy = s.reconcile_policy.with_first_check(Duration::from_secs(1)),
+    )
+    .await;
+    let (id, page) = checkout(&world, "ao-dai", Some("123PVCB")).await;
+    let page = card(&world, &page, TEST_CARD_HOLDER).await;
+    assert!(page.contains("otp_form"), "{}", page.body);
+    // The bank's answer sends the buyer back to the shop; the browser is closed before.
+    let answer = world
+        .buyer
+        .submit_only(&page, "otp_form", &[("otp", TEST_OTP)], "pay")
+        .await;
+    assert!(answer.status.is_redirection(), "{}", answer.status);
+    let paid_at = std::time::Instant::now();
+    let order = wait_order(&world, &id, |o| o["paid"] == true).await;
+    assert_eq!(order["status"], "paid");
+    assert_eq!(order["amount"], 450_000);
+    assert_eq!(
+        order["history"].as_array().unwrap().last().unwrap()["source"],
+        "reconcile"
+    );
+    let t = world.sandbox.transaction(&id).expect("the transaction");
+    assert!(t.status.is_success());
+    assert!(
+        t.notify_attempts
+            .iter()
+            .all(|a| a.outcome == AttemptOutcome::Dropped),
+        "no notify reached the shop: {:?}",
+        t.notify_attempts
+    );
+    assert!(
+        paid_at.elapsed() < Duration::from_secs(10),
+        "{:?}",
+        paid_at.elapsed()
+    );
+}
+
+/// 123PAY creates the payment but answers createOrder after the shop gave up: the order is
+/// `unsure` and the buyer is told so (not "failed", not sent to pay). The reconciler finds the
+/// payment at 123PAY (`pending`), then, once the buyer's session there is over, the failure
+/// 123PAY reports.
+pub async fn hung_create_order_resolves_to_what_123pay_knows<L: Launcher>(launcher: &L) {
+    let session = Duration::from_secs(2);
+    let world = World::start_with(
+        launcher,
+        |c| {
+            c.faults.create_order_answer_delay = Duration::from_secs(3);
+            c.session_timeout = session;
+        },
+        |s| {
+            s.gateway_timeout = Duration::from_millis(500);
+            s.reconcile_policy = s
+                .reconcile_policy
+                .with_first_check(Duration::from_secs(1))
+                .with_interval(Duration::from_millis(300))
+                .with_session_timeout(session)
+                .with_margin(Duration::from_millis(500));
+        },
+    )
+    .await;
+    let answer = world
+        .buyer
+        .post_form(
+            &format!("{}/checkout", world.shop_url),
+            &[("product_id", "ao-dai"), ("bank_code", "123PVCB")],
+        )
+        .await;
+    assert_eq!(
+        answer.status,
+        StatusCode::GATEWAY_TIMEOUT,
+        "{}",
+        answer.body
+    );
+    assert_eq!(answer.text_of("error-code").as_deref(), Some("timeout"));
+    assert!(answer.contains("do not order again"), "{}", answer.body);
+    assert!(answer.contains("chưa bị trừ tiền"), "{}", answer.body);
+    let id = answer
+        .text_of("order-id")
+        .expect("the order id on the error page");
+    let order = world.order(&id).await;
+    assert_eq!(order["status"], "unsure", "{order}");
+    let created = world
+        .sandbox
+        .transaction(&id)
+        .expect("123PAY created the payment");
+    assert!(!created.is_final);
+
+    let order = wait_order(&world, &id, |o| o["status"] == "failed").await;
+    let t = world.sandbox.transaction(&id).unwrap();
+    assert!(t.is_final && !t.status.is_success(), "{t:?}");
+    assert_eq!(order["transactionStatus"], t.status.code(), "{order}");
+    assert_eq!(order["123PAYtransactionId"], t.transaction_id.as_str());
+    assert_eq!(order["paid"], false);
+    let states: Vec<&str> = order["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        states,
+        ["creating", "unsure", "pending", "failed"],
+        "{order}"
+    );
+}
+
 /// queryOrder answers 5000 while the buyer pays: a notify that says paid cannot be confirmed, so
 /// the shop answers it -3 and does not pay the order on the notify alone (nor on the return
 /// page). Once queryOrder answers again, the notify sent again pays the order.

@@ -3,12 +3,15 @@
 use std::any::Any;
 use std::future::Future;
 
+use pay123_core::reconcile::ReconcilePolicy;
 use pay123_core::{Credentials, Endpoints};
 use pay123_sandbox::{Config, Sandbox};
+use shop::ReconcilerSettings;
 use tempfile::TempDir;
 use tokio::net::TcpListener;
 
 use crate::buyer::Buyer;
+use crate::database::Database;
 
 /// The server limits a shop under test is started with, short so that the tests of slow
 /// connections run fast. Each launcher sets them in its framework's own way.
@@ -31,8 +34,17 @@ pub struct ShopSetup {
     pub listener: TcpListener,
     /// The shop's public base URL (`http://127.0.0.1:PORT`).
     pub public_url: String,
-    /// A SQLite database URL in a fresh temporary directory.
+    /// A fresh database: a SQLite file in a temporary directory, or a new database on the test
+    /// PostgreSQL server (see [`Launcher::database`]).
     pub database_url: String,
+    /// How long the shop waits for createOrder and queryOrder: 5 s.
+    pub gateway_timeout: std::time::Duration,
+    /// When the reconciler asks about open orders. By default its first check comes after 10
+    /// minutes, so that it stays out of the scenarios that settle orders otherwise; the
+    /// reconciler's own scenarios shorten it.
+    pub reconcile_policy: ReconcilePolicy,
+    /// The reconciler task, running in every shop under test: a pass every 100 ms.
+    pub reconciler: ReconcilerSettings,
     /// The sandbox's endpoints.
     pub endpoints: Endpoints,
     /// The merchant's credentials at the sandbox.
@@ -43,6 +55,25 @@ pub struct ShopSetup {
 pub trait Launcher: Sync {
     /// Starts the shop.
     fn launch(&self, setup: ShopSetup) -> impl Future<Output = Box<dyn Any + Send>> + Send;
+
+    /// The database the shop is started on: SQLite unless the launcher says otherwise.
+    fn database(&self) -> Database {
+        Database::Sqlite
+    }
+}
+
+/// A launcher's shop on PostgreSQL instead of SQLite.
+#[derive(Debug, Clone, Copy)]
+pub struct OnPostgres<L>(pub L);
+
+impl<L: Launcher> Launcher for OnPostgres<L> {
+    fn launch(&self, setup: ShopSetup) -> impl Future<Output = Box<dyn Any + Send>> + Send {
+        self.0.launch(setup)
+    }
+
+    fn database(&self) -> Database {
+        Database::Postgres
+    }
 }
 
 /// A shop, the sandbox, and a buyer.
@@ -60,6 +91,15 @@ pub struct World {
 impl World {
     /// Starts the sandbox (with `tweak` applied to its configuration) and the shop.
     pub async fn start<L: Launcher>(launcher: &L, tweak: impl FnOnce(&mut Config)) -> World {
+        Self::start_with(launcher, tweak, |_| {}).await
+    }
+
+    /// Like [`start`](Self::start), with `shop_tweak` applied to the shop's setup.
+    pub async fn start_with<L: Launcher>(
+        launcher: &L,
+        tweak: impl FnOnce(&mut Config),
+        shop_tweak: impl FnOnce(&mut ShopSetup),
+    ) -> World {
         let dir = tempfile::tempdir().expect("a temporary directory");
         let listener = TcpListener::bind("127.0.0.1:0")
             .await
@@ -77,19 +117,24 @@ impl World {
         )
         .await
         .expect("the sandbox starts");
-        let database_url = format!("sqlite://{}?mode=rwc", dir.path().join("shop.db").display());
-        let shop = launcher
-            .launch(ShopSetup {
-                header_timeout: HEADER_TIMEOUT,
-                body_timeout: BODY_TIMEOUT,
-                write_timeout: WRITE_TIMEOUT,
-                listener,
-                public_url: shop_url.clone(),
-                database_url,
-                endpoints: sandbox.endpoints(),
-                credentials,
-            })
-            .await;
+        let database_url = launcher.database().fresh(dir.path()).await;
+        let mut setup = ShopSetup {
+            header_timeout: HEADER_TIMEOUT,
+            body_timeout: BODY_TIMEOUT,
+            write_timeout: WRITE_TIMEOUT,
+            listener,
+            public_url: shop_url.clone(),
+            database_url,
+            gateway_timeout: std::time::Duration::from_secs(5),
+            reconcile_policy: ReconcilePolicy::default()
+                .with_first_check(std::time::Duration::from_secs(600)),
+            reconciler: ReconcilerSettings::default()
+                .with_period(std::time::Duration::from_millis(100)),
+            endpoints: sandbox.endpoints(),
+            credentials,
+        };
+        shop_tweak(&mut setup);
+        let shop = launcher.launch(setup).await;
         World {
             sandbox,
             shop_url,

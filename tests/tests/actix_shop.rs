@@ -15,7 +15,10 @@ impl Launcher for ActixShop {
             pay123_hyper::client(setup.credentials, setup.endpoints),
             store,
             &setup.public_url,
-        );
+        )
+        .with_gateway_timeout(setup.gateway_timeout)
+        .with_reconcile_policy(setup.reconcile_policy);
+        let reconciler = shop.spawn_reconciler(setup.reconciler);
         let listener = setup.listener.into_std().expect("a std listener");
         let limits = actix_shop::Limits {
             header: setup.header_timeout,
@@ -25,7 +28,7 @@ impl Launcher for ActixShop {
         };
         let (server, handle) = actix_shop::serve(listener, shop, limits).expect("the server");
         tokio::spawn(server);
-        Box::new(StopOnDrop(handle))
+        Box::new((StopOnDrop(handle), reconciler))
     }
 }
 

@@ -15,7 +15,10 @@ impl Launcher for AxumShop {
             pay123_hyper::client(setup.credentials, setup.endpoints),
             store,
             &setup.public_url,
-        );
+        )
+        .with_gateway_timeout(setup.gateway_timeout)
+        .with_reconcile_policy(setup.reconcile_policy);
+        let reconciler = shop.spawn_reconciler(setup.reconciler);
         let limits = pay123_axum::server::Limits::default()
             .header_timeout(setup.header_timeout)
             .body_timeout(setup.body_timeout)
@@ -26,7 +29,7 @@ impl Launcher for AxumShop {
             limits,
             std::future::pending(),
         ));
-        Box::new(AbortOnDrop(server))
+        Box::new((AbortOnDrop(server), reconciler))
     }
 }
 

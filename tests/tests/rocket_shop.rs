@@ -15,7 +15,10 @@ impl Launcher for RocketShop {
             pay123_hyper::client(setup.credentials, setup.endpoints),
             store,
             &setup.public_url,
-        );
+        )
+        .with_gateway_timeout(setup.gateway_timeout)
+        .with_reconcile_policy(setup.reconcile_policy);
+        let reconciler = shop.spawn_reconciler(setup.reconciler);
         let limits = pay123_rocket::Limits::default()
             .header_timeout(setup.header_timeout)
             .body_timeout(setup.body_timeout)
@@ -27,7 +30,7 @@ impl Launcher for RocketShop {
                 panic!("the rocket shop stopped: {e}");
             }
         });
-        Box::new(AbortOnDrop(server))
+        Box::new((AbortOnDrop(server), reconciler))
     }
 }
 

@@ -112,6 +112,7 @@ pub(crate) async fn index(State(gateway): State<Gateway>) -> Response {
             "bank_error_rate": config.faults.bank_error_rate,
             "latency_ms": config.faults.latency.as_millis(),
             "drop_notify_rate": config.faults.drop_notify_rate,
+            "create_order_answer_delay_ms": config.faults.create_order_answer_delay.as_millis(),
         },
         "test_card": {
             "card_holder": cards::TEST_CARD_HOLDER,

@@ -234,6 +234,9 @@ pub(crate) async fn create_order(
                 (code, detail)
             }),
     };
+    if !config.faults.create_order_answer_delay.is_zero() {
+        tokio::time::sleep(config.faults.create_order_answer_delay).await;
+    }
     match result {
         Ok(created) => {
             tracing::info!(

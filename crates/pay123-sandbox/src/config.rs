@@ -47,6 +47,10 @@ pub struct Faults {
     pub latency: Duration,
     /// Share of notifies that are never sent (the merchant must fall back on queryOrder).
     pub drop_notify_rate: f64,
+    /// Delay added after a createOrder is processed, before its answer: 123PAY has created the
+    /// payment, and a merchant whose timeout is shorter never hears of it (it must find out
+    /// with queryOrder).
+    pub create_order_answer_delay: Duration,
 }
 
 /// The sandbox's configuration. [`Config::default`] is the specification's sandbox merchant

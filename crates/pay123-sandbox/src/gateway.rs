@@ -75,6 +75,9 @@ pub(crate) struct Store {
     pub(crate) generation: u64,
     /// The last refused requests, oldest first.
     refusals: std::collections::VecDeque<Refusal>,
+    /// queryOrder calls answered with a status (known or not), since the start or the last
+    /// reset.
+    query_calls: u64,
 }
 
 /// What a change did, acted on once the lock is released.
@@ -118,6 +121,8 @@ pub(crate) struct Record {
     pub(crate) attempts: Vec<NotifyAttempt>,
     pub(crate) deliveries: u32,
     pub(crate) deliveries_running: u32,
+    /// queryOrder calls answered about it.
+    queries: u64,
 }
 
 /// What a bank page request leads to.
@@ -360,6 +365,7 @@ impl Gateway {
                 attempts: Vec::new(),
                 deliveries: 0,
                 deliveries_running: 0,
+                queries: 0,
                 order,
             };
             record.event(now, "createOrder accepted", fx);
@@ -373,9 +379,11 @@ impl Gateway {
     pub(crate) fn query(&self, merchant_code: &str, m_transaction_id: &str) -> OrderStatus {
         let now = self.now();
         self.mutate(|store, fx| {
+            store.query_calls += 1;
             let key = (merchant_code.to_owned(), m_transaction_id.to_owned());
             match store.records.get_mut(&key) {
                 Some(record) => {
+                    record.queries += 1;
                     record.expire_due(now, fx);
                     let reported = record.reported_total_amount;
                     let total_amount = reported.unwrap_or(record.order.total_amount());
@@ -880,6 +888,13 @@ impl Gateway {
         });
     }
 
+    /// The queryOrder calls answered with a status (about a known transaction or not) since the
+    /// start or the last reset.
+    #[must_use]
+    pub fn query_order_calls(&self) -> u64 {
+        self.lock().query_calls
+    }
+
     /// The queryOrder failure in force, if any.
     #[must_use]
     pub fn query_order_failure(&self) -> Option<QueryOrderFailure> {
@@ -1009,6 +1024,7 @@ impl Gateway {
             history: record.history.clone(),
             notify_attempts: record.attempts.clone(),
             notify_in_progress: record.deliveries_running > 0,
+            query_calls: record.queries,
         }
     }
 

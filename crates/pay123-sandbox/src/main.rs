@@ -101,6 +101,11 @@ struct Args {
     #[arg(long, default_value_t = 0.0)]
     drop_notify_rate: f64,
 
+    /// Delay between processing a createOrder and answering it (the payment exists; a merchant
+    /// with a shorter timeout never hears of it).
+    #[arg(long, default_value = "0ms", value_parser = parse_duration)]
+    create_order_answer_delay: Duration,
+
     /// Also write the sandbox's explanation after the specification's text in error answers
     /// (123PAY never does; by default it is only in the X-Pay123-Sandbox-Detail header).
     #[arg(long)]
@@ -218,6 +223,7 @@ impl Args {
                 bank_error_rate: self.bank_error_rate,
                 latency: self.latency,
                 drop_notify_rate: self.drop_notify_rate,
+                create_order_answer_delay: self.create_order_answer_delay,
             },
             clock: Arc::new(SystemClock),
             server_limits: pay123_sandbox::Limits::default()

@@ -59,6 +59,8 @@ pub struct Transaction {
     pub notify_attempts: Vec<NotifyAttempt>,
     /// Whether a notify delivery is still running (retries may follow).
     pub notify_in_progress: bool,
+    /// The queryOrder calls answered about it.
+    pub query_calls: u64,
 }
 
 impl Transaction {

@@ -38,9 +38,16 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
     let listener = std::net::TcpListener::bind(config.addr)
         .map_err(|e| format!("cannot listen on {} (set SHOP_ADDR): {e}", config.addr))?;
     let gateway = DemoGateway::start(&config, limits.max_connections).await?;
-    let store = Store::connect(&config.database_url).await?;
+    let store = Store::connect_with(&config.database_url, config.database_pool).await?;
     let client = pay123_hyper::client(gateway.credentials.clone(), gateway.endpoints.clone());
-    let shop = shop::Shop::new(client, store, &config.public_url);
+    let shop = shop::Shop::new(client, store, &config.public_url)
+        .with_gateway_timeout(config.gateway_timeout)
+        .with_reconcile_policy(config.reconcile_policy);
+    // Asks 123PAY about the orders a lost notify or a crash left open (SHOP_RECONCILE=off to
+    // run without it, on an instance that serves only buyers).
+    let _reconciler = config
+        .reconciler
+        .map(|settings| shop.spawn_reconciler(settings));
     print!("{}", gateway.banner(&config));
     // actix-web stops on Ctrl-C by itself.
     let (server, _handle) = actix_shop::serve(listener, shop, limits)?;

@@ -2,8 +2,12 @@
 
 use std::fmt;
 use std::net::SocketAddr;
+use std::time::Duration;
 
+use pay123_core::reconcile::ReconcilePolicy;
 use pay123_core::{Credentials, Endpoints, ValidationError};
+
+use crate::reconciler::ReconcilerSettings;
 
 /// `SHOP_ADDR` when unset.
 pub const DEFAULT_ADDR: &str = "127.0.0.1:3000";
@@ -27,9 +31,23 @@ pub struct ShopConfig {
     /// (`postgres://user:password@host/shop`): print
     /// [`redacted_database_url`](Self::redacted_database_url) instead.
     pub database_url: String,
+    /// `SHOP_DATABASE_POOL`: the database connections of each instance (default 8).
+    pub database_pool: u32,
     /// The 123PAY to talk to; `None` when `PAY123_API_URL` is unset: the caller embeds the
     /// sandbox and uses [`Credentials::sandbox`].
     pub gateway: Option<GatewayConfig>,
+    /// `SHOP_GATEWAY_TIMEOUT`: how long a buyer waits for createOrder (and the return page for
+    /// queryOrder) before the order is left `unsure` (default `10s`).
+    pub gateway_timeout: Duration,
+    /// When the reconciler asks about open orders: `SHOP_RECONCILE_AFTER`, the first check
+    /// after an order is recorded (default `30s`; longer than the gateway timeout), and
+    /// `PAY123_SESSION_TIMEOUT`, 123PAY's payment session, and `SHOP_RECONCILE_MARGIN`, the
+    /// time added to it: after both, an order 123PAY does not know is closed (defaults `15m` and
+    /// `1m`). Other fields keep [`ReconcilePolicy`]'s defaults.
+    pub reconcile_policy: ReconcilePolicy,
+    /// The reconciler task: `None` when `SHOP_RECONCILE` is `off`; its pass period from
+    /// `SHOP_RECONCILE_PERIOD` (default `10s`).
+    pub reconciler: Option<ReconcilerSettings>,
 }
 
 /// The `PAY123_API_URL` of 123PAY's public sandbox, the one gateway whose credentials are public
@@ -56,7 +74,11 @@ impl fmt::Debug for ShopConfig {
             .field("addr", &self.addr)
             .field("public_url", &self.public_url)
             .field("database_url", &self.redacted_database_url())
+            .field("database_pool", &self.database_pool)
             .field("gateway", &self.gateway)
+            .field("gateway_timeout", &self.gateway_timeout)
+            .field("reconcile_policy", &self.reconcile_policy)
+            .field("reconciler", &self.reconciler)
             .finish()
     }
 }
@@ -103,10 +125,42 @@ pub enum ConfigError {
     /// The credentials break a rule (the field is named, not its value).
     #[error("invalid 123PAY credentials: {0}")]
     Credentials(#[source] ValidationError),
+    /// Not a duration.
+    #[error("{var} must be a duration such as 500ms, 10s, 15m or 1h, not {value:?}")]
+    Duration {
+        /// The variable.
+        var: &'static str,
+        /// Its value.
+        value: String,
+    },
+    /// Not a number in range.
+    #[error("{var} must be a whole number from 1 to {max}, not {value:?}")]
+    Number {
+        /// The variable.
+        var: &'static str,
+        /// Its value.
+        value: String,
+        /// The largest allowed.
+        max: u32,
+    },
+    /// Not `on` or `off`.
+    #[error("{var} must be on or off, not {value:?}")]
+    Switch {
+        /// The variable.
+        var: &'static str,
+        /// Its value.
+        value: String,
+    },
+    /// Two settings that cannot go together.
+    #[error("{0}")]
+    Conflict(String),
 }
 
 impl ShopConfig {
-    /// Reads `SHOP_ADDR`, `SHOP_PUBLIC_URL`, `SHOP_DATABASE_URL`, `PAY123_API_URL`,
+    /// Reads `SHOP_ADDR`, `SHOP_PUBLIC_URL`, `SHOP_DATABASE_URL`, `SHOP_DATABASE_POOL`,
+    /// `SHOP_GATEWAY_TIMEOUT`, `SHOP_RECONCILE`, `SHOP_RECONCILE_PERIOD`,
+    /// `SHOP_RECONCILE_AFTER`, `SHOP_RECONCILE_MARGIN`, `PAY123_SESSION_TIMEOUT`,
+    /// `PAY123_API_URL`,
     /// `PAY123_MERCHANT_CODE`, `PAY123_PASSCODE` and `PAY123_SECRET_KEY` (empty means unset).
     ///
     /// With `PAY123_API_URL` set, the three credentials are required
@@ -171,11 +225,62 @@ impl ShopConfig {
                 })
             }
         };
+        let duration = |name: &'static str, default: Duration| match var(name) {
+            None => Ok(default),
+            Some(value) => humantime::parse_duration(&value)
+                .map_err(|_| ConfigError::Duration { var: name, value }),
+        };
+        let database_pool = match var("SHOP_DATABASE_POOL") {
+            None => crate::store::DEFAULT_POOL_SIZE,
+            Some(value) => value
+                .parse::<u32>()
+                .ok()
+                .filter(|n| (1..=1000).contains(n))
+                .ok_or(ConfigError::Number {
+                    var: "SHOP_DATABASE_POOL",
+                    value,
+                    max: 1000,
+                })?,
+        };
+        let gateway_timeout = duration("SHOP_GATEWAY_TIMEOUT", crate::DEFAULT_GATEWAY_TIMEOUT)?;
+        let defaults = ReconcilePolicy::default();
+        let reconcile_policy = defaults
+            .with_first_check(duration("SHOP_RECONCILE_AFTER", defaults.first_check)?)
+            .with_session_timeout(duration(
+                "PAY123_SESSION_TIMEOUT",
+                defaults.session_timeout,
+            )?)
+            .with_margin(duration("SHOP_RECONCILE_MARGIN", defaults.margin)?);
+        if reconcile_policy.first_check <= gateway_timeout {
+            return Err(ConfigError::Conflict(format!(
+                "SHOP_RECONCILE_AFTER ({}) must be longer than SHOP_GATEWAY_TIMEOUT ({}): an order \
+                 must not be asked about while its createOrder may be under way",
+                humantime::format_duration(reconcile_policy.first_check),
+                humantime::format_duration(gateway_timeout)
+            )));
+        }
+        let settings = ReconcilerSettings::default();
+        let reconciler = match var("SHOP_RECONCILE").as_deref() {
+            None | Some("on") => {
+                Some(settings.with_period(duration("SHOP_RECONCILE_PERIOD", settings.period)?))
+            }
+            Some("off") => None,
+            Some(other) => {
+                return Err(ConfigError::Switch {
+                    var: "SHOP_RECONCILE",
+                    value: other.to_owned(),
+                });
+            }
+        };
         Ok(Self {
             addr,
             public_url,
             database_url,
+            database_pool,
             gateway,
+            gateway_timeout,
+            reconcile_policy,
+            reconciler,
         })
     }
 
@@ -430,5 +535,47 @@ mod tests {
         assert!(e.to_string().starts_with("SHOP_PUBLIC_URL"), "{e}");
         let e = config(&[("PAY123_API_URL", "ftp://x")]).unwrap_err();
         assert!(e.to_string().starts_with("PAY123_API_URL"), "{e}");
+        let e = config(&[("SHOP_RECONCILE_PERIOD", "often")]).unwrap_err();
+        assert!(e.to_string().starts_with("SHOP_RECONCILE_PERIOD"), "{e}");
+        let e = config(&[("SHOP_RECONCILE", "yes")]).unwrap_err();
+        assert!(
+            e.to_string()
+                .starts_with("SHOP_RECONCILE must be on or off"),
+            "{e}"
+        );
+        let e = config(&[("SHOP_DATABASE_POOL", "0")]).unwrap_err();
+        assert!(e.to_string().starts_with("SHOP_DATABASE_POOL"), "{e}");
+        let e = config(&[("SHOP_RECONCILE_AFTER", "5s")]).unwrap_err();
+        assert!(e.to_string().contains("SHOP_GATEWAY_TIMEOUT"), "{e}");
+    }
+
+    #[test]
+    fn the_reconciler_is_on_by_default_and_configurable() {
+        let defaults = config(&[]).unwrap();
+        assert_eq!(defaults.gateway_timeout, Duration::from_secs(10));
+        assert_eq!(defaults.reconcile_policy, ReconcilePolicy::default());
+        assert_eq!(defaults.reconciler, Some(ReconcilerSettings::default()));
+        let tuned = config(&[
+            ("SHOP_RECONCILE_PERIOD", "2s"),
+            ("SHOP_RECONCILE_AFTER", "1m"),
+            ("PAY123_SESSION_TIMEOUT", "20m"),
+            ("SHOP_RECONCILE_MARGIN", "30s"),
+            ("SHOP_GATEWAY_TIMEOUT", "5s"),
+            ("SHOP_DATABASE_POOL", "20"),
+        ])
+        .unwrap();
+        assert_eq!(tuned.reconciler.unwrap().period, Duration::from_secs(2));
+        assert_eq!(tuned.reconcile_policy.first_check, Duration::from_secs(60));
+        assert_eq!(
+            tuned.reconcile_policy.session_timeout,
+            Duration::from_secs(1200)
+        );
+        assert_eq!(tuned.reconcile_policy.margin, Duration::from_secs(30));
+        assert_eq!(tuned.gateway_timeout, Duration::from_secs(5));
+        assert_eq!(tuned.database_pool, 20);
+        assert_eq!(
+            config(&[("SHOP_RECONCILE", "off")]).unwrap().reconciler,
+            None
+        );
     }
 }

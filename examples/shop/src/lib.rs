@@ -8,9 +8,13 @@
 //!
 //! ```text
 //! config  = ShopConfig::from_env()?                   SHOP_*, PAY123_* (None gateway: embed the sandbox)
-//! store   = Store::connect(&config.database_url)      sqlite://shop.db?mode=rwc, migrations applied
+//! store   = Store::connect_with(&config.database_url, config.database_pool)
+//!                                                     sqlite:// or postgres://, migrations applied
 //! client  = pay123_core::Client::new(transport, credentials, endpoints)
 //! shop    = Shop::new(client, store, &config.public_url)
+//!               .with_gateway_timeout(config.gateway_timeout)
+//!               .with_reconcile_policy(config.reconcile_policy)
+//! task    = shop.spawn_reconciler(settings)           unless SHOP_RECONCILE=off
 //! routes  = POST /123pay/notify  -> the adapter's notify listener calling shop.on_notify(notify)
 //!           GET / , POST /checkout, GET /return, GET /orders/{id}  -> the framework's routes
 //! ```
@@ -18,8 +22,16 @@
 //! # The rules an order follows
 //!
 //! - Checkout records the order first (`creating`), then calls createOrder. On success the order
-//!   is `pending` with 123PAY's transaction id and page; on failure (5000, 7300, 6xxx, timeout,
-//!   transport) it stays recorded as `not_created` with the error: nothing is lost.
+//!   is `pending` with 123PAY's transaction id and page. When 123PAY refuses it (5000, 7300,
+//!   6xxx) or the request never left, it stays recorded as `not_created` with the error: nothing
+//!   is lost. When createOrder times out or loses its connection, 123PAY may have the payment:
+//!   the order is `unsure`, and the buyer is told so and not to order again.
+//! - The reconciler ([`Shop::spawn_reconciler`], in every instance) asks 123PAY about the
+//!   orders left `creating`, `unsure` or `pending` (a lost notify, a buyer who never came back, a
+//!   crash), on the core's [`ReconcilePolicy`](pay123_core::reconcile::ReconcilePolicy), and
+//!   applies each answer through the code of a notify's confirmation. An order 123PAY does not
+//!   know once the buyer's session is over is `closed`. A lease per order in the store keeps
+//!   several instances from asking about one order at once.
 //! - An order becomes `paid` once, only on status 1, and only after a queryOrder confirmed status
 //!   1 and `totalAmount` equal to the order's amount (the notify carries no amount): the core's
 //!   [`OrderStatus::judge`](pay123_core::OrderStatus::judge). A mismatch holds it for `review`,
@@ -36,7 +48,8 @@
 //! - A notify for an unknown `mTransactionID` answers `-3` (see [`Shop::on_notify`]).
 //! - The return page believes the store and 123PAY, not the URL: the ticket is verified when
 //!   present (a ticket that does not verify, or comes without its `time` or `transactionID`,
-//!   is invalid), and a `pending` order is checked with a queryOrder (spec step 9). A
+//!   is invalid), and a `pending` (or `unsure`) order is checked with a queryOrder (spec step 9),
+//!   at most one at a time per order and one per [`RETURN_QUERY_INTERVAL`]. A
 //!   `creating` order is shown as it is, asking the buyer to reload: 123PAY does not know it
 //!   until createOrder answers, and its "not found" (`-10`, a final failure) would fail an
 //!   order the buyer is about to pay.
@@ -49,18 +62,14 @@
 //!
 //! The store goes through sqlx's `Any` driver and its SQL is portable (placeholders `$1`,
 //! `BIGINT`/`SMALLINT`/`VARCHAR`/`TEXT` columns, no `AUTOINCREMENT`: history rows are numbered
-//! in the transaction that writes them). To run on PostgreSQL:
-//!
-//! 1. add the `postgres` feature to the workspace's `sqlx` dependency (the `Any` driver then
-//!    knows `postgres://` URLs);
-//! 2. set `SHOP_DATABASE_URL=postgres://user:password@host/shop`; the embedded migrations create
-//!    the tables on first start.
-//!
-//! Nothing else changes: the conditional `UPDATE` takes the row lock on PostgreSQL and the
+//! in the transaction that writes them), so `SHOP_DATABASE_URL=postgres://user:password@host/shop`
+//! is all it takes; the embedded migrations create the tables on first start. Several instances
+//! may share one database: the conditional `UPDATE` takes the row lock on PostgreSQL and the
 //! second of two concurrent updates re-checks its `WHERE` against the committed row (READ
-//! COMMITTED), which is what makes a change happen once. What a PostgreSQL-only schema would do
-//! differently: `BOOLEAN` for `paid` and `TIMESTAMPTZ` for times (the `Any` driver cannot read
-//! either from SQLite, hence `SMALLINT` and unix milliseconds here).
+//! COMMITTED), which is what makes a change happen once. See `docs/deploying.md`. What a
+//! PostgreSQL-only schema would do differently: `BOOLEAN` for `paid` and `TIMESTAMPTZ` for times
+//! (the `Any` driver cannot read either from SQLite, hence `SMALLINT` and unix milliseconds
+//! here).
 //!
 //! # Example
 //!
@@ -94,6 +103,7 @@ mod catalog;
 mod config;
 pub mod demo;
 mod pages;
+mod reconciler;
 mod return_queries;
 mod shop;
 mod store;
@@ -104,10 +114,11 @@ pub use catalog::{CATALOG, Product, format_vnd};
 pub use config::{
     ConfigError, DEFAULT_ADDR, DEFAULT_DATABASE_URL, GatewayConfig, SANDBOX_API_URL, ShopConfig,
 };
+pub use reconciler::{ReconcileReport, ReconcilerHandle, ReconcilerSettings, instance_name};
 pub use return_queries::{RETURN_QUERY_CONCURRENCY, RETURN_QUERY_INTERVAL};
 pub use shop::{
     Checkout, CheckoutError, CheckoutFailure, DEFAULT_GATEWAY_TIMEOUT, NOTIFY_PATH, RETURN_PATH,
     Shop,
 };
-pub use store::{HistoryEntry, Order, OrderState, Source, Store, StoreError};
+pub use store::{DEFAULT_POOL_SIZE, HistoryEntry, Order, OrderState, Source, Store, StoreError};
 pub use view::{HistoryView, OrderView, ReturnView, TicketCheck};

@@ -5,6 +5,7 @@ use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
+use pay123_core::reconcile::{Left, ReconcilePolicy, Settlement};
 use pay123_core::{
     BankCode, Client, ClientError, CreateOrder, ErrorChain, HttpClient, Judgement,
     NOTIFY_WORK_BUDGET, Notify, NotifyOutcome, OrderStatus, QueryOrder, ResponseError, ReturnCheck,
@@ -23,16 +24,19 @@ pub const RETURN_PATH: &str = "/return";
 /// The path where each framework's shop mounts its adapter's notify listener.
 pub const NOTIFY_PATH: &str = "/123pay/notify";
 
-/// How long the shop waits for createOrder or queryOrder unless told otherwise. A queryOrder
-/// made while answering a notify waits at most the core's
+/// How long the shop waits for createOrder or queryOrder unless told otherwise: a buyer who
+/// clicked "pay" waits at most this long. A createOrder that times out leaves its order
+/// [`unsure`](OrderState::Unsure) for the reconciler, never "not created". A queryOrder made
+/// while answering a notify waits at most the core's
 /// [`NOTIFY_WORK_BUDGET`](pay123_core::NOTIFY_WORK_BUDGET): 123PAY is waiting for the reply.
-pub const DEFAULT_GATEWAY_TIMEOUT: Duration = Duration::from_secs(30);
+pub const DEFAULT_GATEWAY_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// The demo shop over a 123PAY [`Client`] and a [`Store`]. Cloning is cheap (shared state).
 pub struct Shop<C> {
     inner: Arc<Inner<C>>,
     gateway_timeout: Duration,
     return_query_interval: Duration,
+    policy: ReconcilePolicy,
 }
 
 struct Inner<C> {
@@ -48,6 +52,7 @@ impl<C> Clone for Shop<C> {
             inner: Arc::clone(&self.inner),
             gateway_timeout: self.gateway_timeout,
             return_query_interval: self.return_query_interval,
+            policy: self.policy,
         }
     }
 }
@@ -62,6 +67,7 @@ impl<C: HttpClient> fmt::Debug for Shop<C> {
             )
             .field("store", &self.inner.store)
             .field("gateway_timeout", &self.gateway_timeout)
+            .field("reconcile_policy", &self.policy)
             .finish_non_exhaustive()
     }
 }
@@ -213,9 +219,22 @@ pub enum CheckoutError {
     /// The order could not be recorded; nothing was sent to 123PAY.
     #[error("the order could not be recorded: {0}")]
     Store(#[source] StoreError),
-    /// The order is recorded as [`OrderState::NotCreated`] with the failure.
+    /// The order is recorded as [`OrderState::NotCreated`] with the failure: 123PAY surely has
+    /// no payment for it.
     #[error("payment for order {m_transaction_id} not created: {} ({detail})", failure.english())]
     NotCreated {
+        /// The order's `mTransactionID`.
+        m_transaction_id: String,
+        /// What went wrong.
+        failure: CheckoutFailure,
+        /// The technical detail (English; no secret).
+        detail: String,
+    },
+    /// createOrder gave no usable answer (a timeout, a connection lost): 123PAY may have
+    /// created the payment. The order is recorded as [`OrderState::Unsure`] and the reconciler
+    /// settles it; the buyer was not sent to pay.
+    #[error("payment for order {m_transaction_id} unsure: {} ({detail})", failure.english())]
+    Unsure {
         /// The order's `mTransactionID`.
         m_transaction_id: String,
         /// What went wrong.
@@ -232,6 +251,9 @@ impl CheckoutError {
         match self {
             Self::NotCreated {
                 m_transaction_id, ..
+            }
+            | Self::Unsure {
+                m_transaction_id, ..
             } => Some(m_transaction_id),
             _ => None,
         }
@@ -241,7 +263,7 @@ impl CheckoutError {
     #[must_use]
     pub fn failure(&self) -> Option<&CheckoutFailure> {
         match self {
-            Self::NotCreated { failure, .. } => Some(failure),
+            Self::NotCreated { failure, .. } | Self::Unsure { failure, .. } => Some(failure),
             _ => None,
         }
     }
@@ -273,6 +295,7 @@ impl CheckoutError {
                 "System error: the order was not saved. Please try again later.",
             ),
             Self::NotCreated { failure, .. } => failure.buyer_messages(),
+            Self::Unsure { failure, .. } => unsure_messages(failure),
         }
     }
 
@@ -290,23 +313,58 @@ impl CheckoutError {
             Self::NotCreated {
                 failure: CheckoutFailure::Timeout,
                 ..
+            }
+            | Self::Unsure {
+                failure: CheckoutFailure::Timeout,
+                ..
             } => http::StatusCode::GATEWAY_TIMEOUT,
-            Self::NotCreated { .. } => http::StatusCode::BAD_GATEWAY,
+            Self::NotCreated { .. } | Self::Unsure { .. } => http::StatusCode::BAD_GATEWAY,
         }
     }
 }
 
+/// What a buyer is told when 123PAY may have created the payment: the truth, and not to pay
+/// again.
+fn unsure_messages(failure: &CheckoutFailure) -> (String, String) {
+    let code = failure.code();
+    (
+        format!(
+            "{} (mã {code}). Đơn hàng đã được lưu; cửa hàng đang xác minh với 123PAY xem giao dịch \
+             đã được tạo hay chưa. Quý khách chưa bị trừ tiền; vui lòng không đặt lại đơn này và \
+             xem trạng thái đơn hàng sau ít phút.",
+            failure.vietnamese()
+        ),
+        format!(
+            "{} (code {code}). The order is saved; the shop is checking with 123PAY whether the \
+             payment was created. You have not been charged; please do not order again, and check \
+             the order's status in a few minutes.",
+            capitalize(failure.english())
+        ),
+    )
+}
+
+/// A createOrder that did not create a payment, and what 123PAY may have.
+struct CreateFailure {
+    failure: CheckoutFailure,
+    detail: String,
+    /// `Some`: 123PAY may have created the payment.
+    left: Option<Left>,
+}
+
 /// The result of asking 123PAY about an order and applying the answer.
 #[derive(Debug, Clone, PartialEq, Eq)]
-enum Confirmed {
+pub(crate) enum Confirmed {
     /// The order changed to this state now.
     Changed(OrderState),
     /// 123PAY says pending; a new pending status was recorded (`true`) or not.
     Pending(bool),
     /// The order was already final: nothing changed.
     AlreadyFinal,
-    /// queryOrder failed (detail for the logs and the page).
+    /// queryOrder failed (detail for the logs).
     QueryFailed(String),
+    /// 123PAY does not know the payment (`-10`) while its session may still be running:
+    /// nothing changed; ask again after this time.
+    NotYetKnown(SystemTime),
 }
 
 impl Confirmed {
@@ -314,9 +372,9 @@ impl Confirmed {
     /// already, `-3` when 123PAY could not confirm (so that it sends the notify again).
     fn outcome(&self, id: &str) -> NotifyOutcome {
         match self {
-            Self::Changed(_) => NotifyOutcome::Updated,
+            Self::Changed(state) if state.is_final() => NotifyOutcome::Updated,
             Self::AlreadyFinal => NotifyOutcome::AlreadyUpdated,
-            Self::Pending(_) => {
+            Self::Changed(_) | Self::Pending(_) | Self::NotYetKnown(_) => {
                 tracing::warn!(
                     m_transaction_id = id,
                     "the notify says final but queryOrder says pending; asking 123PAY to retry"
@@ -344,7 +402,30 @@ impl<C: HttpClient> Shop<C> {
             }),
             gateway_timeout: DEFAULT_GATEWAY_TIMEOUT,
             return_query_interval: RETURN_QUERY_INTERVAL,
+            policy: ReconcilePolicy::default(),
         }
+    }
+
+    /// When the reconciler asks 123PAY about open orders, and when 123PAY's "no such
+    /// transaction" closes one (the session timeout): see [`ReconcilePolicy`]. Its
+    /// `first_check` must be longer than the [gateway timeout](Self::with_gateway_timeout), so
+    /// that no order is asked about while its createOrder may be under way.
+    #[must_use]
+    pub fn with_reconcile_policy(mut self, policy: ReconcilePolicy) -> Self {
+        self.policy = policy;
+        self
+    }
+
+    /// The reconciler's policy.
+    #[must_use]
+    pub fn reconcile_policy(&self) -> &ReconcilePolicy {
+        &self.policy
+    }
+
+    /// The gateway timeout.
+    #[must_use]
+    pub fn gateway_timeout(&self) -> Duration {
+        self.gateway_timeout
     }
 
     /// Lets the return page ask 123PAY about an order at most once per `interval`
@@ -428,7 +509,8 @@ impl<C: HttpClient> Shop<C> {
         let client_ipv4 = client_ip
             .and_then(pay123_core::client_ipv4)
             .map(|ip| ip.to_string());
-        let m_transaction_id = new_transaction_id(SystemTime::now());
+        let now = SystemTime::now();
+        let m_transaction_id = new_transaction_id(now);
         let store = self.store();
         store
             .insert(
@@ -440,7 +522,9 @@ impl<C: HttpClient> Shop<C> {
                     bank_code: bank.code(),
                     client_ip: client_ipv4.as_deref(),
                 },
-                SystemTime::now(),
+                now,
+                // If this process stops before createOrder answers, the reconciler finds out.
+                self.policy.first_check(now),
             )
             .await
             .map_err(|error| {
@@ -450,7 +534,11 @@ impl<C: HttpClient> Shop<C> {
 
         let result = match self.create_order_request(&m_transaction_id, product, bank, client_ip) {
             Ok(request) => self.create_order(&request).await,
-            Err(detail) => Err((CheckoutFailure::InvalidRequest, detail)),
+            Err(detail) => Err(CreateFailure {
+                failure: CheckoutFailure::InvalidRequest,
+                detail,
+                left: None,
+            }),
         };
         match result {
             Ok(created) => {
@@ -491,26 +579,56 @@ impl<C: HttpClient> Shop<C> {
                     redirect_url: created.redirect_url().to_owned(),
                 })
             }
-            Err((failure, detail)) => {
-                tracing::warn!(%m_transaction_id, code = failure.code(), %detail, "createOrder failed");
-                let mut change = Change::new(
-                    &[OrderState::Creating],
-                    OrderState::NotCreated,
-                    Source::CreateOrder,
+            Err(CreateFailure {
+                failure,
+                detail,
+                left,
+            }) => {
+                // 123PAY may have the payment: the reconciler settles the order; until then the
+                // buyer is told the truth and is not sent to pay.
+                let unsure = left.is_some();
+                let state = if unsure {
+                    OrderState::Unsure
+                } else {
+                    OrderState::NotCreated
+                };
+                tracing::warn!(
+                    %m_transaction_id,
+                    code = failure.code(),
+                    state = state.as_str(),
+                    %detail,
+                    "createOrder failed"
                 );
+                let mut change = Change::new(&[OrderState::Creating], state, Source::CreateOrder);
                 change.error_code = Some(failure.code());
                 change.error_message = Some(&detail);
-                change.note = Some(failure.english());
+                let note = if unsure {
+                    format!(
+                        "{}; 123PAY may have created the payment: the reconciler will ask",
+                        failure.english()
+                    )
+                } else {
+                    failure.english().to_owned()
+                };
+                change.note = Some(&note);
                 if let Err(e) = store
                     .apply(&m_transaction_id, &change, SystemTime::now())
                     .await
                 {
                     tracing::error!(%m_transaction_id, error = %e, "could not store createOrder's failure");
                 }
-                Err(CheckoutError::NotCreated {
-                    m_transaction_id,
-                    failure,
-                    detail,
+                Err(if unsure {
+                    CheckoutError::Unsure {
+                        m_transaction_id,
+                        failure,
+                        detail,
+                    }
+                } else {
+                    CheckoutError::NotCreated {
+                        m_transaction_id,
+                        failure,
+                        detail,
+                    }
                 })
             }
         }
@@ -535,19 +653,27 @@ impl<C: HttpClient> Shop<C> {
     async fn create_order(
         &self,
         request: &CreateOrder,
-    ) -> Result<pay123_core::CreatedOrder, (CheckoutFailure, String)> {
-        match tokio::time::timeout(self.gateway_timeout, self.client().create_order(request)).await
-        {
-            Err(_) => Err((
-                CheckoutFailure::Timeout,
-                format!("no answer within {} ms", self.gateway_timeout.as_millis()),
-            )),
+    ) -> Result<pay123_core::CreatedOrder, CreateFailure> {
+        // The transport is asked to give up at the limit; the timer covers one that does not.
+        let call = self
+            .client()
+            .create_order_within(request, self.gateway_timeout);
+        match tokio::time::timeout(self.gateway_timeout, call).await {
+            Err(_) => Err(CreateFailure {
+                failure: CheckoutFailure::Timeout,
+                detail: format!("no answer within {} ms", self.gateway_timeout.as_millis()),
+                left: Some(Left::Unsure),
+            }),
             Ok(Ok(created)) => Ok(created),
-            Ok(Err(e)) => Err((failure_of(&e), ErrorChain(&e).to_string())),
+            Ok(Err(e)) => Err(CreateFailure {
+                failure: failure_of(&e),
+                detail: ErrorChain(&e).to_string(),
+                left: Left::after_failed_create_order(&e),
+            }),
         }
     }
 
-    async fn query_order(
+    pub(crate) async fn query_order(
         &self,
         m_transaction_id: &str,
         source: Source,
@@ -694,47 +820,98 @@ impl<C: HttpClient> Shop<C> {
         }
     }
 
-    /// Asks 123PAY about an open order (queryOrder) and applies the answer with
-    /// [`OrderStatus::judge`].
+    /// Asks 123PAY about an open order (queryOrder) and applies the answer
+    /// ([`apply_answer`](Self::apply_answer)).
     async fn confirm(&self, order: &Order, source: Source) -> Result<Confirmed, StoreError> {
         let id = order.m_transaction_id.as_str();
-        let answer = match self.query_order(id, source).await {
-            Ok(answer) => answer,
-            Err(detail) => return Ok(Confirmed::QueryFailed(detail)),
-        };
+        match self.query_order(id, source).await {
+            Ok(answer) => {
+                self.apply_answer(order, &answer, source, SystemTime::now())
+                    .await
+            }
+            Err(detail) => Ok(Confirmed::QueryFailed(detail)),
+        }
+    }
+
+    /// Applies 123PAY's answer about an open order, the one rule for a notify's confirmation,
+    /// the return page and the reconciler: [`ReconcilePolicy::settle`], so paid only on status
+    /// 1 with the order's amount (and transaction), a mismatch held for review, a failure
+    /// failed, a pending status recorded (and an order 123PAY turns out to know, `creating` or
+    /// `unsure`, made `pending`), and "no such transaction" (`-10`) closes the order only once
+    /// the buyer's session is over. Every change is conditional on the order being open: of
+    /// two answers applied at once, one changes the order.
+    pub(crate) async fn apply_answer(
+        &self,
+        order: &Order,
+        answer: &OrderStatus,
+        source: Source,
+        now: SystemTime,
+    ) -> Result<Confirmed, StoreError> {
+        let id = order.m_transaction_id.as_str();
         let code = answer.status().code();
         let bank = non_empty(answer.bank_code().code());
-        let now = SystemTime::now();
-        let (state, error_code, note) =
-            match answer.judge(order.amount, order.pay123_transaction_id.as_deref()) {
-                Judgement::Pending => {
-                    let recorded = self
-                        .store()
-                        .record_pending(id, code, bank, source, now)
-                        .await?;
-                    return Ok(Confirmed::Pending(recorded));
-                }
-                Judgement::Paid => (
-                    OrderState::Paid,
-                    None,
-                    format!(
-                        "queryOrder: status 1, totalAmount {}, opAmount {}",
-                        answer.total_amount(),
-                        answer.op_amount()
-                    ),
+        let settlement = self.policy.settle(
+            order.created_at,
+            answer,
+            order.amount,
+            order.pay123_transaction_id.as_deref(),
+            now,
+        );
+        let (state, error_code, note) = match settlement {
+            Settlement::NotYetKnown { ask_after } => return Ok(Confirmed::NotYetKnown(ask_after)),
+            Settlement::NeverCreated => (
+                OrderState::Closed,
+                Some("never_created"),
+                format!(
+                    "queryOrder: status {code}: 123PAY has no such payment and the buyer's \
+                     session is over; closed, nothing was charged"
                 ),
-                Judgement::Review(mismatch) => {
-                    let reason = mismatch.to_string();
-                    tracing::error!(m_transaction_id = id, %reason, "payment held for review");
-                    (OrderState::Review, Some(mismatch.code()), reason)
+            ),
+            Settlement::Judged(Judgement::Pending) => {
+                if matches!(order.state, OrderState::Creating | OrderState::Unsure) {
+                    // createOrder's answer was lost, but 123PAY has the payment.
+                    let note = format!("queryOrder: 123PAY has the payment, status {code}");
+                    let mut change = Change::new(
+                        &[OrderState::Creating, OrderState::Unsure],
+                        OrderState::Pending,
+                        source,
+                    );
+                    change.transaction_status = Some(code);
+                    change.paid_bank_code = bank;
+                    change.pay123_transaction_id = non_empty(answer.pay123_transaction_id());
+                    change.note = Some(&note);
+                    if self.store().apply(id, &change, now).await? {
+                        return Ok(Confirmed::Changed(OrderState::Pending));
+                    }
                 }
-                // A failure, and any judgement a newer core adds: not paid.
-                _ => (
-                    OrderState::Failed,
-                    None,
-                    format!("queryOrder: status {code}: {}", answer.status().english()),
+                let recorded = self
+                    .store()
+                    .record_pending(id, code, bank, source, now)
+                    .await?;
+                return Ok(Confirmed::Pending(recorded));
+            }
+            Settlement::Judged(Judgement::Paid) => (
+                OrderState::Paid,
+                None,
+                format!(
+                    "queryOrder: status 1, totalAmount {}, opAmount {}",
+                    answer.total_amount(),
+                    answer.op_amount()
                 ),
-            };
+            ),
+            Settlement::Judged(Judgement::Review(mismatch)) => {
+                let reason = mismatch.to_string();
+                tracing::error!(m_transaction_id = id, %reason, "payment held for review");
+                (OrderState::Review, Some(mismatch.code()), reason)
+            }
+            Settlement::Judged(Judgement::Failed) => (
+                OrderState::Failed,
+                None,
+                format!("queryOrder: status {code}: {}", answer.status().english()),
+            ),
+            // A settlement a newer core adds: change nothing, ask again later.
+            _ => return Ok(Confirmed::Pending(false)),
+        };
         let mut change = Change::new(OrderState::OPEN, state, source);
         change.transaction_status = Some(code);
         change.paid_bank_code = bank;
@@ -759,8 +936,8 @@ impl<C: HttpClient> Shop<C> {
     /// The ticket is verified when present; either way the status on the URL is only a hint.
     /// The order is found by the ticket's `transactionID` (or, when the ticket is missing,
     /// wrong or expired, by the claimed one: only the store and 123PAY are believed). If the
-    /// order is `pending`, a queryOrder is made (spec step 9) and applied with the notify's rule
-    /// (paid only on status 1 with the right amount), unless one for the order is under way or
+    /// order is `pending` (or `unsure`), a queryOrder is made (spec step 9) and applied with the
+    /// notify's rule (paid only on status 1 with the right amount), unless one for the order is under way or
     /// was made less than [`with_return_query_interval`](Self::with_return_query_interval) ago,
     /// or too many are under way: then the order is shown as stored. Any other order is shown
     /// as stored: a
@@ -790,7 +967,7 @@ impl<C: HttpClient> Shop<C> {
         let Some(order) = self.store().order(&id).await? else {
             return Ok(view);
         };
-        if order.state == OrderState::Pending {
+        if matches!(order.state, OrderState::Pending | OrderState::Unsure) {
             match self
                 .inner
                 .return_queries

@@ -1,7 +1,8 @@
 //! The order store: orders and their status history in SQL, through sqlx's `Any` driver.
 //!
-//! The SQL is portable: SQLite today (`sqlite://shop.db?mode=rwc`), PostgreSQL by changing the
-//! URL once sqlx's `postgres` feature is enabled (see the crate docs). Every change of an order is
+//! The SQL is portable: the same statements and migrations run on SQLite
+//! (`sqlite://shop.db?mode=rwc`, the default) and PostgreSQL (`postgres://user:pass@host/shop`,
+//! for several instances on one database). Every change of an order is
 //! one transaction that starts with a conditional `UPDATE ... WHERE status IN (...)`: of two
 //! concurrent changes of one order, the second finds the row already changed, updates nothing and
 //! writes no history. On SQLite the `UPDATE` being the first statement means the transaction asks
@@ -35,8 +36,9 @@ pub enum StoreError {
 
 /// The shop's state of an order.
 ///
-/// `creating`, `not_created` and `pending` are open: a notify or a queryOrder can still move the
-/// order. `paid`, `failed` and `review` are final: nothing changes them automatically.
+/// `creating`, `not_created`, `unsure` and `pending` are open: a notify or a queryOrder can still
+/// move the order, and the reconciler asks 123PAY about every open order but `not_created`.
+/// `paid`, `failed`, `review` and `closed` are final: nothing changes them automatically.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum OrderState {
@@ -45,6 +47,10 @@ pub enum OrderState {
     /// createOrder failed (busy, bank error, timeout...): 123PAY has no payment for it. The error
     /// is kept with the order.
     NotCreated,
+    /// createOrder was sent and gave no usable answer (a timeout, a connection lost): 123PAY may
+    /// have created the payment. The buyer was not sent to pay; the reconciler asks 123PAY until
+    /// it knows.
+    Unsure,
     /// 123PAY created the payment; waiting for the buyer and the result.
     Pending,
     /// Paid: 123PAY confirmed status 1 and the amount with a queryOrder.
@@ -54,6 +60,9 @@ pub enum OrderState {
     /// 123PAY reports a payment that does not match the order (amount, transaction id): held for
     /// a person to check; never paid automatically.
     Review,
+    /// 123PAY has no payment for the order (`-10`) and the buyer's session is over: closed by
+    /// the reconciler. Nothing was charged.
+    Closed,
 }
 
 impl OrderState {
@@ -65,10 +74,21 @@ impl OrderState {
         Self::Paid,
         Self::Failed,
         Self::Review,
+        Self::Unsure,
+        Self::Closed,
     ];
 
     /// The states a notify or a queryOrder may still change.
-    pub const OPEN: &'static [Self] = &[Self::Creating, Self::NotCreated, Self::Pending];
+    pub const OPEN: &'static [Self] = &[
+        Self::Creating,
+        Self::NotCreated,
+        Self::Unsure,
+        Self::Pending,
+    ];
+
+    /// The states the reconciler asks 123PAY about: the open ones where 123PAY may have a
+    /// payment (`not_created` is a refusal of 123PAY's, or a request that never left).
+    pub const RECONCILED: &'static [Self] = &[Self::Creating, Self::Unsure, Self::Pending];
 
     /// The name stored and shown in JSON (`not_created`).
     #[must_use]
@@ -80,6 +100,8 @@ impl OrderState {
             Self::Paid => "paid",
             Self::Failed => "failed",
             Self::Review => "review",
+            Self::Unsure => "unsure",
+            Self::Closed => "closed",
         }
     }
 
@@ -89,10 +111,19 @@ impl OrderState {
         Self::ALL.iter().copied().find(|s| s.as_str() == name)
     }
 
-    /// `paid`, `failed` or `review`.
+    /// `paid`, `failed`, `review` or `closed`.
     #[must_use]
     pub const fn is_final(self) -> bool {
-        matches!(self, Self::Paid | Self::Failed | Self::Review)
+        matches!(
+            self,
+            Self::Paid | Self::Failed | Self::Review | Self::Closed
+        )
+    }
+
+    /// Whether the reconciler asks 123PAY about an order in this state ([`Self::RECONCILED`]).
+    #[must_use]
+    pub fn is_reconciled(self) -> bool {
+        Self::RECONCILED.contains(&self)
     }
 
     /// A label for buyers, in Vietnamese.
@@ -105,6 +136,8 @@ impl OrderState {
             Self::Paid => "Đã thanh toán",
             Self::Failed => "Thanh toán không thành công",
             Self::Review => "Đang kiểm tra",
+            Self::Unsure => "Đang xác minh với 123PAY",
+            Self::Closed => "Đã đóng",
         }
     }
 
@@ -118,6 +151,8 @@ impl OrderState {
             Self::Paid => "paid",
             Self::Failed => "payment failed",
             Self::Review => "held for review",
+            Self::Unsure => "checking with 123PAY",
+            Self::Closed => "closed",
         }
     }
 }
@@ -134,6 +169,8 @@ pub enum Source {
     Notify,
     /// The buyer came back: a queryOrder made by the return page.
     Return,
+    /// The reconciler asked 123PAY about an order left open.
+    Reconcile,
 }
 
 impl Source {
@@ -145,6 +182,7 @@ impl Source {
             Self::CreateOrder => "create_order",
             Self::Notify => "notify",
             Self::Return => "return",
+            Self::Reconcile => "reconcile",
         }
     }
 
@@ -154,6 +192,7 @@ impl Source {
             Self::CreateOrder,
             Self::Notify,
             Self::Return,
+            Self::Reconcile,
         ]
         .into_iter()
         .find(|s| s.as_str() == name)
@@ -199,6 +238,10 @@ pub struct Order {
     pub created_at: SystemTime,
     /// When it last changed.
     pub updated_at: SystemTime,
+    /// When the reconciler asks 123PAY about it next; `None` when it does not.
+    pub next_check_at: Option<SystemTime>,
+    /// The reconciler's checks so far.
+    pub check_attempts: u32,
 }
 
 /// One change of an order.
@@ -273,7 +316,8 @@ pub struct Store {
 
 const ORDER_COLUMNS: &str = "m_transaction_id, product_id, product_name, amount, bank_code, \
      client_ip, status, paid, pay123_transaction_id, redirect_url, transaction_status, \
-     paid_bank_code, op_amount, error_code, error_message, created_at, updated_at";
+     paid_bank_code, op_amount, error_code, error_message, created_at, updated_at, \
+     next_check_at, check_attempts";
 
 /// The history row of the order's current state, numbered after the last one. Run in the
 /// transaction of the change, after its `UPDATE`.
@@ -285,19 +329,28 @@ const INSERT_HISTORY: &str = "INSERT INTO order_history \
             o.status, o.transaction_status, $2, $3, $4 \
      FROM orders o WHERE o.m_transaction_id = $1";
 
+/// The connections of a [`Store::connect`]ed pool (`SHOP_DATABASE_POOL` in the demo shops).
+pub const DEFAULT_POOL_SIZE: u32 = 8;
+
 /// At most this many characters of an error message are stored.
 const MAX_MESSAGE: usize = 1000;
 
 impl Store {
-    /// Connects to the database at `url` (`sqlite://shop.db?mode=rwc`, or an in-memory
-    /// `sqlite::memory:` for a single connection) and applies the embedded migrations.
+    /// Connects to the database at `url` (`sqlite://shop.db?mode=rwc`, an in-memory
+    /// `sqlite::memory:` for a single connection, or `postgres://user:password@host/shop`) with
+    /// a pool of [`DEFAULT_POOL_SIZE`] connections, and applies the embedded migrations.
     pub async fn connect(url: &str) -> Result<Self, StoreError> {
+        Self::connect_with(url, DEFAULT_POOL_SIZE).await
+    }
+
+    /// Like [`connect`](Self::connect), with a pool of at most `pool_size` connections.
+    pub async fn connect_with(url: &str, pool_size: u32) -> Result<Self, StoreError> {
         sqlx::any::install_default_drivers();
         // An in-memory SQLite database exists once per connection: keep a single one.
         let max = if url.contains(":memory:") || url.contains("mode=memory") {
             1
         } else {
-            8
+            pool_size.max(1)
         };
         let pool = AnyPoolOptions::new()
             .max_connections(max)
@@ -353,17 +406,19 @@ impl Store {
         rows.iter().map(history_of_row).collect()
     }
 
-    /// Records a new order in [`OrderState::Creating`], with its first history entry.
+    /// Records a new order in [`OrderState::Creating`], with its first history entry, to be
+    /// asked about by the reconciler at `next_check_at` (unless it moves on before).
     pub(crate) async fn insert(
         &self,
         order: &NewOrder<'_>,
         now: SystemTime,
+        next_check_at: SystemTime,
     ) -> Result<(), StoreError> {
         let now = millis(now);
         let insert = sqlx::query(
             "INSERT INTO orders (m_transaction_id, product_id, product_name, amount, bank_code, \
-             client_ip, status, paid, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)",
+             client_ip, status, paid, created_at, updated_at, next_check_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $10)",
         )
         .bind(order.m_transaction_id)
         .bind(order.product_id)
@@ -373,7 +428,8 @@ impl Store {
         .bind(order.client_ip)
         .bind(OrderState::Creating.as_str())
         .bind(0_i16)
-        .bind(now);
+        .bind(now)
+        .bind(millis(next_check_at));
         // An `INSERT` without `ON CONFLICT` writes its row or fails: `Ok(false)` cannot happen.
         self.write_with_history(insert, order.m_transaction_id, Source::Checkout, None, now)
             .await?;
@@ -382,7 +438,8 @@ impl Store {
 
     /// Applies `change` if the order is in one of `change.from`, with a history entry, in one
     /// transaction. `Ok(false)`: the order is not in those states (or does not exist), nothing
-    /// was written.
+    /// was written. A change to a state the reconciler does not ask about ends its checks and
+    /// its lease.
     pub(crate) async fn apply(
         &self,
         m_transaction_id: &str,
@@ -399,8 +456,13 @@ impl Store {
              redirect_url = COALESCE($7, redirect_url), \
              error_code = COALESCE($8, error_code), \
              error_message = COALESCE($9, error_message), \
-             updated_at = $10 \
+             updated_at = $10{} \
              WHERE m_transaction_id = $11 AND status IN ({})",
+            if change.to.is_reconciled() {
+                ""
+            } else {
+                ", next_check_at = NULL, lease_owner = NULL, lease_until = NULL"
+            },
             placeholders(12, change.from.len())
         );
         let op_amount = change.op_amount.map(amount_to_sql).transpose()?;
@@ -474,6 +536,102 @@ impl Store {
         }
         self.write_with_history(query, m_transaction_id, source, None, now)
             .await
+    }
+
+    /// Takes up to `limit` orders due for the reconciler at `now` (asked about at
+    /// `next_check_at` or earlier, in a [reconciled](OrderState::RECONCILED) state, with no lease
+    /// running), leasing each to `owner` until `lease_until`: another instance does not take
+    /// them before. The oldest due first.
+    ///
+    /// Each lease is taken by its own conditional `UPDATE` that re-checks the row: of two
+    /// instances that found the same order due, one updates it and the other updates nothing
+    /// (on PostgreSQL the second waits for the first's row lock, then re-reads the row). This
+    /// works on every database the store runs on, unlike `FOR UPDATE SKIP LOCKED`.
+    pub async fn claim_due(
+        &self,
+        owner: &str,
+        now: SystemTime,
+        lease_until: SystemTime,
+        limit: u32,
+    ) -> Result<Vec<Order>, StoreError> {
+        let now = millis(now);
+        let states = OrderState::RECONCILED;
+        let sql = format!(
+            "SELECT m_transaction_id FROM orders \
+             WHERE next_check_at <= $1 AND (lease_until IS NULL OR lease_until <= $1) \
+             AND status IN ({}) ORDER BY next_check_at LIMIT $2",
+            placeholders(3, states.len())
+        );
+        let mut query = sqlx::query(&sql).bind(now).bind(i64::from(limit));
+        for state in states {
+            query = query.bind(state.as_str());
+        }
+        let due: Vec<String> = query
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(|row| row.try_get("m_transaction_id"))
+            .collect::<Result<_, _>>()?;
+        let lease = format!(
+            "UPDATE orders SET lease_owner = $1, lease_until = $2 \
+             WHERE m_transaction_id = $3 AND next_check_at <= $4 \
+             AND (lease_until IS NULL OR lease_until <= $4) AND status IN ({})",
+            placeholders(5, states.len())
+        );
+        let mut claimed = Vec::new();
+        for id in due {
+            let mut query = sqlx::query(&lease)
+                .bind(owner)
+                .bind(millis(lease_until))
+                .bind(&id)
+                .bind(now);
+            for state in states {
+                query = query.bind(state.as_str());
+            }
+            if query.execute(&self.pool).await?.rows_affected() == 1
+                && let Some(order) = self.order(&id).await?
+            {
+                claimed.push(order);
+            }
+        }
+        Ok(claimed)
+    }
+
+    /// Ends `owner`'s lease of an order after a check: counts the check, and sets when to ask
+    /// next (`None`: never). `Ok(false)`: the lease is no longer `owner`'s (it ran out and
+    /// another instance took the order, or the order became final and its lease was dropped);
+    /// nothing was written.
+    pub async fn reschedule(
+        &self,
+        m_transaction_id: &str,
+        owner: &str,
+        next_check_at: Option<SystemTime>,
+    ) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "UPDATE orders SET next_check_at = $1, check_attempts = check_attempts + 1, \
+             lease_owner = NULL, lease_until = NULL \
+             WHERE m_transaction_id = $2 AND lease_owner = $3",
+        )
+        .bind(next_check_at.map(millis))
+        .bind(m_transaction_id)
+        .bind(owner)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// The orders in `state`, oldest first, at most `limit`.
+    pub async fn orders_in(&self, state: OrderState, limit: u32) -> Result<Vec<Order>, StoreError> {
+        let sql = format!(
+            "SELECT {ORDER_COLUMNS} FROM orders WHERE status = $1 \
+             ORDER BY created_at, m_transaction_id LIMIT $2"
+        );
+        let rows = sqlx::query(&sql)
+            .bind(state.as_str())
+            .bind(i64::from(limit))
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(order_of_row).collect()
     }
 
     /// Every write of an order, in one transaction: `write` (an `INSERT`, or a conditional
@@ -550,7 +708,7 @@ fn order_of_row(row: &AnyRow) -> Result<Order, StoreError> {
         bank_code: BankCode::from_code(&text("bank_code")?),
         client_ip: optional("client_ip")?,
         state: state_of(&text("status")?)?,
-        paid: row.try_get::<i64, _>("paid")? != 0,
+        paid: integer(row, "paid")? != 0,
         pay123_transaction_id: optional("pay123_transaction_id")?,
         redirect_url: optional("redirect_url")?,
         transaction_status: optional("transaction_status")?
@@ -564,7 +722,21 @@ fn order_of_row(row: &AnyRow) -> Result<Order, StoreError> {
         error_message: optional("error_message")?,
         created_at: time_of(row.try_get("created_at")?),
         updated_at: time_of(row.try_get("updated_at")?),
+        next_check_at: row.try_get::<Option<i64>, _>("next_check_at")?.map(time_of),
+        check_attempts: u32::try_from(integer(row, "check_attempts")?).unwrap_or(u32::MAX),
     })
+}
+
+/// An integer column of any width: `SMALLINT` comes back as 16 bits from PostgreSQL and as 64
+/// from SQLite.
+fn integer(row: &AnyRow, column: &str) -> Result<i64, StoreError> {
+    match row.try_get::<i64, _>(column) {
+        Ok(value) => Ok(value),
+        Err(_) => match row.try_get::<i32, _>(column) {
+            Ok(value) => Ok(value.into()),
+            Err(_) => Ok(row.try_get::<i16, _>(column)?.into()),
+        },
+    }
 }
 
 fn history_of_row(row: &AnyRow) -> Result<HistoryEntry, StoreError> {

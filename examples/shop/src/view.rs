@@ -27,7 +27,8 @@ pub struct OrderView {
     /// `mTransactionID`.
     #[serde(rename = "mTransactionID")]
     pub m_transaction_id: String,
-    /// The shop's state (`creating`, `not_created`, `pending`, `paid`, `failed`, `review`).
+    /// The shop's state (`creating`, `not_created`, `unsure`, `pending`, `paid`, `failed`,
+    /// `review`, `closed`).
     pub status: OrderState,
     /// Paid.
     pub paid: bool,
@@ -236,6 +237,20 @@ fn explain(order: &Order) -> (String, String) {
             "Giao dịch đang được khởi tạo tại 123PAY; vui lòng tải lại trang sau giây lát.".to_owned(),
             "The payment is still being created at 123PAY; please reload this page in a moment."
                 .to_owned(),
+        ),
+        OrderState::Unsure => (
+            "Cửa hàng chưa nhận được xác nhận của 123PAY cho giao dịch này và đang kiểm tra lại. \
+             Quý khách chưa bị trừ tiền; vui lòng không đặt lại đơn này và tải lại trang sau ít phút."
+                .to_owned(),
+            "The shop has not heard from 123PAY whether this payment was created and is checking. \
+             You have not been charged; please do not order again, and reload this page in a few minutes."
+                .to_owned(),
+        ),
+        OrderState::Closed => (
+            "123PAY không có giao dịch này (giao dịch không tồn tại); đơn hàng đã đóng và quý khách \
+             không bị trừ tiền."
+                .to_owned(),
+            "123PAY has no such payment; the order is closed and you were not charged.".to_owned(),
         ),
         OrderState::Pending => match status {
             Some(s) if s.is_pending() && !matches!(s, TransactionStatus::Unknown(_)) => (

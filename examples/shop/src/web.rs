@@ -237,7 +237,9 @@ impl Problem {
             CheckoutError::UnknownProduct(_) => "unknown_product",
             CheckoutError::UnknownBank(_) => "unknown_bank",
             CheckoutError::Store(_) => "store",
-            CheckoutError::NotCreated { failure, .. } => failure.code(),
+            CheckoutError::NotCreated { failure, .. } | CheckoutError::Unsure { failure, .. } => {
+                failure.code()
+            }
         };
         Self {
             m_transaction_id: error.m_transaction_id().map(str::to_owned),

@@ -8,5 +8,7 @@ mod checkout;
 mod common;
 #[path = "api/notify.rs"]
 mod notify;
+#[path = "api/reconcile.rs"]
+mod reconcile;
 #[path = "api/return_page.rs"]
 mod return_page;

@@ -139,6 +139,8 @@ async fn a_transport_error_keeps_the_order_as_not_created() {
     let order = t.order(error.m_transaction_id().unwrap()).await;
     assert_eq!(order.state, OrderState::NotCreated);
     assert_eq!(order.error_code.as_deref(), Some("transport"));
+    // The request never left: 123PAY has nothing, the reconciler has nothing to ask.
+    assert_eq!(order.next_check_at, None);
     assert!(
         order
             .error_message
@@ -148,8 +150,10 @@ async fn a_transport_error_keeps_the_order_as_not_created() {
     );
 }
 
+/// A createOrder that times out may have reached 123PAY: the order is kept `unsure` (not "not
+/// created"), and the buyer is told so and not to pay again.
 #[tokio::test]
-async fn a_gateway_that_never_answers_times_out_and_keeps_the_order() {
+async fn a_gateway_that_never_answers_times_out_and_leaves_the_order_unsure() {
     let t = setup().await;
     t.fake.set_create(Behaviour::Hang);
     let shop = t
@@ -157,11 +161,24 @@ async fn a_gateway_that_never_answers_times_out_and_keeps_the_order() {
         .clone()
         .with_gateway_timeout(Duration::from_millis(200));
     let error = shop.checkout("ao-dai", None, None).await.unwrap_err();
+    assert!(matches!(error, CheckoutError::Unsure { .. }), "{error:?}");
     assert_eq!(error.failure(), Some(&CheckoutFailure::Timeout));
     assert_eq!(error.status_code(), http::StatusCode::GATEWAY_TIMEOUT);
+    assert!(
+        error.english().contains("do not order again"),
+        "{}",
+        error.english()
+    );
+    assert!(
+        error.vietnamese().contains("chưa bị trừ tiền"),
+        "{}",
+        error.vietnamese()
+    );
     let order = t.order(error.m_transaction_id().unwrap()).await;
-    assert_eq!(order.state, OrderState::NotCreated);
+    assert_eq!(order.state, OrderState::Unsure);
     assert_eq!(order.error_code.as_deref(), Some("timeout"));
+    // The reconciler will ask about it.
+    assert!(order.next_check_at.is_some());
 }
 
 #[tokio::test]

@@ -31,12 +31,17 @@ pub(crate) enum Behaviour {
     /// test learns the call arrived from [`Fake::held`]. A held createOrder has not reached
     /// 123PAY's records yet: a queryOrder meanwhile finds no such transaction (`-10`).
     Hold,
+    /// 123PAY processes the call (a createOrder creates the payment), and its answer is lost:
+    /// the caller never hears back.
+    LoseAnswer,
 }
 
 #[derive(Debug, Default)]
 struct Holds {
     /// The paths (`/createOrder1`, `/queryOrder1`) whose calls are held.
     paths: HashMap<&'static str, bool>,
+    /// The paths whose answers are lost.
+    lost: HashMap<&'static str, bool>,
     /// The `mTransactionID` of the call held now.
     held: Option<String>,
 }
@@ -81,8 +86,12 @@ impl Fake {
     fn script(&self, path: &'static str, behaviour: Behaviour) -> (Option<ReturnCode>, Transport) {
         let hold = matches!(behaviour, Behaviour::Hold);
         self.holds().paths.insert(path, hold);
+        let lose = matches!(behaviour, Behaviour::LoseAnswer);
+        self.holds().lost.insert(path, lose);
         match behaviour {
-            Behaviour::Answer | Behaviour::Hold => (None, Transport::Deliver),
+            Behaviour::Answer | Behaviour::Hold | Behaviour::LoseAnswer => {
+                (None, Transport::Deliver)
+            }
             Behaviour::Error(code) => (Some(code), Transport::Deliver),
             Behaviour::Transport => (None, Transport::Fail),
             Behaviour::Hang => (None, Transport::NeverAnswer),
@@ -125,7 +134,16 @@ impl Fake {
             self.held.notify_one();
             self.release.notified().await;
         }
-        self.gateway.send(request).await
+        let lose = self
+            .holds()
+            .lost
+            .iter()
+            .any(|(method, lose)| *lose && path.ends_with(method));
+        let answer = self.gateway.send(request).await;
+        if lose {
+            std::future::pending::<()>().await;
+        }
+        answer
     }
 }
 
