@@ -73,6 +73,7 @@ pub mod clock;
 mod create_order;
 mod endpoint;
 mod error;
+pub mod explain;
 mod listener;
 mod notify;
 mod payment;

@@ -42,6 +42,7 @@
 mod admin;
 mod api;
 pub mod cards;
+pub mod cli;
 mod config;
 mod gateway;
 mod notify;

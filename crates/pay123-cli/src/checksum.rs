@@ -1,0 +1,216 @@
+//! `pay123 checksum explain` and `pay123 checksum sign`.
+
+use std::io::Read;
+use std::path::PathBuf;
+
+use clap::{Subcommand, ValueEnum};
+use pay123_core::checksum::{Algorithm, Field, Message};
+use pay123_core::explain::{self, Verdict};
+use serde_json::json;
+
+use crate::out::{Out, bad, good};
+use crate::{Exit, Failure, Outcome, gateway};
+
+#[derive(Subcommand)]
+pub(crate) enum ChecksumCommand {
+    /// Read a signed message, list its fields in signing order, compute its checksum and say
+    /// whether the one it carries matches, and if not, the likely mistake (the answer to 6000).
+    ///
+    /// Reads a createOrder or queryOrder request body (JSON), their answers (JSON arrays), a
+    /// notify (form or query string), a notify reply (JSON) or a return URL, from FILE or stdin.
+    /// Exit code 1 when the checksum does not match or is missing.
+    Explain(Input),
+    /// Print the message with the checksum the key gives it (set or replaced).
+    Sign(Input),
+}
+
+#[derive(clap::Args)]
+pub(crate) struct Input {
+    /// The file to read; `-` or nothing reads stdin.
+    file: Option<PathBuf>,
+    /// Which message it is, when the guess is wrong.
+    #[arg(long, value_enum)]
+    message: Option<MessageArg>,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum MessageArg {
+    CreateOrderRequest,
+    CreateOrderResponse,
+    QueryOrderRequest,
+    QueryOrderResponse,
+    Notify,
+    NotifyReply,
+    ReturnTicket,
+}
+
+impl MessageArg {
+    fn message(self) -> Message {
+        match self {
+            Self::CreateOrderRequest => Message::CreateOrderRequest,
+            Self::CreateOrderResponse => Message::CreateOrderResponse,
+            Self::QueryOrderRequest => Message::QueryOrderRequest,
+            Self::QueryOrderResponse => Message::QueryOrderResponse,
+            Self::Notify => Message::Notify,
+            Self::NotifyReply => Message::NotifyReply,
+            Self::ReturnTicket => Message::ReturnTicket,
+        }
+    }
+}
+
+fn read(input: &Input) -> Result<Vec<u8>, Failure> {
+    let mut bytes = Vec::new();
+    match input.file.as_deref() {
+        None => std::io::stdin().read_to_end(&mut bytes).map(|_| ()),
+        Some(path) if path.as_os_str() == "-" => {
+            std::io::stdin().read_to_end(&mut bytes).map(|_| ())
+        }
+        Some(path) => std::fs::read(path).map(|b| bytes = b),
+    }
+    .map_err(|e| Failure::usage(format!("cannot read the input: {e}")))?;
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Err(Failure::usage(
+            "the input is empty: give a file, or the message on stdin",
+        ));
+    }
+    Ok(bytes)
+}
+
+pub(crate) fn run(command: ChecksumCommand, out: &Out) -> Outcome {
+    match command {
+        ChecksumCommand::Explain(input) => explain(&input, out),
+        ChecksumCommand::Sign(input) => sign(&input, out),
+    }
+}
+
+fn explain(input: &Input, out: &Out) -> Outcome {
+    let bytes = read(input)?;
+    let key = gateway::secret_key()?;
+    let explained = explain::explain(&bytes, input.message.map(MessageArg::message), &key)
+        .map_err(|e| Failure::usage(e.to_string()))?;
+    let message = explained.parsed.message;
+    let fields = explained.parsed.masked_values();
+    let given = explained.parsed.checksum.clone();
+    let verdict = match explained.verdict {
+        Verdict::Matches => "matches",
+        Verdict::Missing => "missing",
+        Verdict::Mismatch => "mismatch",
+    };
+    let cause = explained.cause.as_ref().map(ToString::to_string);
+    if out.json() {
+        out.value(&json!({
+            "message": message.as_str(),
+            "algorithm": algorithm(message),
+            "fields": fields.iter().map(|(f, v)| json!({"field": f.as_str(), "value": v})).collect::<Vec<_>>(),
+            "computed": explained.computed,
+            "given": given,
+            "verdict": verdict,
+            "cause": cause,
+            "warnings": explained.warnings,
+        }));
+    } else {
+        out.line(&format!(
+            "{message}: {} of {}",
+            algorithm(message),
+            message.field_order()
+        ));
+        let mut rows: Vec<Vec<String>> = fields
+            .iter()
+            .enumerate()
+            .map(|(i, (field, value))| {
+                vec![(i + 1).to_string(), field.as_str().to_owned(), shown(value)]
+            })
+            .collect();
+        rows.push(vec![
+            (fields.len() + 1).to_string(),
+            Field::SecretKey.as_str().to_owned(),
+            "<secret key>".to_owned(),
+        ]);
+        out.table(&["#", "field", "value"], rows);
+        out.pairs(&[
+            ("computed", explained.computed.clone()),
+            (
+                "given",
+                given.clone().unwrap_or_else(|| "(none)".to_owned()),
+            ),
+        ]);
+        match explained.verdict {
+            Verdict::Matches => out.line(&good("the checksum matches")),
+            Verdict::Missing => out.line(&bad("the message carries no checksum")),
+            Verdict::Mismatch => {
+                out.line(&bad("the checksum does not match"));
+                match &cause {
+                    Some(cause) => out.line(&format!("likely cause: {cause}")),
+                    None => out.line(
+                        "likely cause: another secret key, or a value changed after signing: \
+                         compare each field above with the string your code hashes",
+                    ),
+                }
+            }
+        }
+        for warning in &explained.warnings {
+            out.line(&format!("warning: {warning}"));
+        }
+    }
+    Ok(match explained.verdict {
+        Verdict::Matches => Exit::Ok,
+        _ => Exit::Refused,
+    })
+}
+
+fn algorithm(message: Message) -> &'static str {
+    match message.algorithm() {
+        Algorithm::Md5 => "MD5",
+        Algorithm::Sha1 => "SHA1",
+    }
+}
+
+/// An empty value shown as such; a value with surrounding spaces quoted.
+fn shown(value: &str) -> String {
+    if value.is_empty() {
+        "(empty)".to_owned()
+    } else if value.trim() != value {
+        format!("{value:?}")
+    } else {
+        value.to_owned()
+    }
+}
+
+fn sign(input: &Input, out: &Out) -> Outcome {
+    let bytes = read(input)?;
+    let key = gateway::secret_key()?;
+    let message = input.message.map(MessageArg::message);
+    let signed = explain::sign(&bytes, message, &key).map_err(|e| Failure::usage(e.to_string()))?;
+    let explained = explain::explain(signed.as_bytes(), message, &key)
+        .map_err(|e| Failure::usage(e.to_string()))?;
+    // A request body holds the passcode: it is printed masked, never as given.
+    let (shown, masked) = mask_passcode(&signed);
+    if masked {
+        out.progress("the passcode is masked in the output; the checksum was computed with it");
+    }
+    if out.json() {
+        out.value(&json!({
+            "message": explained.parsed.message.as_str(),
+            "checksum": explained.computed,
+            "signed": shown,
+        }));
+    } else {
+        out.line(&shown);
+    }
+    Ok(Exit::Ok)
+}
+
+/// A JSON body with its `passcode` replaced by `<passcode>`; whether there was one.
+fn mask_passcode(body: &str) -> (String, bool) {
+    let Ok(serde_json::Value::Object(mut object)) = serde_json::from_str::<serde_json::Value>(body)
+    else {
+        return (body.to_owned(), false);
+    };
+    match object.get_mut("passcode") {
+        Some(value) if value.as_str().is_some_and(|p| !p.is_empty()) => {
+            *value = serde_json::Value::String("<passcode>".to_owned());
+            (serde_json::to_string(&object).unwrap_or_default(), true)
+        }
+        _ => (body.to_owned(), false),
+    }
+}

@@ -1,0 +1,102 @@
+//! The gateway and the merchant's credentials, from the environment (or a prompt that does not
+//! echo). A secret is never read from the command line, printed, or written in an error.
+
+use std::io::IsTerminal;
+
+use pay123_core::{Credentials, Endpoints, SecretKey};
+
+use crate::Failure;
+
+/// The variables, in the order of [`Credentials::new`].
+const CODE: &str = "PAY123_MERCHANT_CODE";
+const PASSCODE: &str = "PAY123_PASSCODE";
+const KEY: &str = "PAY123_SECRET_KEY";
+const API_URL: &str = "PAY123_API_URL";
+
+fn var(name: &str) -> Option<String> {
+    std::env::var(name)
+        .ok()
+        .map(|v| v.trim().to_owned())
+        .filter(|v| !v.is_empty())
+}
+
+/// The gateway's endpoints: `PAY123_API_URL`'s, or 123PAY's public sandbox.
+pub(crate) fn endpoints() -> Result<Endpoints, Failure> {
+    match var(API_URL) {
+        None => Ok(Endpoints::sandbox()),
+        Some(url) => {
+            Endpoints::from_base(&url).map_err(|e| Failure::usage(format!("{API_URL}: {e}")))
+        }
+    }
+}
+
+/// Whether the specification's sandbox merchant may stand in for missing credentials: for
+/// 123PAY's public sandbox, and for a gateway on this machine (the local sandbox).
+fn sandbox_defaults(endpoints: &Endpoints) -> bool {
+    if *endpoints == Endpoints::sandbox() {
+        return true;
+    }
+    let host = endpoints.create_order().host().unwrap_or("");
+    matches!(host, "127.0.0.1" | "localhost" | "[::1]" | "::1")
+}
+
+/// The merchant's credentials for `endpoints`: all three variables, the sandbox merchant where
+/// it stands in (see [`sandbox_defaults`]), or a prompt on a terminal.
+pub(crate) fn credentials(endpoints: &Endpoints) -> Result<Credentials, Failure> {
+    let values = [CODE, PASSCODE, KEY].map(var);
+    if values.iter().all(Option::is_none) && sandbox_defaults(endpoints) {
+        return Ok(Credentials::sandbox());
+    }
+    let [code, passcode, key] = values;
+    let code = match code {
+        Some(code) => code,
+        None => ask(CODE, false)?,
+    };
+    let passcode = match passcode {
+        Some(passcode) => passcode,
+        None => ask(PASSCODE, true)?,
+    };
+    let key = match key {
+        Some(key) => key,
+        None => ask(KEY, true)?,
+    };
+    // The core's errors name the field and the rule, never the value.
+    Credentials::new(code, passcode, key).map_err(|e| Failure::usage(format!("credentials: {e}")))
+}
+
+/// The secret key: `PAY123_SECRET_KEY`, the sandbox's `MIKEY` where the sandbox merchant stands
+/// in, or a prompt on a terminal.
+pub(crate) fn secret_key() -> Result<SecretKey, Failure> {
+    if let Some(key) = var(KEY) {
+        return Ok(SecretKey::new(key));
+    }
+    if sandbox_defaults(&endpoints()?) {
+        return Ok(Credentials::sandbox().secret_key().clone());
+    }
+    ask(KEY, true).map(SecretKey::new)
+}
+
+/// Asks for a variable's value on the terminal, without echo for a secret.
+fn ask(name: &str, secret: bool) -> Result<String, Failure> {
+    if !std::io::stdin().is_terminal() {
+        return Err(Failure::usage(format!(
+            "{name} is not set, and there is no terminal to ask for it: set {CODE}, {PASSCODE} \
+             and {KEY} (only 123PAY's public sandbox and a sandbox on this machine have default \
+             credentials)"
+        )));
+    }
+    let prompt = format!("{name}: ");
+    let value = if secret {
+        rpassword::prompt_password(&prompt)
+    } else {
+        eprint!("{prompt}");
+        let mut line = String::new();
+        std::io::stdin().read_line(&mut line).map(|_| line)
+    }
+    .map_err(|e| Failure::usage(format!("cannot read {name}: {e}")))?;
+    let value = value.trim().to_owned();
+    if value.is_empty() {
+        return Err(Failure::usage(format!("{name} is empty")));
+    }
+    Ok(value)
+}

@@ -1,0 +1,318 @@
+//! `pay123 sandbox`: run the local 123PAY, or drive a running one through its admin API.
+
+use std::time::Duration;
+
+use bytes::Bytes;
+use clap::Subcommand;
+use http::{Method, Request, header};
+use pay123_core::ErrorChain;
+use pay123_hyper::HyperClient;
+use serde_json::{Value, json};
+
+use crate::out::{Out, yes_no};
+use crate::{Exit, Failure, Outcome};
+
+#[derive(clap::Args)]
+#[command(args_conflicts_with_subcommands = true)]
+pub(crate) struct SandboxCommand {
+    #[command(subcommand)]
+    action: Option<SandboxAction>,
+    #[command(flatten)]
+    options: pay123_sandbox::cli::Args,
+}
+
+impl SandboxCommand {
+    /// Whether this runs a sandbox (rather than driving one).
+    pub(crate) fn runs(&self) -> bool {
+        self.action.is_none()
+    }
+}
+
+/// Where the running sandbox is.
+#[derive(clap::Args)]
+struct Admin {
+    /// The running sandbox's base URL.
+    #[arg(
+        long,
+        env = "PAY123_SANDBOX_URL",
+        default_value = "http://127.0.0.1:3123"
+    )]
+    sandbox_url: String,
+}
+
+#[derive(Subcommand)]
+enum SandboxAction {
+    /// End a pending transaction with a final status and send its notify, as the bank would.
+    Status {
+        /// The transaction's mTransactionID.
+        id: String,
+        /// The final status (1, -100, 7201...).
+        #[arg(long, allow_hyphen_values = true)]
+        set: String,
+        #[command(flatten)]
+        admin: Admin,
+    },
+    /// Send the notify of a final transaction again.
+    Resend {
+        /// The transaction's mTransactionID.
+        id: String,
+        #[command(flatten)]
+        admin: Admin,
+    },
+    /// Do not send the next notify.
+    DropNextNotify {
+        #[command(flatten)]
+        admin: Admin,
+    },
+    /// Answer queryOrder with this return code (5000, 7300...) for the next calls.
+    FailQuery {
+        /// The return code.
+        code: String,
+        /// How many calls (default: every call until `clear-query`).
+        #[arg(long)]
+        calls: Option<u32>,
+        #[command(flatten)]
+        admin: Admin,
+    },
+    /// Answer queryOrder normally again.
+    ClearQuery {
+        #[command(flatten)]
+        admin: Admin,
+    },
+    /// List the transactions, or show one with its history and notify attempts.
+    Transactions {
+        /// One transaction's mTransactionID.
+        id: Option<String>,
+        #[command(flatten)]
+        admin: Admin,
+    },
+}
+
+pub(crate) async fn run(command: SandboxCommand, out: &Out) -> Outcome {
+    let Some(action) = command.action else {
+        let code = pay123_sandbox::cli::run(command.options).await;
+        return Ok(if code == std::process::ExitCode::SUCCESS {
+            Exit::Ok
+        } else {
+            Exit::Network
+        });
+    };
+    match action {
+        SandboxAction::Status { id, set, admin } => {
+            let path = format!("/_sandbox/transactions/{}/status", segment(&id));
+            let answer = call(&admin, Method::POST, &path, Some(json!({"status": set}))).await?;
+            show_transaction(&answer, out);
+            Ok(Exit::Ok)
+        }
+        SandboxAction::Resend { id, admin } => {
+            let path = format!("/_sandbox/transactions/{}/notify", segment(&id));
+            let answer = call(&admin, Method::POST, &path, None).await?;
+            done(
+                out,
+                &answer,
+                &format!("the notify of {id} is being sent again"),
+            );
+            Ok(Exit::Ok)
+        }
+        SandboxAction::DropNextNotify { admin } => {
+            let answer = call(&admin, Method::POST, "/_sandbox/notify/drop-next", None).await?;
+            done(out, &answer, "the next notify will not be sent");
+            Ok(Exit::Ok)
+        }
+        SandboxAction::FailQuery { code, calls, admin } => {
+            let mut body = json!({"code": code});
+            if let Some(calls) = calls {
+                body["calls"] = json!(calls);
+            }
+            let answer = call(
+                &admin,
+                Method::POST,
+                "/_sandbox/query-order/fail",
+                Some(body),
+            )
+            .await?;
+            let how_long = calls.map_or_else(
+                || "until clear-query".to_owned(),
+                |n| format!("for the next {n} calls"),
+            );
+            done(
+                out,
+                &answer,
+                &format!("queryOrder answers {code} {how_long}"),
+            );
+            Ok(Exit::Ok)
+        }
+        SandboxAction::ClearQuery { admin } => {
+            let answer = call(&admin, Method::POST, "/_sandbox/query-order/clear", None).await?;
+            done(out, &answer, "queryOrder answers normally again");
+            Ok(Exit::Ok)
+        }
+        SandboxAction::Transactions { id, admin } => match id {
+            Some(id) => {
+                let path = format!("/_sandbox/transactions/{}", segment(&id));
+                let answer = call(&admin, Method::GET, &path, None).await?;
+                show_transaction(&answer, out);
+                Ok(Exit::Ok)
+            }
+            None => {
+                let answer = call(&admin, Method::GET, "/_sandbox/transactions", None).await?;
+                if out.json() {
+                    out.value(&answer);
+                } else {
+                    let rows = answer
+                        .as_array()
+                        .map(|list| list.iter().map(transaction_row).collect())
+                        .unwrap_or_default();
+                    out.table(
+                        &[
+                            "mTransactionID",
+                            "status",
+                            "meaning",
+                            "final",
+                            "amount",
+                            "bank",
+                            "notifies",
+                        ],
+                        rows,
+                    );
+                }
+                Ok(Exit::Ok)
+            }
+        },
+    }
+}
+
+/// An id as a path segment.
+fn segment(id: &str) -> String {
+    url::form_urlencoded::byte_serialize(id.as_bytes()).collect()
+}
+
+/// Calls the admin API: its JSON answer (`null` for none); an `{"error"}` answer is a refusal.
+async fn call(
+    admin: &Admin,
+    method: Method,
+    path: &str,
+    body: Option<Value>,
+) -> Result<Value, Failure> {
+    let base = admin.sandbox_url.trim_end_matches('/');
+    let url = format!("{base}{path}");
+    let request = Request::builder()
+        .method(method)
+        .uri(&url)
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Bytes::from(body.map(|b| b.to_string()).unwrap_or_default()))
+        .map_err(|e| Failure::usage(format!("--sandbox-url: {e}")))?;
+    let http = HyperClient::builder()
+        .request_timeout(Duration::from_secs(10))
+        .build();
+    let response = http.send(request).await.map_err(|e| {
+        Failure::network(format!(
+            "cannot reach the sandbox at {base} (is it running? --sandbox-url): {}",
+            ErrorChain(&e)
+        ))
+    })?;
+    let status = response.status();
+    let body = response.into_body();
+    let value: Value = if body.is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_slice(&body).map_err(|_| {
+            Failure::refused(format!(
+                "{url} answered HTTP {status} with something other than JSON: is it a pay123 sandbox?"
+            ))
+        })?
+    };
+    if !status.is_success() {
+        let error = value["error"].as_str().unwrap_or("no detail");
+        return Err(Failure::refused(format!(
+            "the sandbox refused: {error} (HTTP {status})"
+        )));
+    }
+    Ok(value)
+}
+
+fn done(out: &Out, answer: &Value, text: &str) {
+    if out.json() {
+        out.value(&json!({"ok": true, "answer": answer}));
+    } else {
+        out.line(text);
+    }
+}
+
+fn text(value: &Value, field: &str) -> String {
+    match &value[field] {
+        Value::String(s) => s.clone(),
+        Value::Null => String::new(),
+        other => other.to_string(),
+    }
+}
+
+fn transaction_row(t: &Value) -> Vec<String> {
+    let attempts = t["notify_attempts"].as_array().map_or(0, Vec::len);
+    let last = t["notify_attempts"]
+        .as_array()
+        .and_then(|a| a.last())
+        .map(|a| format!(", last {}", text(a, "outcome")))
+        .unwrap_or_default();
+    vec![
+        text(t, "mTransactionID"),
+        text(t, "status"),
+        text(t, "status_english"),
+        yes_no(t["is_final"].as_bool().unwrap_or(false)),
+        text(t, "total_amount"),
+        text(t, "bank_code"),
+        format!("{attempts}{last}"),
+    ]
+}
+
+fn show_transaction(t: &Value, out: &Out) {
+    if out.json() {
+        out.value(t);
+        return;
+    }
+    out.pairs(&[
+        ("mTransactionID", text(t, "mTransactionID")),
+        ("123PAYtransactionId", text(t, "123PAYtransactionId")),
+        (
+            "status",
+            format!(
+                "{} ({}, {})",
+                text(t, "status"),
+                text(t, "status_text"),
+                text(t, "status_english")
+            ),
+        ),
+        ("final", yes_no(t["is_final"].as_bool().unwrap_or(false))),
+        ("amount", text(t, "total_amount")),
+        ("bank", text(t, "bank_code")),
+        ("step", text(t, "step")),
+    ]);
+    if let Some(history) = t["history"].as_array() {
+        out.line("");
+        out.table(
+            &["at", "status", "event"],
+            history
+                .iter()
+                .map(|h| vec![text(h, "at"), text(h, "status"), text(h, "event")])
+                .collect(),
+        );
+    }
+    if let Some(attempts) = t["notify_attempts"].as_array().filter(|a| !a.is_empty()) {
+        out.line("");
+        out.table(
+            &["notify", "at", "HTTP", "returnCode", "outcome"],
+            attempts
+                .iter()
+                .map(|a| {
+                    vec![
+                        format!("{}.{}", text(a, "delivery"), text(a, "attempt")),
+                        text(a, "at"),
+                        text(a, "http_status"),
+                        text(a, "return_code"),
+                        text(a, "outcome"),
+                    ]
+                })
+                .collect(),
+        );
+    }
+}
