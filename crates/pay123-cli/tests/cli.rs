@@ -690,3 +690,64 @@ async fn checksum_explain_answers_6000() {
         failure.stderr
     );
 }
+
+/// On a terminal, a missing secret is asked for without echo (`script` gives the process a
+/// terminal; bsdutils, in every Debian).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_missing_secret_is_asked_for_without_echo() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let file = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(
+        file.path(),
+        r#"{"mTransactionID":"V20170711001","merchantCode":"MICODE","clientIP":"127.0.0.1","passcode":"MIPASSCODE","checksum":"a297d98f538840bac33a666d4d54ced219cebca1"}"#,
+    )
+    .unwrap();
+    let command = format!(
+        "{} checksum explain {}",
+        env!("CARGO_BIN_EXE_pay123"),
+        file.path().display()
+    );
+    let mut child = tokio::process::Command::new("script")
+        .args(["-qec", &command, "/dev/null"])
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("PAY123_API_URL", "https://mi.123pay.vn")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("script runs");
+    let mut stdout = child.stdout.take().unwrap();
+    let mut seen = Vec::new();
+    let mut buf = [0u8; 1024];
+    // The prompt first; the key is typed once echo is off.
+    while !String::from_utf8_lossy(&seen).contains("PAY123_SECRET_KEY: ") {
+        let n = tokio::time::timeout(std::time::Duration::from_secs(10), stdout.read(&mut buf))
+            .await
+            .expect("a prompt within 10 s")
+            .unwrap();
+        assert!(n > 0, "no prompt: {}", String::from_utf8_lossy(&seen));
+        seen.extend_from_slice(&buf[..n]);
+    }
+    let mut stdin = child.stdin.take().unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    stdin.write_all(b"MIKEY\n").await.unwrap();
+    let mut rest = Vec::new();
+    tokio::time::timeout(
+        std::time::Duration::from_secs(10),
+        stdout.read_to_end(&mut rest),
+    )
+    .await
+    .expect("pay123 ends")
+    .unwrap();
+    let all = format!(
+        "{}{}",
+        String::from_utf8_lossy(&seen),
+        String::from_utf8_lossy(&rest)
+    );
+    assert!(
+        all.contains("the checksum matches"),
+        "the key typed is used: {all}"
+    );
+    assert!(!all.contains("MIKEY"), "the key typed is not echoed: {all}");
+}
