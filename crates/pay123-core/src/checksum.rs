@@ -243,35 +243,76 @@ pub(crate) trait Signed {
     fn value(&self, field: Field) -> &str;
 
     fn checksum(&self, key: &SecretKey) -> String {
-        hex::encode(digest(Self::MESSAGE, |f| self.value(f), key))
+        hex::encode(digest(Self::MESSAGE, |f| self.value(f), key).as_slice())
+    }
+
+    /// The checksum in a buffer on the stack: no allocation.
+    fn checksum_hex(&self, key: &SecretKey) -> HexChecksum {
+        let digested = digest(Self::MESSAGE, |f| self.value(f), key);
+        let mut hex = HexChecksum {
+            bytes: [0; 40],
+            len: digested.len * 2,
+        };
+        // The buffer holds exactly twice the digest: encoding cannot fail.
+        let _ = hex::encode_to_slice(digested.as_slice(), &mut hex.bytes[..hex.len]);
+        hex
     }
 
     fn verify(&self, key: &SecretKey, received: Option<&str>) -> Result<(), ChecksumError> {
         verify_digest(
             Self::MESSAGE,
-            &digest(Self::MESSAGE, |f| self.value(f), key),
+            digest(Self::MESSAGE, |f| self.value(f), key).as_slice(),
             received,
         )
     }
 }
 
-fn digest<'a>(message: Message, value: impl Fn(Field) -> &'a str, key: &'a SecretKey) -> Vec<u8> {
+/// A checksum's lowercase hex, on the stack.
+pub(crate) struct HexChecksum {
+    bytes: [u8; 40],
+    len: usize,
+}
+
+impl HexChecksum {
+    pub(crate) fn as_str(&self) -> &str {
+        // Hex digits are ASCII.
+        std::str::from_utf8(&self.bytes[..self.len]).unwrap_or("")
+    }
+}
+
+/// A digest: SHA1's 20 bytes, or MD5's 16 (the rest zero).
+struct Digested {
+    bytes: [u8; 20],
+    len: usize,
+}
+
+impl Digested {
+    fn as_slice(&self) -> &[u8] {
+        &self.bytes[..self.len]
+    }
+}
+
+fn digest<'a>(message: Message, value: impl Fn(Field) -> &'a str, key: &'a SecretKey) -> Digested {
     let parts = message.fields().iter().map(|&f| match f {
         Field::SecretKey => key.expose_secret(),
         other => value(other),
     });
-    match message.algorithm() {
+    let mut bytes = [0u8; 20];
+    let len = match message.algorithm() {
         Algorithm::Sha1 => {
             let mut h = Sha1::new();
             parts.for_each(|p| h.update(p.as_bytes()));
-            h.finalize().to_vec()
+            bytes.copy_from_slice(&h.finalize());
+            20
         }
         Algorithm::Md5 => {
             let mut h = Md5::new();
             parts.for_each(|p| h.update(p.as_bytes()));
-            h.finalize().to_vec()
+            bytes[..16].copy_from_slice(&h.finalize());
+            16
         }
-    }
+    };
+    Digested { bytes, len }
 }
 
 fn verify_digest(
@@ -283,13 +324,13 @@ fn verify_digest(
         None | Some("") => return Err(ChecksumError::new(message, ChecksumFault::Missing)),
         Some(r) => r.trim(),
     };
-    let Ok(bytes) = hex::decode(received) else {
-        return Err(ChecksumError::new(message, ChecksumFault::Malformed));
-    };
-    if bytes.len() != expected.len() {
+    // Decoded into a fixed array: no allocation (SHA1 is 20 bytes, MD5 16).
+    let mut bytes = [0u8; 20];
+    let bytes = &mut bytes[..expected.len().min(20)];
+    if received.len() != bytes.len() * 2 || hex::decode_to_slice(received, bytes).is_err() {
         return Err(ChecksumError::new(message, ChecksumFault::Malformed));
     }
-    if constant_time_eq(&bytes, expected) {
+    if constant_time_eq(bytes, expected) {
         Ok(())
     } else {
         Err(ChecksumError::new(message, ChecksumFault::Mismatch))
@@ -317,7 +358,7 @@ pub fn compute(message: Message, values: &[&str], key: &SecretKey) -> Option<Str
             .position(|&x| x == f)
             .map_or("", |i| values[i])
     };
-    Some(hex::encode(digest(message, lookup, key)))
+    Some(hex::encode(digest(message, lookup, key).as_slice()))
 }
 
 /// The exact string that is hashed for a message, with the secret key (and passcode) masked.

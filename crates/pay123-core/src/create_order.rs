@@ -174,10 +174,14 @@ impl CreateOrder {
         validate::description(&self.description)?;
         validate::required("redirectURL", &self.redirect_url)?;
         validate::url("redirectURL", &self.redirect_url, 1000)?;
-        if !self.cancel_url.is_empty() {
+        // The specification asks for the same URL in all three (FAQ 4): one parse checks them.
+        if !self.cancel_url.is_empty() && self.cancel_url != self.redirect_url {
             validate::url("cancelURL", &self.cancel_url, 1000)?;
         }
-        if !self.error_url.is_empty() {
+        if !self.error_url.is_empty()
+            && self.error_url != self.redirect_url
+            && self.error_url != self.cancel_url
+        {
             validate::url("errorURL", &self.error_url, 1000)?;
         }
         for info in &self.add_info {
@@ -351,7 +355,13 @@ impl CreateOrder {
             checksum: &checksum,
             add_info: &self.add_info,
         };
-        serde_json::to_vec(&wire).unwrap_or_default()
+        // Field names, quotes and the checksum take about 300 bytes; the values the rest.
+        let values = self.redirect_url.len() * 3 + self.cust_address.len() + self.description.len();
+        let mut body = Vec::with_capacity(320 + values);
+        match serde_json::to_writer(&mut body, &wire) {
+            Ok(()) => body,
+            Err(_) => Vec::new(),
+        }
     }
 
     /// The signed HTTP request: `POST`, JSON body, `Accept: application/json`.
@@ -654,10 +664,10 @@ impl CreatedOrder {
 
     /// Reads the JSON array of an answer.
     pub fn from_json(body: &[u8], key: &SecretKey) -> Result<Self, ResponseError> {
-        let items = wire::success_items(body, 4)?;
+        let mut items = wire::success_items(body, 4)?;
         let created = Self {
-            pay123_transaction_id: items[1].clone().unwrap_or_default(),
-            redirect_url: items[2].clone().unwrap_or_default(),
+            pay123_transaction_id: wire::take(&mut items, 1),
+            redirect_url: wire::take(&mut items, 2),
         };
         created.verify(key, items[3].as_deref())?;
         Ok(created)

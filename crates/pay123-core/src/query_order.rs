@@ -332,15 +332,14 @@ impl OrderStatus {
 
     /// Reads the JSON array of an answer.
     pub fn from_json(body: &[u8], key: &SecretKey) -> Result<Self, ResponseError> {
-        let items = wire::success_items(body, 8)?;
-        let text = |i: usize| items[i].clone().unwrap_or_default();
+        let mut items = wire::success_items(body, 8)?;
         let status = Self {
-            pay123_transaction_id: text(1),
-            status: TransactionStatus::from_code(&text(2)),
-            total_amount: text(3),
-            op_amount: text(4),
-            bank_code: BankCode::from_code(&text(5)),
-            description: items[6].clone(),
+            pay123_transaction_id: wire::take(&mut items, 1),
+            status: TransactionStatus::from_code(items[2].as_deref().unwrap_or("")),
+            total_amount: wire::take(&mut items, 3),
+            op_amount: wire::take(&mut items, 4),
+            bank_code: BankCode::from_code(items[5].as_deref().unwrap_or("")),
+            description: items[6].take().map(std::borrow::Cow::into_owned),
         };
         status.verify(key, items[7].as_deref())?;
         Ok(status)

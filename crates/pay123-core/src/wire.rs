@@ -15,27 +15,101 @@ pub(crate) const FORM_CONTENT_TYPE: &str = "application/x-www-form-urlencoded";
 /// The content type of JSON bodies pay123 sends.
 pub(crate) const JSON_CONTENT_TYPE: &str = "application/json; charset=utf-8";
 
-/// Reads a JSON array whose items are strings (numbers and `null` are tolerated).
-pub(crate) fn string_array(body: &[u8]) -> Result<Vec<Option<String>>, ResponseError> {
+/// One item of a gateway answer: a string (borrowed from the body when it has no escapes), a
+/// number written as its text, or `null`.
+pub(crate) type Item<'a> = Option<std::borrow::Cow<'a, str>>;
+
+/// Reads an item: a string, a number (as its text) or `null`; anything else is an error naming
+/// what it is.
+struct ItemSeed;
+
+impl<'de> serde::de::Visitor<'de> for ItemSeed {
+    type Value = Item<'de>;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a string")
+    }
+    fn visit_borrowed_str<E: serde::de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
+        Ok(Some(std::borrow::Cow::Borrowed(v)))
+    }
+    fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(Some(std::borrow::Cow::Owned(v.to_owned())))
+    }
+    fn visit_string<E: serde::de::Error>(self, v: String) -> Result<Self::Value, E> {
+        Ok(Some(std::borrow::Cow::Owned(v)))
+    }
+    fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Self::Value, E> {
+        Ok(Some(std::borrow::Cow::Owned(v.to_string())))
+    }
+    fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Self::Value, E> {
+        Ok(Some(std::borrow::Cow::Owned(v.to_string())))
+    }
+    fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<Self::Value, E> {
+        Ok(Some(std::borrow::Cow::Owned(
+            serde_json::Number::from_f64(v).map_or_else(|| v.to_string(), |n| n.to_string()),
+        )))
+    }
+    fn visit_unit<E: serde::de::Error>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_none<E: serde::de::Error>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+}
+
+/// The items of an answer, as a sequence of [`ItemSeed`]s.
+struct Items;
+
+impl<'de> serde::de::Visitor<'de> for Items {
+    type Value = Vec<Item<'de>>;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a JSON array of strings")
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(8).min(16));
+        while let Some(item) = seq.next_element_seed(ItemDeserialize)? {
+            items.push(item);
+        }
+        Ok(items)
+    }
+}
+
+struct ItemDeserialize;
+
+impl<'de> serde::de::DeserializeSeed<'de> for ItemDeserialize {
+    type Value = Item<'de>;
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_any(ItemSeed)
+    }
+}
+
+/// Reads a JSON array whose items are strings (numbers and `null` are tolerated), borrowing
+/// from `body` where it can.
+pub(crate) fn string_array(body: &[u8]) -> Result<Vec<Item<'_>>, ResponseError> {
     let malformed = |reason: String| ResponseError::Malformed {
         reason,
         body: lossy(body),
     };
-    let value: serde_json::Value =
-        serde_json::from_slice(body).map_err(|e| malformed(format!("not JSON: {e}")))?;
-    let serde_json::Value::Array(items) = value else {
-        return Err(malformed("not a JSON array".into()));
-    };
+    let mut de = serde_json::Deserializer::from_slice(body);
+    let items = serde::Deserializer::deserialize_seq(&mut de, Items).map_err(|e| {
+        if e.is_data() {
+            malformed(format!("not a JSON array of strings: {e}"))
+        } else {
+            malformed(format!("not JSON: {e}"))
+        }
+    })?;
+    de.end().map_err(|e| malformed(format!("not JSON: {e}")))?;
+    Ok(items)
+}
+
+/// Takes item `i` as an owned string (`""` for `null` or a missing item).
+pub(crate) fn take(items: &mut [Item<'_>], i: usize) -> String {
     items
-        .into_iter()
-        .enumerate()
-        .map(|(i, item)| match item {
-            serde_json::Value::String(s) => Ok(Some(s)),
-            serde_json::Value::Number(n) => Ok(Some(n.to_string())),
-            serde_json::Value::Null => Ok(None),
-            other => Err(malformed(format!("item {i} is {other}, not a string"))),
-        })
-        .collect()
+        .get_mut(i)
+        .and_then(Option::take)
+        .map(std::borrow::Cow::into_owned)
+        .unwrap_or_default()
 }
 
 #[cfg(feature = "gateway")]
@@ -86,19 +160,22 @@ pub(crate) fn array_body(items: &[Option<&str>]) -> Vec<u8> {
 }
 
 /// Reads a form-urlencoded string into (name, value) pairs.
-pub(crate) fn form_pairs(input: &[u8]) -> Vec<(String, String)> {
-    form_urlencoded::parse(input)
-        .map(|(k, v)| (k.into_owned(), v.into_owned()))
-        .collect()
+pub(crate) fn form_pairs(
+    input: &[u8],
+) -> Vec<(std::borrow::Cow<'_, str>, std::borrow::Cow<'_, str>)> {
+    form_urlencoded::parse(input).collect()
 }
 
 /// The last value of a field in form pairs (absent fields are `None`).
-pub(crate) fn form_field<'a>(pairs: &'a [(String, String)], name: &str) -> Option<&'a str> {
+pub(crate) fn form_field<'a>(
+    pairs: &'a [(std::borrow::Cow<'_, str>, std::borrow::Cow<'_, str>)],
+    name: &str,
+) -> Option<&'a str> {
     pairs
         .iter()
         .rev()
         .find(|(k, _)| k == name)
-        .map(|(_, v)| v.as_str())
+        .map(|(_, v)| v.as_ref())
 }
 
 #[cfg(feature = "gateway")]
@@ -129,8 +206,8 @@ pub(crate) fn json_request(uri: &http::Uri, body: Vec<u8>) -> http::Request<Byte
 pub(crate) use gateway::*;
 
 /// The items of a gateway answer: a success (`"1"`) with at least `len` items, or the error.
-pub(crate) fn success_items(body: &[u8], len: usize) -> Result<Vec<Option<String>>, ResponseError> {
-    let items = string_array(body)?;
+pub(crate) fn success_items(body: &[u8], len: usize) -> Result<Vec<Item<'_>>, ResponseError> {
+    let mut items = string_array(body)?;
     let code = items.first().cloned().flatten().unwrap_or_default();
     if code.is_empty() {
         return Err(ResponseError::Malformed {
@@ -141,7 +218,7 @@ pub(crate) fn success_items(body: &[u8], len: usize) -> Result<Vec<Option<String
     if code != "1" {
         return Err(ResponseError::Gateway {
             code: ReturnCode::from_code(&code),
-            description: items.get(1).cloned().flatten().unwrap_or_default(),
+            description: take(&mut items, 1),
         });
     }
     if items.len() < len {
