@@ -98,6 +98,7 @@ pub(crate) async fn index(State(gateway): State<Gateway>) -> Response {
         .collect();
     Json(json!({
         "public_url": gateway.public_url(),
+        "transaction_count": gateway.transaction_count(),
         "merchants": merchants,
         "notify_retries": config.notify_retries,
         "notify_backoff_ms": config.notify_backoff.as_millis(),
@@ -132,8 +133,33 @@ pub(crate) async fn refusals(State(gateway): State<Gateway>) -> Response {
     Json(gateway.refusals()).into_response()
 }
 
-pub(crate) async fn list(State(gateway): State<Gateway>) -> Response {
-    Json(gateway.transactions()).into_response()
+/// The most transactions a listing page holds (and its default size).
+pub(crate) const PAGE_LIMIT: usize = 1000;
+
+/// `?limit=&after=` of the listing.
+#[derive(Debug, Deserialize)]
+pub(crate) struct PageQuery {
+    limit: Option<usize>,
+    after: Option<String>,
+}
+
+/// `GET /_sandbox/transactions?limit=N&after=ID`: at most `limit` (1,000 at most and by
+/// default) transactions created after `after`, oldest first. When the page is full, the header
+/// `X-Pay123-Next-After` names the last one: ask for the next page with `after=` it.
+pub(crate) async fn list(
+    State(gateway): State<Gateway>,
+    Query(query): Query<PageQuery>,
+) -> Response {
+    let limit = query.limit.unwrap_or(PAGE_LIMIT).clamp(1, PAGE_LIMIT);
+    let page = gateway.transactions_after(query.after.as_deref(), limit);
+    let next = (page.len() == limit)
+        .then(|| page.last().map(|t| t.m_transaction_id.clone()))
+        .flatten();
+    let mut response = Json(page).into_response();
+    if let Some(next) = next.and_then(|n| http::HeaderValue::from_str(&n).ok()) {
+        response.headers_mut().insert("x-pay123-next-after", next);
+    }
+    response
 }
 
 /// `GET /_sandbox/transactions/{mTransactionID}`

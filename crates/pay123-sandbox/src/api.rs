@@ -224,15 +224,13 @@ pub(crate) async fn create_order(
     };
     let result = match refusal {
         Some(refusal) => Err(refusal),
-        None => gateway
-            .create(merchant_code, order.clone())
-            .map_err(|code| {
-                let detail = format!(
-                    "mTransactionID {:?} was used before",
-                    order.m_transaction_id()
-                );
-                (code, detail)
-            }),
+        None => gateway.create(merchant_code, &order).map_err(|code| {
+            let detail = format!(
+                "mTransactionID {:?} was used before",
+                order.m_transaction_id()
+            );
+            (code, detail)
+        }),
     };
     if !config.faults.create_order_answer_delay.is_zero() {
         tokio::time::sleep(config.faults.create_order_answer_delay).await;

@@ -1,9 +1,18 @@
-//! The sandbox's state: merchants, transactions and their bank-page sessions. Every change of a
-//! transaction goes through [`Gateway::mutate`], which records history, wakes waiters and starts
-//! notify deliveries once the lock is released.
+//! The sandbox's state: merchants, transactions and their bank-page sessions.
+//!
+//! The transactions are spread over [`SHARDS`] shards, each behind its own lock, by the hash of
+//! their key; a session token names its shard in its first character. A createOrder, a query or
+//! a bank page locks one shard for a few microseconds; no request waits for another shard's
+//! work, nor for a listing, the reaper or a table that grows (records are boxed: a growing table
+//! moves pointers, not records). Every change of a transaction goes through a closure on its
+//! shard ([`Gateway::with_record`], [`Gateway::with_session`]), after which waiters are woken and
+//! notify deliveries started, once the lock is released.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
+use std::hash::{BuildHasher, BuildHasherDefault, DefaultHasher};
 use std::io;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
 use std::time::{Duration, SystemTime};
 
@@ -26,7 +35,58 @@ use crate::transaction::{
 const REFUSALS_KEPT: usize = 200;
 
 /// A transaction is known by its merchant and the merchant's `mTransactionID`.
-pub(crate) type Key = (String, String);
+pub(crate) type Key = (Arc<str>, Arc<str>);
+
+/// The number of shards the transactions are spread over (at most the 36 characters of a
+/// token's alphabet: the first one names the shard).
+pub(crate) const SHARDS: usize = 32;
+
+/// Lowercase letters and digits: the page URL is signed in the createOrder answer, and with no
+/// uppercase letter it can never hold a bank code (see the core's `Rule::EndsWithBankCode`).
+const TOKEN_ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
+
+/// A bank-page session's token: 32 characters of [`TOKEN_ALPHABET`], the first naming the
+/// shard. Kept inline (no allocation).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) struct Token([u8; 32]);
+
+impl Token {
+    fn new(shard: usize) -> Self {
+        let mut rng = rand::rng();
+        let mut bytes = [0u8; 32];
+        bytes[0] = TOKEN_ALPHABET[shard];
+        for b in &mut bytes[1..] {
+            *b = TOKEN_ALPHABET[rng.random_range(0..TOKEN_ALPHABET.len())];
+        }
+        Self(bytes)
+    }
+
+    fn parse(text: &str) -> Option<Self> {
+        let bytes: [u8; 32] = text.as_bytes().try_into().ok()?;
+        bytes
+            .iter()
+            .all(|b| TOKEN_ALPHABET.contains(b))
+            .then_some(Self(bytes))
+    }
+
+    fn shard(self) -> usize {
+        TOKEN_ALPHABET
+            .iter()
+            .position(|b| *b == self.0[0])
+            .unwrap_or(0)
+            % SHARDS
+    }
+
+    fn as_str(&self) -> &str {
+        std::str::from_utf8(&self.0).unwrap_or("")
+    }
+}
+
+/// The shard of a key: a fixed hash, the same in every run.
+fn shard_of(key: &Key) -> usize {
+    let hash = BuildHasherDefault::<DefaultHasher>::default().hash_one(key);
+    usize::try_from(hash % SHARDS as u64).unwrap_or(0)
+}
 
 /// The sandbox's state, shared by the HTTP handlers, the notify deliveries and the in-process
 /// API. Cheap to clone.
@@ -44,7 +104,15 @@ pub(crate) struct Inner {
     pub(crate) merchants: HashMap<String, MerchantEntry>,
     /// `public_url` without a trailing slash.
     pub(crate) base: String,
-    store: Mutex<Store>,
+    shards: Box<[Mutex<Shard>]>,
+    global: Mutex<Global>,
+    /// The 123PAY transaction numbers handed out.
+    sequence: AtomicU64,
+    /// Bumped by reset, so that deliveries of forgotten transactions stop.
+    pub(crate) generation: AtomicU64,
+    /// queryOrder calls answered with a status (known or not), since the start or the last
+    /// reset.
+    query_calls: AtomicU64,
     version: watch::Sender<u64>,
     pub(crate) stop: watch::Sender<bool>,
     pub(crate) client: pay123_hyper::HyperClient,
@@ -55,6 +123,8 @@ pub(crate) struct Inner {
 pub(crate) struct MerchantEntry {
     pub(crate) credentials: Credentials,
     pub(crate) notify_url: Option<Uri>,
+    /// The merchant code, shared by the keys of its transactions.
+    code: Arc<str>,
 }
 
 impl AsRef<Credentials> for MerchantEntry {
@@ -63,21 +133,59 @@ impl AsRef<Credentials> for MerchantEntry {
     }
 }
 
+/// One shard of the transactions: the records, boxed in a slab, and two indexes into it (by
+/// key, by session token) that hold small entries only.
 #[derive(Debug, Default)]
-pub(crate) struct Store {
-    pub(crate) records: HashMap<Key, Record>,
-    tokens: HashMap<String, Key>,
-    sequence: u64,
+pub(crate) struct Shard {
+    // Boxed: a growing slab moves pointers, not records, and holds no slack of record size.
+    #[allow(clippy::vec_box)]
+    records: Vec<Box<Record>>,
+    by_key: HashMap<Key, u32>,
+    by_token: HashMap<Token, u32>,
+}
+
+impl Shard {
+    fn get(&self, key: &Key) -> Option<&Record> {
+        let i = *self.by_key.get(key)?;
+        self.records.get(i as usize).map(|r| &**r)
+    }
+
+    fn get_mut(&mut self, key: &Key) -> Option<&mut Record> {
+        let i = *self.by_key.get(key)?;
+        self.records.get_mut(i as usize).map(|r| &mut **r)
+    }
+
+    fn by_token_mut(&mut self, token: &Token) -> Option<&mut Record> {
+        let i = *self.by_token.get(token)?;
+        self.records.get_mut(i as usize).map(|r| &mut **r)
+    }
+
+    fn insert(&mut self, record: Box<Record>) {
+        let Ok(index) = u32::try_from(self.records.len()) else {
+            return;
+        };
+        self.by_key.insert(record.key.clone(), index);
+        self.by_token.insert(record.token, index);
+        self.records.push(record);
+    }
+
+    fn values(&self) -> impl Iterator<Item = &Record> {
+        self.records.iter().map(|r| &**r)
+    }
+
+    fn values_mut(&mut self) -> impl Iterator<Item = &mut Record> {
+        self.records.iter_mut().map(|r| &mut **r)
+    }
+}
+
+/// What is not about one transaction.
+#[derive(Debug, Default)]
+pub(crate) struct Global {
     pub(crate) drop_next: u32,
     /// The failure queryOrder answers, when one is injected.
     query_failure: Option<QueryOrderFailure>,
-    /// Bumped by reset, so that deliveries of forgotten transactions stop.
-    pub(crate) generation: u64,
     /// The last refused requests, oldest first.
     refusals: std::collections::VecDeque<Refusal>,
-    /// queryOrder calls answered with a status (known or not), since the start or the last
-    /// reset.
-    query_calls: u64,
 }
 
 /// What a change did, acted on once the lock is released.
@@ -93,23 +201,120 @@ impl Effects {
     }
 }
 
-/// A transaction and its bank-page session.
+/// A transaction and its bank-page session, kept small: most transactions are created and
+/// queried, never paid.
 #[derive(Debug)]
 pub(crate) struct Record {
     pub(crate) key: Key,
     pub(crate) generation: u64,
     sequence: u64,
-    pub(crate) transaction_id: String,
-    order: CreateOrder,
-    token: String,
-    pub(crate) status: TransactionStatus,
+    order: Order,
+    token: Token,
+    status: Status,
     step: Step,
-    pub(crate) bank_used: BankCode,
-    op_amount: u64,
-    /// The `totalAmount` queryOrder reports instead of the order's.
-    reported_total_amount: Option<u64>,
+    bank_used: Bank,
     created_at: SystemTime,
-    deadline: SystemTime,
+    /// The session's length: it ends at `created_at` plus this.
+    session_ms: u32,
+    /// What the buyer did on the bank pages, what was paid, the notifies: once there is any.
+    progress: Option<Box<Progress>>,
+    /// The events after "createOrder accepted" (which every transaction has, and is not kept).
+    history: Vec<Event>,
+    pub(crate) deliveries: u32,
+    pub(crate) deliveries_running: u32,
+    /// queryOrder calls answered about it.
+    queries: u32,
+}
+
+/// A status of the specification, as its index in [`TransactionStatus::KNOWN`]: the sandbox
+/// sets no other (an unknown code is pending, and only final statuses can be forced).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Status(u8);
+
+impl Status {
+    fn of(status: &TransactionStatus) -> Self {
+        let index = TransactionStatus::KNOWN
+            .iter()
+            .position(|s| s == status)
+            .unwrap_or(0);
+        debug_assert!(TransactionStatus::KNOWN[index] == *status, "{status:?}");
+        Self(u8::try_from(index).unwrap_or(0))
+    }
+
+    fn get(self) -> &'static TransactionStatus {
+        &TransactionStatus::KNOWN[usize::from(self.0)]
+    }
+}
+
+/// `123PAY`, for [`Bank::get`].
+static PAY123: BankCode = BankCode::Pay123;
+
+/// A bank of the specification (or `123PAY`), as an index: 0 for `123PAY`, then
+/// [`BankCode::BANKS`]. The sandbox refuses any other.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Bank(u8);
+
+impl Bank {
+    fn of(bank: &BankCode) -> Self {
+        let index = BankCode::BANKS
+            .iter()
+            .position(|b| b == bank)
+            .map_or(0, |i| i + 1);
+        Self(u8::try_from(index).unwrap_or(0))
+    }
+
+    fn get(self) -> &'static BankCode {
+        match usize::from(self.0) {
+            0 => &PAY123,
+            i => &BankCode::BANKS[i - 1],
+        }
+    }
+}
+
+/// What the sandbox keeps of a createOrder: the amount, the bank asked for, the description and
+/// the three URLs (the cancel and error ones only when they differ from the redirect one).
+#[derive(Debug)]
+struct Order {
+    total_amount: u64,
+    bank: Bank,
+    description: Box<str>,
+    redirect_url: Box<str>,
+    cancel_url: Option<Box<str>>,
+    error_url: Option<Box<str>>,
+}
+
+impl Order {
+    fn new(order: &CreateOrder) -> Self {
+        let other =
+            |url: &str| (url != order.redirect_url() && !url.is_empty()).then(|| url.into());
+        Self {
+            total_amount: order.total_amount(),
+            bank: Bank::of(&order.bank_code()),
+            description: order.description().into(),
+            redirect_url: order.redirect_url().into(),
+            cancel_url: other(order.cancel_url()),
+            error_url: other(order.error_url()),
+        }
+    }
+
+    /// Where the buyer goes back for `status`: the redirect URL on success and while pending,
+    /// the cancel URL on `-100`, the error URL on any other failure (each falling back on the
+    /// redirect URL).
+    fn return_url_for(&self, status: &TransactionStatus) -> &str {
+        let other = if status.is_success() || status.is_pending() {
+            None
+        } else if *status == TransactionStatus::Cancelled {
+            self.cancel_url.as_deref()
+        } else {
+            self.error_url.as_deref()
+        };
+        other.unwrap_or(&self.redirect_url)
+    }
+}
+
+/// The buyer's progress on the bank pages.
+#[derive(Debug, Default)]
+struct Progress {
     card_failures: u32,
     otp_failures: u32,
     /// What a timeout reports: the last wrong input, if any.
@@ -117,12 +322,19 @@ pub(crate) struct Record {
     debit: Option<Debit>,
     otp_sent_at: Option<SystemTime>,
     resolve_at: Option<SystemTime>,
-    history: Vec<HistoryEntry>,
-    pub(crate) attempts: Vec<NotifyAttempt>,
-    pub(crate) deliveries: u32,
-    pub(crate) deliveries_running: u32,
-    /// queryOrder calls answered about it.
-    queries: u64,
+    /// What the bank charged, once paid.
+    op_amount: u64,
+    /// The `totalAmount` queryOrder reports instead of the order's.
+    reported_total_amount: Option<u64>,
+    attempts: Vec<NotifyAttempt>,
+}
+
+/// One event of a transaction's history (most texts are fixed: no allocation).
+#[derive(Debug, Clone)]
+struct Event {
+    at: SystemTime,
+    status: Status,
+    text: Cow<'static, str>,
 }
 
 /// What a bank page request leads to.
@@ -190,16 +402,14 @@ impl Gateway {
                     MerchantEntry {
                         credentials: m.credentials.clone(),
                         notify_url,
+                        code: m.credentials.merchant_code().into(),
                     },
                 )
             })
             .collect();
-        let store = Store {
-            // 123PAY ids look like 123P1707110106638: a date and a 7-digit sequence. Starting
-            // the sequence anywhere keeps ids apart across restarts.
-            sequence: rand::rng().random_range(0..5_000_000),
-            ..Store::default()
-        };
+        // 123PAY ids look like 123P1707110106638: a date and a 7-digit sequence. Starting the
+        // sequence anywhere keeps ids apart across restarts.
+        let sequence = rand::rng().random_range(0..5_000_000);
         let gateway = Self {
             inner: Arc::new(Inner {
                 client: pay123_hyper::HyperClient::builder()
@@ -211,7 +421,11 @@ impl Gateway {
                 config,
                 merchants,
                 base,
-                store: Mutex::new(store),
+                shards: (0..SHARDS).map(|_| Mutex::default()).collect(),
+                global: Mutex::default(),
+                sequence: AtomicU64::new(sequence),
+                generation: AtomicU64::new(0),
+                query_calls: AtomicU64::new(0),
                 version: watch::Sender::new(0),
                 stop: watch::Sender::new(false),
                 runtime,
@@ -245,34 +459,67 @@ impl Gateway {
         format!("{}/banksim/{token}", self.inner.base)
     }
 
-    fn lock(&self) -> MutexGuard<'_, Store> {
-        self.inner
-            .store
+    fn shard(&self, index: usize) -> MutexGuard<'_, Shard> {
+        self.inner.shards[index]
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Runs a change under the lock; then wakes waiters and starts the notifies it called for.
-    pub(crate) fn mutate<R>(&self, f: impl FnOnce(&mut Store, &mut Effects) -> R) -> R {
-        let mut effects = Effects::default();
-        let result = {
-            let mut store = self.lock();
-            f(&mut store, &mut effects)
-        };
+    pub(crate) fn global(&self) -> MutexGuard<'_, Global> {
+        self.inner
+            .global
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Wakes the waiters and starts the notifies a change called for, once its lock is released.
+    fn apply(&self, effects: Effects) {
         if effects.changed {
             self.inner.version.send_modify(|v| *v += 1);
         }
         for key in effects.deliver {
             self.spawn_delivery(key);
         }
+    }
+
+    /// Runs `f` on the transaction with this key (`None` when there is none), under its shard's
+    /// lock; then applies the effects.
+    pub(crate) fn with_record<R>(
+        &self,
+        key: &Key,
+        f: impl FnOnce(Option<&mut Record>, &mut Effects) -> R,
+    ) -> R {
+        let mut effects = Effects::default();
+        let result = {
+            let mut shard = self.shard(shard_of(key));
+            f(shard.get_mut(key), &mut effects)
+        };
+        self.apply(effects);
         result
     }
 
-    /// Ends the sessions and pending results that are due.
+    /// Runs `f` on the global state (not about one transaction); then applies the effects.
+    pub(crate) fn with_global<R>(&self, f: impl FnOnce(&mut Global, &mut Effects) -> R) -> R {
+        let mut effects = Effects::default();
+        let result = f(&mut self.global(), &mut effects);
+        self.apply(effects);
+        result
+    }
+
+    /// Runs `f` on each shard in turn, each under its own lock.
+    fn each_shard(&self, mut f: impl FnMut(&mut Shard, &mut Effects)) {
+        for index in 0..SHARDS {
+            let mut effects = Effects::default();
+            f(&mut self.shard(index), &mut effects);
+            self.apply(effects);
+        }
+    }
+
+    /// Ends the sessions and pending results that are due, one shard at a time.
     pub(crate) fn expire_due(&self) {
         let now = self.now();
-        self.mutate(|store, fx| {
-            for record in store.records.values_mut() {
+        self.each_shard(|shard, fx| {
+            for record in shard.values_mut() {
                 record.expire_due(now, fx);
             }
         });
@@ -312,94 +559,83 @@ impl Gateway {
     pub(crate) fn create(
         &self,
         merchant_code: &str,
-        order: CreateOrder,
+        order: &CreateOrder,
     ) -> Result<CreatedOrder, ReturnCode> {
         let now = self.now();
         let session_timeout = self.inner.config.session_timeout;
-        self.mutate(|store, fx| {
-            let key = (
-                merchant_code.to_owned(),
-                order.m_transaction_id().to_owned(),
-            );
-            if store.records.contains_key(&key) {
+        let merchant: Arc<str> = self
+            .merchant(merchant_code)
+            .map_or_else(|| merchant_code.into(), |m| m.code.clone());
+        let key: Key = (merchant, order.m_transaction_id().into());
+        let index = shard_of(&key);
+        let bank = order.bank_code();
+        let step = if bank == BankCode::Pay123 {
+            Step::ChooseBank
+        } else {
+            Step::Card
+        };
+        let mut effects = Effects::default();
+        let created = {
+            let mut shard = self.shard(index);
+            if shard.by_key.contains_key(&key) {
                 return Err(ReturnCode::DuplicateTransaction);
             }
-            store.sequence += 1;
-            let sequence = store.sequence;
-            let date = chrono::DateTime::<chrono::Utc>::from(now).format("%y%m%d");
-            let transaction_id = format!("123P{date}{:07}", sequence % 10_000_000);
-            // Lowercase letters and digits: the page URL is signed in the createOrder answer, and
-            // with no uppercase letter it can never hold a bank code (see the core's
-            // `Rule::EndsWithBankCode`).
-            const ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
-            let mut rng = rand::rng();
-            let token: String = (0..32)
-                .map(|_| char::from(ALPHABET[rng.random_range(0..ALPHABET.len())]))
-                .collect();
-            let bank = order.bank_code();
-            let step = if bank == BankCode::Pay123 {
-                Step::ChooseBank
-            } else {
-                Step::Card
-            };
-            let mut record = Record {
+            let sequence = self.inner.sequence.fetch_add(1, Ordering::Relaxed) + 1;
+            let mut token = Token::new(index);
+            while shard.by_token.contains_key(&token) {
+                token = Token::new(index);
+            }
+            effects.changed();
+            let record = Box::new(Record {
                 key: key.clone(),
-                generation: store.generation,
+                generation: self.inner.generation.load(Ordering::Relaxed),
                 sequence,
-                transaction_id: transaction_id.clone(),
-                token: token.clone(),
-                status: TransactionStatus::New,
+                order: Order::new(order),
+                token,
+                status: Status::of(&TransactionStatus::New),
                 step,
-                bank_used: bank,
-                op_amount: 0,
-                reported_total_amount: None,
+                bank_used: Bank::of(&bank),
                 created_at: now,
-                deadline: now + session_timeout,
-                card_failures: 0,
-                otp_failures: 0,
-                last_error: None,
-                debit: None,
-                otp_sent_at: None,
-                resolve_at: None,
+                session_ms: u32::try_from(session_timeout.as_millis()).unwrap_or(u32::MAX),
+                progress: None,
                 history: Vec::new(),
-                attempts: Vec::new(),
                 deliveries: 0,
                 deliveries_running: 0,
                 queries: 0,
-                order,
-            };
-            record.event(now, "createOrder accepted", fx);
-            store.tokens.insert(token.clone(), key.clone());
-            store.records.insert(key, record);
-            Ok(CreatedOrder::new(transaction_id, self.page_url(&token)))
-        })
+            });
+            let created = CreatedOrder::new(record.transaction_id(), self.page_url(token.as_str()));
+            shard.insert(record);
+            created
+        };
+        self.apply(effects);
+        Ok(created)
     }
 
     /// The status answered to a queryOrder: `-10` for an unknown `mTransactionID`.
     pub(crate) fn query(&self, merchant_code: &str, m_transaction_id: &str) -> OrderStatus {
         let now = self.now();
-        self.mutate(|store, fx| {
-            store.query_calls += 1;
-            let key = (merchant_code.to_owned(), m_transaction_id.to_owned());
-            match store.records.get_mut(&key) {
+        self.inner.query_calls.fetch_add(1, Ordering::Relaxed);
+        let key: Key = (merchant_code.into(), m_transaction_id.into());
+        self.with_record(&key, |record, fx| {
+            match record {
                 Some(record) => {
                     record.queries += 1;
                     record.expire_due(now, fx);
-                    let reported = record.reported_total_amount;
-                    let total_amount = reported.unwrap_or(record.order.total_amount());
+                    let reported = record.reported_total_amount();
+                    let total_amount = reported.unwrap_or(record.order.total_amount);
                     // What the bank charged is the reported amount once paid.
-                    let op_amount = match record.op_amount {
+                    let op_amount = match record.op_amount() {
                         0 => 0,
                         charged => reported.unwrap_or(charged),
                     };
                     OrderStatus::new(
-                        record.transaction_id.clone(),
-                        record.status.clone(),
+                        record.transaction_id(),
+                        record.status().clone(),
                         total_amount.to_string(),
                         op_amount.to_string(),
-                        record.bank_used.clone(),
+                        record.bank_used().clone(),
                     )
-                    .with_description(unaccent(record.status.vietnamese()))
+                    .with_description(unaccent(record.status().vietnamese()))
                 }
                 None => OrderStatus::not_found(),
             }
@@ -416,12 +652,17 @@ impl Gateway {
         f: impl FnOnce(&Self, &mut Record, SystemTime, &mut Effects) -> R,
     ) -> Option<R> {
         let now = self.now();
-        self.mutate(|store, fx| {
-            let key = store.tokens.get(token)?;
-            let record = store.records.get_mut(key)?;
-            record.expire_due(now, fx);
-            Some(f(self, record, now, fx))
-        })
+        let token = Token::parse(token)?;
+        let mut effects = Effects::default();
+        let result = {
+            let mut shard = self.shard(token.shard());
+            let shard = &mut *shard;
+            let record = shard.by_token_mut(&token)?;
+            record.expire_due(now, &mut effects);
+            Some(f(self, record, now, &mut effects))
+        };
+        self.apply(effects);
+        result
     }
 
     /// The current step's page, or the way back to the merchant once the payment has ended.
@@ -447,7 +688,7 @@ impl Gateway {
                 );
                 PageOutcome::Redirect(gw.return_url(record, now))
             } else {
-                PageOutcome::Redirect(gw.page_url(&record.token))
+                PageOutcome::Redirect(gw.page_url(record.token.as_str()))
             }
         })
         .unwrap_or(PageOutcome::NotFound)
@@ -458,7 +699,7 @@ impl Gateway {
         let maintenance = &self.inner.config.banks_under_maintenance;
         self.with_session(token, |gw, record, now, fx| {
             if record.step != Step::ChooseBank {
-                return PageOutcome::Redirect(gw.page_url(&record.token));
+                return PageOutcome::Redirect(gw.page_url(record.token.as_str()));
             }
             let bank = BankCode::from_code(bank_code.trim());
             let refused = if bank_code.trim().is_empty() {
@@ -477,13 +718,13 @@ impl Gateway {
                 None
             };
             if let Some(message) = refused {
-                record.event(now, &format!("bank choice refused: {bank_code:?}"), fx);
+                record.event(now, format!("bank choice refused: {bank_code:?}"), fx);
                 return PageOutcome::Show(Box::new(gw.view(record, Some(message))));
             }
-            record.event(now, &format!("bank chosen: {bank}"), fx);
-            record.bank_used = bank;
+            record.event(now, format!("bank chosen: {bank}"), fx);
+            record.bank_used = Bank::of(&bank);
             record.step = Step::Card;
-            PageOutcome::Redirect(gw.page_url(&record.token))
+            PageOutcome::Redirect(gw.page_url(record.token.as_str()))
         })
         .unwrap_or(PageOutcome::NotFound)
     }
@@ -493,7 +734,7 @@ impl Gateway {
     pub(crate) async fn submit_card(&self, token: &str, form: &CardForm) -> PageOutcome {
         let checked = self.with_session(token, |gw, record, now, fx| {
             if record.step != Step::Card {
-                return Err(PageOutcome::Redirect(gw.page_url(&record.token)));
+                return Err(PageOutcome::Redirect(gw.page_url(record.token.as_str())));
             }
             let fields = [&form.card_holder, &form.card_number, &form.issue_date];
             if fields.iter().any(|f| f.trim().is_empty()) {
@@ -531,15 +772,16 @@ impl Gateway {
         self.with_session(token, |gw, record, now, fx| {
             if record.sequence != sequence
                 || record.step != Step::Card
-                || record.status != TransactionStatus::CheckingAccount
+                || record.status() != TransactionStatus::CheckingAccount
             {
-                return PageOutcome::Redirect(gw.page_url(&record.token));
+                return PageOutcome::Redirect(gw.page_url(record.token.as_str()));
             }
             match check {
                 CardCheck::Accepted(debit) => {
-                    record.debit = Some(debit);
-                    record.otp_sent_at = Some(now);
-                    record.last_error = None;
+                    let progress = record.progress();
+                    progress.debit = Some(debit);
+                    progress.otp_sent_at = Some(now);
+                    progress.last_error = None;
                     record.step = Step::Otp;
                     record.set_status(
                         TransactionStatus::AwaitingOtp,
@@ -547,17 +789,19 @@ impl Gateway {
                         "card accepted; OTP sent",
                         fx,
                     );
-                    PageOutcome::Redirect(gw.page_url(&record.token))
+                    PageOutcome::Redirect(gw.page_url(record.token.as_str()))
                 }
                 CardCheck::Refused(status) => {
                     let event = format!("the bank refused the card: {}", status.english());
-                    record.finish(status, now, &event, fx);
+                    record.finish(status, now, event, fx);
                     PageOutcome::Redirect(gw.return_url(record, now))
                 }
                 CardCheck::Wrong(status) => {
-                    record.card_failures += 1;
-                    record.last_error = Some(status.clone());
-                    if record.card_failures >= MAX_ATTEMPTS {
+                    let progress = record.progress();
+                    progress.card_failures += 1;
+                    progress.last_error = Some(status.clone());
+                    let failures = progress.card_failures;
+                    if failures >= MAX_ATTEMPTS {
                         record.finish(
                             TransactionStatus::WrongCardInfoThreeTimes,
                             now,
@@ -566,10 +810,10 @@ impl Gateway {
                         );
                         return PageOutcome::Redirect(gw.return_url(record, now));
                     }
-                    let left = MAX_ATTEMPTS - record.card_failures;
+                    let left = MAX_ATTEMPTS - failures;
                     record.event(
                         now,
-                        &format!(
+                        format!(
                             "wrong card details ({}); {}",
                             status.english(),
                             attempts_left(left)
@@ -595,13 +839,17 @@ impl Gateway {
         let expiry = self.inner.config.otp_expiry;
         let checking = self.with_session(token, |gw, record, now, fx| {
             if record.step != Step::Otp {
-                return Err(PageOutcome::Redirect(gw.page_url(&record.token)));
+                return Err(PageOutcome::Redirect(gw.page_url(record.token.as_str())));
             }
             if otp.is_empty() {
                 record.finish(TransactionStatus::NoOtp, now, "no OTP entered", fx);
                 return Err(PageOutcome::Redirect(gw.return_url(record, now)));
             }
-            let sent = record.otp_sent_at.unwrap_or(record.created_at);
+            let sent = record
+                .progress
+                .as_ref()
+                .and_then(|p| p.otp_sent_at)
+                .unwrap_or(record.created_at);
             if now.duration_since(sent).unwrap_or_default() > expiry {
                 record.finish(
                     TransactionStatus::OtpExpired,
@@ -622,12 +870,14 @@ impl Gateway {
         self.bank_latency().await;
         self.with_session(token, |gw, record, now, fx| {
             if record.sequence != sequence || record.step != Step::Otp {
-                return PageOutcome::Redirect(gw.page_url(&record.token));
+                return PageOutcome::Redirect(gw.page_url(record.token.as_str()));
             }
             if otp != cards::TEST_OTP {
-                record.otp_failures += 1;
-                record.last_error = Some(TransactionStatus::WrongOtp);
-                if record.otp_failures >= MAX_ATTEMPTS {
+                let progress = record.progress();
+                progress.otp_failures += 1;
+                progress.last_error = Some(TransactionStatus::WrongOtp);
+                let failures = progress.otp_failures;
+                if failures >= MAX_ATTEMPTS {
                     record.finish(
                         TransactionStatus::WrongOtpThreeTimes,
                         now,
@@ -636,8 +886,8 @@ impl Gateway {
                     );
                     return PageOutcome::Redirect(gw.return_url(record, now));
                 }
-                let left = MAX_ATTEMPTS - record.otp_failures;
-                record.event(now, &format!("wrong OTP; {}", attempts_left(left)), fx);
+                let left = MAX_ATTEMPTS - failures;
+                record.event(now, format!("wrong OTP; {}", attempts_left(left)), fx);
                 let message = format!(
                     "{}. Bạn còn {left} lần nhập. (Wrong OTP; {}.)",
                     TransactionStatus::WrongOtp.vietnamese(),
@@ -645,17 +895,18 @@ impl Gateway {
                 );
                 return PageOutcome::Show(Box::new(gw.view(record, Some(message))));
             }
-            match record.debit.clone().unwrap_or(Debit::Success) {
+            let debit = record.progress.as_ref().and_then(|p| p.debit.clone());
+            match debit.unwrap_or(Debit::Success) {
                 Debit::Success => {
                     record.finish(TransactionStatus::Success, now, "paid", fx);
                 }
                 Debit::Fail(status) => {
                     let event = format!("the bank refused the debit: {}", status.english());
-                    record.finish(status, now, &event, fx);
+                    record.finish(status, now, event, fx);
                 }
                 Debit::Unknown => {
                     record.step = Step::AwaitingBank;
-                    record.resolve_at = Some(now + gw.inner.config.unknown_result_delay);
+                    record.progress().resolve_at = Some(now + gw.inner.config.unknown_result_delay);
                     record.set_status(
                         TransactionStatus::BankResultUnknown,
                         now,
@@ -677,19 +928,23 @@ impl Gateway {
     }
 
     fn view(&self, record: &Record, message: Option<String>) -> PageView {
+        let (card_failures, otp_failures) = record
+            .progress
+            .as_ref()
+            .map_or((0, 0), |p| (p.card_failures, p.otp_failures));
         let attempts_left = match record.step {
-            Step::Otp => MAX_ATTEMPTS - record.otp_failures,
-            _ => MAX_ATTEMPTS - record.card_failures,
+            Step::Otp => MAX_ATTEMPTS - otp_failures,
+            _ => MAX_ATTEMPTS - card_failures,
         };
         PageView {
             step: record.step,
-            token: record.token.clone(),
-            merchant_code: record.key.0.clone(),
-            m_transaction_id: record.key.1.clone(),
-            transaction_id: record.transaction_id.clone(),
-            amount: record.order.total_amount(),
-            description: record.order.description().to_owned(),
-            bank: record.bank_used.clone(),
+            token: record.token.as_str().to_owned(),
+            merchant_code: record.key.0.to_string(),
+            m_transaction_id: record.key.1.to_string(),
+            transaction_id: record.transaction_id(),
+            amount: record.order.total_amount,
+            description: record.order.description.to_string(),
+            bank: record.bank_used().clone(),
             message,
             attempts_left,
             card_holder: String::new(),
@@ -710,12 +965,11 @@ impl Gateway {
 
     /// The merchant's URL for the current status, with the signed return parameters.
     fn return_url(&self, record: &Record, now: SystemTime) -> String {
-        let order = &record.order;
-        let url = order.return_url_for(&record.status).to_owned();
+        let url = record.order.return_url_for(record.status()).to_owned();
         let Some(merchant) = self.merchant(&record.key.0) else {
             return url;
         };
-        match ReturnTicket::new(order.m_transaction_id(), record.status.clone(), now) {
+        match ReturnTicket::new(&*record.key.1, record.status().clone(), now) {
             Ok(ticket) => ticket.redirect_url(&url, merchant.credentials.secret_key()),
             Err(_) => url,
         }
@@ -726,11 +980,72 @@ impl Gateway {
     /// Every transaction, oldest first.
     #[must_use]
     pub fn transactions(&self) -> Vec<Transaction> {
+        self.page(None, usize::MAX)
+    }
+
+    /// The number of transactions.
+    #[must_use]
+    pub fn transaction_count(&self) -> usize {
+        (0..SHARDS).map(|i| self.shard(i).records.len()).sum()
+    }
+
+    /// At most `limit` transactions created after the one named `after` (from the first when
+    /// `None`), oldest first: a page of the listing. Each shard is locked in turn, only to copy
+    /// its part of the page; an API request waits for no more than that.
+    #[must_use]
+    pub fn transactions_after(&self, after: Option<&str>, limit: usize) -> Vec<Transaction> {
+        let after = match after {
+            None => None,
+            Some(id) => match self.sequence_of(id) {
+                Some(sequence) => Some(sequence),
+                None => return Vec::new(),
+            },
+        };
+        self.page(after, limit)
+    }
+
+    /// The sequence of the newest transaction with this `mTransactionID`.
+    fn sequence_of(&self, m_transaction_id: &str) -> Option<u64> {
+        let id: Arc<str> = m_transaction_id.into();
+        self.inner
+            .merchants
+            .keys()
+            .filter_map(|code| {
+                let key: Key = (code.as_str().into(), id.clone());
+                self.shard(shard_of(&key)).get(&key).map(|r| r.sequence)
+            })
+            .max()
+    }
+
+    fn page(&self, after: Option<u64>, limit: usize) -> Vec<Transaction> {
         self.expire_due();
-        let store = self.lock();
-        let mut records: Vec<&Record> = store.records.values().collect();
-        records.sort_by_key(|r| r.sequence);
-        records.into_iter().map(|r| self.snapshot(r)).collect()
+        let mut page: Vec<Transaction> = Vec::new();
+        let mut sequences: Vec<u64> = Vec::new();
+        for index in 0..SHARDS {
+            let shard = self.shard(index);
+            let mut records: Vec<&Record> = shard
+                .values()
+                .filter(|r| after.is_none_or(|a| r.sequence > a))
+                .collect();
+            records.sort_unstable_by_key(|r| r.sequence);
+            records.truncate(limit);
+            // Keep only what can still be in the page.
+            for record in records {
+                if sequences.len() >= limit
+                    && sequences.last().is_some_and(|s| record.sequence > *s)
+                {
+                    break;
+                }
+                let at = sequences.partition_point(|s| *s < record.sequence);
+                sequences.insert(at, record.sequence);
+                page.insert(at, self.snapshot(record));
+                if sequences.len() > limit {
+                    sequences.pop();
+                    page.pop();
+                }
+            }
+        }
+        page
     }
 
     /// The transaction with this `mTransactionID` (the newest one if several merchants used
@@ -762,15 +1077,23 @@ impl Gateway {
         f: impl FnOnce(&mut Record, SystemTime, &mut Effects) -> Result<R, AdminError>,
     ) -> Result<R, AdminError> {
         let now = self.now();
-        self.mutate(|store, fx| {
-            let record = store
-                .records
-                .values_mut()
-                .filter(|r| {
-                    r.key.1 == m_transaction_id && merchant_code.is_none_or(|code| r.key.0 == code)
-                })
-                .max_by_key(|r| r.sequence)
-                .ok_or_else(|| AdminError::NotFound(m_transaction_id.to_owned()))?;
+        let id: Arc<str> = m_transaction_id.into();
+        // The newest of the merchants' transactions with this id.
+        let key = self
+            .inner
+            .merchants
+            .keys()
+            .filter(|code| merchant_code.is_none_or(|c| c == code.as_str()))
+            .filter_map(|code| {
+                let key: Key = (code.as_str().into(), id.clone());
+                let sequence = self.shard(shard_of(&key)).get(&key)?.sequence;
+                Some((sequence, key))
+            })
+            .max_by_key(|(sequence, _)| *sequence)
+            .map(|(_, key)| key)
+            .ok_or_else(|| AdminError::NotFound(m_transaction_id.to_owned()))?;
+        self.with_record(&key, |record, fx| {
+            let record = record.ok_or_else(|| AdminError::NotFound(m_transaction_id.to_owned()))?;
             record.expire_due(now, fx);
             f(record, now, fx)
         })
@@ -797,8 +1120,8 @@ impl Gateway {
             return Err(AdminError::NotFinal(status.code().to_owned()));
         }
         self.with_transaction(merchant_code, m_transaction_id, |record, now, fx| {
-            if record.status.is_final() {
-                return Err(AdminError::AlreadyFinal(record.status.code().to_owned()));
+            if record.status().is_final() {
+                return Err(AdminError::AlreadyFinal(record.status().code().to_owned()));
             }
             record.finish(status, now, "status forced through the admin API", fx);
             Ok(self.snapshot(record))
@@ -817,8 +1140,8 @@ impl Gateway {
         m_transaction_id: &str,
     ) -> Result<Transaction, AdminError> {
         self.with_transaction(merchant_code, m_transaction_id, |record, now, fx| {
-            if !record.status.is_final() {
-                return Err(AdminError::Pending(record.status.code().to_owned()));
+            if !record.status().is_final() {
+                return Err(AdminError::Pending(record.status().code().to_owned()));
             }
             record.event(now, "notify resent through the admin API", fx);
             fx.deliver.push(record.key.clone());
@@ -846,12 +1169,12 @@ impl Gateway {
         amount: Option<u64>,
     ) -> Result<Transaction, AdminError> {
         self.with_transaction(merchant_code, m_transaction_id, |record, now, fx| {
-            record.reported_total_amount = amount;
+            record.progress().reported_total_amount = amount;
             let event = match amount {
                 Some(amount) => format!("queryOrder reports totalAmount {amount} from now on"),
                 None => "queryOrder reports the order's totalAmount again".to_owned(),
             };
-            record.event(now, &event, fx);
+            record.event(now, event, fx);
             Ok(self.snapshot(record))
         })
     }
@@ -873,8 +1196,8 @@ impl Gateway {
             code,
             calls_left: calls,
         });
-        self.mutate(|store, fx| {
-            store.query_failure.clone_from(&failure);
+        self.with_global(|global, fx| {
+            global.query_failure.clone_from(&failure);
             fx.changed();
         });
         Ok(failure)
@@ -882,8 +1205,8 @@ impl Gateway {
 
     /// queryOrder answers normally again.
     pub fn clear_query_order_failure(&self) {
-        self.mutate(|store, fx| {
-            store.query_failure = None;
+        self.with_global(|global, fx| {
+            global.query_failure = None;
             fx.changed();
         });
     }
@@ -892,25 +1215,25 @@ impl Gateway {
     /// start or the last reset.
     #[must_use]
     pub fn query_order_calls(&self) -> u64 {
-        self.lock().query_calls
+        self.inner.query_calls.load(Ordering::Relaxed)
     }
 
     /// The queryOrder failure in force, if any.
     #[must_use]
     pub fn query_order_failure(&self) -> Option<QueryOrderFailure> {
-        self.lock().query_failure.clone()
+        self.global().query_failure.clone()
     }
 
     /// The code an authenticated queryOrder call answers now, if a failure is injected; counts
     /// the call.
     pub(crate) fn take_query_failure(&self) -> Option<ReturnCode> {
-        self.mutate(|store, fx| {
-            let failure = store.query_failure.as_mut()?;
+        self.with_global(|global, fx| {
+            let failure = global.query_failure.as_mut()?;
             let code = failure.code.clone();
             if let Some(left) = &mut failure.calls_left {
                 *left = left.saturating_sub(1);
                 if *left == 0 {
-                    store.query_failure = None;
+                    global.query_failure = None;
                 }
             }
             fx.changed();
@@ -921,20 +1244,23 @@ impl Gateway {
     /// Keeps a refused request for `GET /_sandbox/refusals`, and in the history of its
     /// transaction when there is one (a duplicate `mTransactionID`, a queryOrder refused).
     pub(crate) fn record_refusal(&self, refusal: Refusal) {
-        self.mutate(|store, fx| {
-            if let (Some(merchant), Some(id)) = (&refusal.merchant_code, &refusal.m_transaction_id)
-                && let Some(record) = store.records.get_mut(&(merchant.clone(), id.clone()))
-            {
-                let event = format!(
-                    "{} refused with {}: {}",
-                    refusal.method, refusal.code, refusal.detail
-                );
-                record.event(refusal.at, &event, fx);
+        if let (Some(merchant), Some(id)) = (&refusal.merchant_code, &refusal.m_transaction_id) {
+            let key: Key = (merchant.as_str().into(), id.as_str().into());
+            self.with_record(&key, |record, fx| {
+                if let Some(record) = record {
+                    let event = format!(
+                        "{} refused with {}: {}",
+                        refusal.method, refusal.code, refusal.detail
+                    );
+                    record.event(refusal.at, event, fx);
+                }
+            });
+        }
+        self.with_global(|global, fx| {
+            if global.refusals.len() == REFUSALS_KEPT {
+                global.refusals.pop_front();
             }
-            if store.refusals.len() == REFUSALS_KEPT {
-                store.refusals.pop_front();
-            }
-            store.refusals.push_back(refusal);
+            global.refusals.push_back(refusal);
             fx.changed();
         });
     }
@@ -942,13 +1268,13 @@ impl Gateway {
     /// The last refused createOrder and queryOrder requests, oldest first, with why.
     #[must_use]
     pub fn refusals(&self) -> Vec<Refusal> {
-        self.lock().refusals.iter().cloned().collect()
+        self.global().refusals.iter().cloned().collect()
     }
 
     /// The next notify is not sent at all (recorded as dropped), as if it were lost.
     pub fn drop_next_notify(&self) {
-        self.mutate(|store, fx| {
-            store.drop_next += 1;
+        self.with_global(|global, fx| {
+            global.drop_next += 1;
             fx.changed();
         });
     }
@@ -956,15 +1282,16 @@ impl Gateway {
     /// Forgets every transaction, the notifies to drop and the injected queryOrder failure;
     /// deliveries still running stop.
     pub fn reset(&self) {
-        self.mutate(|store, fx| {
-            store.records.clear();
-            store.tokens.clear();
-            store.drop_next = 0;
-            store.query_failure = None;
-            store.refusals.clear();
-            store.generation += 1;
+        self.inner.generation.fetch_add(1, Ordering::Relaxed);
+        self.each_shard(|shard, fx| {
+            *shard = Shard::default();
             fx.changed();
         });
+        self.with_global(|global, fx| {
+            *global = Global::default();
+            fx.changed();
+        });
+        self.inner.query_calls.store(0, Ordering::Relaxed);
     }
 
     /// Waits until the transaction exists and `predicate` holds, for at most `timeout`; the
@@ -1004,32 +1331,39 @@ impl Gateway {
 
     fn snapshot(&self, record: &Record) -> Transaction {
         Transaction {
-            merchant_code: record.key.0.clone(),
-            m_transaction_id: record.key.1.clone(),
-            transaction_id: record.transaction_id.clone(),
-            status: record.status.clone(),
-            status_text: record.status.vietnamese(),
-            status_english: record.status.english(),
-            is_final: record.status.is_final(),
-            requested_bank: record.order.bank_code(),
-            bank_code: record.bank_used.clone(),
-            total_amount: record.order.total_amount(),
-            op_amount: record.op_amount,
-            reported_total_amount: record.reported_total_amount,
-            description: record.order.description().to_owned(),
-            payment_url: self.page_url(&record.token),
+            merchant_code: record.key.0.to_string(),
+            m_transaction_id: record.key.1.to_string(),
+            transaction_id: record.transaction_id(),
+            status: record.status().clone(),
+            status_text: record.status().vietnamese(),
+            status_english: record.status().english(),
+            is_final: record.status().is_final(),
+            requested_bank: record.order.bank.get().clone(),
+            bank_code: record.bank_used().clone(),
+            total_amount: record.order.total_amount,
+            op_amount: record.op_amount(),
+            reported_total_amount: record.reported_total_amount(),
+            description: record.order.description.to_string(),
+            payment_url: self.page_url(record.token.as_str()),
             step: record.step,
             created_at: record.created_at,
-            session_deadline: record.deadline,
-            history: record.history.clone(),
-            notify_attempts: record.attempts.clone(),
+            session_deadline: record.deadline(),
+            history: std::iter::once(&Event {
+                at: record.created_at,
+                status: Status::of(&TransactionStatus::New),
+                text: Cow::Borrowed("createOrder accepted"),
+            })
+            .chain(&record.history)
+            .map(|e| HistoryEntry {
+                at: e.at,
+                status: e.status.get().clone(),
+                event: e.text.to_string(),
+            })
+            .collect(),
+            notify_attempts: record.attempts().to_vec(),
             notify_in_progress: record.deliveries_running > 0,
-            query_calls: record.queries,
+            query_calls: u64::from(record.queries),
         }
-    }
-
-    pub(crate) fn lock_store(&self) -> MutexGuard<'_, Store> {
-        self.lock()
     }
 }
 
@@ -1039,11 +1373,62 @@ impl Record {
         matches!(self.step, Step::ChooseBank | Step::Card | Step::Otp)
     }
 
-    pub(crate) fn event(&mut self, now: SystemTime, event: &str, fx: &mut Effects) {
-        self.history.push(HistoryEntry {
+    /// The current status.
+    pub(crate) fn status(&self) -> &'static TransactionStatus {
+        self.status.get()
+    }
+
+    /// The bank chosen (or `123PAY` before the buyer chose one).
+    pub(crate) fn bank_used(&self) -> &'static BankCode {
+        self.bank_used.get()
+    }
+
+    /// 123PAY's transaction id: `123P`, the creation date and a 7-digit sequence.
+    pub(crate) fn transaction_id(&self) -> String {
+        let date = chrono::DateTime::<chrono::Utc>::from(self.created_at).format("%y%m%d");
+        format!("123P{date}{:07}", self.sequence % 10_000_000)
+    }
+
+    /// When the session ends.
+    fn deadline(&self) -> SystemTime {
+        self.created_at + Duration::from_millis(u64::from(self.session_ms))
+    }
+
+    /// What the bank charged (0 before a payment).
+    fn op_amount(&self) -> u64 {
+        self.progress.as_ref().map_or(0, |p| p.op_amount)
+    }
+
+    /// The `totalAmount` queryOrder reports instead of the order's, if set.
+    fn reported_total_amount(&self) -> Option<u64> {
+        self.progress.as_ref().and_then(|p| p.reported_total_amount)
+    }
+
+    /// The notify attempts.
+    pub(crate) fn attempts(&self) -> &[NotifyAttempt] {
+        self.progress.as_ref().map_or(&[], |p| &p.attempts)
+    }
+
+    /// Records a notify attempt.
+    pub(crate) fn push_attempt(&mut self, attempt: NotifyAttempt) {
+        self.progress().attempts.push(attempt);
+    }
+
+    /// The buyer's progress, created at the first step that needs it.
+    fn progress(&mut self) -> &mut Progress {
+        self.progress.get_or_insert_with(Box::default)
+    }
+
+    pub(crate) fn event(
+        &mut self,
+        now: SystemTime,
+        event: impl Into<Cow<'static, str>>,
+        fx: &mut Effects,
+    ) {
+        self.history.push(Event {
             at: now,
-            status: self.status.clone(),
-            event: event.to_owned(),
+            status: self.status,
+            text: event.into(),
         });
         fx.changed();
     }
@@ -1052,10 +1437,10 @@ impl Record {
         &mut self,
         status: TransactionStatus,
         now: SystemTime,
-        event: &str,
+        event: impl Into<Cow<'static, str>>,
         fx: &mut Effects,
     ) {
-        self.status = status;
+        self.status = Status::of(&status);
         self.event(now, event, fx);
     }
 
@@ -1064,11 +1449,11 @@ impl Record {
         &mut self,
         status: TransactionStatus,
         now: SystemTime,
-        event: &str,
+        event: impl Into<Cow<'static, str>>,
         fx: &mut Effects,
     ) {
         if status.is_success() {
-            self.op_amount = self.order.total_amount();
+            self.progress().op_amount = self.order.total_amount;
         }
         self.step = Step::Finished;
         self.set_status(status, now, event, fx);
@@ -1078,10 +1463,11 @@ impl Record {
     /// The buyer left the page (the session timed out), or the bank's late result arrived.
     fn expire_due(&mut self, now: SystemTime, fx: &mut Effects) {
         match self.step {
-            Step::ChooseBank | Step::Card if now >= self.deadline => {
+            Step::ChooseBank | Step::Card if now >= self.deadline() => {
                 let status = self
-                    .last_error
-                    .clone()
+                    .progress
+                    .as_ref()
+                    .and_then(|p| p.last_error.clone())
                     .unwrap_or(TransactionStatus::NoPaymentInfo);
                 self.finish(
                     status,
@@ -1090,8 +1476,12 @@ impl Record {
                     fx,
                 );
             }
-            Step::Otp if now >= self.deadline => {
-                let status = self.last_error.clone().unwrap_or(TransactionStatus::NoOtp);
+            Step::Otp if now >= self.deadline() => {
+                let status = self
+                    .progress
+                    .as_ref()
+                    .and_then(|p| p.last_error.clone())
+                    .unwrap_or(TransactionStatus::NoOtp);
                 self.finish(
                     status,
                     now,
@@ -1099,7 +1489,13 @@ impl Record {
                     fx,
                 );
             }
-            Step::AwaitingBank if self.resolve_at.is_some_and(|at| now >= at) => {
+            Step::AwaitingBank
+                if self
+                    .progress
+                    .as_ref()
+                    .and_then(|p| p.resolve_at)
+                    .is_some_and(|at| now >= at) =>
+            {
                 self.finish(
                     TransactionStatus::Success,
                     now,

@@ -52,16 +52,22 @@ impl Gateway {
         let config = &self.inner.config;
         let url = self.merchant(&key.0).and_then(|m| m.notify_url.clone());
         let now = self.now();
-        let start = self.mutate(|store, fx| {
-            let dropped = if store.drop_next > 0 {
-                store.drop_next -= 1;
+        let dropped = {
+            let mut global = self.global();
+            if global.drop_next > 0 {
+                global.drop_next -= 1;
                 true
             } else {
                 config.faults.drop_notify_rate > 0.0
                     && rand::random_bool(config.faults.drop_notify_rate)
-            };
-            let generation = store.generation;
-            let Some(record) = store.records.get_mut(key) else {
+            }
+        };
+        let generation = self
+            .inner
+            .generation
+            .load(std::sync::atomic::Ordering::Relaxed);
+        let start = self.with_record(key, |record, fx| {
+            let Some(record) = record else {
                 return Start::Gone;
             };
             record.deliveries += 1;
@@ -71,7 +77,7 @@ impl Gateway {
                 attempt: 0,
                 at: now,
                 url: url.as_ref().map(ToString::to_string).unwrap_or_default(),
-                status: record.status.clone(),
+                status: record.status().clone(),
                 request_body: String::new(),
                 http_status: None,
                 reply_body: None,
@@ -98,7 +104,7 @@ impl Gateway {
                 }
             };
             if let Start::Skip(attempt) = &start {
-                record.attempts.push(attempt.clone());
+                record.push_attempt(attempt.clone());
             }
             fx.changed();
             start
@@ -130,21 +136,23 @@ impl Gateway {
         for attempt in 1..=attempts {
             let now = self.now();
             // The status and the bank are read again for each attempt, and `ts` is fresh.
-            let notify = {
-                let store = self.lock_store();
-                match store.records.get(key) {
-                    Some(r) if r.generation == generation && store.generation == generation => {
-                        Notify::new(
-                            key.1.clone(),
-                            r.bank_used.clone(),
-                            r.status.clone(),
-                            unaccent(r.status.vietnamese()),
-                            now,
-                        )
-                    }
-                    _ => return,
+            let current = self
+                .inner
+                .generation
+                .load(std::sync::atomic::Ordering::Relaxed);
+            let notify = self.with_record(key, |record, _| match record {
+                Some(r) if r.generation == generation && current == generation => {
+                    Some(Notify::new(
+                        key.1.to_string(),
+                        r.bank_used().clone(),
+                        r.status().clone(),
+                        unaccent(r.status().vietnamese()),
+                        now,
+                    ))
                 }
-            };
+                _ => None,
+            });
+            let Some(notify) = notify else { return };
             let notify = match notify {
                 Ok(notify) => notify,
                 Err(e) => {
@@ -192,9 +200,9 @@ impl Gateway {
                 error: reply.error,
                 outcome,
             };
-            let still_there = self.mutate(|store, fx| match store.records.get_mut(key) {
+            let still_there = self.with_record(key, |record, fx| match record {
                 Some(r) if r.generation == generation => {
-                    r.attempts.push(record_attempt);
+                    r.push_attempt(record_attempt);
                     if outcome != AttemptOutcome::Retrying {
                         r.deliveries_running = r.deliveries_running.saturating_sub(1);
                     }
@@ -212,8 +220,8 @@ impl Gateway {
     }
 
     fn finish_delivery(&self, key: &Key, generation: u64) {
-        self.mutate(|store, fx| {
-            if let Some(r) = store.records.get_mut(key)
+        self.with_record(key, |record, fx| {
+            if let Some(r) = record
                 && r.generation == generation
             {
                 r.deliveries_running = r.deliveries_running.saturating_sub(1);

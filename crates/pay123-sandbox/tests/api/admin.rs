@@ -303,3 +303,56 @@ async fn the_router_can_be_nested_in_another_server() {
     );
     assert_eq!(gateway.transactions().len(), 1);
 }
+
+/// The listing comes in pages: `limit` at most, then `after` the last one, as
+/// `X-Pay123-Next-After` says while a page is full.
+#[tokio::test]
+async fn the_listing_is_paginated() {
+    let h = Harness::with_sink(vec![], |_| {}).await;
+    for n in 1..=5 {
+        h.create(&format!("PAGE-{n}"), BankCode::Acb).await;
+    }
+    let ids = |page: &serde_json::Value| -> Vec<String> {
+        page.as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t["mTransactionID"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let mut seen = Vec::new();
+    let mut after: Option<String> = None;
+    let mut pages = 0;
+    loop {
+        let url = match &after {
+            None => h.url("/_sandbox/transactions?limit=2"),
+            Some(a) => h.url(&format!("/_sandbox/transactions?limit=2&after={a}")),
+        };
+        let page = h.http.get(&url).await;
+        assert_eq!(page.status, StatusCode::OK);
+        let list: serde_json::Value = serde_json::from_str(&page.body).unwrap();
+        seen.extend(ids(&list));
+        pages += 1;
+        match page.headers.get("x-pay123-next-after") {
+            Some(next) => after = Some(next.to_str().unwrap().to_owned()),
+            None => break,
+        }
+    }
+    assert_eq!(seen, ["PAGE-1", "PAGE-2", "PAGE-3", "PAGE-4", "PAGE-5"]);
+    assert_eq!(pages, 3);
+    // An unknown `after` is an empty page; the in-process twin agrees.
+    let (_, empty) = h
+        .http
+        .get_json(&h.url("/_sandbox/transactions?after=NOPE"))
+        .await;
+    assert_eq!(empty, serde_json::json!([]));
+    let twin: Vec<String> = h
+        .sandbox
+        .gateway()
+        .transactions_after(Some("PAGE-3"), 10)
+        .into_iter()
+        .map(|t| t.m_transaction_id)
+        .collect();
+    assert_eq!(twin, ["PAGE-4", "PAGE-5"]);
+    let (_, index) = h.http.get_json(&h.url("/_sandbox/")).await;
+    assert_eq!(index["transaction_count"], 5);
+}

@@ -143,6 +143,7 @@ pub(crate) struct Page {
     pub(crate) url: String,
     pub(crate) status: StatusCode,
     pub(crate) location: Option<String>,
+    pub(crate) headers: http::HeaderMap,
     pub(crate) body: String,
 }
 
@@ -164,6 +165,7 @@ impl Page {
                 .headers()
                 .get(header::LOCATION)
                 .map(|l| l.to_str().unwrap().to_owned()),
+            headers: response.headers().clone(),
             body: String::from_utf8_lossy(response.body()).into_owned(),
         }
     }
