@@ -352,9 +352,26 @@ impl Store {
         } else {
             pool_size.max(1)
         };
+        let file = url.starts_with("sqlite:") && max > 1;
         let pool = AnyPoolOptions::new()
             .max_connections(max)
             .acquire_timeout(Duration::from_secs(10))
+            .after_connect(move |connection, _| {
+                Box::pin(async move {
+                    // A SQLite file in WAL mode: readers never wait for the writer, and a
+                    // commit is one fsync, not two (synchronous stays FULL: a committed order
+                    // survives a power cut).
+                    if file {
+                        sqlx::query("PRAGMA journal_mode = WAL")
+                            .execute(&mut *connection)
+                            .await?;
+                        sqlx::query("PRAGMA synchronous = FULL")
+                            .execute(&mut *connection)
+                            .await?;
+                    }
+                    Ok(())
+                })
+            })
             .connect(url)
             .await?;
         Self::from_pool(pool).await
