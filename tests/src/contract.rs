@@ -242,6 +242,17 @@ pub async fn slow_and_idle_connections_are_cut<L: Launcher>(launcher: &L) {
         "a trickling body is answered 408 or closed: {answer}"
     );
 
+    // A GET with a chunked body that never ends: answered, and the connection closed, not held
+    // while the server waits for the rest of a body no route reads.
+    let mut stream = TcpStream::connect(&addr).await.unwrap();
+    stream
+        .write_all(b"GET / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n")
+        .await
+        .unwrap();
+    let (answer, closed) = read_until_closed(&mut stream, cut * 2).await;
+    let closed = closed.expect("a never-ending body no route reads does not hold the connection");
+    assert!(closed < cut, "cut after {closed:?}: {answer}");
+
     // An idle keep-alive connection.
     let mut stream = TcpStream::connect(&addr).await.unwrap();
     stream

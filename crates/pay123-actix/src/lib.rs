@@ -31,7 +31,7 @@ mod error;
 mod extract;
 mod service;
 
-pub use body::BodyDeadline;
+pub use body::{BodyDeadline, DeadlineBody};
 pub use error::Error;
 pub use extract::{NotifyRejection, VerifiedNotify};
 pub use pay123_core;

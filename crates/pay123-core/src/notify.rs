@@ -242,8 +242,15 @@ impl NotifyVerifier {
                 error,
                 m_transaction_id: claimed(),
             })?;
-        timestamp::check_window(Message::Notify, "ts", &notify.ts, now, self.window)
-            .map_err(|e| e.with_m_transaction_id(claimed()))?;
+        timestamp::check_window(
+            Message::Notify,
+            "ts",
+            &notify.ts,
+            now,
+            self.window,
+            timestamp::Unit::SecondsOrMillis,
+        )
+        .map_err(|e| e.with_m_transaction_id(claimed()))?;
         Ok(notify)
     }
 }

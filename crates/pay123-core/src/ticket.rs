@@ -260,8 +260,15 @@ impl ReturnTicket {
                 error,
                 m_transaction_id: claimed(),
             })?;
-        timestamp::check_window(Message::ReturnTicket, "time", &ticket.time, now, window)
-            .map_err(|e| e.with_m_transaction_id(claimed()))?;
+        timestamp::check_window(
+            Message::ReturnTicket,
+            "time",
+            &ticket.time,
+            now,
+            window,
+            timestamp::Unit::Seconds,
+        )
+        .map_err(|e| e.with_m_transaction_id(claimed()))?;
         Ok(ticket)
     }
 }

@@ -31,6 +31,17 @@ pub(crate) fn ts_to_time(ts: u64) -> SystemTime {
     }
 }
 
+/// How a timestamp field is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Unit {
+    /// A notify's `ts`: seconds or milliseconds, both seen in the field.
+    SecondsOrMillis,
+    /// The return ticket's `time`: seconds only. Read as milliseconds too, the last three
+    /// digits of an id could pass for the milliseconds of `time` (`T` + `123` + `ID` and
+    /// `T123` + `ID` are the same signed string, and the same moment).
+    Seconds,
+}
+
 /// Checks that a timestamp field lies within `window` of `now`, either side.
 pub(crate) fn check_window(
     message: Message,
@@ -38,13 +49,19 @@ pub(crate) fn check_window(
     value: &str,
     now: SystemTime,
     window: Duration,
+    unit: Unit,
 ) -> Result<(), VerifyError> {
     let ts = validate::number(field, value, 30).map_err(|error| VerifyError::Malformed {
         message,
         error,
         m_transaction_id: None,
     })?;
-    let then = ts_to_time(ts);
+    let then = match unit {
+        Unit::SecondsOrMillis => ts_to_time(ts),
+        Unit::Seconds => UNIX_EPOCH
+            .checked_add(Duration::from_secs(ts))
+            .unwrap_or(SystemTime::UNIX_EPOCH),
+    };
     let distance = now
         .duration_since(then)
         .or_else(|_| then.duration_since(now))
@@ -67,13 +84,65 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_ticket_time_is_seconds_only() {
+        let now = UNIX_EPOCH + Duration::from_secs(1_499_789_401);
+        let w = Duration::from_secs(300);
+        let t = |v: &str| check_window(Message::ReturnTicket, "time", v, now, w, Unit::Seconds);
+        assert!(t("1499789401").is_ok());
+        // The same moment in milliseconds is not a ticket's time: it would let three digits
+        // move between `time` and `transactionID`.
+        assert!(matches!(
+            t("1499789401123"),
+            Err(VerifyError::Expired { .. })
+        ));
+    }
+
+    #[test]
     fn seconds_and_millis() {
         let now = UNIX_EPOCH + Duration::from_secs(1_499_789_401);
         let w = Duration::from_secs(300);
-        assert!(check_window(Message::Notify, "ts", "1499789401525", now, w).is_ok());
-        assert!(check_window(Message::Notify, "ts", "1499789401", now, w).is_ok());
-        assert!(check_window(Message::Notify, "ts", "1499789101", now, w).is_ok());
-        let e = check_window(Message::Notify, "ts", "1499789100", now, w).unwrap_err();
+        assert!(
+            check_window(
+                Message::Notify,
+                "ts",
+                "1499789401525",
+                now,
+                w,
+                Unit::SecondsOrMillis
+            )
+            .is_ok()
+        );
+        assert!(
+            check_window(
+                Message::Notify,
+                "ts",
+                "1499789401",
+                now,
+                w,
+                Unit::SecondsOrMillis
+            )
+            .is_ok()
+        );
+        assert!(
+            check_window(
+                Message::Notify,
+                "ts",
+                "1499789101",
+                now,
+                w,
+                Unit::SecondsOrMillis
+            )
+            .is_ok()
+        );
+        let e = check_window(
+            Message::Notify,
+            "ts",
+            "1499789100",
+            now,
+            w,
+            Unit::SecondsOrMillis,
+        )
+        .unwrap_err();
         assert!(
             matches!(
                 e,
@@ -85,9 +154,19 @@ mod tests {
             "{e:?}"
         );
         // Too far in the future is refused as well.
-        assert!(check_window(Message::Notify, "ts", "1499789702", now, w).is_err());
+        assert!(
+            check_window(
+                Message::Notify,
+                "ts",
+                "1499789702",
+                now,
+                w,
+                Unit::SecondsOrMillis
+            )
+            .is_err()
+        );
         assert!(matches!(
-            check_window(Message::Notify, "ts", "abc", now, w).unwrap_err(),
+            check_window(Message::Notify, "ts", "abc", now, w, Unit::SecondsOrMillis).unwrap_err(),
             VerifyError::Malformed { .. }
         ));
     }

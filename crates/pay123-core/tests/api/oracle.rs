@@ -241,3 +241,34 @@ fn a_status_cannot_lend_its_last_digit_to_ts() {
     assert!(error.to_string().contains("ts"), "{error}");
     assert!(error.to_string().contains("leading zero"), "{error}");
 }
+
+/// A genuine return ticket for the order `100042` signs `status + time + "100042"`, the same
+/// string as `status + (time + "100") + "042"`: with `time` read in seconds only, the second
+/// reading is a ticket from the far future, refused.
+#[test]
+fn a_ticket_cannot_lend_digits_of_its_order_to_its_time() {
+    use pay123_core::{ReturnCheck, ReturnTicket};
+    let key = SecretKey::new(KEY);
+    let genuine = ReturnTicket::new("100042", TransactionStatus::Success, now())
+        .unwrap()
+        .to_query(&key);
+    assert!(matches!(
+        ReturnTicket::check(&genuine, &key, now()),
+        ReturnCheck::Verified(_)
+    ));
+    let time = form_urlencoded::parse(genuine.as_bytes())
+        .find(|(k, _)| k == "time")
+        .unwrap()
+        .1
+        .into_owned();
+    let moved = genuine
+        .replace("transactionID=100042", "transactionID=042")
+        .replace(&format!("time={time}"), &format!("time={time}100"));
+    assert!(
+        matches!(
+            ReturnTicket::check(&moved, &key, now()),
+            ReturnCheck::Invalid { .. }
+        ),
+        "{moved}"
+    );
+}
