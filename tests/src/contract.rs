@@ -286,11 +286,14 @@ pub async fn slow_and_idle_connections_are_cut<L: Launcher>(launcher: &L) {
     );
     pipeline.abort();
 
-    // A thousand idle connections while the shop answers.
+    // A thousand idle connections while the shop answers (from 127.0.0.2, the buyer being on
+    // 127.0.0.1: a server may cap the connections of one address).
     rlimit::increase_nofile_limit(8192).expect("a higher open files limit");
     let mut idle = Vec::new();
     for _ in 0..1000 {
-        idle.push(TcpStream::connect(&addr).await.unwrap());
+        let socket = tokio::net::TcpSocket::new_v4().unwrap();
+        socket.bind("127.0.0.2:0".parse().unwrap()).unwrap();
+        idle.push(socket.connect(addr.parse().unwrap()).await.unwrap());
     }
     let page = world.buyer.get(&format!("{}/", world.shop_url)).await;
     assert_eq!(page.status, StatusCode::OK);

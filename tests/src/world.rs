@@ -45,6 +45,9 @@ pub struct ShopSetup {
     pub reconcile_policy: ReconcilePolicy,
     /// The reconciler task, running in every shop under test: a pass every 100 ms.
     pub reconciler: ReconcilerSettings,
+    /// Checkouts one address may make per minute: no limit (0) by default, every buyer of the
+    /// tests being on 127.0.0.1.
+    pub checkouts_per_minute: u32,
     /// The sandbox's endpoints.
     pub endpoints: Endpoints,
     /// The merchant's credentials at the sandbox.
@@ -130,6 +133,7 @@ impl World {
                 .with_first_check(std::time::Duration::from_secs(600)),
             reconciler: ReconcilerSettings::default()
                 .with_period(std::time::Duration::from_millis(100)),
+            checkouts_per_minute: 0,
             endpoints: sandbox.endpoints(),
             credentials,
         };

@@ -45,7 +45,8 @@ async fn instance(
         &url,
     )
     .with_gateway_timeout(Duration::from_secs(5))
-    .with_reconcile_policy(policy);
+    .with_reconcile_policy(policy)
+    .with_checkouts_per_minute(0);
     let reconciler = shop.spawn_reconciler(settings);
     let server = tokio::spawn(axum_shop::serve(
         listener,
@@ -92,7 +93,8 @@ impl KillableInstance {
                 let shop =
                     shop::Shop::new(pay123_hyper::client(credentials, endpoints), store, &url)
                         .with_gateway_timeout(Duration::from_secs(5))
-                        .with_reconcile_policy(policy);
+                        .with_reconcile_policy(policy)
+                        .with_checkouts_per_minute(0);
                 std::mem::forget(shop.spawn_reconciler(settings));
                 tokio::spawn(axum_shop::serve(
                     listener,

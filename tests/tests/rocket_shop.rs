@@ -17,7 +17,8 @@ impl Launcher for RocketShop {
             &setup.public_url,
         )
         .with_gateway_timeout(setup.gateway_timeout)
-        .with_reconcile_policy(setup.reconcile_policy);
+        .with_reconcile_policy(setup.reconcile_policy)
+        .with_checkouts_per_minute(setup.checkouts_per_minute);
         let reconciler = shop.spawn_reconciler(setup.reconciler);
         let limits = pay123_rocket::Limits::default()
             .header_timeout(setup.header_timeout)

@@ -308,7 +308,16 @@ impl ChecksumError {
 #[non_exhaustive]
 pub enum ResponseError {
     /// 123PAY answered with an error code (`[returnCode, description]`).
-    #[error("123PAY answered {code} ({}): {description}", code.english())]
+    #[error(
+        "123PAY answered {code} ({}): {description}{}",
+        code.english(),
+        if *code == ReturnCode::AuthenticationFailed {
+            " (check the merchant code, the passcode, and the checksum: `pay123 checksum explain` \
+             shows what the checksum signs)"
+        } else {
+            ""
+        }
+    )]
     Gateway {
         /// The code.
         code: ReturnCode,

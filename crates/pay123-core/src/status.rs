@@ -215,7 +215,7 @@ code_enum! {
         /// `5000`: system busy; try again later.
         Busy = "5000", "Hệ thống bận", "system busy";
         /// `6000`: merchant authentication failed (checksum, merchant code or passcode).
-        AuthenticationFailed = "6000", "Xác thực đối tác thất bại", "merchant authentication failed (check the checksum field order, merchant code and passcode)";
+        AuthenticationFailed = "6000", "Xác thực đối tác thất bại", "merchant authentication failed";
         /// `6100`: a parameter is malformed or missing.
         InvalidParameter = "6100", "Tham số truyền vào không đúng định dạng yêu cầu", "a parameter is malformed or missing";
         /// `6200`: business-rule violation.

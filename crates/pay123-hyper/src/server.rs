@@ -15,8 +15,10 @@
 //!   [`Limits::max_body`] bytes with `http_body_util::LengthLimitError` (413);
 //! - closes a connection that reads nothing of its answers for [`Limits::write_timeout`]: a
 //!   client that pipelines requests and never reads the answers holds no connection for long;
-//! - serves at most [`Limits::max_connections`] connections at once; more wait in the kernel's
-//!   backlog;
+//! - serves at most [`Limits::max_connections`] connections at once (more wait in the kernel's
+//!   backlog), and at most [`Limits::max_connections_per_ip`] from one address (more are closed
+//!   at once): one client cannot take every slot, even with slow but busy keep-alive
+//!   connections;
 //! - gives each request to a [`Handler`] with the peer's address.
 
 use std::convert::Infallible;
@@ -72,6 +74,11 @@ pub struct Limits {
     pub max_body: usize,
     /// The most connections served at once. 2,048.
     pub max_connections: usize,
+    /// The most connections served at once from one IP address: a quarter of
+    /// [`max_connections`](Self::max_connections) (512). Behind a reverse proxy every
+    /// connection comes from the proxy: set it to `max_connections` there, and let the proxy
+    /// limit each client.
+    pub max_connections_per_ip: usize,
     /// On shutdown, how long requests under way may take to finish. 5 seconds.
     pub grace: Duration,
 }
@@ -84,6 +91,7 @@ impl Default for Limits {
             write_timeout: Duration::from_secs(10),
             max_body: 1024 * 1024,
             max_connections: 2048,
+            max_connections_per_ip: 512,
             grace: Duration::from_secs(5),
         }
     }
@@ -118,10 +126,19 @@ impl Limits {
         self
     }
 
-    /// With this [`max_connections`](Self::max_connections) (at least 1).
+    /// With this [`max_connections`](Self::max_connections) (at least 1), and a quarter of it
+    /// per IP address (at least 1).
     #[must_use]
     pub fn max_connections(mut self, connections: usize) -> Self {
         self.max_connections = connections.max(1);
+        self.max_connections_per_ip = (self.max_connections / 4).max(1);
+        self
+    }
+
+    /// With this [`max_connections_per_ip`](Self::max_connections_per_ip) (at least 1).
+    #[must_use]
+    pub fn max_connections_per_ip(mut self, connections: usize) -> Self {
+        self.max_connections_per_ip = connections.max(1);
         self
     }
 
@@ -189,6 +206,7 @@ impl<H: Handler> Serve<H> {
             mut signal,
         } = self;
         let permits = Arc::new(Semaphore::new(limits.max_connections));
+        let per_ip = PerIp::default();
         let graceful = GracefulShutdown::new();
         loop {
             let permit = tokio::select! {
@@ -207,6 +225,10 @@ impl<H: Handler> Serve<H> {
                     }
                 },
                 () = &mut signal => break,
+            };
+            let Some(slot) = per_ip.take(peer.ip(), limits.max_connections_per_ip) else {
+                tracing::debug!(%peer, "too many connections from this address; closed");
+                continue;
             };
             let _ = stream.set_nodelay(true);
             let handler = handler.clone();
@@ -229,6 +251,7 @@ impl<H: Handler> Serve<H> {
             let connection = graceful.watch(connection);
             tokio::spawn(async move {
                 let _permit = permit;
+                let _slot = slot;
                 if let Err(error) = connection.await {
                     tracing::debug!(%error, %peer, "connection closed");
                 }
@@ -254,6 +277,51 @@ impl<H: Handler> IntoFuture for Serve<H> {
 
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(self.run())
+    }
+}
+
+/// The connections open per IP address.
+#[derive(Debug, Clone, Default)]
+struct PerIp(Arc<std::sync::Mutex<std::collections::HashMap<std::net::IpAddr, usize>>>);
+
+impl PerIp {
+    /// A slot for one more connection from `ip`, unless it has `max` already.
+    fn take(&self, ip: std::net::IpAddr, max: usize) -> Option<IpSlot> {
+        let mut open = self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let count = open.entry(ip).or_insert(0);
+        if *count >= max {
+            return None;
+        }
+        *count += 1;
+        Some(IpSlot {
+            open: self.clone(),
+            ip,
+        })
+    }
+}
+
+/// One connection's place in [`PerIp`], given back when dropped.
+struct IpSlot {
+    open: PerIp,
+    ip: std::net::IpAddr,
+}
+
+impl Drop for IpSlot {
+    fn drop(&mut self) {
+        let mut open = self
+            .open
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(count) = open.get_mut(&self.ip) {
+            *count -= 1;
+            if *count == 0 {
+                open.remove(&self.ip);
+            }
+        }
     }
 }
 

@@ -451,3 +451,86 @@ async fn a_request_timeout_from_the_core_shortens_the_clients() {
     );
     assert!(started.elapsed() < Duration::from_secs(5));
 }
+
+mod server {
+    //! The server's cap on the connections of one address.
+
+    use std::net::SocketAddr;
+    use std::time::Duration;
+
+    use bytes::Bytes;
+    use http::{Request, Response};
+    use http_body_util::Full;
+    use pay123_hyper::server::{Handler, Limits, RequestBody};
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::net::{TcpListener, TcpSocket, TcpStream};
+
+    #[derive(Clone)]
+    struct Hello;
+
+    impl Handler for Hello {
+        type Body = Full<Bytes>;
+        async fn call(&self, _: Request<RequestBody>, _: SocketAddr) -> Response<Full<Bytes>> {
+            Response::new(Full::new(Bytes::from_static(b"hello")))
+        }
+    }
+
+    async fn from(ip: &str, server: SocketAddr) -> TcpStream {
+        let socket = TcpSocket::new_v4().unwrap();
+        socket.bind(format!("{ip}:0").parse().unwrap()).unwrap();
+        socket.connect(server).await.unwrap()
+    }
+
+    /// Whether the server closes the connection (EOF) within a second, without a request.
+    async fn closed_at_once(stream: &mut TcpStream) -> bool {
+        let mut buf = [0u8; 16];
+        matches!(
+            tokio::time::timeout(Duration::from_secs(1), stream.read(&mut buf)).await,
+            Ok(Ok(0) | Err(_))
+        )
+    }
+
+    async fn answered(stream: &mut TcpStream) -> bool {
+        if stream
+            .write_all(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+            .await
+            .is_err()
+        {
+            return false;
+        }
+        let mut buf = [0u8; 64];
+        matches!(
+            tokio::time::timeout(Duration::from_secs(2), stream.read(&mut buf)).await,
+            Ok(Ok(n)) if buf[..n].starts_with(b"HTTP/1.1 200")
+        )
+    }
+
+    #[tokio::test]
+    async fn one_address_cannot_take_every_connection() {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let limits = Limits::default()
+            .max_connections(64)
+            .max_connections_per_ip(3);
+        tokio::spawn(
+            pay123_hyper::server::serve(listener, Hello)
+                .limits(limits)
+                .into_future(),
+        );
+        let mut held = Vec::new();
+        for _ in 0..3 {
+            held.push(from("127.0.0.3", addr).await);
+        }
+        // The fourth from the same address is closed at once; another address is served.
+        let mut fourth = from("127.0.0.3", addr).await;
+        assert!(closed_at_once(&mut fourth).await);
+        let mut other = from("127.0.0.4", addr).await;
+        assert!(answered(&mut other).await);
+        // The held ones are served, and once one ends, the address may connect again.
+        assert!(answered(&mut held[0]).await);
+        drop(held.remove(0));
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let mut again = from("127.0.0.3", addr).await;
+        assert!(answered(&mut again).await);
+    }
+}

@@ -113,6 +113,7 @@ async fn a_shop_killed_mid_checkout_ends_with_every_order_settled() {
         ("SHOP_RECONCILE_PERIOD", "200ms".to_owned()),
         ("PAY123_SESSION_TIMEOUT", "3s".to_owned()),
         ("SHOP_RECONCILE_MARGIN", "500ms".to_owned()),
+        ("SHOP_CHECKOUTS_PER_MINUTE", "0".to_owned()),
     ];
     let mut first = start_shop(port, &vars).await;
 

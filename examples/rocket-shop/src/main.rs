@@ -42,7 +42,8 @@ async fn run() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     let client = pay123_hyper::client(gateway.credentials.clone(), gateway.endpoints.clone());
     let shop = shop::Shop::new(client, store, &config.public_url)
         .with_gateway_timeout(config.gateway_timeout)
-        .with_reconcile_policy(config.reconcile_policy);
+        .with_reconcile_policy(config.reconcile_policy)
+        .with_checkouts_per_minute(config.checkouts_per_minute);
     // Asks 123PAY about the orders a lost notify or a crash left open (SHOP_RECONCILE=off to
     // run without it, on an instance that serves only buyers).
     let _reconciler = config

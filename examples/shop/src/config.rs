@@ -48,6 +48,9 @@ pub struct ShopConfig {
     /// The reconciler task: `None` when `SHOP_RECONCILE` is `off`; its pass period from
     /// `SHOP_RECONCILE_PERIOD` (default `10s`).
     pub reconciler: Option<ReconcilerSettings>,
+    /// `SHOP_CHECKOUTS_PER_MINUTE`: checkouts one address may make per minute (default 20; 0:
+    /// no limit).
+    pub checkouts_per_minute: u32,
 }
 
 /// The `PAY123_API_URL` of 123PAY's public sandbox, the one gateway whose credentials are public
@@ -79,6 +82,7 @@ impl fmt::Debug for ShopConfig {
             .field("gateway_timeout", &self.gateway_timeout)
             .field("reconcile_policy", &self.reconcile_policy)
             .field("reconciler", &self.reconciler)
+            .field("checkouts_per_minute", &self.checkouts_per_minute)
             .finish()
     }
 }
@@ -159,7 +163,8 @@ pub enum ConfigError {
 impl ShopConfig {
     /// Reads `SHOP_ADDR`, `SHOP_PUBLIC_URL`, `SHOP_DATABASE_URL`, `SHOP_DATABASE_POOL`,
     /// `SHOP_GATEWAY_TIMEOUT`, `SHOP_RECONCILE`, `SHOP_RECONCILE_PERIOD`,
-    /// `SHOP_RECONCILE_AFTER`, `SHOP_RECONCILE_MARGIN`, `PAY123_SESSION_TIMEOUT`,
+    /// `SHOP_RECONCILE_AFTER`, `SHOP_RECONCILE_MARGIN`, `SHOP_CHECKOUTS_PER_MINUTE`,
+    /// `PAY123_SESSION_TIMEOUT`,
     /// `PAY123_API_URL`,
     /// `PAY123_MERCHANT_CODE`, `PAY123_PASSCODE` and `PAY123_SECRET_KEY` (empty means unset).
     ///
@@ -259,6 +264,14 @@ impl ShopConfig {
                 humantime::format_duration(gateway_timeout)
             )));
         }
+        let checkouts_per_minute = match var("SHOP_CHECKOUTS_PER_MINUTE") {
+            None => crate::CHECKOUTS_PER_MINUTE,
+            Some(value) => value.parse::<u32>().map_err(|_| ConfigError::Number {
+                var: "SHOP_CHECKOUTS_PER_MINUTE",
+                value,
+                max: u32::MAX,
+            })?,
+        };
         let settings = ReconcilerSettings::default();
         let reconciler = match var("SHOP_RECONCILE").as_deref() {
             None | Some("on") => {
@@ -281,6 +294,7 @@ impl ShopConfig {
             gateway_timeout,
             reconcile_policy,
             reconciler,
+            checkouts_per_minute,
         })
     }
 

@@ -71,11 +71,20 @@ impl DemoGateway {
             ),
             None => format!(
                 "gateway:           {}",
-                crate::config::redact_url(&self.endpoints.create_order().to_string())
+                crate::config::redact_url(&without_query(self.endpoints.create_order()))
             ),
         };
         banner(config, &gateway)
     }
+}
+
+/// A URL without its query string (which may hold a token) for the banner.
+fn without_query(uri: &http::Uri) -> String {
+    let mut text = uri.to_string();
+    if let Some(at) = text.find('?') {
+        text.truncate(at);
+    }
+    text
 }
 
 fn banner(config: &ShopConfig, gateway: &str) -> String {
@@ -122,6 +131,14 @@ pub fn connection_cap(connections: usize) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_gateway_is_shown_without_its_query() {
+        let uri: http::Uri = "https://mi.123pay.vn/createOrder1?token=T0kenS3cret"
+            .parse()
+            .unwrap();
+        assert_eq!(without_query(&uri), "https://mi.123pay.vn/createOrder1");
+    }
 
     #[test]
     fn the_banner_never_shows_the_database_password() {

@@ -100,6 +100,7 @@
 //! ```
 
 mod catalog;
+mod checkout_limit;
 mod config;
 pub mod demo;
 mod pages;
@@ -111,6 +112,7 @@ mod view;
 pub mod web;
 
 pub use catalog::{CATALOG, Product, format_vnd};
+pub use checkout_limit::CHECKOUTS_PER_MINUTE;
 pub use config::{
     ConfigError, DEFAULT_ADDR, DEFAULT_DATABASE_URL, GatewayConfig, SANDBOX_API_URL, ShopConfig,
 };

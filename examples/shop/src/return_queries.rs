@@ -12,8 +12,13 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 /// otherwise ([`Shop::with_return_query_interval`](crate::Shop::with_return_query_interval)).
 pub const RETURN_QUERY_INTERVAL: Duration = Duration::from_secs(2);
 
-/// The most return-page queryOrders under way at once, all orders together.
+/// The most return-page queryOrders under way at once, all orders together: 12 for returns
+/// with a verified ticket (buyers 123PAY sent back), 4 for the others (reloads of the order
+/// page, forged or expired tickets), so that the others cannot take every slot.
 pub const RETURN_QUERY_CONCURRENCY: usize = 16;
+
+/// The slots of [`RETURN_QUERY_CONCURRENCY`] kept for returns without a verified ticket.
+const UNVERIFIED_SLOTS: usize = 4;
 
 /// Slots kept before the old ones are forgotten.
 const PRUNE_ABOVE: usize = 4096;
@@ -21,7 +26,8 @@ const PRUNE_ABOVE: usize = 4096;
 #[derive(Debug)]
 pub(crate) struct ReturnQueries {
     slots: Mutex<HashMap<String, Slot>>,
-    permits: Arc<Semaphore>,
+    verified: Arc<Semaphore>,
+    unverified: Arc<Semaphore>,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -52,16 +58,18 @@ impl ReturnQueries {
     pub(crate) fn new() -> Self {
         Self {
             slots: Mutex::new(HashMap::new()),
-            permits: Arc::new(Semaphore::new(RETURN_QUERY_CONCURRENCY)),
+            verified: Arc::new(Semaphore::new(RETURN_QUERY_CONCURRENCY - UNVERIFIED_SLOTS)),
+            unverified: Arc::new(Semaphore::new(UNVERIFIED_SLOTS)),
         }
     }
 
     /// A turn to query `m_transaction_id`, unless one is under way, one started less than
-    /// `interval` ago, or too many queries are under way.
+    /// `interval` ago, or too many queries of its kind (`verified` ticket or not) are under way.
     pub(crate) fn turn(
         &self,
         m_transaction_id: &str,
         interval: Duration,
+        verified: bool,
     ) -> Result<Turn<'_>, Skipped> {
         let mut slots = self.slots.lock().unwrap_or_else(PoisonError::into_inner);
         let now = Instant::now();
@@ -73,7 +81,12 @@ impl ReturnQueries {
                 return Err(Skipped::Recent);
             }
         }
-        let permit = Arc::clone(&self.permits)
+        let pool = if verified {
+            &self.verified
+        } else {
+            &self.unverified
+        };
+        let permit = Arc::clone(pool)
             .try_acquire_owned()
             .map_err(|_| Skipped::Busy)?;
         if slots.len() >= PRUNE_ABOVE {
@@ -114,33 +127,50 @@ mod tests {
     #[test]
     fn one_query_per_order_at_a_time_and_per_interval() {
         let queries = ReturnQueries::new();
-        let turn = queries.turn("A", Duration::ZERO).unwrap();
+        let turn = queries.turn("A", Duration::ZERO, true).unwrap();
         assert_eq!(
-            queries.turn("A", Duration::ZERO).err(),
+            queries.turn("A", Duration::ZERO, true).err(),
             Some(Skipped::InFlight)
         );
         // Another order has its own turn.
-        drop(queries.turn("B", Duration::ZERO).unwrap());
+        drop(queries.turn("B", Duration::ZERO, true).unwrap());
         drop(turn);
-        assert!(queries.turn("A", Duration::ZERO).is_ok());
-        let _ = queries.turn("C", Duration::from_secs(60)).unwrap();
+        assert!(queries.turn("A", Duration::ZERO, true).is_ok());
+        let _ = queries.turn("C", Duration::from_secs(60), true).unwrap();
         assert_eq!(
-            queries.turn("C", Duration::from_secs(60)).err(),
+            queries.turn("C", Duration::from_secs(60), true).err(),
             Some(Skipped::Recent)
         );
     }
 
     #[test]
-    fn at_most_the_concurrency_at_once() {
+    fn at_most_the_concurrency_at_once_and_some_kept_for_verified_returns() {
         let queries = ReturnQueries::new();
-        let turns: Vec<_> = (0..RETURN_QUERY_CONCURRENCY)
-            .map(|n| queries.turn(&n.to_string(), Duration::ZERO).unwrap())
+        // Returns without a verified ticket take their own slots only.
+        let others: Vec<_> = (0..UNVERIFIED_SLOTS)
+            .map(|n| {
+                queries
+                    .turn(&format!("o{n}"), Duration::ZERO, false)
+                    .unwrap()
+            })
             .collect();
         assert_eq!(
-            queries.turn("more", Duration::ZERO).err(),
+            queries.turn("o-more", Duration::ZERO, false).err(),
             Some(Skipped::Busy)
         );
-        drop(turns);
-        assert!(queries.turn("more", Duration::ZERO).is_ok());
+        let verified: Vec<_> = (0..RETURN_QUERY_CONCURRENCY - UNVERIFIED_SLOTS)
+            .map(|n| {
+                queries
+                    .turn(&format!("v{n}"), Duration::ZERO, true)
+                    .unwrap()
+            })
+            .collect();
+        assert_eq!(
+            queries.turn("v-more", Duration::ZERO, true).err(),
+            Some(Skipped::Busy)
+        );
+        drop(others);
+        drop(verified);
+        assert!(queries.turn("more", Duration::ZERO, false).is_ok());
     }
 }

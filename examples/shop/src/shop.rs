@@ -14,6 +14,7 @@ use pay123_core::{
 use rand::Rng;
 
 use crate::catalog::{CATALOG, Product};
+use crate::checkout_limit::{CHECKOUTS_PER_MINUTE, CheckoutLimit};
 use crate::return_queries::{RETURN_QUERY_INTERVAL, ReturnQueries};
 use crate::store::{Change, NewOrder, Order, OrderState, Source, Store, StoreError};
 use crate::view::{OrderView, ReturnView, TicketCheck};
@@ -37,6 +38,7 @@ pub struct Shop<C> {
     gateway_timeout: Duration,
     return_query_interval: Duration,
     policy: ReconcilePolicy,
+    checkouts_per_minute: u32,
 }
 
 struct Inner<C> {
@@ -44,6 +46,7 @@ struct Inner<C> {
     store: Store,
     public_url: String,
     return_queries: ReturnQueries,
+    checkouts: CheckoutLimit,
 }
 
 impl<C> Clone for Shop<C> {
@@ -53,6 +56,7 @@ impl<C> Clone for Shop<C> {
             gateway_timeout: self.gateway_timeout,
             return_query_interval: self.return_query_interval,
             policy: self.policy,
+            checkouts_per_minute: self.checkouts_per_minute,
         }
     }
 }
@@ -216,6 +220,9 @@ pub enum CheckoutError {
     /// The bank code is not one of the specification's; nothing was recorded.
     #[error("unknown bank code {0:?}")]
     UnknownBank(String),
+    /// This address made too many checkouts in the last minute; nothing was recorded.
+    #[error("too many checkouts from this address")]
+    TooMany,
     /// The order could not be recorded; nothing was sent to 123PAY.
     #[error("the order could not be recorded: {0}")]
     Store(#[source] StoreError),
@@ -286,6 +293,10 @@ impl CheckoutError {
         let fixed = |vi: &str, en: &str| (vi.to_owned(), en.to_owned());
         match self {
             Self::UnknownProduct(_) => fixed("Không tìm thấy sản phẩm này.", "No such product."),
+            Self::TooMany => fixed(
+                "Quá nhiều đơn hàng từ địa chỉ của quý khách; vui lòng thử lại sau ít phút.",
+                "Too many orders from your address; please try again in a few minutes.",
+            ),
             Self::UnknownBank(_) => fixed(
                 "Ngân hàng đã chọn không hợp lệ.",
                 "The chosen bank is not valid.",
@@ -305,6 +316,7 @@ impl CheckoutError {
         match self {
             Self::UnknownProduct(_) => http::StatusCode::NOT_FOUND,
             Self::UnknownBank(_) => http::StatusCode::BAD_REQUEST,
+            Self::TooMany => http::StatusCode::TOO_MANY_REQUESTS,
             Self::Store(_)
             | Self::NotCreated {
                 failure: CheckoutFailure::InvalidRequest,
@@ -399,11 +411,23 @@ impl<C: HttpClient> Shop<C> {
                 store,
                 public_url: public_url.trim_end_matches('/').to_owned(),
                 return_queries: ReturnQueries::new(),
+                checkouts: CheckoutLimit::default(),
             }),
             gateway_timeout: DEFAULT_GATEWAY_TIMEOUT,
             return_query_interval: RETURN_QUERY_INTERVAL,
             policy: ReconcilePolicy::default(),
+            checkouts_per_minute: CHECKOUTS_PER_MINUTE,
         }
+    }
+
+    /// Lets one address check out at most `per_minute` times a minute
+    /// ([`CHECKOUTS_PER_MINUTE`](crate::CHECKOUTS_PER_MINUTE) by default; 0: no limit). Behind a
+    /// reverse proxy, pass the buyer's address (from the proxy's `X-Forwarded-For`) to
+    /// [`checkout`](Self::checkout), or every buyer shares the proxy's allowance.
+    #[must_use]
+    pub fn with_checkouts_per_minute(mut self, per_minute: u32) -> Self {
+        self.checkouts_per_minute = per_minute;
+        self
     }
 
     /// When the reconciler asks 123PAY about open orders, and when 123PAY's "no such
@@ -506,6 +530,12 @@ impl<C: HttpClient> Shop<C> {
                 bank
             }
         };
+        if let Some(ip) = client_ip
+            && !self.inner.checkouts.allow(ip, self.checkouts_per_minute)
+        {
+            tracing::warn!(%ip, "too many checkouts from this address");
+            return Err(CheckoutError::TooMany);
+        }
         let client_ipv4 = client_ip
             .and_then(pay123_core::client_ipv4)
             .map(|ip| ip.to_string());
@@ -762,7 +792,8 @@ impl<C: HttpClient> Shop<C> {
     ) -> Result<NotifyOutcome, StoreError> {
         let id = order.m_transaction_id.as_str();
         let agrees = (order.state == OrderState::Paid && status.is_success())
-            || (order.state == OrderState::Failed && status.is_failure());
+            || (matches!(order.state, OrderState::Failed | OrderState::Closed)
+                && status.is_failure());
         if status.is_pending() || agrees || order.state == OrderState::Review {
             return Ok(NotifyOutcome::AlreadyUpdated);
         }
@@ -784,16 +815,23 @@ impl<C: HttpClient> Shop<C> {
         match (order.state, judged) {
             // A payment 123PAY confirms on an order the shop had marked failed: never paid
             // automatically, never ignored.
-            (OrderState::Failed, Judgement::Paid | Judgement::Review(_)) => {
+            (
+                state @ (OrderState::Failed | OrderState::Closed),
+                Judgement::Paid | Judgement::Review(_),
+            ) => {
                 let note = format!(
                     "123PAY confirms a payment (status 1, totalAmount {}, opAmount {}) for an \
-                     order marked failed: check it, then ship or refund",
+                     order marked {}: check it, then ship or refund",
                     answer.total_amount(),
-                    answer.op_amount()
+                    answer.op_amount(),
+                    state.as_str()
                 );
                 tracing::error!(m_transaction_id = id, %note, "payment held for review");
-                let mut change =
-                    Change::new(&[OrderState::Failed], OrderState::Review, Source::Notify);
+                let mut change = Change::new(
+                    &[OrderState::Failed, OrderState::Closed],
+                    OrderState::Review,
+                    Source::Notify,
+                );
                 change.transaction_status = Some(answer.status().code());
                 change.op_amount = answer.op_amount_vnd();
                 change.error_code = Some("paid_after_failure");
@@ -968,10 +1006,11 @@ impl<C: HttpClient> Shop<C> {
             return Ok(view);
         };
         if matches!(order.state, OrderState::Pending | OrderState::Unsure) {
+            let verified = matches!(check, ReturnCheck::Verified(_));
             match self
                 .inner
                 .return_queries
-                .turn(&id, self.return_query_interval)
+                .turn(&id, self.return_query_interval, verified)
             {
                 Ok(_turn) => {
                     if let Confirmed::QueryFailed(detail) =

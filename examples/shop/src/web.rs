@@ -231,11 +231,13 @@ impl Problem {
         let title = match error {
             CheckoutError::UnknownProduct(_) => ("Không tìm thấy sản phẩm", "Product not found"),
             CheckoutError::UnknownBank(_) => ("Ngân hàng không hợp lệ", "Invalid bank"),
+            CheckoutError::TooMany => ("Quá nhiều đơn hàng", "Too many orders"),
             _ => ("Không thể thanh toán", "Cannot pay"),
         };
         let code = match error {
             CheckoutError::UnknownProduct(_) => "unknown_product",
             CheckoutError::UnknownBank(_) => "unknown_bank",
+            CheckoutError::TooMany => "too_many",
             CheckoutError::Store(_) => "store",
             CheckoutError::NotCreated { failure, .. } | CheckoutError::Unsure { failure, .. } => {
                 failure.code()

@@ -220,3 +220,27 @@ async fn concurrent_checkouts_get_distinct_orders() {
     assert!(orders.iter().all(|o| o.state == OrderState::Pending));
     assert_eq!(t.fake.create_calls(), 30);
 }
+
+/// One address gets its share of checkouts per minute: each is a createOrder and an order to
+/// reconcile. The others are refused (429) with nothing recorded.
+#[tokio::test]
+async fn checkouts_are_limited_per_address() {
+    let t = setup().await;
+    let shop = t.shop.clone().with_checkouts_per_minute(2);
+    let buyer: std::net::IpAddr = "203.113.1.10".parse().unwrap();
+    for _ in 0..2 {
+        shop.checkout("ao-dai", None, Some(buyer)).await.unwrap();
+    }
+    let error = shop
+        .checkout("ao-dai", None, Some(buyer))
+        .await
+        .unwrap_err();
+    assert!(matches!(error, CheckoutError::TooMany), "{error:?}");
+    assert_eq!(error.status_code(), http::StatusCode::TOO_MANY_REQUESTS);
+    assert!(error.vietnamese().contains("Quá nhiều đơn hàng"));
+    assert_eq!(t.fake.create_calls(), 2);
+    assert_eq!(t.shop.store().recent_orders(10).await.unwrap().len(), 2);
+    // Another buyer is served.
+    let other: std::net::IpAddr = "203.113.1.11".parse().unwrap();
+    shop.checkout("ao-dai", None, Some(other)).await.unwrap();
+}

@@ -273,3 +273,37 @@ async fn the_reconciler_and_a_notify_at_once_change_the_order_once() {
         assert_eq!(paid.len(), 1, "{history:?}");
     }
 }
+
+/// A payment 123PAY confirms for an order the shop had closed goes to review, as for a failed
+/// one: never paid automatically, never acknowledged unseen.
+#[tokio::test]
+async fn a_payment_confirmed_for_a_closed_order_is_held_for_review() {
+    let t = setup().await;
+    let id = checkout(&t.shop, "ao-dai").await;
+    sqlx::query(
+        "UPDATE orders SET status = 'closed', next_check_at = NULL WHERE m_transaction_id = $1",
+    )
+    .bind(&id)
+    .execute(t.shop.store().pool())
+    .await
+    .unwrap();
+    t.fake.set_status(&id, "1");
+    assert_eq!(t.notified(&id, "1").await, NotifyOutcome::Updated);
+    let order = t.order(&id).await;
+    assert_eq!(order.state, OrderState::Review);
+    assert!(!order.paid);
+    assert_eq!(order.error_code.as_deref(), Some("paid_after_failure"));
+    // A failure notify agrees with a closed order: nothing to ask.
+    let id2 = checkout(&t.shop, "ao-dai").await;
+    sqlx::query("UPDATE orders SET status = 'closed' WHERE m_transaction_id = $1")
+        .bind(&id2)
+        .execute(t.shop.store().pool())
+        .await
+        .unwrap();
+    let calls = t.fake.query_calls();
+    assert_eq!(
+        t.notified(&id2, "-100").await,
+        NotifyOutcome::AlreadyUpdated
+    );
+    assert_eq!(t.fake.query_calls(), calls);
+}
