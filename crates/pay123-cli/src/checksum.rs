@@ -58,16 +58,33 @@ impl MessageArg {
     }
 }
 
+/// The most input read: a message of the protocol is a few kilobytes.
+const MAX_INPUT: u64 = 1024 * 1024;
+
 fn read(input: &Input) -> Result<Vec<u8>, Failure> {
     let mut bytes = Vec::new();
-    match input.file.as_deref() {
-        None => std::io::stdin().read_to_end(&mut bytes).map(|_| ()),
-        Some(path) if path.as_os_str() == "-" => {
-            std::io::stdin().read_to_end(&mut bytes).map(|_| ())
-        }
-        Some(path) => std::fs::read(path).map(|b| bytes = b),
+    let reader: Box<dyn Read> = match input.file.as_deref() {
+        None => Box::new(std::io::stdin()),
+        Some(path) if path.as_os_str() == "-" => Box::new(std::io::stdin()),
+        Some(path) => Box::new(
+            std::fs::File::open(path)
+                .map_err(|e| Failure::usage(format!("cannot read the input: {e}")))?,
+        ),
+    };
+    reader
+        .take(MAX_INPUT + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| Failure::usage(format!("cannot read the input: {e}")))?;
+    if bytes.len() as u64 > MAX_INPUT {
+        return Err(Failure::usage(
+            "the input is over 1 MiB: a message of the protocol is a few kilobytes",
+        ));
     }
-    .map_err(|e| Failure::usage(format!("cannot read the input: {e}")))?;
+    if std::str::from_utf8(&bytes).is_err() {
+        return Err(Failure::usage(
+            "the input is not UTF-8 text: give the message as it was sent",
+        ));
+    }
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Err(Failure::usage(
             "the input is empty: give a file, or the message on stdin",
@@ -97,6 +114,8 @@ fn explain(input: &Input, out: &Out) -> Outcome {
         Verdict::Mismatch => "mismatch",
     };
     let cause = explained.cause.as_ref().map(ToString::to_string);
+    let mut warnings = explained.warnings.clone();
+    warnings.extend(credential_warnings(&explained.parsed));
     if out.json() {
         out.value(&json!({
             "message": message.as_str(),
@@ -106,7 +125,7 @@ fn explain(input: &Input, out: &Out) -> Outcome {
             "given": given,
             "verdict": verdict,
             "cause": cause,
-            "warnings": explained.warnings,
+            "warnings": warnings,
         }));
     } else {
         out.line(&format!(
@@ -148,7 +167,7 @@ fn explain(input: &Input, out: &Out) -> Outcome {
                 }
             }
         }
-        for warning in &explained.warnings {
+        for warning in &warnings {
             out.line(&format!("warning: {warning}"));
         }
     }
@@ -163,6 +182,47 @@ fn algorithm(message: Message) -> &'static str {
         Algorithm::Md5 => "MD5",
         Algorithm::Sha1 => "SHA1",
     }
+}
+
+/// What 123PAY answers 6000 for whatever the checksum: a request's merchant code or passcode
+/// that is not the configured one (compared without showing either), or no passcode.
+fn credential_warnings(parsed: &explain::Parsed) -> Vec<String> {
+    if !matches!(
+        parsed.message,
+        Message::CreateOrderRequest | Message::QueryOrderRequest
+    ) {
+        return Vec::new();
+    }
+    let value = |field: Field| {
+        parsed
+            .values
+            .iter()
+            .find(|(f, _)| *f == field)
+            .map_or("", |(_, v)| v.as_str())
+    };
+    let configured = |name: &str| {
+        std::env::var(name)
+            .ok()
+            .map(|v| v.trim().to_owned())
+            .filter(|v| !v.is_empty())
+    };
+    let mut warnings = Vec::new();
+    if let Some(code) = configured("PAY123_MERCHANT_CODE")
+        && code != value(Field::MerchantCode)
+    {
+        warnings.push(format!(
+            "merchantCode is not PAY123_MERCHANT_CODE ({code}): 123PAY answers 6000"
+        ));
+    }
+    if let Some(passcode) = configured("PAY123_PASSCODE")
+        && !pay123_core::Passcode::new(passcode).matches(value(Field::Passcode))
+    {
+        warnings.push("passcode is not PAY123_PASSCODE: 123PAY answers 6000".to_owned());
+    }
+    if value(Field::Passcode).is_empty() {
+        warnings.push("the request has no passcode: 123PAY answers 6000".to_owned());
+    }
+    warnings
 }
 
 /// An empty value shown as such; a value with surrounding spaces quoted.
@@ -187,6 +247,9 @@ fn sign(input: &Input, out: &Out) -> Outcome {
     let (shown, masked) = mask_passcode(&signed);
     if masked {
         out.progress("the passcode is masked in the output; the checksum was computed with it");
+    }
+    for warning in credential_warnings(&explained.parsed) {
+        out.progress(&format!("warning: {warning}"));
     }
     if out.json() {
         out.value(&json!({

@@ -2,6 +2,7 @@
 //! echo). A secret is never read from the command line, printed, or written in an error.
 
 use std::io::IsTerminal;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use pay123_core::{Credentials, Endpoints, SecretKey};
 
@@ -22,22 +23,30 @@ fn var(name: &str) -> Option<String> {
 
 /// The gateway's endpoints: `PAY123_API_URL`'s, or 123PAY's public sandbox.
 pub(crate) fn endpoints() -> Result<Endpoints, Failure> {
-    match var(API_URL) {
-        None => Ok(Endpoints::sandbox()),
+    let endpoints = match var(API_URL) {
+        None => Endpoints::sandbox(),
         Some(url) => {
-            Endpoints::from_base(&url).map_err(|e| Failure::usage(format!("{API_URL}: {e}")))
+            Endpoints::from_base(&url).map_err(|e| Failure::usage(format!("{API_URL}: {e}")))?
         }
+    };
+    if endpoints.create_order().scheme_str() == Some("http") && !on_this_machine(&endpoints) {
+        eprintln!(
+            "pay123: warning: {API_URL} is plain http to another machine: the passcode travels \
+             unencrypted"
+        );
     }
+    Ok(endpoints)
+}
+
+fn on_this_machine(endpoints: &Endpoints) -> bool {
+    let host = endpoints.create_order().host().unwrap_or("");
+    matches!(host, "127.0.0.1" | "localhost" | "[::1]" | "::1")
 }
 
 /// Whether the specification's sandbox merchant may stand in for missing credentials: for
 /// 123PAY's public sandbox, and for a gateway on this machine (the local sandbox).
 fn sandbox_defaults(endpoints: &Endpoints) -> bool {
-    if *endpoints == Endpoints::sandbox() {
-        return true;
-    }
-    let host = endpoints.create_order().host().unwrap_or("");
-    matches!(host, "127.0.0.1" | "localhost" | "[::1]" | "::1")
+    *endpoints == Endpoints::sandbox() || on_this_machine(endpoints)
 }
 
 /// The merchant's credentials for `endpoints`: all three variables, the sandbox merchant where
@@ -76,6 +85,9 @@ pub(crate) fn secret_key() -> Result<SecretKey, Failure> {
     ask(KEY, true).map(SecretKey::new)
 }
 
+/// Whether a prompt without echo is on the terminal.
+static PROMPTING: AtomicBool = AtomicBool::new(false);
+
 /// Asks for a variable's value on the terminal, without echo for a secret.
 fn ask(name: &str, secret: bool) -> Result<String, Failure> {
     if !std::io::stdin().is_terminal() {
@@ -87,7 +99,29 @@ fn ask(name: &str, secret: bool) -> Result<String, Failure> {
     }
     let prompt = format!("{name}: ");
     let value = if secret {
-        rpassword::prompt_password(&prompt)
+        // Ctrl-C at the prompt would end the process before the terminal's echo is turned back
+        // on: turn it on first.
+        PROMPTING.store(true, Ordering::SeqCst);
+        static HANDLER: std::sync::Once = std::sync::Once::new();
+        HANDLER.call_once(|| {
+            let _ = ctrlc::set_handler(|| {
+                if PROMPTING.load(Ordering::SeqCst) {
+                    let tty = std::fs::File::open("/dev/tty").map_or_else(
+                        |_| std::process::Stdio::inherit(),
+                        std::process::Stdio::from,
+                    );
+                    let _ = std::process::Command::new("stty")
+                        .arg("echo")
+                        .stdin(tty)
+                        .status();
+                    eprintln!();
+                }
+                std::process::exit(130);
+            });
+        });
+        let read = rpassword::prompt_password(&prompt);
+        PROMPTING.store(false, Ordering::SeqCst);
+        read
     } else {
         eprint!("{prompt}");
         let mut line = String::new();

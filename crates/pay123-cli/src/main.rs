@@ -127,7 +127,10 @@ fn main() -> ExitCode {
         Command::Banks => reference::banks(&out),
         Command::Codes => reference::codes(&out),
         Command::Completions { shell } => {
-            clap_complete::generate(shell, &mut Cli::command(), "pay123", &mut std::io::stdout());
+            // Written whole, and a closed pipe is not a panic.
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "pay123", &mut script);
+            let _ = std::io::Write::write_all(&mut std::io::stdout(), &script);
             Ok(Exit::Ok)
         }
         Command::Order(command) => block_on(order::run(command, &out)),
@@ -137,7 +140,7 @@ fn main() -> ExitCode {
     let exit = match outcome {
         Ok(exit) => exit,
         Err(failure) => {
-            out.error(&failure.message);
+            out.failure(&failure.message, failure.exit as u8);
             failure.exit
         }
     };

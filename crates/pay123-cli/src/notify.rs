@@ -17,8 +17,10 @@ pub(crate) enum NotifyCommand {
     /// Sign a notify with the merchant's key and post it (a form) to a listener; verify the
     /// reply's checksum and print what its returnCode means.
     ///
-    /// Exit code 0 when every reply acknowledges the notify (1 or 2), 1 when a reply refuses it
-    /// (-1, -2, -3) or is not a valid signed reply, 3 when the listener cannot be reached.
+    /// Exit code 0 when the listener answers as it should: every reply acknowledges the notify
+    /// (1 or 2), or, with --tamper or a --ts outside the 5-minute window, refuses it (-1 or -2).
+    /// Exit code 1 otherwise (a refusal of a genuine notify, a forged or stale one accepted, a
+    /// reply that is not valid and signed), 3 when the listener cannot be reached.
     Send {
         /// The listener's URL (http://127.0.0.1:3000/123pay/notify).
         #[arg(long)]
@@ -35,10 +37,11 @@ pub(crate) enum NotifyCommand {
         /// The description.
         #[arg(long, default_value = "")]
         description: String,
-        /// The ts in unix milliseconds (default: now); an old one tests the listener's window.
+        /// The ts in unix milliseconds (default: now); one more than 5 minutes away tests the
+        /// listener's window: it must refuse it (-1 or -2).
         #[arg(long)]
         ts: Option<u64>,
-        /// Send a wrong checksum (the listener must answer -1 and change nothing).
+        /// Send a wrong checksum: the listener must refuse it (-1) and change nothing.
         #[arg(long)]
         tamper: bool,
         /// Send the same notify this many times (a listener answers 2 to a duplicate).
@@ -73,6 +76,16 @@ pub(crate) async fn run(command: NotifyCommand, out: &Out) -> Outcome {
     }
     let key = gateway::secret_key()?;
     let at = ts.map_or_else(SystemTime::now, |ms| UNIX_EPOCH + Duration::from_millis(ms));
+    let stale = {
+        let now = SystemTime::now();
+        let distance = now
+            .duration_since(at)
+            .or_else(|_| at.duration_since(now))
+            .unwrap_or_default();
+        distance > pay123_core::DEFAULT_WINDOW
+    };
+    // A forged or stale notify must be refused; a genuine one acknowledged.
+    let must_refuse = tamper || stale;
     let notify = Notify::new(
         order.as_str(),
         bank_code,
@@ -98,11 +111,28 @@ pub(crate) async fn run(command: NotifyCommand, out: &Out) -> Outcome {
             .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
             .body(Bytes::from(form.clone()))
             .map_err(|e| Failure::usage(format!("--to: {e}")))?;
-        let response = http
-            .send(request)
-            .await
-            .map_err(|e| Failure::network(format!("cannot reach {url}: {}", ErrorChain(&e))))?;
+        let response = match http.send(request).await {
+            Ok(response) => response,
+            Err(error @ pay123_hyper::TransportError::Connect { .. }) => {
+                return Err(Failure::network(format!(
+                    "cannot reach {url}: {}",
+                    ErrorChain(&error)
+                )));
+            }
+            // Reached, and no usable answer: too slow, too large, cut off.
+            Err(error) => {
+                return Err(Failure::refused(format!(
+                    "{url} gave no usable answer: {}",
+                    ErrorChain(&error)
+                )));
+            }
+        };
         let http_status = response.status().as_u16();
+        let location = response
+            .headers()
+            .get(header::LOCATION)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
         let body = response.into_body();
         let (code, meaning, error) = if http_status == 200 {
             match NotifyReply::from_json_for(&body, &notify, &key) {
@@ -119,13 +149,19 @@ pub(crate) async fn run(command: NotifyCommand, out: &Out) -> Outcome {
         } else {
             let text = String::from_utf8_lossy(&body);
             let text: String = text.chars().take(200).collect();
-            (None, None, Some(format!("HTTP {http_status}: {text}")))
+            let detail = match location {
+                Some(to) => format!("HTTP {http_status} to {to}: a listener answers 200 itself"),
+                None => format!("HTTP {http_status}: {text}"),
+            };
+            (None, None, Some(detail))
         };
         let acknowledged = matches!(code.as_deref(), Some("1" | "2"));
-        all_acknowledged &= acknowledged;
+        let refused = matches!(code.as_deref(), Some("-1" | "-2"));
+        let as_it_should = if must_refuse { refused } else { acknowledged };
+        all_acknowledged &= as_it_should;
         if !out.json() {
             let verdict = match (&code, &error) {
-                (Some(code), _) if acknowledged => good(&format!(
+                (Some(code), _) if as_it_should => good(&format!(
                     "returnCode {code} ({})",
                     meaning.clone().unwrap_or_default()
                 )),
@@ -133,7 +169,7 @@ pub(crate) async fn run(command: NotifyCommand, out: &Out) -> Outcome {
                     "returnCode {code} ({})",
                     meaning.clone().unwrap_or_default()
                 )),
-                (None, Some(error)) => bad(error),
+                (None, Some(error)) => bad(&crate::out::clean(error)),
                 (None, None) => bad("no reply"),
             };
             let signed = if code.is_some() {
@@ -142,6 +178,13 @@ pub(crate) async fn run(command: NotifyCommand, out: &Out) -> Outcome {
                 ""
             };
             out.line(&format!("attempt {attempt}: {verdict}{signed}"));
+            if must_refuse && acknowledged {
+                out.line(&bad(if tamper {
+                    "the listener accepted a notify with a forged checksum: it must answer -1 and change nothing"
+                } else {
+                    "the listener accepted a notify outside its 5-minute ts window: it must refuse it (-1 or -2)"
+                }));
+            }
         }
         attempts.push(json!({
             "attempt": attempt,
@@ -159,7 +202,9 @@ pub(crate) async fn run(command: NotifyCommand, out: &Out) -> Outcome {
             "transactionStatus": notify.status().code(),
             "ts": notify.ts(),
             "tampered": tamper,
-            "acknowledged": all_acknowledged,
+            "stale": stale,
+            "expected": if must_refuse { "refused" } else { "acknowledged" },
+            "as_expected": all_acknowledged,
             "attempts": attempts,
         }));
     }

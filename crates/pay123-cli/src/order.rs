@@ -124,6 +124,12 @@ pub(crate) async fn run(command: OrderCommand, out: &Out) -> Outcome {
                 };
                 let waiting = wait.is_some_and(|limit| started.elapsed() < limit);
                 if status.status().is_final() || !waiting {
+                    if let Some(limit) = wait.filter(|_| !status.status().is_final()) {
+                        out.progress(&format!(
+                            "{id}: still not final after {}; the status now:",
+                            humantime::format_duration(limit)
+                        ));
+                    }
                     print_status(&id, &status, out);
                     return Ok(Exit::Ok);
                 }

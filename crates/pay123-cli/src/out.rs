@@ -24,6 +24,15 @@ impl Out {
         self.json
     }
 
+    /// Prints the error of a command that failed: one line on stderr, and with `--json` an
+    /// object on stdout too, for scripts.
+    pub(crate) fn failure(&self, text: &str, exit: u8) {
+        if self.json {
+            self.value(&serde_json::json!({"error": text, "exit": exit}));
+        }
+        self.error(text);
+    }
+
     /// Prints a JSON value (pretty), for `--json`.
     pub(crate) fn value(&self, value: &serde_json::Value) {
         let text = serde_json::to_string_pretty(value).unwrap_or_default();
@@ -32,7 +41,7 @@ impl Out {
 
     /// Prints a line for people (colour codes are dropped when stdout is not a terminal).
     pub(crate) fn line(&self, text: &str) {
-        let _ = writeln!(anstream::stdout(), "{text}");
+        let _ = writeln!(anstream::stdout(), "{}", terminal_safe(text));
     }
 
     /// Prints a table with a header row.
@@ -41,7 +50,7 @@ impl Out {
         table.load_preset(presets::NOTHING);
         table.set_header(header.iter().copied());
         for row in rows {
-            table.add_row(row);
+            table.add_row(row.iter().map(|cell| clean(cell)));
         }
         for column in table.column_iter_mut() {
             column.set_padding((0, 2));
@@ -58,19 +67,79 @@ impl Out {
     pub(crate) fn pairs(&self, pairs: &[(&str, String)]) {
         let width = pairs.iter().map(|(n, _)| n.len()).max().unwrap_or(0);
         for (name, value) in pairs {
-            self.line(&format!("{name:<width$}  {value}"));
+            self.line(&format!("{name:<width$}  {}", clean(value)));
         }
     }
 
     /// A progress note on stderr (never on stdout, never with `--json` output mixed in).
     pub(crate) fn progress(&self, text: &str) {
-        let _ = writeln!(anstream::stderr(), "{}", dim(text));
+        let _ = writeln!(anstream::stderr(), "{}", dim(&clean(text)));
     }
 
     /// The one line of an error, on stderr.
     pub(crate) fn error(&self, text: &str) {
-        let _ = writeln!(anstream::stderr(), "pay123: {text}");
+        let _ = writeln!(anstream::stderr(), "pay123: {}", clean(text));
     }
+}
+
+/// The longest text from the other side shown in one place.
+const MAX_SHOWN: usize = 500;
+
+/// Text from the other side (a reply, an answer, an input), fit for a terminal on one line:
+/// every control character (escape sequences, carriage returns, line breaks), C1 control and
+/// bidirectional override written as an escape (`\u{1b}`), and at most 500 characters.
+pub(crate) fn clean(text: &str) -> String {
+    let mut shown = String::with_capacity(text.len().min(MAX_SHOWN));
+    for (i, c) in text.chars().enumerate() {
+        if i == MAX_SHOWN {
+            shown.push('…');
+            break;
+        }
+        if is_unsafe(c) {
+            shown.extend(c.escape_unicode());
+        } else {
+            shown.push(c);
+        }
+    }
+    shown
+}
+
+/// Our own text, whose line breaks and colours (SGR sequences) are kept, with anything else
+/// unsafe escaped: a second guard behind [`clean`].
+fn terminal_safe(text: &str) -> String {
+    let mut safe = String::with_capacity(text.len());
+    let mut chars = text.char_indices().peekable();
+    while let Some((at, c)) = chars.next() {
+        if c == '\x1b' {
+            // `ESC [ digits;digits m`: a colour, kept.
+            let rest = &text[at + 1..];
+            let sgr = rest.strip_prefix('[').and_then(|r| {
+                let end = r.find(|c: char| !(c.is_ascii_digit() || c == ';'))?;
+                r[end..].starts_with('m').then_some(end + 2)
+            });
+            if let Some(len) = sgr {
+                safe.push_str(&text[at..at + 1 + len]);
+                for _ in 0..len {
+                    chars.next();
+                }
+                continue;
+            }
+        }
+        if c != '\n' && is_unsafe(c) {
+            safe.extend(c.escape_unicode());
+        } else {
+            safe.push(c);
+        }
+    }
+    safe
+}
+
+fn is_unsafe(c: char) -> bool {
+    c.is_control()
+        || matches!(
+            c,
+            '\u{200e}' | '\u{200f}' | '\u{061c}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}'
+        )
 }
 
 /// `text` in green (on a terminal).
@@ -90,4 +159,26 @@ fn dim(text: &str) -> String {
 /// `yes` or `no`.
 pub(crate) fn yes_no(value: bool) -> String {
     if value { "yes" } else { "no" }.to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_from_the_other_side_cannot_drive_the_terminal() {
+        let evil = "a\x1b[2J\x1b]0;title\x07b\rc\nd\u{202e}e\u{9b}f";
+        let shown = clean(evil);
+        assert!(!shown.chars().any(is_unsafe), "{shown:?}");
+        assert!(shown.contains("\\u{1b}[2J"), "{shown}");
+        assert_eq!(clean(&"x".repeat(600)).chars().count(), 501);
+        // Our own colours survive the second guard; an injected clear-screen does not.
+        let own = format!("{} {}", good("ok"), "\x1b[2J");
+        let safe = terminal_safe(&own);
+        assert!(
+            safe.contains("\x1b[32m") || safe.contains("\x1b[1m"),
+            "{safe:?}"
+        );
+        assert!(!safe.contains("\x1b[2J"), "{safe:?}");
+    }
 }

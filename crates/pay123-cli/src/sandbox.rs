@@ -120,6 +120,12 @@ pub(crate) async fn run(command: SandboxCommand, out: &Out) -> Outcome {
             Ok(Exit::Ok)
         }
         SandboxAction::FailQuery { code, calls, admin } => {
+            let digits = code.strip_prefix('-').unwrap_or(&code);
+            if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) || code == "1" {
+                return Err(Failure::usage(format!(
+                    "fail-query: {code:?} is not an error code such as 5000 or 7300 (see `pay123 codes`)"
+                )));
+            }
             let mut body = json!({"code": code});
             if let Some(calls) = calls {
                 body["calls"] = json!(calls);
@@ -131,10 +137,11 @@ pub(crate) async fn run(command: SandboxCommand, out: &Out) -> Outcome {
                 Some(body),
             )
             .await?;
-            let how_long = calls.map_or_else(
-                || "until clear-query".to_owned(),
-                |n| format!("for the next {n} calls"),
-            );
+            let how_long = match calls {
+                None => "until clear-query".to_owned(),
+                Some(1) => "for the next call".to_owned(),
+                Some(n) => format!("for the next {n} calls"),
+            };
             done(
                 out,
                 &answer,

@@ -201,6 +201,7 @@ async fn a_notify_is_sent_verified_repeated_tampered() {
     );
     assert!(sent.stderr.contains("notify 2/2"), "{}", sent.stderr);
 
+    // A forged checksum and a stale ts: the listener refuses them, as it should (exit 0).
     let tampered = pay123(
         &[
             "notify", "send", "--to", &url, "--order", "CLI-2002", "--status", "1", "--tamper",
@@ -210,12 +211,11 @@ async fn a_notify_is_sent_verified_repeated_tampered() {
         None,
     )
     .await;
-    tampered.exits(1);
+    tampered.exits(0);
     let json = tampered.json();
     assert_eq!(json["attempts"][0]["returnCode"], "-1");
-    assert_eq!(json["acknowledged"], false);
-
-    // An old ts: outside the listener's window, refused.
+    assert_eq!(json["expected"], "refused");
+    assert_eq!(json["as_expected"], true);
     let old = pay123(
         &[
             "notify",
@@ -233,7 +233,7 @@ async fn a_notify_is_sent_verified_repeated_tampered() {
         None,
     )
     .await;
-    old.exits(1);
+    old.exits(0);
     assert!(old.stdout.contains("returnCode -1"), "{}", old.stdout);
 
     // Signed with another key than the listener's: refused.
@@ -750,4 +750,151 @@ async fn a_missing_secret_is_asked_for_without_echo() {
         "the key typed is used: {all}"
     );
     assert!(!all.contains("MIKEY"), "the key typed is not echoed: {all}");
+}
+
+/// A listener that answers every notify with a correctly signed `1`, whatever it is.
+async fn accepting_listener() -> String {
+    use axum::routing::post;
+    let app = Router::new().route(
+        "/123pay/notify",
+        post(|body: bytes::Bytes| async move {
+            let id = form_urlencoded::parse(&body)
+                .find(|(k, _)| k == "mTransactionID")
+                .map(|(_, v)| v.into_owned())
+                .unwrap_or_default();
+            let ts = "1764576000123";
+            let checksum = pay123_core::checksum::compute(
+                pay123_core::checksum::Message::NotifyReply,
+                &[&id, "1", ts],
+                Credentials::sandbox().secret_key(),
+            )
+            .unwrap();
+            format!(r#"{{"mTransactionID":"{id}","returnCode":"1","ts":"{ts}","checksum":"{checksum}"}}"#)
+        }),
+    );
+    let tcp = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/123pay/notify", tcp.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(tcp, app).await });
+    url
+}
+
+/// A listener that takes a forged or stale notify fails the test loudly (exit 1).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_listener_that_accepts_a_forged_notify_fails() {
+    let url = accepting_listener().await;
+    let forged = pay123(
+        &[
+            "notify", "send", "--to", &url, "--order", "F1", "--status", "1", "--tamper",
+        ],
+        &[],
+        None,
+    )
+    .await;
+    forged.exits(1);
+    assert!(
+        forged
+            .stdout
+            .contains("accepted a notify with a forged checksum"),
+        "{}",
+        forged.stdout
+    );
+    let stale = pay123(
+        &[
+            "notify",
+            "send",
+            "--to",
+            &url,
+            "--order",
+            "F2",
+            "--status",
+            "1",
+            "--ts",
+            "1499789401525",
+        ],
+        &[],
+        None,
+    )
+    .await;
+    stale.exits(1);
+    assert!(
+        stale.stdout.contains("outside its 5-minute ts window"),
+        "{}",
+        stale.stdout
+    );
+}
+
+/// What a listener or a gateway sends back never drives the user's terminal: its control
+/// characters are printed escaped (seen on a terminal, which `script` gives).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn escape_sequences_from_the_other_side_are_shown_escaped() {
+    use axum::routing::post;
+    let app = Router::new().route(
+        "/n",
+        post(|| async {
+            (
+                http::StatusCode::INTERNAL_SERVER_ERROR,
+                "\x1b]0;evil title\x07\x1b[2Jgone\rattempt 1: returnCode 1",
+            )
+        }),
+    );
+    let tcp = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/n", tcp.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(tcp, app).await });
+    let command = format!(
+        "{} notify send --to {url} --order E1 --status 1",
+        env!("CARGO_BIN_EXE_pay123")
+    );
+    let output = tokio::process::Command::new("script")
+        .args(["-qec", &command, "/dev/null"])
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .output()
+        .await
+        .unwrap();
+    let shown = String::from_utf8_lossy(&output.stdout);
+    assert!(!shown.contains("\x1b]0;"), "{shown:?}");
+    assert!(!shown.contains("\x1b[2J"), "{shown:?}");
+    assert!(!shown.contains("gone\rattempt"), "{shown:?}");
+    assert!(shown.contains("\\u{1b}[2J"), "shown escaped: {shown:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn more_bad_input_and_json_errors() {
+    pay123(&["sandbox", "fail-query", "abc"], &[], None)
+        .await
+        .exits(2);
+    pay123(&["sandbox", "--busy-rate", "NaN"], &[], None)
+        .await
+        .exits(2);
+    let huge = "x".repeat(2 * 1024 * 1024);
+    let run = pay123(&["checksum", "explain"], &[], Some(&huge)).await;
+    run.exits(2);
+    assert!(run.stderr.contains("over 1 MiB"), "{}", run.stderr);
+    let run = pay123(&["order", "create", "--amount", "0", "--json"], &[], None).await;
+    run.exits(2);
+    assert_eq!(run.json()["exit"], 2);
+    assert!(
+        run.json()["error"]
+            .as_str()
+            .unwrap()
+            .contains("totalAmount")
+    );
+    // The configured credentials are compared with a request's, without showing them.
+    let body = r#"{"mTransactionID":"V20170711001","merchantCode":"MICODE","clientIP":"127.0.0.1","passcode":"MIPASSCODE","checksum":"a297d98f538840bac33a666d4d54ced219cebca1"}"#;
+    let run = pay123(
+        &["checksum", "explain"],
+        &[
+            ("PAY123_PASSCODE", "0THER-PASS"),
+            ("PAY123_SECRET_KEY", "MIKEY"),
+        ],
+        Some(body),
+    )
+    .await;
+    run.exits(0);
+    assert!(
+        run.stdout.contains("passcode is not PAY123_PASSCODE"),
+        "{}",
+        run.stdout
+    );
+    assert!(!run.all().contains("0THER-PASS"));
 }

@@ -136,6 +136,31 @@ pub enum Cause {
     },
     /// The checksum was made with the public sandbox key `MIKEY`, not this key.
     SandboxKey,
+    /// The checksum is not of the message's digest: `found` hex digits where the specification's
+    /// digest has `expected` (SHA-256 has 64, SHA1 40, MD5 32).
+    WrongDigest {
+        /// The hex digits given.
+        found: usize,
+        /// The hex digits of the message's digest.
+        expected: usize,
+    },
+    /// The secret key was put first, not last.
+    KeyFirst,
+    /// The secret key was left out of the signed string.
+    KeyLeftOut,
+    /// The fields were joined with this separator; the specification joins them with nothing.
+    Separator {
+        /// The separator.
+        separator: char,
+    },
+    /// The signed string ended with a line break (`echo` without `-n`, a file's last line).
+    TrailingNewline,
+    /// The reply's `ts` was computed twice: the checksum signs `signed`, the field says
+    /// another. Compute it once and use it in both.
+    TsComputedTwice {
+        /// The `ts` the checksum signs.
+        signed: String,
+    },
 }
 
 /// What [`explain`] found.
@@ -373,9 +398,11 @@ pub fn parse(input: &[u8], message: Option<Message>) -> Result<Parsed, ExplainEr
             if pairs.is_empty() {
                 return Err(malformed("a form or a query string is expected".into()));
             }
+            // The last of a repeated field, as the verifier reads it.
             let get = |name: &str| {
                 pairs
                     .iter()
+                    .rev()
                     .find(|(k, _)| k == name)
                     .map(|(_, v)| v.clone())
             };
@@ -484,7 +511,56 @@ fn reproduces(parsed: &Parsed, values: &[&str], key: &SecretKey) -> bool {
 fn find_cause(parsed: &Parsed, key: &SecretKey) -> Option<Cause> {
     let values: Vec<String> = parsed.values.iter().map(|(_, v)| v.clone()).collect();
     let names: Vec<&'static str> = parsed.values.iter().map(|(f, _)| f.as_str()).collect();
+    let given = parsed.checksum.as_deref().unwrap_or("").trim();
+    let matches = |signed: &str| given.eq_ignore_ascii_case(&hex_digest(parsed.message, signed));
+    let concat = values.concat();
+    let secret = key.expose_secret();
 
+    // Another digest than the specification's.
+    let expected = match parsed.message.algorithm() {
+        checksum::Algorithm::Sha1 => 40,
+        checksum::Algorithm::Md5 => 32,
+    };
+    if given.len() != expected && given.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Some(Cause::WrongDigest {
+            found: given.len(),
+            expected,
+        });
+    }
+    // The key misplaced, missing, fields joined with a separator, a line break at the end.
+    if matches(&format!("{secret}{concat}")) {
+        return Some(Cause::KeyFirst);
+    }
+    if matches(&concat) {
+        return Some(Cause::KeyLeftOut);
+    }
+    for separator in ['|', ',', '&', ' ', ';', ':', '+'] {
+        let joined = values
+            .iter()
+            .map(String::as_str)
+            .chain(std::iter::once(secret))
+            .collect::<Vec<_>>()
+            .join(&separator.to_string());
+        if matches(&joined) {
+            return Some(Cause::Separator { separator });
+        }
+    }
+    if matches(&format!("{concat}{secret}\n")) {
+        return Some(Cause::TrailingNewline);
+    }
+
+    // A space signed and not sent, at either end of a value.
+    for (i, value) in values.iter().enumerate() {
+        for padded in [format!("{value} "), format!(" {value}")] {
+            let mut tried = values.clone();
+            tried[i] = padded;
+            if reproduces(parsed, &refs(&tried), key) {
+                return Some(Cause::Whitespace {
+                    fields: vec![names[i]],
+                });
+            }
+        }
+    }
     // Whitespace around values.
     let trimmed: Vec<String> = values.iter().map(|v| v.trim().to_owned()).collect();
     if trimmed != values && reproduces(parsed, &refs(&trimmed), key) {
@@ -587,6 +663,24 @@ fn find_cause(parsed: &Parsed, key: &SecretKey) -> Option<Cause> {
             }
         }
     }
+    // A reply whose ts was computed twice: the checksum signs a ts a little apart.
+    if parsed.message == Message::NotifyReply
+        && let Some(i) = parsed.values.iter().position(|(f, _)| *f == Field::Ts)
+        && let Ok(ts) = values[i].parse::<u64>()
+    {
+        let unit = if ts >= 100_000_000_000 { 2000 } else { 2 };
+        for delta in 1..=unit {
+            for candidate in [ts.saturating_sub(delta), ts.saturating_add(delta)] {
+                let mut tried = values.clone();
+                tried[i] = candidate.to_string();
+                if reproduces(parsed, &refs(&tried), key) {
+                    return Some(Cause::TsComputedTwice {
+                        signed: candidate.to_string(),
+                    });
+                }
+            }
+        }
+    }
     // The public sandbox key.
     if key.expose_secret() != SANDBOX_KEY
         && reproduces(parsed, &refs(&values), &SecretKey::new(SANDBOX_KEY))
@@ -598,6 +692,16 @@ fn find_cause(parsed: &Parsed, key: &SecretKey) -> Option<Cause> {
 
 fn refs(values: &[String]) -> Vec<&str> {
     values.iter().map(String::as_str).collect()
+}
+
+/// The hex digest of a whole string, as the message's algorithm computes it.
+fn hex_digest(message: Message, signed: &str) -> String {
+    use md5::Md5;
+    use sha1::{Digest, Sha1};
+    match message.algorithm() {
+        checksum::Algorithm::Sha1 => hex::encode(Sha1::digest(signed.as_bytes())),
+        checksum::Algorithm::Md5 => hex::encode(Md5::digest(signed.as_bytes())),
+    }
 }
 
 /// The digest of a signed string (without the key) followed by the key.
@@ -642,9 +746,21 @@ fn number_forms(value: &str) -> Vec<String> {
 fn warnings(parsed: &Parsed) -> Vec<String> {
     let mut warnings = Vec::new();
     for field in &parsed.numbers {
+        let value = parsed
+            .values
+            .iter()
+            .find(|(f, _)| f.as_str() == *field)
+            .map_or("", |(_, v)| v.as_str());
         warnings.push(format!(
-            "{field} is a JSON number: 123PAY wants every value as a JSON string (\"100000\")"
+            "{field} is a JSON number: 123PAY wants every value as a JSON string (\"{value}\")"
         ));
+    }
+    if let Some(given) = &parsed.checksum
+        && given.bytes().any(|b| b.is_ascii_uppercase())
+    {
+        warnings.push(
+            "the checksum is in uppercase hex: the specification's checksums are lowercase".into(),
+        );
     }
     for (field, value) in &parsed.values {
         if *field == Field::Passcode {
@@ -707,6 +823,34 @@ impl fmt::Display for Cause {
             ),
             Self::SandboxKey => f.write_str(
                 "the checksum was made with the public sandbox key MIKEY, not this merchant's key",
+            ),
+            Self::WrongDigest { found, expected } => write!(
+                f,
+                "the checksum has {found} hex digits, the message's digest {expected}: {}",
+                match (found, expected) {
+                    (64, _) => "it looks like SHA-256; use the specification's digest",
+                    (40, 32) => "it looks like SHA1; the return ticket is MD5",
+                    (32, 40) => "it looks like MD5; this message is SHA1",
+                    _ => "use the specification's digest",
+                }
+            ),
+            Self::KeyFirst => f.write_str(
+                "the checksum puts the secret key first: the key comes last, after every field",
+            ),
+            Self::KeyLeftOut => {
+                f.write_str("the checksum leaves the secret key out: append it after the fields")
+            }
+            Self::Separator { separator } => write!(
+                f,
+                "the checksum joins the fields with {separator:?}: join them with nothing"
+            ),
+            Self::TrailingNewline => f.write_str(
+                "the signed string ends with a line break (echo without -n?): sign it without",
+            ),
+            Self::TsComputedTwice { signed } => write!(
+                f,
+                "the checksum signs ts {signed:?}, the reply says another: compute ts once and use \
+                 it in both"
             ),
         }
     }
@@ -918,5 +1062,60 @@ mod tests {
         );
         let e = explain(b"[1,2,3]", Some(Message::QueryOrderResponse), &key()).unwrap_err();
         assert!(e.to_string().contains("8 items are expected"), "{e}");
+    }
+
+    fn sha1(text: &str) -> String {
+        use sha1::{Digest, Sha1};
+        hex::encode(Sha1::digest(text.as_bytes()))
+    }
+
+    #[test]
+    fn hand_made_mistakes_are_named() {
+        let form = "mTransactionID=V1&bankCode=123PVTB&transactionStatus=1&ts=1499789401525";
+        let with = |checksum: String| format!("{form}&checksum={checksum}");
+        let concat = "V1123PVTB11499789401525";
+        assert_eq!(
+            cause_of(&with(sha1(&format!("MIKEY{concat}")))),
+            Some(Cause::KeyFirst)
+        );
+        assert_eq!(cause_of(&with(sha1(concat))), Some(Cause::KeyLeftOut));
+        assert_eq!(
+            cause_of(&with(sha1("V1|123PVTB|1|1499789401525|MIKEY"))),
+            Some(Cause::Separator { separator: '|' })
+        );
+        assert_eq!(
+            cause_of(&with(sha1(&format!("{concat}MIKEY\n")))),
+            Some(Cause::TrailingNewline)
+        );
+        assert_eq!(
+            cause_of(&with("ab".repeat(32))),
+            Some(Cause::WrongDigest {
+                found: 64,
+                expected: 40
+            })
+        );
+        // A space signed, not sent.
+        assert_eq!(
+            cause_of(&with(sha1("V1 123PVTB11499789401525MIKEY"))),
+            Some(Cause::Whitespace {
+                fields: vec!["mTransactionID"]
+            })
+        );
+        // A reply whose ts was read twice from the clock.
+        let reply = format!(
+            r#"{{"mTransactionID":"V1","returnCode":"1","ts":"1499789401526","checksum":"{}"}}"#,
+            sha1("V111499789401525MIKEY")
+        );
+        assert_eq!(
+            cause_of(&reply),
+            Some(Cause::TsComputedTwice {
+                signed: "1499789401525".into()
+            })
+        );
+        // Uppercase hex matches, with a warning.
+        let upper = with(sha1(&format!("{concat}MIKEY")).to_uppercase());
+        let explained = explain(upper.as_bytes(), None, &key()).unwrap();
+        assert_eq!(explained.verdict, Verdict::Matches);
+        assert!(explained.warnings.iter().any(|w| w.contains("uppercase")));
     }
 }

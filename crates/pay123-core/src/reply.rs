@@ -81,6 +81,14 @@ impl NotifyReply {
     /// checksum. A number where a string is due, a missing, repeated or extra field is refused
     /// with a reason that names it.
     pub fn from_json(body: &[u8], key: &SecretKey) -> Result<Self, crate::ReplyError> {
+        if body.starts_with(b"\xEF\xBB\xBF") {
+            return Err(crate::ReplyError::Malformed {
+                reason: "the reply starts with a UTF-8 byte order mark: send the JSON object \
+                         alone"
+                    .into(),
+                body: crate::wire::lossy(body),
+            });
+        }
         // serde would read a struct from an array of four strings as well.
         if body.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
             return Err(crate::ReplyError::Malformed {

@@ -10,6 +10,7 @@
 //! shell history see); their passcodes and keys are never printed, not even in an error.
 
 use std::ffi::OsStr;
+use std::io::Write;
 use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -82,11 +83,11 @@ pub struct Args {
     maintenance: Vec<BankCode>,
 
     /// Share of createOrder/queryOrder calls answered 5000 (busy), 0 to 1.
-    #[arg(long, default_value_t = 0.0)]
+    #[arg(long, default_value_t = 0.0, value_parser = parse_rate)]
     busy_rate: f64,
 
     /// Share of createOrder/queryOrder calls answered 7300 (bank error), 0 to 1.
-    #[arg(long, default_value_t = 0.0)]
+    #[arg(long, default_value_t = 0.0, value_parser = parse_rate)]
     bank_error_rate: f64,
 
     /// Latency added to API answers and to the bank's card and OTP checks.
@@ -94,7 +95,7 @@ pub struct Args {
     latency: Duration,
 
     /// Share of notifies never sent, 0 to 1.
-    #[arg(long, default_value_t = 0.0)]
+    #[arg(long, default_value_t = 0.0, value_parser = parse_rate)]
     drop_notify_rate: f64,
 
     /// Delay between processing a createOrder and answering it (the payment exists; a merchant
@@ -186,6 +187,16 @@ fn parse_bank(value: &str) -> Result<BankCode, String> {
         Err(format!(
             "{value:?} is not a bank code of the specification (123PVCB, ...)"
         ))
+    }
+}
+
+/// A share from 0 to 1.
+fn parse_rate(value: &str) -> Result<f64, String> {
+    match value.trim().parse::<f64>() {
+        Ok(rate) if (0.0..=1.0).contains(&rate) => Ok(rate),
+        _ => Err(format!(
+            "{value:?} is not a share from 0 to 1 (such as 0.25)"
+        )),
     }
 }
 
@@ -282,22 +293,27 @@ pub async fn run(args: Args) -> ExitCode {
         }
     };
     let endpoints = sandbox.endpoints();
-    println!("pay123-sandbox listening on {}", sandbox.base_url());
-    println!("  createOrder  {}", endpoints.create_order());
-    println!("  queryOrder   {}", endpoints.query_order());
-    println!("  admin API    {}/_sandbox/", sandbox.base_url());
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "pay123-sandbox listening on {}", sandbox.base_url());
+    let _ = writeln!(out, "  createOrder  {}", endpoints.create_order());
+    let _ = writeln!(out, "  queryOrder   {}", endpoints.query_order());
+    let _ = writeln!(out, "  admin API    {}/_sandbox/", sandbox.base_url());
     for (code, notify_url) in merchants {
-        println!(
+        let _ = writeln!(
+            out,
             "  merchant {code}: notify {}",
             notify_url.as_deref().unwrap_or("(none)")
         );
     }
-    println!(
+    let _ = writeln!(
+        out,
         "  test card: {} / {} / OTP {}",
         cards::TEST_CARD_HOLDER,
         cards::TEST_CARD_NUMBER,
         cards::TEST_OTP
     );
+    let _ = out.flush();
+    drop(out);
     if let Err(e) = tokio::signal::ctrl_c().await {
         eprintln!("pay123-sandbox: cannot wait for Ctrl-C: {e}");
     }
