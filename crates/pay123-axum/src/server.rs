@@ -13,7 +13,7 @@ use pay123_hyper::server::{Handler, RequestBody};
 use tokio::net::TcpListener;
 use tower::ServiceExt;
 
-pub use pay123_hyper::server::{BodyTimeout, Limits, Serve};
+pub use pay123_hyper::server::{BodyTimeout, Limits, Serve, connection_cap};
 
 /// Serves `router` on `listener` with the default [`Limits`], as `axum::serve` does, until the
 /// returned future is dropped, or the shutdown signal of

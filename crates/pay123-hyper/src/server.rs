@@ -280,6 +280,43 @@ impl<H: Handler> IntoFuture for Serve<H> {
     }
 }
 
+/// Open files kept for everything but the served connections: a database, the connections to
+/// 123PAY, notifies, the log.
+const RESERVED_FILES: u64 = 256;
+
+/// Raises the process's open files limit (many systems start a process with 1,024) to fit
+/// `servers` servers of `wanted` connections each, and returns the connection cap each must use:
+/// `wanted`, or fewer, with a warning, when the system's hard limit leaves room for fewer. A
+/// server that accepts connections up to the limit of open files can then open nothing else (its
+/// database, its calls to 123PAY). Pass it to [`Limits::max_connections`].
+pub fn connection_cap(wanted: usize, servers: u64) -> usize {
+    let servers = servers.max(1);
+    let wanted_files = u64::try_from(wanted).unwrap_or(u64::MAX / 4);
+    let limit = match rlimit::increase_nofile_limit(
+        wanted_files
+            .saturating_mul(servers)
+            .saturating_add(RESERVED_FILES),
+    ) {
+        Ok(limit) => limit,
+        Err(error) => {
+            tracing::warn!(%error, "could not raise the open files limit");
+            rlimit::getrlimit(rlimit::Resource::NOFILE).map_or(1024, |(soft, _)| soft)
+        }
+    };
+    let room = limit.saturating_sub(RESERVED_FILES) / servers;
+    if room < wanted_files {
+        tracing::warn!(
+            open_files = limit,
+            connections = room,
+            wanted,
+            "the open files limit leaves room for fewer connections; raise it (ulimit -n)"
+        );
+    }
+    usize::try_from(room.min(wanted_files))
+        .unwrap_or(wanted)
+        .max(1)
+}
+
 /// The connections open per IP address.
 #[derive(Debug, Clone, Default)]
 struct PerIp(Arc<std::sync::Mutex<std::collections::HashMap<std::net::IpAddr, usize>>>);

@@ -265,9 +265,10 @@ impl Args {
 pub async fn run(args: Args) -> ExitCode {
     let listen = args.listen;
     let mut config = args.config();
-    config.server_limits = config
-        .server_limits
-        .max_connections(connection_cap(config.server_limits.max_connections));
+    config.server_limits = config.server_limits.max_connections(crate::connection_cap(
+        config.server_limits.max_connections,
+        1,
+    ));
     let listener = match tokio::net::TcpListener::bind(listen).await {
         Ok(listener) => listener,
         Err(e) => {
@@ -319,36 +320,6 @@ pub async fn run(args: Args) -> ExitCode {
     }
     sandbox.shutdown().await;
     ExitCode::SUCCESS
-}
-
-/// Open files kept for everything but the served connections: the notifies sent, the log.
-const RESERVED_FILES: u64 = 256;
-
-/// Raises the open files limit (many systems start a process with 1,024) to fit `connections`
-/// served connections, and returns the cap to serve with: `connections`, or fewer, with a
-/// warning, when the system's hard limit leaves room for fewer (accepting up to the limit would
-/// leave no file to send a notify with).
-fn connection_cap(connections: usize) -> usize {
-    let wanted = u64::try_from(connections).unwrap_or(u64::MAX / 2);
-    let limit = match rlimit::increase_nofile_limit(wanted + RESERVED_FILES) {
-        Ok(limit) => limit,
-        Err(error) => {
-            tracing::warn!(%error, "could not raise the open files limit");
-            rlimit::getrlimit(rlimit::Resource::NOFILE).map_or(1024, |(soft, _)| soft)
-        }
-    };
-    let room = limit.saturating_sub(RESERVED_FILES);
-    if room < wanted {
-        tracing::warn!(
-            open_files = limit,
-            connections = room,
-            wanted,
-            "the open files limit leaves room for fewer connections; raise it (ulimit -n)"
-        );
-    }
-    usize::try_from(room.min(wanted))
-        .unwrap_or(connections)
-        .max(1)
 }
 
 #[cfg(test)]

@@ -67,7 +67,7 @@ use tokio::task::JoinHandle;
 
 pub use config::{Config, Faults, Merchant};
 pub use gateway::Gateway;
-pub use pay123_axum::server::Limits;
+pub use pay123_axum::server::{Limits, connection_cap};
 pub use pay123_core::clock::{Clock, ManualClock, SystemClock};
 pub use transaction::{
     AdminError, AttemptOutcome, HistoryEntry, NotifyAttempt, QueryOrderFailure, Refusal, Step,

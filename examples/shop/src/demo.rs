@@ -96,36 +96,11 @@ fn banner(config: &ShopConfig, gateway: &str) -> String {
     )
 }
 
-/// Open files kept for everything but the served connections: the database, the connections
-/// to 123PAY, the log.
-const RESERVED_FILES: u64 = 256;
-
-/// Raises the process's open files limit (many systems start a process with 1,024) to fit two
-/// servers of `connections` connections each (the shop's and the embedded sandbox's), and
-/// returns the cap each server must use: `connections`, or fewer, with a warning, when the
-/// system's hard limit leaves room for fewer. A server that accepts connections up to the limit
-/// of open files fails to open its database and its connections to 123PAY.
+/// Raises the process's open files limit to fit two servers of `connections` connections each
+/// (the shop's and the embedded sandbox's), and returns the cap each must use (see
+/// [`pay123_sandbox::connection_cap`]).
 pub fn connection_cap(connections: usize) -> usize {
-    let wanted = u64::try_from(connections).unwrap_or(u64::MAX / 4);
-    let limit = match rlimit::increase_nofile_limit(wanted * 2 + RESERVED_FILES) {
-        Ok(limit) => limit,
-        Err(error) => {
-            tracing::warn!(%error, "could not raise the open files limit");
-            rlimit::getrlimit(rlimit::Resource::NOFILE).map_or(1024, |(soft, _)| soft)
-        }
-    };
-    let room = limit.saturating_sub(RESERVED_FILES) / 2;
-    if room < wanted {
-        tracing::warn!(
-            open_files = limit,
-            connections = room,
-            wanted,
-            "the open files limit leaves room for fewer connections; raise it (ulimit -n)"
-        );
-    }
-    usize::try_from(room.min(wanted))
-        .unwrap_or(connections)
-        .max(1)
+    pay123_sandbox::connection_cap(connections, 2)
 }
 
 #[cfg(test)]
