@@ -10,31 +10,56 @@
 //! with a backoff) and what an answer settles ([`settle`](ReconcilePolicy::settle)):
 //!
 //! ```
-//! # #[cfg(feature = "gateway")] {
 //! use std::time::{Duration, SystemTime};
 //! use pay123_core::reconcile::{Next, ReconcilePolicy, Settlement};
-//! use pay123_core::{BankCode, Judgement, OrderStatus, TransactionStatus};
+//! use pay123_core::{Judgement, OrderStatus, SecretKey};
 //!
 //! let policy = ReconcilePolicy::default();
 //! let created = SystemTime::UNIX_EPOCH + Duration::from_secs(1_499_789_401);
-//! // First asked about 30 s after it was recorded; then after 30 s, 60 s, 120 s...
+//! // First asked about 30 s after it was recorded; then every 30 s, then every 60 s while the
+//! // buyer's session may still run (so a payment whose notify is lost is seen within about a
+//! // minute); after the session, less and less often.
 //! assert_eq!(policy.first_check(created), created + Duration::from_secs(30));
 //! let now = created + Duration::from_secs(31);
 //! assert_eq!(policy.next_check(created, 1, now), Next::At(now + Duration::from_secs(30)));
+//! assert_eq!(policy.next_check(created, 5, now), Next::At(now + Duration::from_secs(60)));
 //!
-//! // createOrder timed out; 123PAY does not know the order yet (`-10`): ask again once the
-//! // buyer's session is over, then close it.
-//! let unknown = OrderStatus::not_found();
+//! // 123PAY's answer, as queryOrder reads it (here "no such transaction", -10): createOrder
+//! // timed out and 123PAY does not know the order. Ask again once the buyer's session is over;
+//! // then it is closed.
+//! let key = SecretKey::new("MIKEY");
+//! let signed = pay123_core::checksum::compute(
+//!     pay123_core::checksum::Message::QueryOrderResponse,
+//!     &["1", "", "-10", "0", "0", ""],
+//!     &key,
+//! ).unwrap();
+//! let body = format!(r#"["1","","-10","0","0","","",{signed:?}]"#);
+//! let unknown = OrderStatus::from_json(body.as_bytes(), &key)?;
 //! let settled = policy.settle(created, &unknown, 100_000, None, now);
-//! assert_eq!(settled, Settlement::NotYetKnown { ask_after: created + policy.session_timeout + policy.margin });
+//! assert_eq!(settled, Settlement::NotYetKnown { ask_after: policy.session_end(created) });
 //! let later = created + Duration::from_secs(3600);
 //! assert_eq!(policy.settle(created, &unknown, 100_000, None, later), Settlement::NeverCreated);
-//!
-//! // A payment, with the order's amount: paid, by the same rule as a notify's confirmation.
-//! let paid = OrderStatus::new("123P1", TransactionStatus::Success, "100000", "100000", BankCode::Vietcombank);
-//! assert_eq!(policy.settle(created, &paid, 100_000, None, now), Settlement::Judged(Judgement::Paid));
-//! # }
+//! # Ok::<(), pay123_core::ResponseError>(())
 //! ```
+//!
+//! # The loop of a store of your own
+//!
+//! For each open order (your store marks it [`Left::Creating`] when recorded,
+//! [`Left::Unsure`] after a failed createOrder that [`Left::after_failed_create_order`] says may
+//! have reached 123PAY, [`Left::Pending`] once created), with a check count `attempts`:
+//!
+//! 1. at [`first_check`](ReconcilePolicy::first_check)`(created_at)`, or the time you stored,
+//!    call queryOrder;
+//! 2. if the call failed, count the attempt and store
+//!    [`next_check`](ReconcilePolicy::next_check)`(created_at, attempts + 1, now)`;
+//! 3. else apply [`settle`](ReconcilePolicy::settle): a final [`Judgement`] ends the checks; a
+//!    pending one counts the attempt and stores `next_check`; [`Settlement::NotYetKnown`]
+//!    counts it too and stores the later of `next_check` and `ask_after`;
+//!    [`Settlement::NeverCreated`] closes the order;
+//! 4. on [`Next::GiveUp`], stop and leave the order to a person.
+//!
+//! Give every instance of your app the same policy: whichever instance takes an order applies
+//! its own.
 
 use std::fmt;
 use std::time::{Duration, SystemTime};
@@ -63,7 +88,9 @@ impl Left {
     /// How a createOrder that failed with `error` leaves its order: `None` when 123PAY surely
     /// has no payment for it (it answered with an error code, or the request never left), and
     /// [`Left::Unsure`] when it may have one (a timeout, a connection lost mid-way, an HTTP error
-    /// status, an answer that could not be read or verified).
+    /// status, an answer that could not be read or verified, or `6206`: 123PAY already has a
+    /// transaction with this `mTransactionID`, which may be this order's, from an earlier
+    /// attempt whose answer was lost).
     ///
     /// An unsure order must not be created again under another id before it is settled: the
     /// buyer could pay twice.
@@ -71,6 +98,11 @@ impl Left {
     pub fn after_failed_create_order(error: &ClientError) -> Option<Self> {
         match error {
             ClientError::Transport { .. } if error.is_not_sent() => None,
+            ClientError::Response(ResponseError::Gateway { code, .. })
+                if *code == crate::ReturnCode::DuplicateTransaction =>
+            {
+                Some(Self::Unsure)
+            }
             ClientError::Response(ResponseError::Gateway { .. }) => None,
             _ => Some(Self::Unsure),
         }
@@ -78,7 +110,7 @@ impl Left {
 }
 
 /// When the reconciler asks 123PAY about an open order, and when it stops. The defaults suit a
-/// shop: a lost notify is made up for within a minute.
+/// shop: a payment whose notify is lost is seen within about a minute of it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct ReconcilePolicy {
@@ -86,10 +118,15 @@ pub struct ReconcilePolicy {
     /// to come first in the common case, and longer than the createOrder timeout, so that no
     /// order is asked about while its createOrder may still be under way. 30 seconds.
     pub first_check: Duration,
-    /// The wait after a check that left the order open (or failed), doubled after each one.
-    /// 30 seconds.
+    /// The wait after the first check that left the order open (or failed), doubled after
+    /// each one, up to [`in_session_interval`](Self::in_session_interval) while the buyer's
+    /// session may still run. 30 seconds.
     pub interval: Duration,
-    /// The longest wait between two checks. 10 minutes.
+    /// The longest wait between two checks while the session may still run: a payment whose
+    /// notify is lost is seen this long after it, at the latest. 60 seconds.
+    pub in_session_interval: Duration,
+    /// The longest wait between two checks after the session: the wait grows with the time
+    /// since the session ended, up to this. 10 minutes.
     pub max_interval: Duration,
     /// How long 123PAY keeps a payment session open for the buyer: after it, a payment 123PAY
     /// does not know (`-10`) never will be. 15 minutes.
@@ -107,6 +144,7 @@ impl Default for ReconcilePolicy {
         Self {
             first_check: Duration::from_secs(30),
             interval: Duration::from_secs(30),
+            in_session_interval: Duration::from_secs(60),
             max_interval: Duration::from_secs(10 * 60),
             session_timeout: Duration::from_secs(15 * 60),
             margin: Duration::from_secs(60),
@@ -161,6 +199,13 @@ impl ReconcilePolicy {
         self
     }
 
+    /// With this [`in_session_interval`](Self::in_session_interval).
+    #[must_use]
+    pub fn with_in_session_interval(mut self, interval: Duration) -> Self {
+        self.in_session_interval = interval;
+        self
+    }
+
     /// With this [`max_interval`](Self::max_interval).
     #[must_use]
     pub fn with_max_interval(mut self, max: Duration) -> Self {
@@ -196,20 +241,31 @@ impl ReconcilePolicy {
     }
 
     /// When to ask next about an order recorded at `created_at`, after `attempts` checks (at
-    /// least 1) that left it open or failed: [`interval`](Self::interval), doubled for each
-    /// earlier attempt, at most [`max_interval`](Self::max_interval), from `now`; or
-    /// [`Next::GiveUp`] once the order is older than [`give_up_after`](Self::give_up_after).
+    /// least 1) that left it open or failed, from `now`:
+    ///
+    /// - while the buyer's session may still run: [`interval`](Self::interval), doubled for
+    ///   each earlier attempt, at most [`in_session_interval`](Self::in_session_interval) (the
+    ///   buyer may pay at any moment of the session);
+    /// - after it: as long as the session has been over, at least `interval`, at most
+    ///   [`max_interval`](Self::max_interval);
+    /// - [`Next::GiveUp`] once the order is older than [`give_up_after`](Self::give_up_after).
     #[must_use]
     pub fn next_check(&self, created_at: SystemTime, attempts: u32, now: SystemTime) -> Next {
         let age = now.duration_since(created_at).unwrap_or_default();
         if age >= self.give_up_after {
             return Next::GiveUp;
         }
-        let doublings = attempts.saturating_sub(1).min(30);
-        let wait = self
-            .interval
-            .saturating_mul(1 << doublings)
-            .min(self.max_interval);
+        let end = self.session_end(created_at);
+        let wait = match now.duration_since(end) {
+            // The session may still run.
+            Err(_) => {
+                let doublings = attempts.saturating_sub(1).min(30);
+                self.interval
+                    .saturating_mul(1 << doublings)
+                    .min(self.in_session_interval.max(self.interval))
+            }
+            Ok(since_end) => since_end.clamp(self.interval, self.max_interval.max(self.interval)),
+        };
         Next::At(now + wait)
     }
 
@@ -286,11 +342,26 @@ mod tests {
                 Next::GiveUp => panic!("gave up at attempt {n}"),
             })
             .collect();
-        assert_eq!(waits, [30, 60, 120, 240, 480, 600, 600]);
+        // While the session may run: 30 s, then at most 60 s.
+        assert_eq!(waits, [30, 60, 60, 60, 60, 60, 60]);
         // No overflow with absurd attempt counts.
         assert_eq!(
             policy.next_check(created, u32::MAX, now),
-            Next::At(now + policy.max_interval)
+            Next::At(now + policy.in_session_interval)
+        );
+        // After the session: as long as it has been over, from 30 s to 10 minutes.
+        let end = policy.session_end(created);
+        let wait_at =
+            |after: u64| match policy.next_check(created, 40, end + Duration::from_secs(after)) {
+                Next::At(t) => t
+                    .duration_since(end + Duration::from_secs(after))
+                    .unwrap()
+                    .as_secs(),
+                Next::GiveUp => panic!("gave up"),
+            };
+        assert_eq!(
+            [wait_at(0), wait_at(100), wait_at(400), wait_at(5000)],
+            [30, 100, 400, 600]
         );
         let old = created + policy.give_up_after;
         assert_eq!(policy.next_check(created, 1, old), Next::GiveUp);
@@ -367,5 +438,14 @@ mod tests {
             description: String::new(),
         });
         assert_eq!(Left::after_failed_create_order(&refused), None);
+        // 6206: 123PAY has a transaction with this id, maybe this order's.
+        let duplicate = ClientError::Response(ResponseError::Gateway {
+            code: ReturnCode::DuplicateTransaction,
+            description: String::new(),
+        });
+        assert_eq!(
+            Left::after_failed_create_order(&duplicate),
+            Some(Left::Unsure)
+        );
     }
 }

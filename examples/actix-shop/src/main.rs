@@ -9,16 +9,13 @@ use actix_shop::Limits;
 use pay123_actix::pay123_hyper;
 use shop::demo::{DemoGateway, connection_cap};
 use shop::{ShopConfig, Store};
-use tracing_subscriber::EnvFilter;
 
 #[actix_web::main]
 async fn main() -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    if let Some(code) = shop::demo::command_line("actix-shop") {
+        return ExitCode::from(code);
+    }
+    shop::demo::init_logging();
     match run().await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

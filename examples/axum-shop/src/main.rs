@@ -10,16 +10,13 @@ use pay123_axum::server::Limits;
 use shop::demo::{DemoGateway, connection_cap};
 use shop::{ShopConfig, Store};
 use tokio::net::TcpListener;
-use tracing_subscriber::EnvFilter;
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    if let Some(code) = shop::demo::command_line("axum-shop") {
+        return ExitCode::from(code);
+    }
+    shop::demo::init_logging();
     match run().await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

@@ -129,8 +129,8 @@ pub enum ConfigError {
     /// The credentials break a rule (the field is named, not its value).
     #[error("invalid 123PAY credentials: {0}")]
     Credentials(#[source] ValidationError),
-    /// Not a duration.
-    #[error("{var} must be a duration such as 500ms, 10s, 15m or 1h, not {value:?}")]
+    /// Not a duration, or zero.
+    #[error("{var} must be a duration above zero such as 500ms, 10s, 15m or 1h, not {value:?}")]
     Duration {
         /// The variable.
         var: &'static str,
@@ -232,8 +232,9 @@ impl ShopConfig {
         };
         let duration = |name: &'static str, default: Duration| match var(name) {
             None => Ok(default),
-            Some(value) => humantime::parse_duration(&value)
-                .map_err(|_| ConfigError::Duration { var: name, value }),
+            Some(value) => parse_duration(&value)
+                .filter(|d| !d.is_zero())
+                .ok_or(ConfigError::Duration { var: name, value }),
         };
         let database_pool = match var("SHOP_DATABASE_POOL") {
             None => crate::store::DEFAULT_POOL_SIZE,
@@ -273,15 +274,26 @@ impl ShopConfig {
             })?,
         };
         let settings = ReconcilerSettings::default();
-        let reconciler = match var("SHOP_RECONCILE").as_deref() {
-            None | Some("on") => {
-                Some(settings.with_period(duration("SHOP_RECONCILE_PERIOD", settings.period)?))
-            }
-            Some("off") => None,
-            Some(other) => {
+        // A pass can take the batch's queries, a few at a time: the lease outlasts them, so that
+        // no other instance takes an order while this one may still be asking about it.
+        let rounds = settings
+            .batch
+            .div_ceil(u32::try_from(settings.concurrency).unwrap_or(1));
+        let lease = settings
+            .lease
+            .max(gateway_timeout.saturating_mul(rounds + 1));
+        let switch = var("SHOP_RECONCILE").map(|v| v.to_ascii_lowercase());
+        let reconciler = match switch.as_deref() {
+            None | Some("on" | "true" | "yes" | "1") => Some(
+                settings
+                    .with_period(duration("SHOP_RECONCILE_PERIOD", settings.period)?)
+                    .with_lease(lease),
+            ),
+            Some("off" | "false" | "no" | "0") => None,
+            Some(_) => {
                 return Err(ConfigError::Switch {
                     var: "SHOP_RECONCILE",
-                    value: other.to_owned(),
+                    value: var("SHOP_RECONCILE").unwrap_or_default(),
                 });
             }
         };
@@ -317,6 +329,14 @@ impl ShopConfig {
     pub fn notify_url(&self) -> String {
         format!("{}{}", self.public_url, crate::NOTIFY_PATH)
     }
+}
+
+/// `500ms`, `10s`, `15m`, `1h`; a bare number is seconds.
+fn parse_duration(value: &str) -> Option<Duration> {
+    if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) {
+        return value.parse().ok().map(Duration::from_secs);
+    }
+    humantime::parse_duration(value).ok()
 }
 
 /// What replaces a password.
@@ -551,12 +571,16 @@ mod tests {
         assert!(e.to_string().starts_with("PAY123_API_URL"), "{e}");
         let e = config(&[("SHOP_RECONCILE_PERIOD", "often")]).unwrap_err();
         assert!(e.to_string().starts_with("SHOP_RECONCILE_PERIOD"), "{e}");
-        let e = config(&[("SHOP_RECONCILE", "yes")]).unwrap_err();
+        let e = config(&[("SHOP_RECONCILE", "maybe")]).unwrap_err();
         assert!(
             e.to_string()
                 .starts_with("SHOP_RECONCILE must be on or off"),
             "{e}"
         );
+        let e = config(&[("SHOP_RECONCILE_PERIOD", "0s")]).unwrap_err();
+        assert!(e.to_string().starts_with("SHOP_RECONCILE_PERIOD"), "{e}");
+        let e = config(&[("SHOP_GATEWAY_TIMEOUT", "0ms")]).unwrap_err();
+        assert!(e.to_string().starts_with("SHOP_GATEWAY_TIMEOUT"), "{e}");
         let e = config(&[("SHOP_DATABASE_POOL", "0")]).unwrap_err();
         assert!(e.to_string().starts_with("SHOP_DATABASE_POOL"), "{e}");
         let e = config(&[("SHOP_RECONCILE_AFTER", "5s")]).unwrap_err();
@@ -591,5 +615,25 @@ mod tests {
             config(&[("SHOP_RECONCILE", "off")]).unwrap().reconciler,
             None
         );
+        assert_eq!(
+            config(&[("SHOP_RECONCILE", "FALSE")]).unwrap().reconciler,
+            None
+        );
+        assert_eq!(
+            config(&[("SHOP_RECONCILE_PERIOD", "5")])
+                .unwrap()
+                .reconciler
+                .unwrap()
+                .period,
+            Duration::from_secs(5),
+            "a bare number is seconds"
+        );
+        // The lease outlasts a pass of queries at the gateway timeout.
+        let slow = config(&[
+            ("SHOP_GATEWAY_TIMEOUT", "1m"),
+            ("SHOP_RECONCILE_AFTER", "2m"),
+        ])
+        .unwrap();
+        assert!(slow.reconciler.unwrap().lease >= Duration::from_secs(5 * 60));
     }
 }

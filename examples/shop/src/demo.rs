@@ -8,6 +8,60 @@ use tokio::net::TcpListener;
 
 use crate::config::ShopConfig;
 
+/// What `--help` prints for a demo shop: it takes no arguments, only the environment.
+pub const HELP: &str = "\
+Runs the pay123 demo shop. It takes no arguments; it reads its settings from the environment:
+
+  SHOP_ADDR                  where to listen (127.0.0.1:3000)
+  SHOP_PUBLIC_URL            the URL buyers and 123PAY reach it at (http://SHOP_ADDR)
+  SHOP_DATABASE_URL          sqlite://shop.db?mode=rwc, or postgres://user:password@host/shop
+  SHOP_DATABASE_POOL         database connections (8)
+  SHOP_GATEWAY_TIMEOUT       how long a buyer waits for createOrder (10s)
+  SHOP_CHECKOUTS_PER_MINUTE  checkouts per address and minute (20; 0: no limit)
+  SHOP_RECONCILE             on or off (on)
+  SHOP_RECONCILE_PERIOD      the reconciler's pass period (10s)
+  SHOP_RECONCILE_AFTER       first check of an order after checkout (30s)
+  SHOP_RECONCILE_MARGIN      added to the session timeout before closing an order (1m)
+  PAY123_SESSION_TIMEOUT     123PAY's payment session (15m)
+  PAY123_API_URL             the gateway (unset: a sandbox embedded on 127.0.0.1:3123)
+  PAY123_MERCHANT_CODE, PAY123_PASSCODE, PAY123_SECRET_KEY
+  RUST_LOG                   the log filter (info), on stderr
+
+See docs/deploying.md.
+";
+
+/// Handles a demo shop's command line: `--help` prints [`HELP`] (`Some(0)`), anything else is
+/// refused (`Some(2)`), nothing runs the shop (`None`).
+#[must_use]
+pub fn command_line(name: &str) -> Option<u8> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match args.first().map(String::as_str) {
+        None => None,
+        Some("--help" | "-h") => {
+            print!("{name}: {HELP}");
+            Some(0)
+        }
+        Some(other) => {
+            eprintln!("{name}: unknown argument {other:?}; see {name} --help");
+            Some(2)
+        }
+    }
+}
+
+/// The log every demo shop writes: `RUST_LOG` (default `info`, without sqlx's notices), on
+/// stderr, in colour only on a terminal.
+pub fn init_logging() {
+    use tracing_subscriber::EnvFilter;
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| EnvFilter::new("info,sqlx::postgres::notice=warn")),
+        )
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .init();
+}
+
 /// Where the embedded sandbox listens.
 pub const SANDBOX_ADDR: &str = "127.0.0.1:3123";
 
@@ -89,9 +143,19 @@ fn without_query(uri: &http::Uri) -> String {
 
 fn banner(config: &ShopConfig, gateway: &str) -> String {
     let public_url = &config.public_url;
+    let policy = &config.reconcile_policy;
+    let reconciler = match &config.reconciler {
+        Some(settings) => format!(
+            "on: first check {} after checkout, a pass every {}, session {}",
+            humantime::format_duration(policy.first_check),
+            humantime::format_duration(settings.period),
+            humantime::format_duration(policy.session_timeout)
+        ),
+        None => "off (SHOP_RECONCILE)".to_owned(),
+    };
     format!(
-        "\n  pay123 demo shop:  {public_url}/\n  {gateway}\n  orders database:   {}\n\n  \
-         Open {public_url}/ in a browser and buy something.\n\n",
+        "\n  pay123 demo shop:  {public_url}/\n  {gateway}\n  orders database:   {}\n  \
+         reconciler:        {reconciler}\n\n  Open {public_url}/ in a browser and buy something.\n\n",
         config.redacted_database_url()
     )
 }

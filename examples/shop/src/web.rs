@@ -232,6 +232,7 @@ impl Problem {
             CheckoutError::UnknownProduct(_) => ("Không tìm thấy sản phẩm", "Product not found"),
             CheckoutError::UnknownBank(_) => ("Ngân hàng không hợp lệ", "Invalid bank"),
             CheckoutError::TooMany => ("Quá nhiều đơn hàng", "Too many orders"),
+            CheckoutError::Unsure { .. } => ("Đang xác minh giao dịch", "Checking the payment"),
             _ => ("Không thể thanh toán", "Cannot pay"),
         };
         let code = match error {

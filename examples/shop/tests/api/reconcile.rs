@@ -122,6 +122,20 @@ async fn an_unsure_order_that_123pay_has_becomes_pending() {
         Some(pay123_id.as_str())
     );
     assert!(order.next_check_at.is_some(), "still asked about");
+    // The buyer never got the payment page: the order's page says so, and that ordering again
+    // is safe.
+    let view = t.shop.order(&id).await.unwrap().unwrap();
+    assert!(
+        view.message_en
+            .contains("never received 123PAY's payment page"),
+        "{}",
+        view.message_en
+    );
+    assert!(
+        view.message_vi.contains("có thể đặt lại"),
+        "{}",
+        view.message_vi
+    );
     let history = t.history(&id).await;
     let states: Vec<_> = history.iter().map(|h| h.state).collect();
     assert_eq!(
