@@ -43,7 +43,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         pay123_hyper::client(credentials, sandbox.endpoints()),
         store.clone(),
         &shop_url,
-    );
+    )
+    // Every payment comes from one address here: no per-address limit.
+    .with_checkouts_per_minute(0);
     tokio::spawn(axum_shop::serve(
         shop_tcp,
         shop,

@@ -9,13 +9,15 @@
 //! notify deliveries started, once the lock is released.
 
 use std::borrow::Cow;
-use std::collections::HashMap;
-use std::hash::{BuildHasher, BuildHasherDefault, DefaultHasher};
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap};
+use std::hash::{BuildHasher, BuildHasherDefault, DefaultHasher, RandomState};
 use std::io;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
 use std::time::{Duration, SystemTime};
 
+use hashbrown::HashTable;
 use http::Uri;
 use pay123_core::text::unaccent;
 use pay123_core::{
@@ -133,49 +135,123 @@ impl AsRef<Credentials> for MerchantEntry {
     }
 }
 
-/// One shard of the transactions: the records, boxed in a slab, and two indexes into it (by
-/// key, by session token) that hold small entries only.
+/// One shard of the transactions: the records, boxed in a slab in the order they were created
+/// (so in the order of their sequence numbers), two indexes into it (by key, by session token)
+/// that hold a record's position only, and the times at which records are due to change by
+/// themselves (a session that ends, a bank that answers), soonest first.
 #[derive(Debug, Default)]
 pub(crate) struct Shard {
     // Boxed: a growing slab moves pointers, not records, and holds no slack of record size.
     #[allow(clippy::vec_box)]
     records: Vec<Box<Record>>,
-    by_key: HashMap<Key, u32>,
-    by_token: HashMap<Token, u32>,
+    by_key: HashTable<u32>,
+    by_token: HashTable<u32>,
+    hasher: RandomState,
+    /// (milliseconds since the epoch, position): a record may appear more than once, or after
+    /// it stopped being due; the reaper checks the record itself.
+    due: BinaryHeap<Reverse<(u64, u32)>>,
 }
 
 impl Shard {
+    fn position(&self, key: &Key) -> Option<usize> {
+        let hash = self.hasher.hash_one(key);
+        let records = &self.records;
+        let i = *self
+            .by_key
+            .find(hash, |&i| records[i as usize].key == *key)?;
+        Some(i as usize)
+    }
+
     fn get(&self, key: &Key) -> Option<&Record> {
-        let i = *self.by_key.get(key)?;
-        self.records.get(i as usize).map(|r| &**r)
+        self.position(key).map(|i| &*self.records[i])
     }
 
-    fn get_mut(&mut self, key: &Key) -> Option<&mut Record> {
-        let i = *self.by_key.get(key)?;
-        self.records.get_mut(i as usize).map(|r| &mut **r)
+    fn contains_token(&self, token: &Token) -> bool {
+        self.token_position(token).is_some()
     }
 
-    fn by_token_mut(&mut self, token: &Token) -> Option<&mut Record> {
-        let i = *self.by_token.get(token)?;
-        self.records.get_mut(i as usize).map(|r| &mut **r)
+    fn token_position(&self, token: &Token) -> Option<usize> {
+        let hash = self.hasher.hash_one(token);
+        let records = &self.records;
+        let i = *self
+            .by_token
+            .find(hash, |&i| records[i as usize].token == *token)?;
+        Some(i as usize)
     }
 
     fn insert(&mut self, record: Box<Record>) {
         let Ok(index) = u32::try_from(self.records.len()) else {
             return;
         };
-        self.by_key.insert(record.key.clone(), index);
-        self.by_token.insert(record.token, index);
+        let key_hash = self.hasher.hash_one(&record.key);
+        let token_hash = self.hasher.hash_one(record.token);
         self.records.push(record);
+        let Self {
+            records,
+            by_key,
+            by_token,
+            hasher,
+            ..
+        } = self;
+        by_key.insert_unique(key_hash, index, |&i| {
+            hasher.hash_one(&records[i as usize].key)
+        });
+        by_token.insert_unique(token_hash, index, |&i| {
+            hasher.hash_one(records[i as usize].token)
+        });
+        self.schedule(index as usize, None);
     }
 
-    fn values(&self) -> impl Iterator<Item = &Record> {
-        self.records.iter().map(|r| &**r)
+    /// Runs `f` on the record at `position`, then notes when it is next due if that changed.
+    fn update<R>(&mut self, position: usize, f: impl FnOnce(&mut Record) -> R) -> R {
+        let before = self.records[position].next_due();
+        let result = f(&mut self.records[position]);
+        self.schedule(position, before);
+        result
     }
 
-    fn values_mut(&mut self) -> impl Iterator<Item = &mut Record> {
-        self.records.iter_mut().map(|r| &mut **r)
+    /// Notes when the record at `position` is next due, unless that is `before` (noted already).
+    fn schedule(&mut self, position: usize, before: Option<SystemTime>) {
+        let due = self.records[position].next_due();
+        if let (Some(due), Ok(position)) = (due, u32::try_from(position))
+            && due != before.unwrap_or(SystemTime::UNIX_EPOCH)
+        {
+            self.due.push(Reverse((epoch_ms(due), position)));
+        }
     }
+
+    /// Brings every record that is due at `now` up to date: only those, not the whole shard.
+    fn expire_due(&mut self, now: SystemTime, fx: &mut Effects) {
+        let now_ms = epoch_ms(now);
+        while let Some(&Reverse((at, position))) = self.due.peek() {
+            if at > now_ms {
+                break;
+            }
+            self.due.pop();
+            let record = &mut self.records[position as usize];
+            record.expire_due(now, fx);
+            // Still due later (the entry was older than the record's time): note it again.
+            if let Some(due) = record.next_due()
+                && due > now
+            {
+                self.due.push(Reverse((epoch_ms(due), position)));
+            }
+        }
+    }
+
+    /// The records created after sequence number `after` (all when `None`), oldest first.
+    fn after(&self, after: Option<u64>) -> &[Box<Record>] {
+        let from = after.map_or(0, |a| self.records.partition_point(|r| r.sequence <= a));
+        &self.records[from..]
+    }
+}
+
+/// Milliseconds since the epoch (0 before it), rounded up: a record is never handled before its
+/// time.
+fn epoch_ms(time: SystemTime) -> u64 {
+    time.duration_since(SystemTime::UNIX_EPOCH).map_or(0, |d| {
+        u64::try_from(d.as_nanos().div_ceil(1_000_000)).unwrap_or(u64::MAX)
+    })
 }
 
 /// What is not about one transaction.
@@ -492,7 +568,10 @@ impl Gateway {
         let mut effects = Effects::default();
         let result = {
             let mut shard = self.shard(shard_of(key));
-            f(shard.get_mut(key), &mut effects)
+            match shard.position(key) {
+                Some(position) => shard.update(position, |record| f(Some(record), &mut effects)),
+                None => f(None, &mut effects),
+            }
         };
         self.apply(effects);
         result
@@ -518,11 +597,7 @@ impl Gateway {
     /// Ends the sessions and pending results that are due, one shard at a time.
     pub(crate) fn expire_due(&self) {
         let now = self.now();
-        self.each_shard(|shard, fx| {
-            for record in shard.values_mut() {
-                record.expire_due(now, fx);
-            }
-        });
+        self.each_shard(|shard, fx| shard.expire_due(now, fx));
     }
 
     fn spawn_reaper(&self) {
@@ -577,12 +652,12 @@ impl Gateway {
         let mut effects = Effects::default();
         let created = {
             let mut shard = self.shard(index);
-            if shard.by_key.contains_key(&key) {
+            if shard.position(&key).is_some() {
                 return Err(ReturnCode::DuplicateTransaction);
             }
             let sequence = self.inner.sequence.fetch_add(1, Ordering::Relaxed) + 1;
             let mut token = Token::new(index);
-            while shard.by_token.contains_key(&token) {
+            while shard.contains_token(&token) {
                 token = Token::new(index);
             }
             effects.changed();
@@ -656,10 +731,11 @@ impl Gateway {
         let mut effects = Effects::default();
         let result = {
             let mut shard = self.shard(token.shard());
-            let shard = &mut *shard;
-            let record = shard.by_token_mut(&token)?;
-            record.expire_due(now, &mut effects);
-            Some(f(self, record, now, &mut effects))
+            let position = shard.token_position(&token)?;
+            Some(shard.update(position, |record| {
+                record.expire_due(now, &mut effects);
+                f(self, record, now, &mut effects)
+            }))
         };
         self.apply(effects);
         result
@@ -1019,33 +1095,36 @@ impl Gateway {
 
     fn page(&self, after: Option<u64>, limit: usize) -> Vec<Transaction> {
         self.expire_due();
-        let mut page: Vec<Transaction> = Vec::new();
+        if limit == 0 {
+            return Vec::new();
+        }
+        // First the sequence numbers only (each shard's records are in order): the last one the
+        // page can hold. Then each shard again, copying only the records up to it.
         let mut sequences: Vec<u64> = Vec::new();
         for index in 0..SHARDS {
             let shard = self.shard(index);
-            let mut records: Vec<&Record> = shard
-                .values()
-                .filter(|r| after.is_none_or(|a| r.sequence > a))
-                .collect();
-            records.sort_unstable_by_key(|r| r.sequence);
-            records.truncate(limit);
-            // Keep only what can still be in the page.
-            for record in records {
-                if sequences.len() >= limit
-                    && sequences.last().is_some_and(|s| record.sequence > *s)
-                {
-                    break;
-                }
-                let at = sequences.partition_point(|s| *s < record.sequence);
-                sequences.insert(at, record.sequence);
-                page.insert(at, self.snapshot(record));
-                if sequences.len() > limit {
-                    sequences.pop();
-                    page.pop();
-                }
-            }
+            sequences.extend(shard.after(after).iter().take(limit).map(|r| r.sequence));
         }
-        page
+        let last = if sequences.len() > limit {
+            *sequences.select_nth_unstable(limit - 1).1
+        } else {
+            u64::MAX
+        };
+        let mut page: Vec<(u64, Transaction)> = Vec::new();
+        for index in 0..SHARDS {
+            let shard = self.shard(index);
+            page.extend(
+                shard
+                    .after(after)
+                    .iter()
+                    .take_while(|r| r.sequence <= last)
+                    .take(limit)
+                    .map(|r| (r.sequence, self.snapshot(r))),
+            );
+        }
+        page.sort_unstable_by_key(|(sequence, _)| *sequence);
+        page.truncate(limit);
+        page.into_iter().map(|(_, t)| t).collect()
     }
 
     /// The transaction with this `mTransactionID` (the newest one if several merchants used
@@ -1392,6 +1471,16 @@ impl Record {
     /// When the session ends.
     fn deadline(&self) -> SystemTime {
         self.created_at + Duration::from_millis(u64::from(self.session_ms))
+    }
+
+    /// When the transaction changes by itself next, if it does: its session ends on the bank
+    /// pages, or the bank answers ([`expire_due`](Self::expire_due)).
+    fn next_due(&self) -> Option<SystemTime> {
+        match self.step {
+            Step::ChooseBank | Step::Card | Step::Otp => Some(self.deadline()),
+            Step::AwaitingBank => self.progress.as_ref().and_then(|p| p.resolve_at),
+            _ => None,
+        }
     }
 
     /// What the bank charged (0 before a payment).

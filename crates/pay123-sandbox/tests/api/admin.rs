@@ -309,7 +309,8 @@ async fn the_router_can_be_nested_in_another_server() {
 #[tokio::test]
 async fn the_listing_is_paginated() {
     let h = Harness::with_sink(vec![], |_| {}).await;
-    for n in 1..=5 {
+    // Enough for several transactions in each shard, and pages that end inside shards.
+    for n in 1..=60 {
         h.create(&format!("PAGE-{n}"), BankCode::Acb).await;
     }
     let ids = |page: &serde_json::Value| -> Vec<String> {
@@ -324,8 +325,8 @@ async fn the_listing_is_paginated() {
     let mut pages = 0;
     loop {
         let url = match &after {
-            None => h.url("/_sandbox/transactions?limit=2"),
-            Some(a) => h.url(&format!("/_sandbox/transactions?limit=2&after={a}")),
+            None => h.url("/_sandbox/transactions?limit=7"),
+            Some(a) => h.url(&format!("/_sandbox/transactions?limit=7&after={a}")),
         };
         let page = h.http.get(&url).await;
         assert_eq!(page.status, StatusCode::OK);
@@ -337,8 +338,9 @@ async fn the_listing_is_paginated() {
             None => break,
         }
     }
-    assert_eq!(seen, ["PAGE-1", "PAGE-2", "PAGE-3", "PAGE-4", "PAGE-5"]);
-    assert_eq!(pages, 3);
+    let all: Vec<String> = (1..=60).map(|n| format!("PAGE-{n}")).collect();
+    assert_eq!(seen, all);
+    assert_eq!(pages, 9);
     // An unknown `after` is an empty page; the in-process twin agrees.
     let (_, empty) = h
         .http
@@ -352,7 +354,7 @@ async fn the_listing_is_paginated() {
         .into_iter()
         .map(|t| t.m_transaction_id)
         .collect();
-    assert_eq!(twin, ["PAGE-4", "PAGE-5"]);
+    assert_eq!(twin, all[3..13]);
     let (_, index) = h.http.get_json(&h.url("/_sandbox/")).await;
-    assert_eq!(index["transaction_count"], 5);
+    assert_eq!(index["transaction_count"], 60);
 }
