@@ -152,8 +152,12 @@ pub(crate) async fn list(
 ) -> Response {
     let limit = query.limit.unwrap_or(PAGE_LIMIT).clamp(1, PAGE_LIMIT);
     // Copying and writing a thousand transactions takes milliseconds: on a blocking thread, so
-    // that the API's requests are served meanwhile, even on one core.
+    // that the API's requests are served meanwhile, even on one core; a few pages at a time.
+    let Ok(turn) = gateway.inner.listings.clone().acquire_owned().await else {
+        return http::StatusCode::SERVICE_UNAVAILABLE.into_response();
+    };
     let listed = tokio::task::spawn_blocking(move || {
+        let _turn = turn;
         let page = gateway.transactions_after(query.after.as_deref(), limit);
         let next = (page.len() == limit)
             .then(|| page.last().map(|t| t.m_transaction_id.clone()))

@@ -33,6 +33,9 @@ use crate::transaction::{
     AdminError, HistoryEntry, NotifyAttempt, QueryOrderFailure, Refusal, Step, Transaction,
 };
 
+/// How many listing pages are built at once; more requests wait for their turn.
+pub(crate) const LISTINGS: usize = 2;
+
 /// How many refusals `GET /_sandbox/refusals` keeps.
 const REFUSALS_KEPT: usize = 200;
 
@@ -108,6 +111,8 @@ pub(crate) struct Inner {
     pub(crate) base: String,
     shards: Box<[Mutex<Shard>]>,
     global: Mutex<Global>,
+    /// Listing pages being built (on blocking threads): at most [`LISTINGS`] at once.
+    pub(crate) listings: Arc<tokio::sync::Semaphore>,
     /// The 123PAY transaction numbers handed out.
     sequence: AtomicU64,
     /// Bumped by reset, so that deliveries of forgotten transactions stop.
@@ -147,9 +152,9 @@ pub(crate) struct Shard {
     by_key: HashTable<u32>,
     by_token: HashTable<u32>,
     hasher: RandomState,
-    /// (milliseconds since the epoch, position): a record may appear more than once, or after
-    /// it stopped being due; the reaper checks the record itself.
-    due: BinaryHeap<Reverse<(u64, u32)>>,
+    /// (due time, position): a record may appear more than once, or after it stopped being
+    /// due; the reaper checks the record itself.
+    due: BinaryHeap<Reverse<(SystemTime, u32)>>,
 }
 
 impl Shard {
@@ -213,30 +218,32 @@ impl Shard {
     /// Notes when the record at `position` is next due, unless that is `before` (noted already).
     fn schedule(&mut self, position: usize, before: Option<SystemTime>) {
         let due = self.records[position].next_due();
-        if let (Some(due), Ok(position)) = (due, u32::try_from(position))
-            && due != before.unwrap_or(SystemTime::UNIX_EPOCH)
+        if due != before
+            && let (Some(due), Ok(position)) = (due, u32::try_from(position))
         {
-            self.due.push(Reverse((epoch_ms(due), position)));
+            self.due.push(Reverse((due, position)));
         }
     }
 
     /// Brings every record that is due at `now` up to date: only those, not the whole shard.
     fn expire_due(&mut self, now: SystemTime, fx: &mut Effects) {
-        let now_ms = epoch_ms(now);
+        let mut later = Vec::new();
         while let Some(&Reverse((at, position))) = self.due.peek() {
-            if at > now_ms {
+            if at > now {
                 break;
             }
             self.due.pop();
             let record = &mut self.records[position as usize];
             record.expire_due(now, fx);
-            // Still due later (the entry was older than the record's time): note it again.
+            // Still due later (the entry was older than the record's time): noted again once
+            // the loop is over, so that it never meets its own entry.
             if let Some(due) = record.next_due()
                 && due > now
             {
-                self.due.push(Reverse((epoch_ms(due), position)));
+                later.push(Reverse((due, position)));
             }
         }
+        self.due.extend(later);
     }
 
     /// The records created after sequence number `after` (all when `None`), oldest first.
@@ -244,14 +251,6 @@ impl Shard {
         let from = after.map_or(0, |a| self.records.partition_point(|r| r.sequence <= a));
         &self.records[from..]
     }
-}
-
-/// Milliseconds since the epoch (0 before it), rounded up: a record is never handled before its
-/// time.
-fn epoch_ms(time: SystemTime) -> u64 {
-    time.duration_since(SystemTime::UNIX_EPOCH).map_or(0, |d| {
-        u64::try_from(d.as_nanos().div_ceil(1_000_000)).unwrap_or(u64::MAX)
-    })
 }
 
 /// What is not about one transaction.
@@ -498,6 +497,7 @@ impl Gateway {
                 merchants,
                 base,
                 shards: (0..SHARDS).map(|_| Mutex::default()).collect(),
+                listings: Arc::new(tokio::sync::Semaphore::new(LISTINGS)),
                 global: Mutex::default(),
                 sequence: AtomicU64::new(sequence),
                 generation: AtomicU64::new(0),
@@ -1098,17 +1098,28 @@ impl Gateway {
         if limit == 0 {
             return Vec::new();
         }
+        // Only the transactions numbered before now: a createOrder numbers its transaction and
+        // records it under its shard's lock, so each of them is in its shard when the shard is
+        // read below, and no page can skip one that a later page would not list.
+        let horizon = self.inner.sequence.load(Ordering::Acquire);
         // First the sequence numbers only (each shard's records are in order): the last one the
         // page can hold. Then each shard again, copying only the records up to it.
         let mut sequences: Vec<u64> = Vec::new();
         for index in 0..SHARDS {
             let shard = self.shard(index);
-            sequences.extend(shard.after(after).iter().take(limit).map(|r| r.sequence));
+            sequences.extend(
+                shard
+                    .after(after)
+                    .iter()
+                    .take(limit)
+                    .map(|r| r.sequence)
+                    .filter(|sequence| *sequence <= horizon),
+            );
         }
         let last = if sequences.len() > limit {
             *sequences.select_nth_unstable(limit - 1).1
         } else {
-            u64::MAX
+            horizon
         };
         let mut page: Vec<(u64, Transaction)> = Vec::new();
         for index in 0..SHARDS {

@@ -325,6 +325,35 @@ async fn an_expired_otp_is_7223() {
     ends_in(&h, &back, "EXPIRED-OTP", &TransactionStatus::OtpExpired).await;
 }
 
+/// The session ends at its deadline to the nanosecond: not a moment before, even inside the
+/// deadline's own millisecond, and without the sandbox spinning on a deadline not yet reached.
+#[tokio::test]
+async fn a_session_ends_at_its_deadline_and_not_before() {
+    let h = Harness::with_sink(vec![], |_| {}).await;
+    // A clock between two milliseconds.
+    h.clock.advance(Duration::from_micros(300));
+    h.card_page("EDGE").await;
+    // test_config: 60 s on the bank pages; stop 0.2 ms short of them.
+    h.clock
+        .advance(Duration::from_secs(60) - Duration::from_micros(200));
+    let listing = |gateway: pay123_sandbox::Gateway| async move {
+        // Listing brings every due transaction up to date first.
+        tokio::time::timeout(
+            Duration::from_secs(10),
+            tokio::task::spawn_blocking(move || gateway.transactions()),
+        )
+        .await
+        .expect("the listing answers")
+        .unwrap()
+    };
+    let before = listing(h.sandbox.gateway().clone()).await;
+    assert_eq!(before[0].m_transaction_id, "EDGE");
+    assert!(!before[0].is_final, "{:?}", before[0].status);
+    h.clock.advance(Duration::from_micros(200));
+    let after = listing(h.sandbox.gateway().clone()).await;
+    assert_eq!(after[0].status, TransactionStatus::NoPaymentInfo);
+}
+
 #[tokio::test]
 async fn leaving_the_page_fails_when_the_session_times_out() {
     let h = Harness::with_sink(vec![], |_| {}).await;
