@@ -1,6 +1,7 @@
 -- wrk script: POSTs the bodies of the file named by $BODIES, one per line, in turn, to the
 -- path given on wrk's command line, with the content type of $CONTENT_TYPE. Each wrk thread
--- starts at its own offset, so that no two threads send the same body.
+-- starts at its own offset, so that no two threads send the same body. The bodies are sent
+-- in turn, again from the first once all have been sent.
 local bodies = {}
 local n = 0
 local i = 0

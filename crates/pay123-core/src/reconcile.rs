@@ -84,13 +84,25 @@ pub enum Left {
     Pending,
 }
 
+/// `at + by`, or a moment far beyond any order's life when that is past what `SystemTime` holds
+/// (a duration configured absurdly long never panics).
+fn later(at: SystemTime, by: Duration) -> SystemTime {
+    at.checked_add(by).unwrap_or_else(|| {
+        // The year 2286: later than any `at` and `by` a reconciler meets.
+        SystemTime::UNIX_EPOCH + Duration::from_secs(10_000_000_000)
+    })
+}
+
 impl Left {
     /// How a createOrder that failed with `error` leaves its order: `None` when 123PAY surely
     /// has no payment for it (it answered with an error code, or the request never left), and
     /// [`Left::Unsure`] when it may have one (a timeout, a connection lost mid-way, an HTTP error
-    /// status, an answer that could not be read or verified, or `6206`: 123PAY already has a
-    /// transaction with this `mTransactionID`, which may be this order's, from an earlier
-    /// attempt whose answer was lost).
+    /// status, an answer that could not be read or verified).
+    ///
+    /// `6206` (the `mTransactionID` was used before) is `None` too: the client never sends a
+    /// createOrder twice, so the payment 123PAY holds under that id is another order's (a
+    /// database restored from a backup, two shops on one merchant code). Reading its status as
+    /// this order's could mark the order paid with another payment's money.
     ///
     /// An unsure order must not be created again under another id before it is settled: the
     /// buyer could pay twice.
@@ -98,11 +110,6 @@ impl Left {
     pub fn after_failed_create_order(error: &ClientError) -> Option<Self> {
         match error {
             ClientError::Transport { .. } if error.is_not_sent() => None,
-            ClientError::Response(ResponseError::Gateway { code, .. })
-                if *code == crate::ReturnCode::DuplicateTransaction =>
-            {
-                Some(Self::Unsure)
-            }
             ClientError::Response(ResponseError::Gateway { .. }) => None,
             _ => Some(Self::Unsure),
         }
@@ -237,7 +244,7 @@ impl ReconcilePolicy {
     /// When an order recorded at `created_at` is first asked about.
     #[must_use]
     pub fn first_check(&self, created_at: SystemTime) -> SystemTime {
-        created_at + self.first_check
+        later(created_at, self.first_check)
     }
 
     /// When to ask next about an order recorded at `created_at`, after `attempts` checks (at
@@ -266,14 +273,14 @@ impl ReconcilePolicy {
             }
             Ok(since_end) => since_end.clamp(self.interval, self.max_interval.max(self.interval)),
         };
-        Next::At(now + wait)
+        Next::At(later(now, wait))
     }
 
     /// The end of the session of an order recorded at `created_at`, with the margin: from then
     /// on a payment 123PAY does not know never will be.
     #[must_use]
     pub fn session_end(&self, created_at: SystemTime) -> SystemTime {
-        created_at + self.session_timeout + self.margin
+        later(created_at, self.session_timeout.saturating_add(self.margin))
     }
 
     /// What 123PAY's `answer` settles for an open order recorded at `created_at`, of
@@ -438,14 +445,27 @@ mod tests {
             description: String::new(),
         });
         assert_eq!(Left::after_failed_create_order(&refused), None);
-        // 6206: 123PAY has a transaction with this id, maybe this order's.
+        // 6206: the transaction 123PAY has under this id is another order's.
         let duplicate = ClientError::Response(ResponseError::Gateway {
             code: ReturnCode::DuplicateTransaction,
             description: String::new(),
         });
-        assert_eq!(
-            Left::after_failed_create_order(&duplicate),
-            Some(Left::Unsure)
-        );
+        assert_eq!(Left::after_failed_create_order(&duplicate), None);
+    }
+
+    #[test]
+    fn absurdly_long_settings_never_panic() {
+        let policy = ReconcilePolicy::default()
+            .with_session_timeout(Duration::MAX)
+            .with_margin(Duration::MAX)
+            .with_first_check(Duration::MAX)
+            .with_interval(Duration::MAX);
+        let created = at(0);
+        assert!(policy.first_check(created) > at(365 * 24 * 3600));
+        assert!(policy.session_end(created) > at(365 * 24 * 3600));
+        match policy.next_check(created, 3, at(60)) {
+            Next::At(when) => assert!(when > at(60)),
+            Next::GiveUp => panic!("an order a minute old is not given up"),
+        }
     }
 }

@@ -129,13 +129,18 @@ pub enum ConfigError {
     /// The credentials break a rule (the field is named, not its value).
     #[error("invalid 123PAY credentials: {0}")]
     Credentials(#[source] ValidationError),
-    /// Not a duration, or zero.
-    #[error("{var} must be a duration above zero such as 500ms, 10s, 15m or 1h, not {value:?}")]
+    /// Not a duration, zero, or longer than the variable allows.
+    #[error(
+        "{var} must be a duration above zero and at most {max} such as 500ms, 10s, 15m or 1h, \
+         not {value:?}"
+    )]
     Duration {
         /// The variable.
         var: &'static str,
         /// Its value.
         value: String,
+        /// The longest it may be, as written in the message.
+        max: &'static str,
     },
     /// Not a number in range.
     #[error("{var} must be a whole number from 1 to {max}, not {value:?}")]
@@ -230,12 +235,23 @@ impl ShopConfig {
                 })
             }
         };
-        let duration = |name: &'static str, default: Duration| match var(name) {
-            None => Ok(default),
-            Some(value) => parse_duration(&value)
-                .filter(|d| !d.is_zero())
-                .ok_or(ConfigError::Duration { var: name, value }),
+        // Each setting has a ceiling: a value meant in other units (900000 for 15 minutes in
+        // milliseconds) is refused, not read as ten days.
+        let duration = |name: &'static str, default: Duration, max: (Duration, &'static str)| {
+            match var(name) {
+                None => Ok(default),
+                Some(value) => parse_duration(&value)
+                    .filter(|d| !d.is_zero() && *d <= max.0)
+                    .ok_or(ConfigError::Duration {
+                        var: name,
+                        value,
+                        max: max.1,
+                    }),
+            }
         };
+        const DAY: (Duration, &str) = (Duration::from_secs(24 * 3600), "24h");
+        const HOUR: (Duration, &str) = (Duration::from_secs(3600), "1h");
+        const FIVE_MINUTES: (Duration, &str) = (Duration::from_secs(300), "5m");
         let database_pool = match var("SHOP_DATABASE_POOL") {
             None => crate::store::DEFAULT_POOL_SIZE,
             Some(value) => value
@@ -248,15 +264,20 @@ impl ShopConfig {
                     max: 1000,
                 })?,
         };
-        let gateway_timeout = duration("SHOP_GATEWAY_TIMEOUT", crate::DEFAULT_GATEWAY_TIMEOUT)?;
+        let gateway_timeout = duration(
+            "SHOP_GATEWAY_TIMEOUT",
+            crate::DEFAULT_GATEWAY_TIMEOUT,
+            FIVE_MINUTES,
+        )?;
         let defaults = ReconcilePolicy::default();
         let reconcile_policy = defaults
-            .with_first_check(duration("SHOP_RECONCILE_AFTER", defaults.first_check)?)
+            .with_first_check(duration("SHOP_RECONCILE_AFTER", defaults.first_check, DAY)?)
             .with_session_timeout(duration(
                 "PAY123_SESSION_TIMEOUT",
                 defaults.session_timeout,
+                DAY,
             )?)
-            .with_margin(duration("SHOP_RECONCILE_MARGIN", defaults.margin)?);
+            .with_margin(duration("SHOP_RECONCILE_MARGIN", defaults.margin, DAY)?);
         if reconcile_policy.first_check <= gateway_timeout {
             return Err(ConfigError::Conflict(format!(
                 "SHOP_RECONCILE_AFTER ({}) must be longer than SHOP_GATEWAY_TIMEOUT ({}): an order \
@@ -278,15 +299,15 @@ impl ShopConfig {
         // no other instance takes an order while this one may still be asking about it.
         let rounds = settings
             .batch
-            .div_ceil(u32::try_from(settings.concurrency).unwrap_or(1));
+            .div_ceil(u32::try_from(settings.concurrency).unwrap_or(1).max(1));
         let lease = settings
             .lease
-            .max(gateway_timeout.saturating_mul(rounds + 1));
+            .max(gateway_timeout.saturating_mul(rounds.saturating_add(1)));
         let switch = var("SHOP_RECONCILE").map(|v| v.to_ascii_lowercase());
         let reconciler = match switch.as_deref() {
             None | Some("on" | "true" | "yes" | "1") => Some(
                 settings
-                    .with_period(duration("SHOP_RECONCILE_PERIOD", settings.period)?)
+                    .with_period(duration("SHOP_RECONCILE_PERIOD", settings.period, HOUR)?)
                     .with_lease(lease),
             ),
             Some("off" | "false" | "no" | "0") => None,
@@ -581,6 +602,15 @@ mod tests {
         assert!(e.to_string().starts_with("SHOP_RECONCILE_PERIOD"), "{e}");
         let e = config(&[("SHOP_GATEWAY_TIMEOUT", "0ms")]).unwrap_err();
         assert!(e.to_string().starts_with("SHOP_GATEWAY_TIMEOUT"), "{e}");
+        // Milliseconds written as a bare number would be days of seconds: refused.
+        let e = config(&[("PAY123_SESSION_TIMEOUT", "900000")]).unwrap_err();
+        assert!(
+            e.to_string().starts_with(
+                "PAY123_SESSION_TIMEOUT must be a duration above zero and at most 24h"
+            ),
+            "{e}"
+        );
+        assert!(config(&[("PAY123_SESSION_TIMEOUT", "24h")]).is_ok());
         let e = config(&[("SHOP_DATABASE_POOL", "0")]).unwrap_err();
         assert!(e.to_string().starts_with("SHOP_DATABASE_POOL"), "{e}");
         let e = config(&[("SHOP_RECONCILE_AFTER", "5s")]).unwrap_err();

@@ -2,6 +2,8 @@
 //! names, or a sandbox embedded in the process), raise the open files limit, and say where it
 //! runs.
 
+use std::io::Write as _;
+
 use pay123_core::{Credentials, Endpoints};
 use pay123_sandbox::Sandbox;
 use tokio::net::TcpListener;
@@ -34,15 +36,15 @@ See docs/deploying.md.
 /// refused (`Some(2)`), nothing runs the shop (`None`).
 #[must_use]
 pub fn command_line(name: &str) -> Option<u8> {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    match args.first().map(String::as_str) {
-        None => None,
+    let first = std::env::args_os().nth(1)?;
+    match first.to_str() {
         Some("--help" | "-h") => {
-            print!("{name}: {HELP}");
+            // A closed stdout is no reason to panic.
+            let _ = write!(std::io::stdout(), "{name}: {HELP}");
             Some(0)
         }
-        Some(other) => {
-            eprintln!("{name}: unknown argument {other:?}; see {name} --help");
+        _ => {
+            eprintln!("{name}: unknown argument {first:?}; see {name} --help");
             Some(2)
         }
     }

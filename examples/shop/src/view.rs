@@ -252,17 +252,25 @@ fn explain(order: &Order) -> (String, String) {
                 .to_owned(),
             "123PAY has no such payment; the order is closed and you were not charged.".to_owned(),
         ),
-        // createOrder's answer (and the payment page) was lost; the reconciler found that 123PAY
-        // has the payment, which the buyer can no longer reach.
-        OrderState::Pending if order.redirect_url.is_none() => (
-            "Cửa hàng không nhận được trang thanh toán của 123PAY cho đơn hàng này. Giao dịch sẽ \
-             tự hết hạn tại 123PAY khi hết phiên thanh toán, quý khách không bị trừ tiền; quý \
-             khách có thể đặt lại đơn hàng."
-                .to_owned(),
-            "The shop never received 123PAY's payment page for this order. The payment expires at \
-             123PAY when its session ends, and you will not be charged; you may order again."
-                .to_owned(),
-        ),
+        // The shop never stored createOrder's answer (it was lost, or could not be saved); the
+        // reconciler found that 123PAY has the payment, untouched so far. The buyer may or may
+        // not have reached the page: nothing here invites a second order while it may be paid.
+        OrderState::Pending
+            if order.redirect_url.is_none()
+                && status.is_none_or(|s| *s == TransactionStatus::New) =>
+        {
+            (
+                "Cửa hàng không nhận được trang thanh toán của 123PAY cho đơn hàng này. Nếu quý \
+                 khách chưa thanh toán, giao dịch sẽ tự hết hạn tại 123PAY khi hết phiên thanh \
+                 toán và quý khách không bị trừ tiền; vui lòng chờ kết quả trên trang này trước \
+                 khi đặt lại đơn hàng."
+                    .to_owned(),
+                "The shop did not receive 123PAY's payment page for this order. If you have not \
+                 paid, the payment expires at 123PAY when its session ends and you will not be \
+                 charged; please wait for the result on this page before ordering again."
+                    .to_owned(),
+            )
+        }
         OrderState::Pending => match status {
             Some(s) if s.is_pending() && !matches!(s, TransactionStatus::Unknown(_)) => (
                 format!("Đang chờ kết quả thanh toán: {} (mã {}).", s.vietnamese(), s.code()),

@@ -78,9 +78,9 @@ pub(crate) fn answered(span: &Span, handled: &Handled) {
                 "the notify handler could not update the order; answered -3, 123PAY will retry"
             );
         }
-        // The span holds the order, the status, the outcome and the code: the event adds nothing
-        // to format again.
-        (Ok(_), false, None) => tracing::info!("notify answered"),
+        // The span holds them too, but a subscriber that records events only (a `log` bridge,
+        // an OpenTelemetry log appender) must still see which order and which answer.
+        (Ok(_), false, None) => tracing::info!(m_transaction_id = id, code, "notify answered"),
     }
 }
 

@@ -122,17 +122,23 @@ async fn an_unsure_order_that_123pay_has_becomes_pending() {
         Some(pay123_id.as_str())
     );
     assert!(order.next_check_at.is_some(), "still asked about");
-    // The buyer never got the payment page: the order's page says so, and that ordering again
-    // is safe.
+    // The shop never got the payment page: the order's page says so, and asks the buyer to
+    // wait for the result before ordering again (they may have reached the page after all).
     let view = t.shop.order(&id).await.unwrap().unwrap();
     assert!(
         view.message_en
-            .contains("never received 123PAY's payment page"),
+            .contains("did not receive 123PAY's payment page"),
         "{}",
         view.message_en
     );
     assert!(
-        view.message_vi.contains("có thể đặt lại"),
+        view.message_en
+            .contains("wait for the result on this page before ordering again"),
+        "{}",
+        view.message_en
+    );
+    assert!(
+        view.message_vi.contains("trước khi đặt lại"),
         "{}",
         view.message_vi
     );
