@@ -5,6 +5,12 @@ use std::process::ExitCode;
 use clap::Parser;
 use tracing_subscriber::EnvFilter;
 
+// Every request allocates its parsed order, its record and its answer: mimalloc serves these
+// small allocations faster than the system allocator (about a fifth more createOrders per
+// second, docs/benchmarks.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// A local 123PAY: createOrder/queryOrder, bank pages, notify delivery and an admin API.
 ///
 /// The specification's sandbox merchant MICODE / MIPASSCODE / MIKEY is configured by default.
