@@ -46,15 +46,9 @@ pub(crate) async fn read(
         }
         Ok(Bytes::from(body))
     };
-    let mut collect = std::pin::pin!(collect);
-    // A notify's body almost always comes with its head: read it without arming a timer.
-    let ready = std::future::poll_fn(|cx| Poll::Ready(collect.as_mut().poll(cx))).await;
-    match ready {
-        Poll::Ready(read) => read,
-        Poll::Pending => tokio::time::timeout(timeout, collect)
-            .await
-            .unwrap_or(Err(BodyRefusal::TimedOut)),
-    }
+    tokio::time::timeout(timeout, collect)
+        .await
+        .unwrap_or(Err(BodyRefusal::TimedOut))
 }
 
 /// A deadline for every request body of an app: a body that has not arrived whole within it

@@ -22,14 +22,8 @@ pub(crate) async fn read(
     if declared.is_some_and(|len| len > MAX_NOTIFY_BODY as u64) {
         return (parts, Err(BodyRefusal::TooLarge));
     }
-    let mut collect = std::pin::pin!(Limited::new(body, MAX_NOTIFY_BODY).collect());
-    // A notify's body almost always comes with its head: read it without arming a timer.
-    let ready = std::future::poll_fn(|cx| std::task::Poll::Ready(collect.as_mut().poll(cx))).await;
-    let collected = match ready {
-        std::task::Poll::Ready(done) => Ok(done),
-        std::task::Poll::Pending => tokio::time::timeout(timeout, collect).await,
-    };
-    let read = match collected {
+    let collect = Limited::new(body, MAX_NOTIFY_BODY).collect();
+    let read = match tokio::time::timeout(timeout, collect).await {
         Err(_) => Err(BodyRefusal::TimedOut),
         Ok(Ok(collected)) => Ok(collected.to_bytes()),
         Ok(Err(error)) if error.is::<LengthLimitError>() => Err(BodyRefusal::TooLarge),
