@@ -158,13 +158,19 @@ pub(crate) struct Shard {
 }
 
 impl Shard {
-    fn position(&self, key: &Key) -> Option<usize> {
-        let hash = self.hasher.hash_one(key);
-        let records = &self.records;
-        let i = *self
-            .by_key
-            .find(hash, |&i| records[i as usize].key == *key)?;
+    /// The position `index` holds for the record with this `hash` that `is` recognises.
+    fn find(
+        &self,
+        index: &HashTable<u32>,
+        hash: u64,
+        is: impl Fn(&Record) -> bool,
+    ) -> Option<usize> {
+        let i = *index.find(hash, |&i| is(&self.records[i as usize]))?;
         Some(i as usize)
+    }
+
+    fn position(&self, key: &Key) -> Option<usize> {
+        self.find(&self.by_key, self.hasher.hash_one(key), |r| r.key == *key)
     }
 
     fn get(&self, key: &Key) -> Option<&Record> {
@@ -176,12 +182,9 @@ impl Shard {
     }
 
     fn token_position(&self, token: &Token) -> Option<usize> {
-        let hash = self.hasher.hash_one(token);
-        let records = &self.records;
-        let i = *self
-            .by_token
-            .find(hash, |&i| records[i as usize].token == *token)?;
-        Some(i as usize)
+        self.find(&self.by_token, self.hasher.hash_one(token), |r| {
+            r.token == *token
+        })
     }
 
     fn insert(&mut self, record: Box<Record>) {
