@@ -200,8 +200,12 @@ fn parse_rate(value: &str) -> Result<f64, String> {
     }
 }
 
-/// `500ms`, `2s`, `15m`, `1h`; a bare number is seconds.
-fn parse_duration(value: &str) -> Result<Duration, String> {
+/// `500ms`, `2s`, `15m`, `1h`; a bare number is seconds. The rule of every pay123 program that
+/// reads a duration: the sandbox's options and the demo shops' settings.
+///
+/// # Errors
+/// Why the value is not such a duration.
+pub fn parse_duration(value: &str) -> Result<Duration, String> {
     let value = value.trim();
     let split = value
         .find(|c: char| !c.is_ascii_digit())
@@ -213,8 +217,10 @@ fn parse_duration(value: &str) -> Result<Duration, String> {
     match unit {
         "ms" => Ok(Duration::from_millis(number)),
         "" | "s" => Ok(Duration::from_secs(number)),
-        "m" => Ok(Duration::from_secs(number * 60)),
-        "h" => Ok(Duration::from_secs(number * 3600)),
+        "m" | "h" => number
+            .checked_mul(if unit == "m" { 60 } else { 3600 })
+            .map(Duration::from_secs)
+            .ok_or_else(|| format!("{value:?} is too long")),
         _ => Err(format!(
             "unknown unit {unit:?} in {value:?}: use ms, s, m or h"
         )),
@@ -443,6 +449,7 @@ mod tests {
         assert_eq!(parse_duration("15m"), Ok(Duration::from_secs(900)));
         assert_eq!(parse_duration("1h"), Ok(Duration::from_secs(3600)));
         assert!(parse_duration("1d").is_err());
+        assert!(parse_duration(&format!("{}h", u64::MAX)).is_err());
         assert!(parse_duration("ms").is_err());
     }
 }

@@ -240,7 +240,8 @@ impl ShopConfig {
         let duration = |name: &'static str, default: Duration, max: (Duration, &'static str)| {
             match var(name) {
                 None => Ok(default),
-                Some(value) => parse_duration(&value)
+                Some(value) => pay123_sandbox::cli::parse_duration(&value)
+                    .ok()
                     .filter(|d| !d.is_zero() && *d <= max.0)
                     .ok_or(ConfigError::Duration {
                         var: name,
@@ -350,14 +351,6 @@ impl ShopConfig {
     pub fn notify_url(&self) -> String {
         format!("{}{}", self.public_url, crate::NOTIFY_PATH)
     }
-}
-
-/// `500ms`, `10s`, `15m`, `1h`; a bare number is seconds.
-fn parse_duration(value: &str) -> Option<Duration> {
-    if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) {
-        return value.parse().ok().map(Duration::from_secs);
-    }
-    humantime::parse_duration(value).ok()
 }
 
 /// What replaces a password.
