@@ -324,10 +324,11 @@ fn verify_digest(
         None | Some("") => return Err(ChecksumError::new(message, ChecksumFault::Missing)),
         Some(r) => r.trim(),
     };
-    // Decoded into a fixed array: no allocation (SHA1 is 20 bytes, MD5 16).
+    // Decoded into a fixed array on the stack: no allocation (SHA1 is 20 bytes, MD5 16).
+    // Either case of hex is accepted.
     let mut bytes = [0u8; 20];
     let bytes = &mut bytes[..expected.len().min(20)];
-    if received.len() != bytes.len() * 2 || hex::decode_to_slice(received, bytes).is_err() {
+    if received.len() != bytes.len() * 2 || !decode_hex(received.as_bytes(), bytes) {
         return Err(ChecksumError::new(message, ChecksumFault::Malformed));
     }
     if constant_time_eq(bytes, expected) {
@@ -335,6 +336,36 @@ fn verify_digest(
     } else {
         Err(ChecksumError::new(message, ChecksumFault::Mismatch))
     }
+}
+
+/// Decodes hex digits of either case into `out` (twice as many digits as bytes); false if a
+/// character is not a hex digit. The digits are the sender's, not a secret. A table instead of
+/// branches: the digits of a checksum are random, and a branch per digit is mispredicted about
+/// as often as not.
+fn decode_hex(digits: &[u8], out: &mut [u8]) -> bool {
+    /// The value of each byte as a hex digit, or `0x10` (a fifth bit) when it is not one.
+    const VALUES: [u8; 256] = {
+        let mut table = [0x10u8; 256];
+        let mut b = 0;
+        while b < 256 {
+            let c = b as u8;
+            table[b] = match c {
+                b'0'..=b'9' => c - b'0',
+                b'a'..=b'f' => c - b'a' + 10,
+                b'A'..=b'F' => c - b'A' + 10,
+                _ => 0x10,
+            };
+            b += 1;
+        }
+        table
+    };
+    let mut invalid = 0u8;
+    for (byte, pair) in out.iter_mut().zip(digits.chunks_exact(2)) {
+        let (high, low) = (VALUES[usize::from(pair[0])], VALUES[usize::from(pair[1])]);
+        invalid |= high | low;
+        *byte = high << 4 | (low & 0x0F);
+    }
+    invalid & 0x10 == 0
 }
 
 /// Constant-time equality of two byte strings (the lengths are not secret).
@@ -405,6 +436,24 @@ pub(crate) fn masked_of<S: Signed>(message: &S) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// The decoding of received checksums agrees with the `hex` crate's, digit for digit.
+        #[test]
+        fn decode_hex_agrees_with_the_hex_crate(digits in "[0-9a-fA-FgG \u{e9}]{0,6}") {
+            let digits = digits.as_bytes();
+            let mut ours = [0u8; 6];
+            let mut theirs = [0u8; 6];
+            let n = digits.len() / 2;
+            let decoded = decode_hex(&digits[..n * 2], &mut ours[..n]);
+            let expected = hex::decode_to_slice(&digits[..n * 2], &mut theirs[..n]).is_ok();
+            prop_assert_eq!(decoded, expected);
+            if decoded {
+                prop_assert_eq!(ours, theirs);
+            }
+        }
+    }
 
     #[test]
     fn every_row_ends_with_the_secret_key_and_has_it_once() {

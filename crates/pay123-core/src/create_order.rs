@@ -563,7 +563,7 @@ impl ReceivedCreateOrder {
         Self::from_object(&wire::JsonObject::parse(body)?)
     }
 
-    fn from_object(obj: &wire::JsonObject) -> Result<Self, crate::RequestError> {
+    fn from_object(obj: &wire::JsonObject<'_>) -> Result<Self, crate::RequestError> {
         let claimed = wire::Claimed::parse(obj, 255)?;
         let amount = obj.required("totalAmount")?;
         let total_amount = validate::amount("totalAmount", &amount)?;

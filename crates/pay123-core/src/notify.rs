@@ -7,6 +7,7 @@
 //!
 //! [`NotifyListener`]: crate::NotifyListener
 
+use std::borrow::Cow;
 use std::time::{Duration, SystemTime};
 
 use crate::bank::BankCode;
@@ -216,14 +217,31 @@ impl NotifyVerifier {
 
     /// Verifies a form-urlencoded body (or a query string: the format is the same).
     pub fn verify_form(&self, form: &[u8], now: SystemTime) -> Result<Notify, VerifyError> {
-        let pairs = wire::form_pairs(form);
-        let field = |name: &'static str| wire::form_field(&pairs, name).unwrap_or("").to_owned();
+        let [
+            m_transaction_id,
+            bank_code,
+            status,
+            description,
+            ts,
+            checksum,
+        ] = wire::form_fields(
+            form,
+            [
+                "mTransactionID",
+                "bankCode",
+                "transactionStatus",
+                "description",
+                "ts",
+                "checksum",
+            ],
+        );
+        let field = |value: Option<Cow<'_, str>>| value.map(Cow::into_owned).unwrap_or_default();
         let notify = Notify {
-            m_transaction_id: field("mTransactionID"),
-            bank_code: BankCode::from_code(&field("bankCode")),
-            status: TransactionStatus::from_code(&field("transactionStatus")),
-            description: field("description"),
-            ts: field("ts"),
+            m_transaction_id: field(m_transaction_id),
+            bank_code: BankCode::from_code(bank_code.as_deref().unwrap_or("")),
+            status: TransactionStatus::from_code(status.as_deref().unwrap_or("")),
+            description: field(description),
+            ts: field(ts),
         };
         // The claimed id, for logs and errors, only when it is a well-formed id.
         let claimed = || {
@@ -237,7 +255,7 @@ impl NotifyVerifier {
             m_transaction_id: claimed(),
         })?;
         notify
-            .verify(&self.key, wire::form_field(&pairs, "checksum"))
+            .verify(&self.key, checksum.as_deref())
             .map_err(|error| VerifyError::Checksum {
                 error,
                 m_transaction_id: claimed(),

@@ -200,7 +200,7 @@ impl ReceivedQueryOrder {
         Self::from_object(&wire::JsonObject::parse(body)?)
     }
 
-    fn from_object(obj: &wire::JsonObject) -> Result<Self, crate::RequestError> {
+    fn from_object(obj: &wire::JsonObject<'_>) -> Result<Self, crate::RequestError> {
         let claimed = wire::Claimed::parse(obj, QUERY_PASSCODE_MAX)?;
         let query = QueryOrder {
             m_transaction_id: obj.required("mTransactionID")?,

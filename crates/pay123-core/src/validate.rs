@@ -13,6 +13,10 @@ pub(crate) fn required(field: &'static str, value: &str) -> Result<(), Validatio
 }
 
 pub(crate) fn max_len(field: &'static str, value: &str, max: usize) -> Result<(), ValidationError> {
+    // A string has at most as many characters as bytes: most values need no count.
+    if value.len() <= max {
+        return Ok(());
+    }
     let actual = value.chars().count();
     if actual > max {
         Err(ValidationError::new(field, Rule::TooLong { max, actual }))
@@ -23,10 +27,15 @@ pub(crate) fn max_len(field: &'static str, value: &str, max: usize) -> Result<()
 
 /// ASCII only ("Tiếng Việt không dấu"), no control characters, at most `max` characters.
 pub(crate) fn text(field: &'static str, value: &str, max: usize) -> Result<(), ValidationError> {
-    if let Some(character) = value.chars().find(|c| !c.is_ascii()) {
+    // Checked over the bytes first; the characters are looked at only to name the wrong one.
+    if !value.is_ascii()
+        && let Some(character) = value.chars().find(|c| !c.is_ascii())
+    {
         return Err(ValidationError::new(field, Rule::NotAscii { character }));
     }
-    if let Some(character) = value.chars().find(char::is_ascii_control) {
+    if value.bytes().any(|b| b.is_ascii_control())
+        && let Some(character) = value.chars().find(char::is_ascii_control)
+    {
         return Err(ValidationError::new(
             field,
             Rule::Character {
@@ -41,7 +50,9 @@ pub(crate) fn text(field: &'static str, value: &str, max: usize) -> Result<(), V
 /// An identifier or code: visible ASCII without spaces.
 pub(crate) fn token(field: &'static str, value: &str, max: usize) -> Result<(), ValidationError> {
     text(field, value, max)?;
-    if let Some(character) = value.chars().find(|c| !c.is_ascii_graphic()) {
+    if !value.bytes().all(|b| b.is_ascii_graphic())
+        && let Some(character) = value.chars().find(|c| !c.is_ascii_graphic())
+    {
         return Err(ValidationError::new(
             field,
             Rule::Character {

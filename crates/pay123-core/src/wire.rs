@@ -1,5 +1,7 @@
 //! Shared pieces of the wire format: JSON arrays of strings, form bodies, HTTP helpers.
 
+use std::borrow::Cow;
+
 use bytes::Bytes;
 #[cfg(feature = "gateway")]
 use http::Response;
@@ -159,16 +161,70 @@ pub(crate) fn array_body(items: &[Option<&str>]) -> Vec<u8> {
     serde_json::to_vec(items).unwrap_or_default()
 }
 
+/// A form's (name, value) pairs, as [`form_urlencoded::parse`] reads them. A pair of ASCII
+/// without `%` or `+` needs no decoding: it is cut where it stands and borrowed, which is most
+/// of a notify (digits, codes, hex); any other pair is decoded by `form_urlencoded`. The form is
+/// looked at as a whole first, and cut at `&` and `=` with `memchr`: a notify has no byte
+/// to decode more often than not.
+fn parse_form(input: &[u8]) -> impl Iterator<Item = (Cow<'_, str>, Cow<'_, str>)> {
+    // `Some` when no pair of the form needs decoding.
+    let plain_form = std::str::from_utf8(input)
+        .ok()
+        .filter(|s| s.is_ascii() && memchr::memchr2(b'%', b'+', input).is_none());
+    let mut start = 0;
+    memchr::memchr_iter(b'&', input)
+        .chain(std::iter::once(input.len()))
+        .filter_map(move |end| {
+            let range = start..end;
+            start = end + 1;
+            let piece = &input[range.clone()];
+            if piece.is_empty() {
+                return None;
+            }
+            let plain = match plain_form {
+                Some(form) => form.get(range),
+                None if piece.is_ascii() && memchr::memchr2(b'%', b'+', piece).is_none() => {
+                    std::str::from_utf8(piece).ok()
+                }
+                None => None,
+            };
+            match plain {
+                Some(piece) => {
+                    let (name, value) = match memchr::memchr(b'=', piece.as_bytes()) {
+                        Some(i) => (&piece[..i], &piece[i + 1..]),
+                        None => (piece, ""),
+                    };
+                    Some((Cow::Borrowed(name), Cow::Borrowed(value)))
+                }
+                // One piece holds one pair: `form_urlencoded` decodes it.
+                None => form_urlencoded::parse(piece).next(),
+            }
+        })
+}
+
 /// Reads a form-urlencoded string into (name, value) pairs.
-pub(crate) fn form_pairs(
-    input: &[u8],
-) -> Vec<(std::borrow::Cow<'_, str>, std::borrow::Cow<'_, str>)> {
-    form_urlencoded::parse(input).collect()
+pub(crate) fn form_pairs(input: &[u8]) -> Vec<(Cow<'_, str>, Cow<'_, str>)> {
+    parse_form(input).collect()
+}
+
+/// The last value of each of `names` in a form (`None` when absent), in one pass that keeps
+/// no other pair.
+pub(crate) fn form_fields<'a, const N: usize>(
+    input: &'a [u8],
+    names: [&str; N],
+) -> [Option<Cow<'a, str>>; N] {
+    let mut values = [const { None }; N];
+    for (name, value) in parse_form(input) {
+        if let Some(i) = names.iter().position(|n| *n == name) {
+            values[i] = Some(value);
+        }
+    }
+    values
 }
 
 /// The last value of a field in form pairs (absent fields are `None`).
 pub(crate) fn form_field<'a>(
-    pairs: &'a [(std::borrow::Cow<'_, str>, std::borrow::Cow<'_, str>)],
+    pairs: &'a [(Cow<'_, str>, Cow<'_, str>)],
     name: &str,
 ) -> Option<&'a str> {
     pairs
@@ -246,9 +302,12 @@ pub fn error_response(code: &ReturnCode, description: &str) -> Response<Bytes> {
 /// The gateway side's reading of requests.
 #[cfg(feature = "gateway")]
 mod gateway {
+    use std::borrow::Cow;
     use std::fmt;
 
     use http::header;
+    use serde::Deserialize;
+    use serde::de::{Deserializer, MapAccess, SeqAccess, Visitor};
 
     use crate::error::{ChecksumError, RequestError, Rule, ValidationError};
     use crate::secret::Credentials;
@@ -272,28 +331,118 @@ mod gateway {
         }
     }
 
-    /// A JSON object whose values must be strings.
-    pub(crate) struct JsonObject(serde_json::Map<String, serde_json::Value>);
+    /// A JSON value as a request's fields are read: strings are borrowed from the body when
+    /// they hold no escape, and the members of an object are kept in order, without a map.
+    pub(crate) enum JsonValue<'a> {
+        Null,
+        String(Cow<'a, str>),
+        Array(Vec<JsonValue<'a>>),
+        Object(Vec<(Cow<'a, str>, JsonValue<'a>)>),
+        /// A boolean or a number: named, never read.
+        Other(&'static str),
+    }
 
-    impl JsonObject {
-        pub(crate) fn parse(body: &[u8]) -> Result<Self, RequestError> {
-            match serde_json::from_slice::<serde_json::Value>(body) {
-                Ok(serde_json::Value::Object(map)) => Ok(Self(map)),
+    impl JsonValue<'_> {
+        /// What the value is, as an error message says it.
+        fn kind(&self) -> &'static str {
+            match self {
+                Self::Null => "null",
+                Self::String(_) => "a string",
+                Self::Array(_) => "an array",
+                Self::Object(_) => "an object",
+                Self::Other(kind) => kind,
+            }
+        }
+    }
+
+    impl<'de> Deserialize<'de> for JsonValue<'de> {
+        fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+            deserializer.deserialize_any(ValueVisitor)
+        }
+    }
+
+    struct ValueVisitor;
+
+    impl<'de> Visitor<'de> for ValueVisitor {
+        type Value = JsonValue<'de>;
+
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a JSON value")
+        }
+        fn visit_unit<E>(self) -> Result<Self::Value, E> {
+            Ok(JsonValue::Null)
+        }
+        fn visit_none<E>(self) -> Result<Self::Value, E> {
+            Ok(JsonValue::Null)
+        }
+        fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
+            Ok(JsonValue::Other("a boolean"))
+        }
+        fn visit_i64<E>(self, _: i64) -> Result<Self::Value, E> {
+            Ok(JsonValue::Other("a number"))
+        }
+        fn visit_u64<E>(self, _: u64) -> Result<Self::Value, E> {
+            Ok(JsonValue::Other("a number"))
+        }
+        fn visit_f64<E>(self, _: f64) -> Result<Self::Value, E> {
+            Ok(JsonValue::Other("a number"))
+        }
+        fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Self::Value, E> {
+            Ok(JsonValue::String(Cow::Borrowed(v)))
+        }
+        fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
+            Ok(JsonValue::String(Cow::Owned(v.to_owned())))
+        }
+        fn visit_string<E>(self, v: String) -> Result<Self::Value, E> {
+            Ok(JsonValue::String(Cow::Owned(v)))
+        }
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+            let mut items = Vec::new();
+            while let Some(item) = seq.next_element()? {
+                items.push(item);
+            }
+            Ok(JsonValue::Array(items))
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+            let mut members = Vec::with_capacity(16);
+            while let Some(JsonValue::String(name)) = map.next_key()? {
+                members.push((name, map.next_value()?));
+            }
+            Ok(JsonValue::Object(members))
+        }
+    }
+
+    /// A JSON object whose values must be strings. A name given twice has its last value, as
+    /// in a `serde_json::Map`.
+    pub(crate) struct JsonObject<'a>(Vec<(Cow<'a, str>, JsonValue<'a>)>);
+
+    impl<'a> JsonObject<'a> {
+        pub(crate) fn parse(body: &'a [u8]) -> Result<Self, RequestError> {
+            match serde_json::from_slice::<JsonValue<'a>>(body) {
+                Ok(JsonValue::Object(members)) => Ok(Self(members)),
                 Ok(other) => Err(RequestError::Json(format!(
                     "expected an object, got {}",
-                    super::json_kind(&other)
+                    other.kind()
                 ))),
                 Err(e) => Err(RequestError::Json(e.to_string())),
             }
+        }
+
+        fn get(&self, field: &str) -> Option<&JsonValue<'a>> {
+            self.0
+                .iter()
+                .rev()
+                .find(|(name, _)| name == field)
+                .map(|(_, value)| value)
         }
 
         pub(crate) fn optional(
             &self,
             field: &'static str,
         ) -> Result<Option<String>, ValidationError> {
-            match self.0.get(field) {
-                None | Some(serde_json::Value::Null) => Ok(None),
-                Some(serde_json::Value::String(s)) => Ok(Some(s.clone())),
+            match self.get(field) {
+                None | Some(JsonValue::Null) => Ok(None),
+                Some(JsonValue::String(s)) => Ok(Some(s.clone().into_owned())),
                 Some(_) => Err(ValidationError::new(field, Rule::NotAString)),
             }
         }
@@ -309,12 +458,12 @@ mod gateway {
             &self,
             field: &'static str,
         ) -> Result<Vec<String>, ValidationError> {
-            match self.0.get(field) {
-                None | Some(serde_json::Value::Null) => Ok(Vec::new()),
-                Some(serde_json::Value::Array(items)) => items
+            match self.get(field) {
+                None | Some(JsonValue::Null) => Ok(Vec::new()),
+                Some(JsonValue::Array(items)) => items
                     .iter()
                     .map(|i| match i {
-                        serde_json::Value::String(s) => Ok(s.clone()),
+                        JsonValue::String(s) => Ok(s.clone().into_owned()),
                         _ => Err(ValidationError::new(field, Rule::NotAString)),
                     })
                     .collect(),
@@ -344,7 +493,7 @@ mod gateway {
         /// Reads `merchantCode`, `passcode` (at most `passcode_max` characters: the method's
         /// table) and `checksum`. A format error is answered 6100 before any authentication.
         pub(crate) fn parse(
-            obj: &JsonObject,
+            obj: &JsonObject<'_>,
             passcode_max: usize,
         ) -> Result<Self, ValidationError> {
             let merchant_code = obj.required("merchantCode")?;
@@ -383,8 +532,137 @@ mod gateway {
     /// The JSON object of a gateway request, after the `Accept: application/json` check.
     pub(crate) fn request_object<B: AsRef<[u8]>>(
         request: &http::Request<B>,
-    ) -> Result<JsonObject, RequestError> {
+    ) -> Result<JsonObject<'_>, RequestError> {
         require_json_accept(request.headers())?;
         JsonObject::parse(request.body().as_ref())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Bytes where the form's punctuation, escapes, spaces and broken UTF-8 are frequent.
+    fn form_bytes() -> impl Strategy<Value = Vec<u8>> {
+        let byte = prop_oneof![
+            Just(b'&'),
+            Just(b'='),
+            Just(b'%'),
+            Just(b'+'),
+            Just(b'2'),
+            Just(b'0'),
+            Just(b'F'),
+            Just(b'a'),
+            Just(0xC3),
+            Just(0xA1),
+            Just(0xFF),
+            any::<u8>(),
+        ];
+        proptest::collection::vec(byte, 0..40)
+    }
+
+    proptest! {
+        #[test]
+        fn form_pairs_reads_as_form_urlencoded_does(input in form_bytes()) {
+            let expected: Vec<_> = form_urlencoded::parse(&input).collect();
+            prop_assert_eq!(form_pairs(&input), expected);
+        }
+
+        #[test]
+        fn form_fields_are_the_last_values(input in form_bytes()) {
+            let pairs: Vec<_> = form_urlencoded::parse(&input).collect();
+            let names = ["a", "a%", "a ", "\u{e1}", ""];
+            let fields = form_fields(&input, names);
+            for (name, value) in names.iter().zip(fields) {
+                prop_assert_eq!(value.as_deref(), form_field(&pairs, name));
+            }
+        }
+    }
+
+    /// A JSON object's text: members from a few names (repeated at times), of every kind of
+    /// value, with escapes.
+    #[cfg(feature = "gateway")]
+    fn json_object_text() -> impl Strategy<Value = String> {
+        let value = prop_oneof![
+            Just("null".to_owned()),
+            Just("true".to_owned()),
+            Just("12".to_owned()),
+            Just("-1.5e3".to_owned()),
+            Just("{\"a\":[1]}".to_owned()),
+            Just("[\"x\",\"y\\u00e9\"]".to_owned()),
+            Just("[\"x\",2]".to_owned()),
+            Just("[]".to_owned()),
+            "[a-z \u{e9}]{0,6}".prop_map(|s| serde_json::to_string(&s).unwrap()),
+            Just("\"a\\\"b\\n\"".to_owned()),
+        ];
+        let name = prop_oneof![Just("a"), Just("b"), Just("c\\u0041"), Just("cA")];
+        proptest::collection::vec((name, value), 0..6).prop_map(|members| {
+            let members: Vec<String> = members
+                .into_iter()
+                .map(|(name, value)| format!("\"{name}\" : {value}"))
+                .collect();
+            format!("{{{}}}", members.join(","))
+        })
+    }
+
+    #[cfg(feature = "gateway")]
+    proptest! {
+        /// Each field reads as it read from a `serde_json::Value` (the last of a name given
+        /// twice; a number, a boolean or an object is not a string).
+        #[test]
+        fn json_object_reads_as_serde_json_value(text in json_object_text()) {
+            use crate::error::{Rule, ValidationError};
+            let ours = JsonObject::parse(text.as_bytes()).unwrap();
+            let serde_json::Value::Object(map) = serde_json::from_str(&text).unwrap() else {
+                panic!("not an object: {text}");
+            };
+            for field in ["a", "b", "cA", "d"] {
+                let expected = match map.get(field) {
+                    None | Some(serde_json::Value::Null) => Ok(None),
+                    Some(serde_json::Value::String(s)) => Ok(Some(s.clone())),
+                    Some(_) => Err(ValidationError::new(field, Rule::NotAString)),
+                };
+                prop_assert_eq!(ours.optional(field), expected);
+                let list = match map.get(field) {
+                    None | Some(serde_json::Value::Null) => Some(Vec::new()),
+                    Some(serde_json::Value::Array(items)) => items
+                        .iter()
+                        .map(|i| i.as_str().map(str::to_owned))
+                        .collect(),
+                    Some(_) => None,
+                };
+                prop_assert_eq!(ours.string_list(field).ok(), list);
+            }
+        }
+    }
+
+    #[cfg(feature = "gateway")]
+    #[test]
+    fn a_body_that_is_not_an_object_is_named() {
+        for (body, kind) in [("[1]", "an array"), ("12", "a number"), ("null", "null")] {
+            let Err(crate::RequestError::Json(message)) = JsonObject::parse(body.as_bytes()) else {
+                panic!("{body} was read as an object");
+            };
+            assert_eq!(message, format!("expected an object, got {kind}"));
+        }
+    }
+
+    #[test]
+    fn plain_pairs_are_borrowed_and_escaped_ones_decoded() {
+        let pairs = form_pairs(b"a=1&&b&c=x=y&d=Thanh+c%C3%B4ng&e=%ZZ");
+        let owned: Vec<(&str, &str)> = pairs.iter().map(|(k, v)| (&**k, &**v)).collect();
+        assert_eq!(
+            owned,
+            [
+                ("a", "1"),
+                ("b", ""),
+                ("c", "x=y"),
+                ("d", "Thanh công"),
+                ("e", "%ZZ")
+            ]
+        );
+        assert!(matches!(pairs[0].1, std::borrow::Cow::Borrowed(_)));
+        assert!(matches!(pairs[3].1, std::borrow::Cow::Owned(_)));
     }
 }

@@ -164,18 +164,20 @@ async fn admit<R: ReceivedRequest>(
     parts: Parts,
     body: Bytes,
 ) -> Result<(&MerchantEntry, R::Message), Response> {
-    let about = about_of(&body);
+    // Read again, leniently, only to tell what a refused request was about.
+    let raw = body.clone();
+    let about = || about_of(&raw);
     let request = Request::from_parts(parts, body);
-    let received = R::from_http_request(&request)
-        .map_err(|e| refuse(gateway, R::METHOD, about.clone(), &e))?;
+    let received =
+        R::from_http_request(&request).map_err(|e| refuse(gateway, R::METHOD, about(), &e))?;
     let (merchant, message) = received
         .authenticate_with(|code| gateway.merchant(code))
-        .map_err(|e| refuse(gateway, R::METHOD, about.clone(), &e))?;
+        .map_err(|e| refuse(gateway, R::METHOD, about(), &e))?;
     if let Some(code) = faults(gateway).await {
         return Err(gateway_error(
             gateway,
             R::METHOD,
-            about,
+            about(),
             &code,
             "fault injected by the sandbox (--busy-rate, --bank-error-rate)",
         ));
