@@ -1,7 +1,9 @@
-//! One framework's server with two routes, for wrk: `POST /123pay/notify`, the adapter's notify
-//! route (its handler does nothing but answer "updated"), and `POST /bare`, the framework's
-//! plainest route that reads the body and answers a fixed JSON reply of the same size. Both run
-//! behind the same server settings, so that their ratio is the cost of the notify route.
+//! One framework's server with three routes, for wrk: `POST /123pay/notify`, the adapter's
+//! notify route (its handler does nothing but answer "updated"); `POST /bare`, the framework's
+//! plainest route that reads the body and answers a fixed JSON reply of the same size; and
+//! `POST /floor`, the least a notify route written by hand with the same crates must do (see
+//! [`floor_reply`]). All run behind the same server settings, so that their ratios are the cost
+//! of the notify route, and of the adapter beyond the protocol's own work.
 //!
 //! ```text
 //! bench-route axum|actix|rocket [--listen 127.0.0.1:8080] [--log]
@@ -11,6 +13,7 @@
 //! per notify).
 
 use std::process::ExitCode;
+use std::sync::LazyLock;
 use std::time::Duration;
 
 use clap::{Parser, ValueEnum};
@@ -48,6 +51,75 @@ fn listener() -> NotifyListener {
 
 async fn updated(_notify: Notify) -> NotifyOutcome {
     NotifyOutcome::Updated
+}
+
+/// The reply of the floor route, as serde_json writes it.
+#[derive(serde::Serialize)]
+struct FloorReply<'a> {
+    #[serde(rename = "mTransactionID")]
+    m_transaction_id: &'a str,
+    #[serde(rename = "returnCode")]
+    return_code: &'a str,
+    ts: &'a str,
+    checksum: &'a str,
+}
+
+/// The floor of a notify route: what a route written by hand with the same crates does at the
+/// least. The form into owned pairs (`form_urlencoded`), one SHA1 of `mTransactionID + bankCode +
+/// transactionStatus + ts + key`, hex, compare; then `1` (or `-1`) signed the same way and
+/// written by serde_json. No rule of the specification is checked, no `ts` window, no span,
+/// no event: everything the adapter does beyond this is its own cost.
+fn floor_reply(body: &[u8]) -> Vec<u8> {
+    use sha1::{Digest, Sha1};
+    static KEY: LazyLock<String> = LazyLock::new(|| {
+        Credentials::sandbox()
+            .secret_key()
+            .expose_secret()
+            .to_owned()
+    });
+    let key = KEY.as_str();
+    let pairs: Vec<(String, String)> = form_urlencoded::parse(body)
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect();
+    let get = |name: &str| {
+        pairs
+            .iter()
+            .rev()
+            .find(|(k, _)| k == name)
+            .map_or("", |(_, v)| v.as_str())
+    };
+    let sha1_hex = |parts: &[&str]| {
+        let mut h = Sha1::new();
+        for p in parts {
+            h.update(p.as_bytes());
+        }
+        hex::encode(h.finalize())
+    };
+    let id = get("mTransactionID");
+    let expected = sha1_hex(&[
+        id,
+        get("bankCode"),
+        get("transactionStatus"),
+        get("ts"),
+        key,
+    ]);
+    let (id, code) = if expected == get("checksum") {
+        (id, "1")
+    } else {
+        ("", "-1")
+    };
+    let ts = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis())
+        .to_string();
+    let checksum = sha1_hex(&[id, code, &ts, key]);
+    serde_json::to_vec(&FloorReply {
+        m_transaction_id: id,
+        return_code: code,
+        ts: &ts,
+        checksum: &checksum,
+    })
+    .unwrap_or_default()
 }
 
 fn main() -> ExitCode {
@@ -97,6 +169,18 @@ fn axum_server(listen: &str) -> Result<(), Box<dyn std::error::Error>> {
                     )
                 }),
             )
+            .route(
+                "/floor",
+                post(|body: bytes::Bytes| async move {
+                    (
+                        [(
+                            http::header::CONTENT_TYPE,
+                            "application/json; charset=utf-8",
+                        )],
+                        floor_reply(&body),
+                    )
+                }),
+            )
             .merge(pay123_axum::notify_router(
                 "/123pay/notify",
                 listener(),
@@ -126,6 +210,14 @@ fn actix_server(listen: &str) -> Result<(), Box<dyn std::error::Error>> {
                             .body(BARE_REPLY)
                     }),
                 )
+                .route(
+                    "/floor",
+                    web::post().to(|body: web::Bytes| async move {
+                        HttpResponse::Ok()
+                            .content_type("application/json; charset=utf-8")
+                            .body(floor_reply(&body))
+                    }),
+                )
                 .configure(notify_service(
                     "/123pay/notify",
                     listener(),
@@ -152,6 +244,13 @@ fn rocket_server(listen: &str) -> Result<(), Box<dyn std::error::Error>> {
         (ContentType::JSON, BARE_REPLY)
     }
 
+    #[rocket::post("/", data = "<body>")]
+    async fn floor(body: Data<'_>) -> (ContentType, Vec<u8>) {
+        let body = body.open(16.kibibytes()).into_bytes().await;
+        let body = body.map(|b| b.into_inner()).unwrap_or_default();
+        (ContentType::JSON, floor_reply(&body))
+    }
+
     runtime()?.block_on(async {
         let app = rocket::custom(rocket::Config {
             log_level: rocket::config::LogLevel::Off,
@@ -159,6 +258,7 @@ fn rocket_server(listen: &str) -> Result<(), Box<dyn std::error::Error>> {
         })
         .manage(())
         .mount("/bare", rocket::routes![bare])
+        .mount("/floor", rocket::routes![floor])
         .mount(
             "/123pay/notify",
             pay123_rocket::notify_routes(listener(), |notify: Notify, _: &rocket::State<()>| {
