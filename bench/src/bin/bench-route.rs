@@ -103,6 +103,8 @@ fn floor_reply(body: &[u8]) -> Vec<u8> {
         get("ts"),
         key,
     ]);
+    // `==` is the floor's least work; a real listener compares in constant time (the core
+    // does, with `subtle`): do not copy this route.
     let (id, code) = if expected == get("checksum") {
         (id, "1")
     } else {

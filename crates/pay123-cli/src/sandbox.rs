@@ -79,10 +79,20 @@ enum SandboxAction {
         #[command(flatten)]
         admin: Admin,
     },
-    /// List the transactions, or show one with its history and notify attempts.
+    /// List the transactions, oldest first, a page at a time, or show one with its history and
+    /// notify attempts.
     Transactions {
         /// One transaction's mTransactionID.
         id: Option<String>,
+        /// At most this many transactions (1 to 1000), or per page with --all.
+        #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u16).range(1..=1000), conflicts_with = "id")]
+        limit: u16,
+        /// Only those created after this mTransactionID (the last one of the page before).
+        #[arg(long, conflicts_with = "id")]
+        after: Option<String>,
+        /// Every page, to the last transaction.
+        #[arg(long, conflicts_with = "id")]
+        all: bool,
         #[command(flatten)]
         admin: Admin,
     },
@@ -154,7 +164,13 @@ pub(crate) async fn run(command: SandboxCommand, out: &Out) -> Outcome {
             done(out, &answer, "queryOrder answers normally again");
             Ok(Exit::Ok)
         }
-        SandboxAction::Transactions { id, admin } => match id {
+        SandboxAction::Transactions {
+            id,
+            limit,
+            after,
+            all,
+            admin,
+        } => match id {
             Some(id) => {
                 let path = format!("/_sandbox/transactions/{}", segment(&id));
                 let answer = call(&admin, Method::GET, &path, None).await?;
@@ -162,14 +178,12 @@ pub(crate) async fn run(command: SandboxCommand, out: &Out) -> Outcome {
                 Ok(Exit::Ok)
             }
             None => {
-                let answer = call(&admin, Method::GET, "/_sandbox/transactions", None).await?;
+                let limit = usize::from(limit);
+                let (list, next) = list_transactions(&admin, limit, after, all).await?;
                 if out.json() {
-                    out.value(&answer);
+                    out.value(&Value::Array(list));
                 } else {
-                    let rows = answer
-                        .as_array()
-                        .map(|list| list.iter().map(transaction_row).collect())
-                        .unwrap_or_default();
+                    let rows = list.iter().map(transaction_row).collect();
                     out.table(
                         &[
                             "mTransactionID",
@@ -183,9 +197,47 @@ pub(crate) async fn run(command: SandboxCommand, out: &Out) -> Outcome {
                         rows,
                     );
                 }
+                if let Some(last) = next {
+                    out.progress(&format!(
+                        "{limit} transactions shown: more with --after {last}, or all with --all"
+                    ));
+                }
                 Ok(Exit::Ok)
             }
         },
+    }
+}
+
+/// The listing, from `after`: one page of `limit`, or every page. With the last id of a full
+/// page when there may be more.
+async fn list_transactions(
+    admin: &Admin,
+    limit: usize,
+    mut after: Option<String>,
+    all: bool,
+) -> Result<(Vec<Value>, Option<String>), Failure> {
+    let mut list = Vec::new();
+    loop {
+        let mut path = format!("/_sandbox/transactions?limit={limit}");
+        if let Some(after) = &after {
+            path.push_str("&after=");
+            path.push_str(&segment(after));
+        }
+        let page = match call(admin, Method::GET, &path, None).await? {
+            Value::Array(page) => page,
+            _ => Vec::new(),
+        };
+        let full = page.len() >= limit;
+        let last = page
+            .last()
+            .and_then(|t| t["mTransactionID"].as_str())
+            .map(str::to_owned);
+        list.extend(page);
+        match last {
+            Some(last) if full && all => after = Some(last),
+            Some(last) if full => return Ok((list, Some(last))),
+            _ => return Ok((list, None)),
+        }
     }
 }
 

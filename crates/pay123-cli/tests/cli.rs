@@ -7,7 +7,7 @@ use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 
 use axum::Router;
-use common::{at, pay123, sandbox, vars};
+use common::{Run, at, pay123, sandbox, vars};
 use pay123_axum::notify_router;
 use pay123_core::{BankCode, Credentials, Notify, NotifyListener, NotifyOutcome};
 use pay123_sandbox::Merchant;
@@ -358,6 +358,82 @@ async fn the_sandbox_is_driven_through_its_admin_api() {
     )
     .await;
     gone.exits(3);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn transactions_are_listed_a_page_at_a_time() {
+    let sandbox = sandbox(|_| {}).await;
+    let env = at(&sandbox);
+    let env = vars(&env);
+    for id in ["CLI-6001", "CLI-6002", "CLI-6003"] {
+        pay123(
+            &["order", "create", "--amount", "20000", "--id", id],
+            &env,
+            None,
+        )
+        .await
+        .exits(0);
+    }
+    let ids = |run: &Run| -> Vec<String> {
+        run.json()
+            .as_array()
+            .expect("a list")
+            .iter()
+            .map(|t| t["mTransactionID"].as_str().unwrap_or_default().to_owned())
+            .collect()
+    };
+    // A full page says how to go on.
+    let first = pay123(
+        &["sandbox", "transactions", "--limit", "2", "--json"],
+        &env,
+        None,
+    )
+    .await;
+    assert_eq!(ids(first.exits(0)), ["CLI-6001", "CLI-6002"]);
+    assert!(
+        first.stderr.contains("--after CLI-6002"),
+        "{}",
+        first.stderr
+    );
+    let rest = pay123(
+        &[
+            "sandbox",
+            "transactions",
+            "--limit",
+            "2",
+            "--after",
+            "CLI-6002",
+            "--json",
+        ],
+        &env,
+        None,
+    )
+    .await;
+    assert_eq!(ids(rest.exits(0)), ["CLI-6003"]);
+    assert!(!rest.stderr.contains("--after"), "{}", rest.stderr);
+    // Every page, followed to the end.
+    let all = pay123(
+        &["sandbox", "transactions", "--all", "--limit", "2", "--json"],
+        &env,
+        None,
+    )
+    .await;
+    assert_eq!(ids(all.exits(0)), ["CLI-6001", "CLI-6002", "CLI-6003"]);
+    let table = pay123(&["sandbox", "transactions", "--all"], &env, None).await;
+    for id in ["CLI-6001", "CLI-6002", "CLI-6003"] {
+        assert!(table.exits(0).stdout.contains(id), "{}", table.stdout);
+    }
+    // Out of range, or with an id: refused before anything is asked.
+    pay123(&["sandbox", "transactions", "--limit", "0"], &env, None)
+        .await
+        .exits(2);
+    pay123(
+        &["sandbox", "transactions", "CLI-6001", "--all"],
+        &env,
+        None,
+    )
+    .await
+    .exits(2);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

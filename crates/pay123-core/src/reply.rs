@@ -59,11 +59,14 @@ impl NotifyReply {
     pub(crate) fn to_json(&self, key: &SecretKey) -> Vec<u8> {
         let checksum = self.checksum_hex(key);
         let checksum = checksum.as_str();
-        // The fields' names, quotes and 40 hex digits: one allocation, no regrowth.
-        let mut body = Vec::with_capacity(96 + self.m_transaction_id.len() + self.ts.len());
+        // The fields' names and quotes (59 bytes), the checksum and the values: one allocation,
+        // no regrowth.
+        let code = self.return_code.code();
+        let size = 59 + checksum.len() + self.m_transaction_id.len() + code.len() + self.ts.len();
+        let mut body = Vec::with_capacity(size);
         let wire = WireReply {
             m_transaction_id: &self.m_transaction_id,
-            return_code: self.return_code.code(),
+            return_code: code,
             ts: &self.ts,
             checksum,
         };
@@ -91,6 +94,7 @@ impl NotifyReply {
                 body.push(b'"');
             }
             body.push(b'}');
+            debug_assert_eq!(body.len(), size, "the reply's size, computed ahead");
             return body;
         }
         match serde_json::to_writer(&mut body, &wire) {
@@ -250,7 +254,7 @@ mod tests {
         /// Written by hand or by serde_json, the body is the JSON object of the four values, in
         /// the specification's order, byte for byte what serde_json writes.
         #[test]
-        fn the_body_is_what_serde_json_writes(id in "\\PC{0,12}|[A-Za-z0-9_-]{1,50}|[\"\\\\\u{1}a]{0,4}") {
+        fn the_body_is_what_serde_json_writes(id in "\\PC{0,12}|[A-Za-z0-9_-]{1,50}|[\"\\\\\u{1}a]{0,4}|[\u{0}-\u{7f}]{0,8}") {
             let key = SecretKey::new("MIKEY");
             let reply = reply(&id);
             let checksum = reply.checksum(&key);

@@ -307,7 +307,7 @@ mod gateway {
 
     use http::header;
     use serde::Deserialize;
-    use serde::de::{Deserializer, MapAccess, SeqAccess, Visitor};
+    use serde::de::{Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
     use crate::error::{ChecksumError, RequestError, Rule, ValidationError};
     use crate::secret::Credentials;
@@ -331,28 +331,39 @@ mod gateway {
         }
     }
 
-    /// A JSON value as a request's fields are read: strings are borrowed from the body when
-    /// they hold no escape, and the members of an object are kept in order, without a map.
+    /// The value of a request's member, as its fields are read: strings are borrowed from the
+    /// body when they hold no escape; what is never read (the contents of an object, the items
+    /// of an array that are not strings) is skipped, not kept, so that memory follows the
+    /// members read and not the nesting of a hostile body.
     pub(crate) enum JsonValue<'a> {
         Null,
         String(Cow<'a, str>),
-        Array(Vec<JsonValue<'a>>),
-        Object(Vec<(Cow<'a, str>, JsonValue<'a>)>),
-        /// A boolean or a number: named, never read.
-        Other(&'static str),
+        /// An array: its strings, or `None` when an item is not a string.
+        Array(Option<Vec<Cow<'a, str>>>),
+        /// A boolean, a number or an object: never read.
+        Other,
     }
 
-    impl JsonValue<'_> {
-        /// What the value is, as an error message says it.
-        fn kind(&self) -> &'static str {
-            match self {
-                Self::Null => "null",
-                Self::String(_) => "a string",
-                Self::Array(_) => "an array",
-                Self::Object(_) => "an object",
-                Self::Other(kind) => kind,
+    /// What a visitor gives for the values that are never read (an object's members skipped).
+    macro_rules! unread {
+        ($value:ty, $other:expr) => {
+            fn visit_bool<E>(self, _: bool) -> Result<$value, E> {
+                Ok($other)
             }
-        }
+            fn visit_i64<E>(self, _: i64) -> Result<$value, E> {
+                Ok($other)
+            }
+            fn visit_u64<E>(self, _: u64) -> Result<$value, E> {
+                Ok($other)
+            }
+            fn visit_f64<E>(self, _: f64) -> Result<$value, E> {
+                Ok($other)
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<$value, A::Error> {
+                while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+                Ok($other)
+            }
+        };
     }
 
     impl<'de> Deserialize<'de> for JsonValue<'de> {
@@ -369,23 +380,12 @@ mod gateway {
         fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
             f.write_str("a JSON value")
         }
+        unread!(JsonValue<'de>, JsonValue::Other);
         fn visit_unit<E>(self) -> Result<Self::Value, E> {
             Ok(JsonValue::Null)
         }
         fn visit_none<E>(self) -> Result<Self::Value, E> {
             Ok(JsonValue::Null)
-        }
-        fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
-            Ok(JsonValue::Other("a boolean"))
-        }
-        fn visit_i64<E>(self, _: i64) -> Result<Self::Value, E> {
-            Ok(JsonValue::Other("a number"))
-        }
-        fn visit_u64<E>(self, _: u64) -> Result<Self::Value, E> {
-            Ok(JsonValue::Other("a number"))
-        }
-        fn visit_f64<E>(self, _: f64) -> Result<Self::Value, E> {
-            Ok(JsonValue::Other("a number"))
         }
         fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Self::Value, E> {
             Ok(JsonValue::String(Cow::Borrowed(v)))
@@ -397,18 +397,133 @@ mod gateway {
             Ok(JsonValue::String(Cow::Owned(v)))
         }
         fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
-            let mut items = Vec::new();
-            while let Some(item) = seq.next_element()? {
-                items.push(item);
+            let mut strings = Some(Vec::new());
+            while let Some(item) = seq.next_element::<Item<'de>>()? {
+                match (item.0, &mut strings) {
+                    (Some(string), Some(strings)) => strings.push(string),
+                    _ => strings = None,
+                }
             }
-            Ok(JsonValue::Array(items))
+            Ok(JsonValue::Array(strings))
+        }
+    }
+
+    /// An item of an array: a string, or `None` for anything else (skipped).
+    struct Item<'a>(Option<Cow<'a, str>>);
+
+    impl<'de> Deserialize<'de> for Item<'de> {
+        fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+            deserializer.deserialize_any(ItemVisitor)
+        }
+    }
+
+    struct ItemVisitor;
+
+    impl<'de> Visitor<'de> for ItemVisitor {
+        type Value = Item<'de>;
+
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a JSON value")
+        }
+        unread!(Item<'de>, Item(None));
+        fn visit_unit<E>(self) -> Result<Self::Value, E> {
+            Ok(Item(None))
+        }
+        fn visit_none<E>(self) -> Result<Self::Value, E> {
+            Ok(Item(None))
+        }
+        fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Self::Value, E> {
+            Ok(Item(Some(Cow::Borrowed(v))))
+        }
+        fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
+            Ok(Item(Some(Cow::Owned(v.to_owned()))))
+        }
+        fn visit_string<E>(self, v: String) -> Result<Self::Value, E> {
+            Ok(Item(Some(Cow::Owned(v))))
+        }
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+            while seq.next_element::<IgnoredAny>()?.is_some() {}
+            Ok(Item(None))
+        }
+    }
+
+    /// A request's body: the members of an object, or the kind of anything else.
+    enum Body<'a> {
+        Object(Vec<(Cow<'a, str>, JsonValue<'a>)>),
+        Other(&'static str),
+    }
+
+    impl<'de> Deserialize<'de> for Body<'de> {
+        fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+            deserializer.deserialize_any(BodyVisitor)
+        }
+    }
+
+    struct BodyVisitor;
+
+    impl<'de> Visitor<'de> for BodyVisitor {
+        type Value = Body<'de>;
+
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a JSON object")
+        }
+        fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
+            Ok(Body::Other("a boolean"))
+        }
+        fn visit_i64<E>(self, _: i64) -> Result<Self::Value, E> {
+            Ok(Body::Other("a number"))
+        }
+        fn visit_u64<E>(self, _: u64) -> Result<Self::Value, E> {
+            Ok(Body::Other("a number"))
+        }
+        fn visit_f64<E>(self, _: f64) -> Result<Self::Value, E> {
+            Ok(Body::Other("a number"))
+        }
+        fn visit_unit<E>(self) -> Result<Self::Value, E> {
+            Ok(Body::Other("null"))
+        }
+        fn visit_str<E>(self, _: &str) -> Result<Self::Value, E> {
+            Ok(Body::Other("a string"))
+        }
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+            while seq.next_element::<IgnoredAny>()?.is_some() {}
+            Ok(Body::Other("an array"))
         }
         fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+            // Room for a createOrder's members: the body has one object at this level.
             let mut members = Vec::with_capacity(16);
-            while let Some(JsonValue::String(name)) = map.next_key()? {
-                members.push((name, map.next_value()?));
+            while let Some(name) = map.next_key::<Name<'de>>()? {
+                members.push((name.0, map.next_value()?));
             }
-            Ok(JsonValue::Object(members))
+            Ok(Body::Object(members))
+        }
+    }
+
+    /// A member's name.
+    struct Name<'a>(Cow<'a, str>);
+
+    impl<'de> Deserialize<'de> for Name<'de> {
+        fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+            deserializer.deserialize_str(NameVisitor)
+        }
+    }
+
+    struct NameVisitor;
+
+    impl<'de> Visitor<'de> for NameVisitor {
+        type Value = Name<'de>;
+
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a member's name")
+        }
+        fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Self::Value, E> {
+            Ok(Name(Cow::Borrowed(v)))
+        }
+        fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
+            Ok(Name(Cow::Owned(v.to_owned())))
+        }
+        fn visit_string<E>(self, v: String) -> Result<Self::Value, E> {
+            Ok(Name(Cow::Owned(v)))
         }
     }
 
@@ -418,11 +533,10 @@ mod gateway {
 
     impl<'a> JsonObject<'a> {
         pub(crate) fn parse(body: &'a [u8]) -> Result<Self, RequestError> {
-            match serde_json::from_slice::<JsonValue<'a>>(body) {
-                Ok(JsonValue::Object(members)) => Ok(Self(members)),
-                Ok(other) => Err(RequestError::Json(format!(
-                    "expected an object, got {}",
-                    other.kind()
+            match serde_json::from_slice::<Body<'a>>(body) {
+                Ok(Body::Object(members)) => Ok(Self(members)),
+                Ok(Body::Other(kind)) => Err(RequestError::Json(format!(
+                    "expected an object, got {kind}"
                 ))),
                 Err(e) => Err(RequestError::Json(e.to_string())),
             }
@@ -460,13 +574,9 @@ mod gateway {
         ) -> Result<Vec<String>, ValidationError> {
             match self.get(field) {
                 None | Some(JsonValue::Null) => Ok(Vec::new()),
-                Some(JsonValue::Array(items)) => items
-                    .iter()
-                    .map(|i| match i {
-                        JsonValue::String(s) => Ok(s.clone().into_owned()),
-                        _ => Err(ValidationError::new(field, Rule::NotAString)),
-                    })
-                    .collect(),
+                Some(JsonValue::Array(Some(items))) => {
+                    Ok(items.iter().map(|i| i.clone().into_owned()).collect())
+                }
                 Some(_) => Err(ValidationError::new(field, Rule::NotAString)),
             }
         }

@@ -269,8 +269,14 @@ impl NotifyListener {
         Fut: Future,
         Fut::Output: IntoNotifyOutcome,
     {
-        let span = trace::span(request.method());
-        let handled = self.handle_in(&span, request, now, handler).await;
+        let (span, handled) = match self.check(request, now) {
+            Err(refused) => (trace::span(request.method()), *refused),
+            Ok(notify) => {
+                let span = trace::verified(request.method(), &notify);
+                let handled = self.run(&span, notify, now, handler).await;
+                (span, handled)
+            }
+        };
         trace::answered(&span, &handled);
         handled
     }
@@ -292,23 +298,14 @@ impl NotifyListener {
             .await
     }
 
-    async fn handle_in<F, Fut>(
-        &self,
-        span: &Span,
-        request: &NotifyRequest<'_>,
-        now: SystemTime,
-        handler: F,
-    ) -> Handled
+    /// Runs `handler` on a verified notify in its span (a panic or an error answers `-3`), and
+    /// signs the reply.
+    async fn run<F, Fut>(&self, span: &Span, notify: Notify, now: SystemTime, handler: F) -> Handled
     where
         F: FnOnce(Notify) -> Fut,
         Fut: Future,
         Fut::Output: IntoNotifyOutcome,
     {
-        let notify = match self.check(request, now) {
-            Ok(notify) => notify,
-            Err(refused) => return *refused,
-        };
-        trace::verified(span, &notify);
         let given = notify.clone();
         let result = AssertUnwindSafe(async move { handler(given).await.into_outcome() })
             .catch_unwind()
@@ -347,18 +344,14 @@ impl NotifyListener {
     /// request at the clock's time, in a `pay123.notify` span. `Err` is the answer to send as
     /// it is (405, `-1`); [`Verified::reply`] signs the answer to a verified notify.
     pub fn open(&self, request: NotifyRequest<'_>) -> Result<Verified, NotifyResponse> {
-        let span = trace::span(request.method());
         match self.check(&request, self.clock.now()) {
-            Ok(notify) => {
-                trace::verified(&span, &notify);
-                Ok(Verified {
-                    notify,
-                    listener: self.clone(),
-                    span,
-                })
-            }
+            Ok(notify) => Ok(Verified {
+                span: trace::verified(request.method(), &notify),
+                notify,
+                listener: self.clone(),
+            }),
             Err(refused) => {
-                trace::answered(&span, &refused);
+                trace::answered(&trace::span(request.method()), &refused);
                 Err(refused.response)
             }
         }

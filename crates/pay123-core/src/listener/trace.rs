@@ -2,7 +2,9 @@
 //! recorded: only the notify's fields, the outcome, the reply code and errors.
 //!
 //! One `info` span `pay123.notify` per request, with the fields `method`, `mTransactionID`,
-//! `status`, `outcome`, `returnCode` and `error`, and one event when it is answered.
+//! `status`, `outcome`, `returnCode` and `error`, and one event when it is answered. The span of
+//! a verified notify is opened once it is verified, with its fields: each `record` costs a
+//! subscriber such as `tracing_subscriber::fmt` a lookup and a formatting of its own.
 
 use tracing::Span;
 use tracing::field::Empty;
@@ -10,7 +12,7 @@ use tracing::field::Empty;
 use super::{BodyRefusal, Handled};
 use crate::notify::Notify;
 
-/// The span of one notify; its fields are filled in as they become known.
+/// The span of a refused request; its fields are filled in as they become known.
 pub(crate) fn span(method: &str) -> Span {
     tracing::info_span!(
         "pay123.notify",
@@ -23,10 +25,17 @@ pub(crate) fn span(method: &str) -> Span {
     )
 }
 
-/// Records a verified notify, before the merchant's code runs.
-pub(crate) fn verified(span: &Span, notify: &Notify) {
-    span.record("mTransactionID", notify.m_transaction_id());
-    span.record("status", notify.status().code());
+/// The span of a verified notify, with its order and status, before the merchant's code runs.
+pub(crate) fn verified(method: &str, notify: &Notify) -> Span {
+    tracing::info_span!(
+        "pay123.notify",
+        method,
+        "mTransactionID" = notify.m_transaction_id(),
+        status = notify.status().code(),
+        outcome = Empty,
+        "returnCode" = Empty,
+        error = Empty,
+    )
 }
 
 /// Records what was answered, and says it in one event. A verified notify's fields were
