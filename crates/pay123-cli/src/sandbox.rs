@@ -87,7 +87,8 @@ enum SandboxAction {
         /// At most this many transactions (1 to 1000), or per page with --all.
         #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u16).range(1..=1000), conflicts_with = "id")]
         limit: u16,
-        /// Only those created after this mTransactionID (the last one of the page before).
+        /// Only those created after this one: its 123PAYtransactionId (as the note after a
+        /// full page gives it) or its mTransactionID.
         #[arg(long, conflicts_with = "id")]
         after: Option<String>,
         /// Every page, to the last transaction.
@@ -180,6 +181,7 @@ pub(crate) async fn run(command: SandboxCommand, out: &Out) -> Outcome {
             None => {
                 let limit = usize::from(limit);
                 let (list, next) = list_transactions(&admin, limit, after, all).await?;
+                let shown = list.len();
                 if out.json() {
                     out.value(&Value::Array(list));
                 } else {
@@ -199,7 +201,7 @@ pub(crate) async fn run(command: SandboxCommand, out: &Out) -> Outcome {
                 }
                 if let Some(last) = next {
                     out.progress(&format!(
-                        "{limit} transactions shown: more with --after {last}, or all with --all"
+                        "{shown} transactions shown: more with --after {last}, or all with --all"
                     ));
                 }
                 Ok(Exit::Ok)
@@ -208,8 +210,12 @@ pub(crate) async fn run(command: SandboxCommand, out: &Out) -> Outcome {
     }
 }
 
-/// The listing, from `after`: one page of `limit`, or every page. With the last id of a full
-/// page when there may be more.
+/// The most transactions `--all` gathers before it stops and says where to go on.
+const ALL_AT_MOST: usize = 200_000;
+
+/// The listing, from `after`: one page of `limit`, or every page (up to [`ALL_AT_MOST`]). With
+/// the `123PAYtransactionId` of the last transaction of a full page when there may be more: it
+/// names one transaction, where an `mTransactionID` may be used by several merchants.
 async fn list_transactions(
     admin: &Admin,
     limit: usize,
@@ -230,14 +236,23 @@ async fn list_transactions(
         let full = page.len() >= limit;
         let last = page
             .last()
-            .and_then(|t| t["mTransactionID"].as_str())
+            .and_then(|t| t["123PAYtransactionId"].as_str())
             .map(str::to_owned);
         list.extend(page);
-        match last {
-            Some(last) if full && all => after = Some(last),
-            Some(last) if full => return Ok((list, Some(last))),
+        let next = match last {
+            Some(last) if full => last,
             _ => return Ok((list, None)),
+        };
+        // A listing that does not move on is not the sandbox's: stop rather than ask forever.
+        if after.as_deref() == Some(next.as_str()) {
+            return Err(Failure::refused(format!(
+                "the sandbox answered the page after {next} with the same page again"
+            )));
         }
+        if !all || list.len() >= ALL_AT_MOST {
+            return Ok((list, Some(next)));
+        }
+        after = Some(next);
     }
 }
 

@@ -390,8 +390,10 @@ async fn transactions_are_listed_a_page_at_a_time() {
     )
     .await;
     assert_eq!(ids(first.exits(0)), ["CLI-6001", "CLI-6002"]);
+    // The note names the last transaction by 123PAY's id, which no two transactions share.
+    let second = sandbox.transaction("CLI-6002").unwrap().transaction_id;
     assert!(
-        first.stderr.contains("--after CLI-6002"),
+        first.stderr.contains(&format!("--after {second}")),
         "{}",
         first.stderr
     );
@@ -402,7 +404,7 @@ async fn transactions_are_listed_a_page_at_a_time() {
             "--limit",
             "2",
             "--after",
-            "CLI-6002",
+            &second,
             "--json",
         ],
         &env,
@@ -411,6 +413,14 @@ async fn transactions_are_listed_a_page_at_a_time() {
     .await;
     assert_eq!(ids(rest.exits(0)), ["CLI-6003"]);
     assert!(!rest.stderr.contains("--after"), "{}", rest.stderr);
+    // An mTransactionID names a transaction as well.
+    let by_order = pay123(
+        &["sandbox", "transactions", "--after", "CLI-6001", "--json"],
+        &env,
+        None,
+    )
+    .await;
+    assert_eq!(ids(by_order.exits(0)), ["CLI-6002", "CLI-6003"]);
     // Every page, followed to the end.
     let all = pay123(
         &["sandbox", "transactions", "--all", "--limit", "2", "--json"],
@@ -434,6 +444,34 @@ async fn transactions_are_listed_a_page_at_a_time() {
     )
     .await
     .exits(2);
+}
+
+/// `--all` against a server that answers the same full page whatever `after` says: one more
+/// page asked, then exit 1, not a loop without end.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_listing_that_does_not_move_on_is_refused() {
+    use axum::routing::get;
+    let asked = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counter = asked.clone();
+    let app = Router::new().route(
+        "/_sandbox/transactions",
+        get(move || {
+            counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            async { r#"[{"mTransactionID":"SAME","123PAYtransactionId":"123P2612010000001"}]"# }
+        }),
+    );
+    let tcp = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", tcp.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(tcp, app).await });
+    let run = pay123(
+        &["sandbox", "transactions", "--all", "--limit", "1"],
+        &[("PAY123_SANDBOX_URL", &url)],
+        None,
+    )
+    .await;
+    run.exits(1);
+    assert!(run.stderr.contains("the same page again"), "{}", run.stderr);
+    assert_eq!(asked.load(std::sync::atomic::Ordering::Relaxed), 2);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -555,16 +555,38 @@ impl ReceivedCreateOrder {
     pub fn from_http_request<B: AsRef<[u8]>>(
         request: &Request<B>,
     ) -> Result<Self, crate::RequestError> {
-        Self::from_object(&wire::request_object(request)?)
+        Self::from_object(wire::request_object(request, Self::FIELDS)?)
     }
 
     /// Parses the JSON body; every value must be a JSON string.
     pub fn from_json(body: &[u8]) -> Result<Self, crate::RequestError> {
-        Self::from_object(&wire::JsonObject::parse(body)?)
+        Self::from_object(wire::JsonObject::parse(body, Self::FIELDS)?)
     }
 
-    fn from_object(obj: &wire::JsonObject<'_>) -> Result<Self, crate::RequestError> {
-        let claimed = wire::Claimed::parse(obj, 255)?;
+    /// The members read; any other is skipped.
+    const FIELDS: &[&str] = &[
+        "merchantCode",
+        "passcode",
+        "checksum",
+        "totalAmount",
+        "mTransactionID",
+        "bankCode",
+        "clientIP",
+        "custName",
+        "custAddress",
+        "custGender",
+        "custDOB",
+        "custPhone",
+        "custMail",
+        "description",
+        "cancelURL",
+        "redirectURL",
+        "errorURL",
+        "addInfo",
+    ];
+
+    fn from_object(mut obj: wire::JsonObject<'_>) -> Result<Self, crate::RequestError> {
+        let claimed = wire::Claimed::parse(&obj, 255)?;
         let amount = obj.required("totalAmount")?;
         let total_amount = validate::amount("totalAmount", &amount)?;
         let order = CreateOrder {
@@ -586,7 +608,7 @@ impl ReceivedCreateOrder {
             cancel_url: obj.optional("cancelURL")?.unwrap_or_default(),
             redirect_url: obj.required("redirectURL")?,
             error_url: obj.optional("errorURL")?.unwrap_or_default(),
-            add_info: obj.string_list("addInfo")?,
+            add_info: obj.take_string_list("addInfo")?,
         };
         order.validate()?;
         Ok(Self { order, claimed })

@@ -192,13 +192,22 @@ impl ReceivedQueryOrder {
     pub fn from_http_request<B: AsRef<[u8]>>(
         request: &Request<B>,
     ) -> Result<Self, crate::RequestError> {
-        Self::from_object(&wire::request_object(request)?)
+        Self::from_object(&wire::request_object(request, Self::FIELDS)?)
     }
 
     /// Parses the JSON body.
     pub fn from_json(body: &[u8]) -> Result<Self, crate::RequestError> {
-        Self::from_object(&wire::JsonObject::parse(body)?)
+        Self::from_object(&wire::JsonObject::parse(body, Self::FIELDS)?)
     }
+
+    /// The members read; any other is skipped.
+    const FIELDS: &[&str] = &[
+        "merchantCode",
+        "passcode",
+        "checksum",
+        "mTransactionID",
+        "clientIP",
+    ];
 
     fn from_object(obj: &wire::JsonObject<'_>) -> Result<Self, crate::RequestError> {
         let claimed = wire::Claimed::parse(obj, QUERY_PASSCODE_MAX)?;

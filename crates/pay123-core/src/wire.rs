@@ -307,7 +307,7 @@ mod gateway {
 
     use http::header;
     use serde::Deserialize;
-    use serde::de::{Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+    use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
     use crate::error::{ChecksumError, RequestError, Rule, ValidationError};
     use crate::secret::Credentials;
@@ -447,19 +447,26 @@ mod gateway {
         }
     }
 
-    /// A request's body: the members of an object, or the kind of anything else.
+    /// A request's body: the values of the members asked for (the last of a name given twice),
+    /// or the kind of anything else.
     enum Body<'a> {
-        Object(Vec<(Cow<'a, str>, JsonValue<'a>)>),
+        Object(Vec<Option<JsonValue<'a>>>),
         Other(&'static str),
     }
 
-    impl<'de> Deserialize<'de> for Body<'de> {
-        fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-            deserializer.deserialize_any(BodyVisitor)
-        }
+    /// Reads a body, keeping only the members named in `names`: what a body costs then follows
+    /// the fields a message has, not the members a sender writes.
+    struct BodyVisitor {
+        names: &'static [&'static str],
     }
 
-    struct BodyVisitor;
+    impl<'de> DeserializeSeed<'de> for BodyVisitor {
+        type Value = Body<'de>;
+
+        fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Body<'de>, D::Error> {
+            deserializer.deserialize_any(self)
+        }
+    }
 
     impl<'de> Visitor<'de> for BodyVisitor {
         type Value = Body<'de>;
@@ -490,12 +497,18 @@ mod gateway {
             Ok(Body::Other("an array"))
         }
         fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-            // Room for a createOrder's members: the body has one object at this level.
-            let mut members = Vec::with_capacity(16);
+            let mut values: Vec<Option<JsonValue<'de>>> = std::iter::repeat_with(|| None)
+                .take(self.names.len())
+                .collect();
             while let Some(name) = map.next_key::<Name<'de>>()? {
-                members.push((name.0, map.next_value()?));
+                match self.names.iter().position(|n| *n == name.0) {
+                    Some(i) => values[i] = Some(map.next_value()?),
+                    None => {
+                        map.next_value::<IgnoredAny>()?;
+                    }
+                }
             }
-            Ok(Body::Object(members))
+            Ok(Body::Object(values))
         }
     }
 
@@ -527,14 +540,25 @@ mod gateway {
         }
     }
 
-    /// A JSON object whose values must be strings. A name given twice has its last value, as
-    /// in a `serde_json::Map`.
-    pub(crate) struct JsonObject<'a>(Vec<(Cow<'a, str>, JsonValue<'a>)>);
+    /// A JSON object whose values must be strings, as far as the fields a message reads: a name
+    /// given twice has its last value, as in a `serde_json::Map`.
+    pub(crate) struct JsonObject<'a> {
+        names: &'static [&'static str],
+        values: Vec<Option<JsonValue<'a>>>,
+    }
 
     impl<'a> JsonObject<'a> {
-        pub(crate) fn parse(body: &'a [u8]) -> Result<Self, RequestError> {
-            match serde_json::from_slice::<Body<'a>>(body) {
-                Ok(Body::Object(members)) => Ok(Self(members)),
+        /// Reads `body`, keeping the members named in `names` (every field the caller reads).
+        pub(crate) fn parse(
+            body: &'a [u8],
+            names: &'static [&'static str],
+        ) -> Result<Self, RequestError> {
+            let mut deserializer = serde_json::Deserializer::from_slice(body);
+            let read = BodyVisitor { names }
+                .deserialize(&mut deserializer)
+                .and_then(|read| deserializer.end().map(|()| read));
+            match read {
+                Ok(Body::Object(values)) => Ok(Self { names, values }),
                 Ok(Body::Other(kind)) => Err(RequestError::Json(format!(
                     "expected an object, got {kind}"
                 ))),
@@ -542,12 +566,14 @@ mod gateway {
             }
         }
 
+        fn position(&self, field: &str) -> Option<usize> {
+            let position = self.names.iter().position(|n| *n == field);
+            debug_assert!(position.is_some(), "{field} is not among the names read");
+            position
+        }
+
         fn get(&self, field: &str) -> Option<&JsonValue<'a>> {
-            self.0
-                .iter()
-                .rev()
-                .find(|(name, _)| name == field)
-                .map(|(_, value)| value)
+            self.values.get(self.position(field)?)?.as_ref()
         }
 
         pub(crate) fn optional(
@@ -568,14 +594,19 @@ mod gateway {
             }
         }
 
-        pub(crate) fn string_list(
-            &self,
+        /// A list of strings, taken out of the object (its items are not copied).
+        pub(crate) fn take_string_list(
+            &mut self,
             field: &'static str,
         ) -> Result<Vec<String>, ValidationError> {
-            match self.get(field) {
+            let taken = self
+                .position(field)
+                .and_then(|i| self.values.get_mut(i))
+                .and_then(Option::take);
+            match taken {
                 None | Some(JsonValue::Null) => Ok(Vec::new()),
                 Some(JsonValue::Array(Some(items))) => {
-                    Ok(items.iter().map(|i| i.clone().into_owned()).collect())
+                    Ok(items.into_iter().map(Cow::into_owned).collect())
                 }
                 Some(_) => Err(ValidationError::new(field, Rule::NotAString)),
             }
@@ -640,11 +671,12 @@ mod gateway {
     }
 
     /// The JSON object of a gateway request, after the `Accept: application/json` check.
-    pub(crate) fn request_object<B: AsRef<[u8]>>(
-        request: &http::Request<B>,
-    ) -> Result<JsonObject<'_>, RequestError> {
+    pub(crate) fn request_object<'a, B: AsRef<[u8]>>(
+        request: &'a http::Request<B>,
+        names: &'static [&'static str],
+    ) -> Result<JsonObject<'a>, RequestError> {
         require_json_accept(request.headers())?;
-        JsonObject::parse(request.body().as_ref())
+        JsonObject::parse(request.body().as_ref(), names)
     }
 }
 
@@ -723,7 +755,7 @@ mod tests {
         #[test]
         fn json_object_reads_as_serde_json_value(text in json_object_text()) {
             use crate::error::{Rule, ValidationError};
-            let ours = JsonObject::parse(text.as_bytes()).unwrap();
+            let mut ours = JsonObject::parse(text.as_bytes(), &["a", "b", "cA", "d"]).unwrap();
             let serde_json::Value::Object(map) = serde_json::from_str(&text).unwrap() else {
                 panic!("not an object: {text}");
             };
@@ -742,7 +774,7 @@ mod tests {
                         .collect(),
                     Some(_) => None,
                 };
-                prop_assert_eq!(ours.string_list(field).ok(), list);
+                prop_assert_eq!(ours.take_string_list(field).ok(), list);
             }
         }
     }
@@ -751,7 +783,8 @@ mod tests {
     #[test]
     fn a_body_that_is_not_an_object_is_named() {
         for (body, kind) in [("[1]", "an array"), ("12", "a number"), ("null", "null")] {
-            let Err(crate::RequestError::Json(message)) = JsonObject::parse(body.as_bytes()) else {
+            let Err(crate::RequestError::Json(message)) = JsonObject::parse(body.as_bytes(), &[])
+            else {
                 panic!("{body} was read as an object");
             };
             assert_eq!(message, format!("expected an object, got {kind}"));

@@ -144,8 +144,9 @@ pub(crate) struct PageQuery {
 }
 
 /// `GET /_sandbox/transactions?limit=N&after=ID`: at most `limit` (1,000 at most and by
-/// default) transactions created after `after`, oldest first. When the page is full, the header
-/// `X-Pay123-Next-After` names the last one: ask for the next page with `after=` it.
+/// default) transactions created after `after` (a `123PAYtransactionId`, or an
+/// `mTransactionID`), oldest first. When the page is full, the header `X-Pay123-Next-After`
+/// names the last one by its `123PAYtransactionId`: ask for the next page with `after=` it.
 pub(crate) async fn list(
     State(gateway): State<Gateway>,
     Query(query): Query<PageQuery>,
@@ -160,7 +161,7 @@ pub(crate) async fn list(
         let _turn = turn;
         let page = gateway.transactions_after(query.after.as_deref(), limit);
         let next = (page.len() == limit)
-            .then(|| page.last().map(|t| t.m_transaction_id.clone()))
+            .then(|| page.last().map(|t| t.transaction_id.clone()))
             .flatten();
         (serde_json::to_vec(&page), next)
     })

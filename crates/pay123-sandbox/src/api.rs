@@ -123,21 +123,26 @@ fn refuse(gateway: &Gateway, method: &'static str, about: About, error: &Request
     )
 }
 
-/// What a request body claims, read leniently, to say what a refusal was about.
+/// What a request body claims, read leniently, to say what a refusal was about: the two
+/// strings only, every other member skipped without being kept (a refused body may be
+/// hostile), nothing when the body is not such an object.
 fn about_of(body: &[u8]) -> About {
-    let Ok(serde_json::Value::Object(map)) = serde_json::from_slice::<serde_json::Value>(body)
-    else {
+    #[derive(serde::Deserialize)]
+    struct Claimed<'a> {
+        #[serde(rename = "merchantCode", borrow, default)]
+        merchant_code: Option<std::borrow::Cow<'a, str>>,
+        #[serde(rename = "mTransactionID", borrow, default)]
+        m_transaction_id: Option<std::borrow::Cow<'a, str>>,
+    }
+    let Ok(claimed) = serde_json::from_slice::<Claimed<'_>>(body) else {
         return About::default();
     };
-    let text = |field: &str| {
-        map.get(field)
-            .and_then(serde_json::Value::as_str)
-            .filter(|v| v.len() <= 50)
-            .map(str::to_owned)
+    let text = |value: Option<std::borrow::Cow<'_, str>>| {
+        value.filter(|v| v.len() <= 50).map(|v| v.into_owned())
     };
     About {
-        merchant_code: text("merchantCode"),
-        m_transaction_id: text("mTransactionID"),
+        merchant_code: text(claimed.merchant_code),
+        m_transaction_id: text(claimed.m_transaction_id),
     }
 }
 

@@ -1071,18 +1071,49 @@ impl Gateway {
     }
 
     /// At most `limit` transactions created after the one named `after` (from the first when
-    /// `None`), oldest first: a page of the listing. Each shard is locked in turn, only to copy
-    /// its part of the page; an API request waits for no more than that.
+    /// `None`), oldest first: a page of the listing. `after` is a `123PAYtransactionId`, which
+    /// names one transaction, or else an `mTransactionID` (the newest transaction of that id,
+    /// when several merchants use it). Each shard is locked in turn, only to copy its part of
+    /// the page; an API request waits for no more than that.
     #[must_use]
     pub fn transactions_after(&self, after: Option<&str>, limit: usize) -> Vec<Transaction> {
         let after = match after {
             None => None,
-            Some(id) => match self.sequence_of(id) {
+            Some(id) => match self
+                .sequence_of_pay123_id(id)
+                .or_else(|| self.sequence_of(id))
+            {
                 Some(sequence) => Some(sequence),
                 None => return Vec::new(),
             },
         };
         self.page(after, limit)
+    }
+
+    /// The sequence of the transaction whose `123PAYtransactionId` is `id`: its last 7 digits are
+    /// the sequence's (modulo 10,000,000), the date before them checked with the record's.
+    fn sequence_of_pay123_id(&self, id: &str) -> Option<u64> {
+        let digits = id.strip_prefix("123P")?;
+        if digits.len() != 13 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        let low: u64 = digits[6..].parse().ok()?;
+        let horizon = self.inner.sequence.load(Ordering::Acquire);
+        let mut sequence = low;
+        while sequence <= horizon {
+            for index in 0..SHARDS {
+                let shard = self.shard(index);
+                if let Ok(i) = shard
+                    .records
+                    .binary_search_by_key(&sequence, |r| r.sequence)
+                    && shard.records[i].transaction_id() == id
+                {
+                    return Some(sequence);
+                }
+            }
+            sequence += 10_000_000;
+        }
+        None
     }
 
     /// The sequence of the newest transaction with this `mTransactionID`.

@@ -238,6 +238,45 @@ async fn two_merchants_with_the_same_order_id() {
         .await;
     assert_eq!(theirs["bank_code"], "123PBIDV");
     assert_eq!(h.sandbox.transactions().len(), 2);
+    // The listing pages by 123PAY's id, which names one transaction: with the same order id at
+    // two merchants (the second created before the first's next order), no page skips one.
+    client
+        .create_order(&Harness::order("SHARED-2", BankCode::Bidv))
+        .await
+        .unwrap();
+    h.create("SHARED-2", BankCode::Acb).await;
+    h.create("AFTER", BankCode::Acb).await;
+    let mut listed = Vec::new();
+    let mut url = h.url("/_sandbox/transactions?limit=1");
+    loop {
+        let page = h.http.get(&url).await;
+        let list: serde_json::Value = serde_json::from_str(&page.body).unwrap();
+        for t in list.as_array().unwrap() {
+            listed.push(format!(
+                "{}/{}",
+                t["merchant_code"].as_str().unwrap(),
+                t["mTransactionID"].as_str().unwrap()
+            ));
+        }
+        match page.headers.get("x-pay123-next-after") {
+            Some(next) => {
+                let next = next.to_str().unwrap();
+                assert!(next.starts_with("123P"), "{next}");
+                url = h.url(&format!("/_sandbox/transactions?limit=1&after={next}"));
+            }
+            None => break,
+        }
+    }
+    assert_eq!(
+        listed,
+        [
+            "MICODE/SHARED-ID",
+            "SHOP2/SHARED-ID",
+            "SHOP2/SHARED-2",
+            "MICODE/SHARED-2",
+            "MICODE/AFTER"
+        ]
+    );
 }
 
 #[tokio::test]
