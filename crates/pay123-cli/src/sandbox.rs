@@ -189,6 +189,7 @@ pub(crate) async fn run(command: SandboxCommand, out: &Out) -> Outcome {
                     out.table(
                         &[
                             "mTransactionID",
+                            "123PAYtransactionId",
                             "status",
                             "meaning",
                             "final",
@@ -201,7 +202,7 @@ pub(crate) async fn run(command: SandboxCommand, out: &Out) -> Outcome {
                 }
                 if let Some(last) = next {
                     out.progress(&format!(
-                        "{shown} transactions shown: more with --after {last}, or all with --all"
+                        "{shown} transactions shown; the next page, if any: --after {last} (or all with --all)"
                     ));
                 }
                 Ok(Exit::Ok)
@@ -276,8 +277,10 @@ async fn call(
         .header(header::CONTENT_TYPE, "application/json")
         .body(Bytes::from(body.map(|b| b.to_string()).unwrap_or_default()))
         .map_err(|e| Failure::usage(format!("--sandbox-url: {e}")))?;
+    // A listing page holds up to 1,000 transactions with their histories: several MiB.
     let http = HyperClient::builder()
         .request_timeout(Duration::from_secs(10))
+        .max_body_bytes(32 << 20)
         .build();
     let response = http.send(request).await.map_err(|e| {
         Failure::network(format!(
@@ -330,6 +333,7 @@ fn transaction_row(t: &Value) -> Vec<String> {
         .unwrap_or_default();
     vec![
         text(t, "mTransactionID"),
+        text(t, "123PAYtransactionId"),
         text(t, "status"),
         text(t, "status_english"),
         yes_no(t["is_final"].as_bool().unwrap_or(false)),

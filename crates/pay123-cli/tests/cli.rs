@@ -433,6 +433,14 @@ async fn transactions_are_listed_a_page_at_a_time() {
     for id in ["CLI-6001", "CLI-6002", "CLI-6003"] {
         assert!(table.exits(0).stdout.contains(id), "{}", table.stdout);
     }
+    // An id to list after that the sandbox does not know: refused, not an empty page.
+    let unknown = pay123(&["sandbox", "transactions", "--after", "NOPE"], &env, None).await;
+    unknown.exits(1);
+    assert!(
+        unknown.stderr.contains("\"NOPE\" to list after"),
+        "{}",
+        unknown.stderr
+    );
     // Out of range, or with an id: refused before anything is asked.
     pay123(&["sandbox", "transactions", "--limit", "0"], &env, None)
         .await
@@ -444,6 +452,37 @@ async fn transactions_are_listed_a_page_at_a_time() {
     )
     .await
     .exits(2);
+}
+
+/// A full page of 1,000 transactions with long descriptions and histories is more than a
+/// MiB of JSON: it is listed whole.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_page_of_long_transactions_is_listed() {
+    let sandbox = sandbox(|_| {}).await;
+    let client = pay123_core::Client::new(
+        pay123_hyper::HyperClient::new(),
+        Credentials::sandbox(),
+        sandbox.endpoints(),
+    );
+    let description = "Don hang ".repeat(28);
+    for n in 0..1000 {
+        let id = format!("LONG-{n:045}");
+        let order = pay123_core::CreateOrder::builder(&id, 10_000, "https://shop.example/return")
+            .description(&description)
+            .client_ip("127.0.0.1")
+            .build()
+            .unwrap();
+        client.create_order(&order).await.unwrap();
+        sandbox
+            .force_status(&id, pay123_core::TransactionStatus::Success)
+            .unwrap();
+    }
+    let env = at(&sandbox);
+    let env = vars(&env);
+    let list = pay123(&["sandbox", "transactions", "--json"], &env, None).await;
+    let json = list.exits(0).json();
+    assert_eq!(json.as_array().map(Vec::len), Some(1000));
+    assert!(list.stdout.len() > 1 << 20, "{} bytes", list.stdout.len());
 }
 
 /// `--all` against a server that answers the same full page whatever `after` says: one more

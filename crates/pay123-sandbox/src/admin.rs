@@ -67,7 +67,7 @@ fn error(status: StatusCode, message: &str) -> Response {
 
 fn admin_error(e: &AdminError) -> Response {
     let status = match e {
-        AdminError::NotFound(_) => StatusCode::NOT_FOUND,
+        AdminError::NotFound(_) | AdminError::UnknownAfter(_) => StatusCode::NOT_FOUND,
         AdminError::NotFinal(_) | AdminError::NotAnError(_) => StatusCode::BAD_REQUEST,
         _ => StatusCode::CONFLICT,
     };
@@ -143,9 +143,10 @@ pub(crate) struct PageQuery {
     after: Option<String>,
 }
 
-/// `GET /_sandbox/transactions?limit=N&after=ID`: at most `limit` (1,000 at most and by
-/// default) transactions created after `after` (a `123PAYtransactionId`, or an
-/// `mTransactionID`), oldest first. When the page is full, the header `X-Pay123-Next-After`
+/// `GET /_sandbox/transactions?limit=N&after=ID`: at most `limit` (1 to 1,000, other values
+/// brought into that range; 1,000 by default) transactions created after `after` (a
+/// `123PAYtransactionId`, or an `mTransactionID`; 404 when there is no such transaction),
+/// oldest first. When the page is full, the header `X-Pay123-Next-After`
 /// names the last one by its `123PAYtransactionId`: ask for the next page with `after=` it.
 pub(crate) async fn list(
     State(gateway): State<Gateway>,
@@ -159,15 +160,17 @@ pub(crate) async fn list(
     };
     let listed = tokio::task::spawn_blocking(move || {
         let _turn = turn;
-        let page = gateway.transactions_after(query.after.as_deref(), limit);
+        let page = gateway.transactions_after(query.after.as_deref(), limit)?;
         let next = (page.len() == limit)
             .then(|| page.last().map(|t| t.transaction_id.clone()))
             .flatten();
-        (serde_json::to_vec(&page), next)
+        Ok((serde_json::to_vec(&page), next))
     })
     .await;
-    let Ok((Ok(body), next)) = listed else {
-        return http::StatusCode::INTERNAL_SERVER_ERROR.into_response();
+    let (body, next) = match listed {
+        Ok(Ok((Ok(body), next))) => (body, next),
+        Ok(Err(unknown)) => return admin_error(&unknown),
+        _ => return http::StatusCode::INTERNAL_SERVER_ERROR.into_response(),
     };
     let mut response = ([(http::header::CONTENT_TYPE, "application/json")], body).into_response();
     if let Some(next) = next.and_then(|n| http::HeaderValue::from_str(&n).ok()) {

@@ -1075,19 +1075,20 @@ impl Gateway {
     /// names one transaction, or else an `mTransactionID` (the newest transaction of that id,
     /// when several merchants use it). Each shard is locked in turn, only to copy its part of
     /// the page; an API request waits for no more than that.
-    #[must_use]
-    pub fn transactions_after(&self, after: Option<&str>, limit: usize) -> Vec<Transaction> {
+    pub fn transactions_after(
+        &self,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<Transaction>, AdminError> {
         let after = match after {
             None => None,
-            Some(id) => match self
-                .sequence_of_pay123_id(id)
-                .or_else(|| self.sequence_of(id))
-            {
-                Some(sequence) => Some(sequence),
-                None => return Vec::new(),
-            },
+            Some(id) => Some(
+                self.sequence_of_pay123_id(id)
+                    .or_else(|| self.sequence_of(id))
+                    .ok_or_else(|| AdminError::UnknownAfter(id.to_owned()))?,
+            ),
         };
-        self.page(after, limit)
+        Ok(self.page(after, limit))
     }
 
     /// The sequence of the transaction whose `123PAYtransactionId` is `id`: its last 7 digits are

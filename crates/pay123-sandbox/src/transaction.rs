@@ -197,6 +197,11 @@ pub enum AdminError {
     /// No transaction has this `mTransactionID`.
     #[error("no transaction with mTransactionID {0:?}")]
     NotFound(String),
+    /// A listing asked for the transactions after one that does not exist.
+    #[error(
+        "no transaction {0:?} to list after (neither a 123PAYtransactionId nor an mTransactionID)"
+    )]
+    UnknownAfter(String),
     /// Only a final status can be forced.
     #[error("status {0} is not final; only a final status can be forced")]
     NotFinal(String),

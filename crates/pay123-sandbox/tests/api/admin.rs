@@ -380,16 +380,29 @@ async fn the_listing_is_paginated() {
     let all: Vec<String> = (1..=60).map(|n| format!("PAGE-{n}")).collect();
     assert_eq!(seen, all);
     assert_eq!(pages, 9);
-    // An unknown `after` is an empty page; the in-process twin agrees.
-    let (_, empty) = h
+    // An unknown `after` is refused, not an empty page that looks like the end; the
+    // in-process twin agrees.
+    let (status, unknown) = h
         .http
         .get_json(&h.url("/_sandbox/transactions?after=NOPE"))
         .await;
-    assert_eq!(empty, serde_json::json!([]));
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert!(
+        unknown["error"]
+            .as_str()
+            .unwrap()
+            .contains("\"NOPE\" to list after"),
+        "{unknown}"
+    );
+    assert!(matches!(
+        h.sandbox.gateway().transactions_after(Some("NOPE"), 10),
+        Err(AdminError::UnknownAfter(id)) if id == "NOPE"
+    ));
     let twin: Vec<String> = h
         .sandbox
         .gateway()
         .transactions_after(Some("PAGE-3"), 10)
+        .unwrap()
         .into_iter()
         .map(|t| t.m_transaction_id)
         .collect();
