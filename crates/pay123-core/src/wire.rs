@@ -307,7 +307,7 @@ mod gateway {
 
     use http::header;
     use serde::Deserialize;
-    use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+    use serde::de::{DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 
     use crate::error::{ChecksumError, RequestError, Rule, ValidationError};
     use crate::secret::Credentials;
@@ -360,10 +360,58 @@ mod gateway {
                 Ok($other)
             }
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<$value, A::Error> {
-                while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+                while map.next_entry::<Skip, Skip>()?.is_some() {}
                 Ok($other)
             }
         };
+    }
+
+    /// A value that is not read, checked as serde_json checks what it keeps (UTF-8 and escapes
+    /// of strings, the range of numbers, at most 128 levels of nesting) and kept nowhere: a body
+    /// 123PAY would refuse as JSON is refused here too, whatever member holds the fault.
+    /// (`IgnoredAny` checks only the syntax.)
+    struct Skip;
+
+    impl<'de> Deserialize<'de> for Skip {
+        fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+            deserializer.deserialize_any(SkipVisitor)
+        }
+    }
+
+    struct SkipVisitor;
+
+    impl<'de> Visitor<'de> for SkipVisitor {
+        type Value = Skip;
+
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a JSON value")
+        }
+        fn visit_bool<E>(self, _: bool) -> Result<Skip, E> {
+            Ok(Skip)
+        }
+        fn visit_i64<E>(self, _: i64) -> Result<Skip, E> {
+            Ok(Skip)
+        }
+        fn visit_u64<E>(self, _: u64) -> Result<Skip, E> {
+            Ok(Skip)
+        }
+        fn visit_f64<E>(self, _: f64) -> Result<Skip, E> {
+            Ok(Skip)
+        }
+        fn visit_str<E>(self, _: &str) -> Result<Skip, E> {
+            Ok(Skip)
+        }
+        fn visit_unit<E>(self) -> Result<Skip, E> {
+            Ok(Skip)
+        }
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Skip, A::Error> {
+            while seq.next_element::<Skip>()?.is_some() {}
+            Ok(Skip)
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Skip, A::Error> {
+            while map.next_entry::<Skip, Skip>()?.is_some() {}
+            Ok(Skip)
+        }
     }
 
     impl<'de> Deserialize<'de> for JsonValue<'de> {
@@ -442,7 +490,7 @@ mod gateway {
             Ok(Item(Some(Cow::Owned(v))))
         }
         fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
-            while seq.next_element::<IgnoredAny>()?.is_some() {}
+            while seq.next_element::<Skip>()?.is_some() {}
             Ok(Item(None))
         }
     }
@@ -493,7 +541,7 @@ mod gateway {
             Ok(Body::Other("a string"))
         }
         fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
-            while seq.next_element::<IgnoredAny>()?.is_some() {}
+            while seq.next_element::<Skip>()?.is_some() {}
             Ok(Body::Other("an array"))
         }
         fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
@@ -504,7 +552,7 @@ mod gateway {
                 match self.names.iter().position(|n| *n == name.0) {
                     Some(i) => values[i] = Some(map.next_value()?),
                     None => {
-                        map.next_value::<IgnoredAny>()?;
+                        map.next_value::<Skip>()?;
                     }
                 }
             }
@@ -776,6 +824,32 @@ mod tests {
                 };
                 prop_assert_eq!(ours.take_string_list(field).ok(), list);
             }
+        }
+    }
+
+    #[cfg(feature = "gateway")]
+    #[test]
+    fn a_fault_in_a_member_not_read_is_still_a_json_error() {
+        let deep = format!("{{\"x\":{}1{}}}", "[".repeat(200), "]".repeat(200));
+        let bodies: [&[u8]; 6] = [
+            b"{\"x\":\"\xff\"}",
+            br#"{"x":"\ud800"}"#,
+            br#"{"x":1e400}"#,
+            deep.as_bytes(),
+            br#"{"x":{"y":["\ud800"]}}"#,
+            br#"{"a":[{"y":1e400}]}"#,
+        ];
+        for body in bodies {
+            assert!(
+                matches!(
+                    JsonObject::parse(body, &["a"]),
+                    Err(crate::RequestError::Json(_))
+                ),
+                "{}",
+                String::from_utf8_lossy(body)
+            );
+            // As serde_json refuses them.
+            assert!(serde_json::from_slice::<serde_json::Value>(body).is_err());
         }
     }
 

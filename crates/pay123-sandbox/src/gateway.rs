@@ -782,6 +782,10 @@ impl Gateway {
             if record.step != Step::ChooseBank {
                 return PageOutcome::Redirect(gw.page_url(record.token.as_str()));
             }
+            // What the buyer's browser sent is echoed in the page and the history: at most
+            // 40 characters of it.
+            let bank_code: String = bank_code.chars().take(40).collect();
+            let bank_code = bank_code.as_str();
             let bank = BankCode::from_code(bank_code.trim());
             let refused = if bank_code.trim().is_empty() {
                 Some("Vui lòng chọn ngân hàng. (Please choose a bank.)".to_owned())

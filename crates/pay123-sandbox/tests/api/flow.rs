@@ -36,6 +36,20 @@ async fn happy_path_through_the_bank_choice_page() {
     assert!(page.body.contains("150.000 VNĐ"), "the amount is shown");
     assert!(page.body.contains("HAPPY-1"));
 
+    // An unknown bank is refused on the page; what the browser sent is echoed at most 40
+    // characters long, in the page and in the history.
+    let junk = "X".repeat(10_000);
+    let page = h.choose_bank(&page, &junk).await;
+    assert!(
+        page.body.contains("Ngân hàng không hợp lệ"),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains(&"X".repeat(40)) && !page.body.contains(&"X".repeat(41)));
+    let history = h.sandbox.transaction("HAPPY-1").unwrap().history;
+    let refused = history.last().unwrap();
+    assert!(refused.event.contains(&"X".repeat(40)) && !refused.event.contains(&"X".repeat(41)));
+
     let page = h.choose_bank(&page, "123PVCB").await;
     assert_eq!(page.form_id(), "card_form");
     assert!(page.body.contains("Vietcombank"));
