@@ -386,18 +386,7 @@ mod gateway {
         fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
             f.write_str("a JSON value")
         }
-        fn visit_bool<E>(self, _: bool) -> Result<Skip, E> {
-            Ok(Skip)
-        }
-        fn visit_i64<E>(self, _: i64) -> Result<Skip, E> {
-            Ok(Skip)
-        }
-        fn visit_u64<E>(self, _: u64) -> Result<Skip, E> {
-            Ok(Skip)
-        }
-        fn visit_f64<E>(self, _: f64) -> Result<Skip, E> {
-            Ok(Skip)
-        }
+        unread!(Skip, Skip);
         fn visit_str<E>(self, _: &str) -> Result<Skip, E> {
             Ok(Skip)
         }
@@ -406,10 +395,6 @@ mod gateway {
         }
         fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Skip, A::Error> {
             while seq.next_element::<Skip>()?.is_some() {}
-            Ok(Skip)
-        }
-        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Skip, A::Error> {
-            while map.next_entry::<Skip, Skip>()?.is_some() {}
             Ok(Skip)
         }
     }
