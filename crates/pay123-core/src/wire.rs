@@ -401,11 +401,26 @@ mod gateway {
 
     impl<'de> Deserialize<'de> for JsonValue<'de> {
         fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-            deserializer.deserialize_any(ValueVisitor)
+            deserializer.deserialize_any(ValueVisitor { item: false })
         }
     }
 
-    struct ValueVisitor;
+    /// Reads a member's value, or (`item`) an item of its array, whose own arrays are skipped:
+    /// a list is of strings, one level deep.
+    struct ValueVisitor {
+        item: bool,
+    }
+
+    impl<'de> DeserializeSeed<'de> for ValueVisitor {
+        type Value = JsonValue<'de>;
+
+        fn deserialize<D: Deserializer<'de>>(
+            self,
+            deserializer: D,
+        ) -> Result<Self::Value, D::Error> {
+            deserializer.deserialize_any(self)
+        }
+    }
 
     impl<'de> Visitor<'de> for ValueVisitor {
         type Value = JsonValue<'de>;
@@ -430,53 +445,18 @@ mod gateway {
             Ok(JsonValue::String(Cow::Owned(v)))
         }
         fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+            if self.item {
+                while seq.next_element::<Skip>()?.is_some() {}
+                return Ok(JsonValue::Other);
+            }
             let mut strings = Some(Vec::new());
-            while let Some(item) = seq.next_element::<Item<'de>>()? {
-                match (item.0, &mut strings) {
-                    (Some(string), Some(strings)) => strings.push(string),
+            while let Some(item) = seq.next_element_seed(ValueVisitor { item: true })? {
+                match (item, &mut strings) {
+                    (JsonValue::String(string), Some(strings)) => strings.push(string),
                     _ => strings = None,
                 }
             }
             Ok(JsonValue::Array(strings))
-        }
-    }
-
-    /// An item of an array: a string, or `None` for anything else (skipped).
-    struct Item<'a>(Option<Cow<'a, str>>);
-
-    impl<'de> Deserialize<'de> for Item<'de> {
-        fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-            deserializer.deserialize_any(ItemVisitor)
-        }
-    }
-
-    struct ItemVisitor;
-
-    impl<'de> Visitor<'de> for ItemVisitor {
-        type Value = Item<'de>;
-
-        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-            f.write_str("a JSON value")
-        }
-        unread!(Item<'de>, Item(None));
-        fn visit_unit<E>(self) -> Result<Self::Value, E> {
-            Ok(Item(None))
-        }
-        fn visit_none<E>(self) -> Result<Self::Value, E> {
-            Ok(Item(None))
-        }
-        fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Self::Value, E> {
-            Ok(Item(Some(Cow::Borrowed(v))))
-        }
-        fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
-            Ok(Item(Some(Cow::Owned(v.to_owned()))))
-        }
-        fn visit_string<E>(self, v: String) -> Result<Self::Value, E> {
-            Ok(Item(Some(Cow::Owned(v))))
-        }
-        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
-            while seq.next_element::<Skip>()?.is_some() {}
-            Ok(Item(None))
         }
     }
 

@@ -128,18 +128,16 @@ fn refuse(gateway: &Gateway, method: &'static str, about: About, error: &Request
 /// hostile), nothing when the body is not such an object.
 fn about_of(body: &[u8]) -> About {
     #[derive(serde::Deserialize)]
-    struct Claimed<'a> {
-        #[serde(rename = "merchantCode", borrow, default)]
-        merchant_code: Option<std::borrow::Cow<'a, str>>,
-        #[serde(rename = "mTransactionID", borrow, default)]
-        m_transaction_id: Option<std::borrow::Cow<'a, str>>,
+    struct Claimed {
+        #[serde(rename = "merchantCode", default)]
+        merchant_code: Option<String>,
+        #[serde(rename = "mTransactionID", default)]
+        m_transaction_id: Option<String>,
     }
-    let Ok(claimed) = serde_json::from_slice::<Claimed<'_>>(body) else {
+    let Ok(claimed) = serde_json::from_slice::<Claimed>(body) else {
         return About::default();
     };
-    let text = |value: Option<std::borrow::Cow<'_, str>>| {
-        value.filter(|v| v.len() <= 50).map(|v| v.into_owned())
-    };
+    let text = |value: Option<String>| value.filter(|v| v.len() <= 50);
     About {
         merchant_code: text(claimed.merchant_code),
         m_transaction_id: text(claimed.m_transaction_id),

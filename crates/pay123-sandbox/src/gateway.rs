@@ -87,6 +87,9 @@ impl Token {
     }
 }
 
+/// How many sequences a `123PAYtransactionId` tells apart: its last 7 digits.
+const ID_SEQUENCES: u64 = 10_000_000;
+
 /// The shard of a key: a fixed hash, the same in every run.
 fn shard_of(key: &Key) -> usize {
     let hash = foldhash::fast::FixedState::with_seed(0).hash_one(key);
@@ -1095,8 +1098,9 @@ impl Gateway {
         Ok(self.page(after, limit))
     }
 
-    /// The sequence of the transaction whose `123PAYtransactionId` is `id`: its last 7 digits are
-    /// the sequence's (modulo 10,000,000), the date before them checked with the record's.
+    /// The sequence of the transaction whose `123PAYtransactionId` is `id` (as
+    /// [`Record::transaction_id`] writes it): its last 7 digits are the sequence's (modulo
+    /// [`ID_SEQUENCES`]), the date before them checked with the record's.
     fn sequence_of_pay123_id(&self, id: &str) -> Option<u64> {
         let digits = id.strip_prefix("123P")?;
         if digits.len() != 13 || !digits.bytes().all(|b| b.is_ascii_digit()) {
@@ -1116,7 +1120,7 @@ impl Gateway {
                     return Some(sequence);
                 }
             }
-            sequence += 10_000_000;
+            sequence += ID_SEQUENCES;
         }
         None
     }
@@ -1517,7 +1521,7 @@ impl Record {
     /// 123PAY's transaction id: `123P`, the creation date and a 7-digit sequence.
     pub(crate) fn transaction_id(&self) -> String {
         let date = chrono::DateTime::<chrono::Utc>::from(self.created_at).format("%y%m%d");
-        format!("123P{date}{:07}", self.sequence % 10_000_000)
+        format!("123P{date}{:07}", self.sequence % ID_SEQUENCES)
     }
 
     /// When the session ends.

@@ -12,30 +12,30 @@ use tracing::field::Empty;
 use super::{BodyRefusal, Handled};
 use crate::notify::Notify;
 
+/// The `pay123.notify` span with its one list of fields: `method`, `mTransactionID` and
+/// `status` as given (a value, or `Empty` to record later), the rest recorded when answered.
+macro_rules! notify_span {
+    ($method:expr, $id:expr, $status:expr) => {
+        tracing::info_span!(
+            "pay123.notify",
+            method = $method,
+            "mTransactionID" = $id,
+            status = $status,
+            outcome = Empty,
+            "returnCode" = Empty,
+            error = Empty,
+        )
+    };
+}
+
 /// The span of a refused request; its fields are filled in as they become known.
 pub(crate) fn span(method: &str) -> Span {
-    tracing::info_span!(
-        "pay123.notify",
-        method,
-        "mTransactionID" = Empty,
-        status = Empty,
-        outcome = Empty,
-        "returnCode" = Empty,
-        error = Empty,
-    )
+    notify_span!(method, Empty, Empty)
 }
 
 /// The span of a verified notify, with its order and status, before the merchant's code runs.
 pub(crate) fn verified(method: &str, notify: &Notify) -> Span {
-    tracing::info_span!(
-        "pay123.notify",
-        method,
-        "mTransactionID" = notify.m_transaction_id(),
-        status = notify.status().code(),
-        outcome = Empty,
-        "returnCode" = Empty,
-        error = Empty,
-    )
+    notify_span!(method, notify.m_transaction_id(), notify.status().code())
 }
 
 /// Records what was answered, and says it in one event. A verified notify's fields were
