@@ -293,7 +293,7 @@ async fn a_thousand_notifies_split_across_two_instances_pay_once() {
     }
     assert!((1..=1000).contains(&queries), "{queries}");
     let order = store.order(&id).await.unwrap().unwrap();
-    assert_eq!(order.state, OrderState::Paid);
+    assert_eq!(order.state(), OrderState::Paid);
 }
 
 /// Both instances' reconcilers running over 30 open orders, 20 of them paid at 123PAY with
@@ -327,7 +327,7 @@ async fn both_reconcilers_ask_about_each_order_once_at_a_time() {
     drop(maker);
     let store = Store::connect(&database).await.unwrap();
     // The maker's policy scheduled them 10 minutes ahead: bring them due now.
-    sqlx::query("UPDATE orders SET next_check_at = 0")
+    sqlx::query("UPDATE pay123_payments SET next_check_at = 0")
         .execute(store.pool())
         .await
         .unwrap();
@@ -338,7 +338,7 @@ async fn both_reconcilers_ask_about_each_order_once_at_a_time() {
     for id in &paid {
         loop {
             let order = store.order(id).await.unwrap().unwrap();
-            if order.state == OrderState::Paid {
+            if order.state() == OrderState::Paid {
                 break;
             }
             assert!(tokio::time::Instant::now() < deadline, "{order:?}");
@@ -362,10 +362,13 @@ async fn both_reconcilers_ask_about_each_order_once_at_a_time() {
     for id in &open {
         let order = store.order(id).await.unwrap().unwrap();
         let t = sandbox.transaction(id).unwrap();
-        assert_eq!(order.state, OrderState::Pending);
-        assert!(order.check_attempts >= 2, "{order:?}");
+        assert_eq!(order.state(), OrderState::Pending);
+        assert!(
+            order.payment.as_ref().unwrap().check_attempts >= 2,
+            "{order:?}"
+        );
         // A check in flight has been answered but not yet counted.
-        let counted = u64::from(order.check_attempts);
+        let counted = u64::from(order.payment.as_ref().unwrap().check_attempts);
         assert!(
             t.query_calls == counted || t.query_calls == counted + 1,
             "{id}: asked {} times, {} checks counted",
@@ -427,7 +430,7 @@ async fn one_instance_killed_mid_burst_loses_nothing() {
     let (notified, silent) = ids.split_at(ids.len() * 2 / 3);
     // The silent orders are due for the reconcilers now.
     for id in silent {
-        sqlx::query("UPDATE orders SET next_check_at = 0 WHERE m_transaction_id = $1")
+        sqlx::query("UPDATE pay123_payments SET next_check_at = 0 WHERE m_transaction_id = $1")
             .bind(id)
             .execute(store.pool())
             .await
@@ -486,7 +489,7 @@ async fn one_instance_killed_mid_burst_loses_nothing() {
     for id in &ids {
         loop {
             let order = store.order(id).await.unwrap().unwrap();
-            if order.state == OrderState::Paid {
+            if order.state() == OrderState::Paid {
                 break;
             }
             assert!(tokio::time::Instant::now() < deadline, "{order:?}");

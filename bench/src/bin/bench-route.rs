@@ -183,7 +183,7 @@ fn axum_server(listen: &str) -> Result<(), Box<dyn std::error::Error>> {
                     )
                 }),
             )
-            .merge(pay123_axum::notify_router(
+            .merge(pay123_axum::unconfirmed::notify_router(
                 "/123pay/notify",
                 listener(),
                 |notify: Notify, (): ()| updated(notify),
@@ -196,7 +196,8 @@ fn axum_server(listen: &str) -> Result<(), Box<dyn std::error::Error>> {
 
 fn actix_server(listen: &str) -> Result<(), Box<dyn std::error::Error>> {
     use actix_web::{App, HttpResponse, HttpServer, middleware::from_fn, web};
-    use pay123_actix::{BodyDeadline, notify_service};
+    use pay123_actix::BodyDeadline;
+    use pay123_actix::unconfirmed::notify_service;
     let listen = listen.to_owned();
     actix_web::rt::System::new().block_on(async move {
         HttpServer::new(|| {
@@ -223,9 +224,9 @@ fn actix_server(listen: &str) -> Result<(), Box<dyn std::error::Error>> {
                 .configure(notify_service(
                     "/123pay/notify",
                     listener(),
+                    web::Data::new(()),
                     |notify: Notify, _: web::Data<()>| updated(notify),
                 ))
-                .app_data(web::Data::new(()))
         })
         .workers(1)
         .client_request_timeout(Duration::from_secs(10))
@@ -263,9 +264,10 @@ fn rocket_server(listen: &str) -> Result<(), Box<dyn std::error::Error>> {
         .mount("/floor", rocket::routes![floor])
         .mount(
             "/123pay/notify",
-            pay123_rocket::notify_routes(listener(), |notify: Notify, _: &rocket::State<()>| {
-                updated(notify)
-            }),
+            pay123_rocket::unconfirmed::notify_routes(
+                listener(),
+                |notify: Notify, _: &rocket::State<()>| updated(notify),
+            ),
         );
         let tcp = tokio::net::TcpListener::bind(listen).await?;
         pay123_rocket::serve(app, tcp).await?.await?;

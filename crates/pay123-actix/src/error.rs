@@ -1,18 +1,27 @@
-//! [`Error`]: the core's errors as actix-web responses, so that `?` works in a handler.
+//! [`Error`]: pay123's errors as actix-web responses, so that `?` works in a handler, and
+//! [`negotiate_errors`], which answers them as JSON to a client that asks for JSON.
 
-use actix_web::http::StatusCode;
+use actix_web::body::{BoxBody, MessageBody};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::{StatusCode, header};
+use actix_web::middleware::Next;
 use actix_web::{HttpResponse, ResponseError};
-use pay123_core::{ClientError, ErrorChain, ResponseError as GatewayAnswerError};
+use pay123_core::{ClientError, ResponseError as GatewayAnswerError};
 
-/// Any pay123 error, answered as an HTTP response: `?` on a createOrder, a queryOrder, a
-/// validation or a verification in a handler that returns `Result<_, pay123_actix::Error>`.
+/// Any pay123 error, answered as an HTTP response: `?` on a checkout
+/// ([`Payments::create`](pay123_core::payments::Payments::create)), a return page, a
+/// createOrder, a queryOrder or a validation in a handler that returns `Result<_,
+/// pay123_actix::Error>`.
 ///
-/// The status and the plain-text body are the core's
-/// ([`pay123_core::Error::http_status`], [`pay123_core::Error::response_text`]): 400 for a
-/// value that breaks the specification's rules or a refused notify, 503 (504 on a timeout) when
-/// 123PAY is busy or unreachable, 502 when it refused the call or its answer is unusable. No
-/// secret is ever in it. The error is logged at `warn`.
-#[derive(Debug)]
+/// The status and the body are the core's ([`pay123_core::Error::to_response`]): 500 for the
+/// merchant's own mistakes (a value that breaks a rule, wrong credentials, the store failing),
+/// 503 (504 on a timeout) when 123PAY is busy or unreachable, 502 when it refused the payment,
+/// 400 for a refused notify or return redirect. The body tells the buyer what happened and what
+/// to do, in Vietnamese then English, as text; with [`negotiate_errors`] on the app, as JSON to
+/// a client that asks for it. No secret and no cause is in it: the cause is logged (`error` for
+/// a 500, `warn` otherwise).
+#[derive(Debug, thiserror::Error)]
+#[error(transparent)]
 pub struct Error(pay123_core::Error);
 
 impl Error {
@@ -20,18 +29,6 @@ impl Error {
     #[must_use]
     pub fn inner(&self) -> &pay123_core::Error {
         &self.0
-    }
-}
-
-impl std::fmt::Display for Error {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        std::fmt::Display::fmt(&self.0, f)
-    }
-}
-
-impl std::error::Error for Error {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        std::error::Error::source(&self.0)
     }
 }
 
@@ -54,16 +51,63 @@ from_core!(
     ClientError
 );
 
+/// The JSON answer of an error, kept in its response for [`negotiate_errors`].
+#[derive(Debug, Clone)]
+struct JsonAnswer(String);
+
 impl ResponseError for Error {
     fn status_code(&self) -> StatusCode {
-        StatusCode::from_u16(self.0.http_status()).unwrap_or(StatusCode::BAD_GATEWAY)
+        StatusCode::from_u16(self.0.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
     }
 
     fn error_response(&self) -> HttpResponse {
-        let status = self.status_code();
-        tracing::warn!(status = status.as_u16(), error = %ErrorChain(&self.0), "pay123 error answered");
-        HttpResponse::build(status)
-            .content_type("text/plain; charset=utf-8")
-            .body(self.0.response_text())
+        let answer = self.0.to_response(false);
+        self.0.log_answered(answer.status());
+        let mut response = crate::respond(answer);
+        response
+            .extensions_mut()
+            .insert(JsonAnswer(self.0.to_json()));
+        response
     }
+}
+
+/// A middleware that answers pay123's [`Error`]s as JSON (`{"error", "retryable",
+/// "mTransactionID", "messageVi", "messageEn"}`) to a request whose `Accept` asks for JSON, and
+/// as text otherwise: `App::new().wrap(actix_web::middleware::from_fn(pay123_actix::negotiate_errors))`.
+/// Other responses pass as they are.
+///
+/// # Errors
+///
+/// The errors of the services it wraps, as they are.
+pub async fn negotiate_errors(
+    request: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    let json = pay123_core::wants_json(
+        request
+            .headers()
+            .get_all(header::ACCEPT)
+            .filter_map(|v| v.to_str().ok()),
+    );
+    let response = next.call(request).await?;
+    let answer = json
+        .then(|| {
+            response
+                .response()
+                .extensions()
+                .get::<JsonAnswer>()
+                .cloned()
+        })
+        .flatten();
+    Ok(match answer {
+        Some(JsonAnswer(body)) => {
+            let status = response.status();
+            response.into_response(
+                HttpResponse::build(status)
+                    .content_type("application/json; charset=utf-8")
+                    .body(body),
+            )
+        }
+        None => response.map_into_boxed_body(),
+    })
 }

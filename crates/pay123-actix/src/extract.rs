@@ -5,7 +5,7 @@ use std::pin::Pin;
 
 use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpRequest, HttpResponse, ResponseError, web};
-use pay123_core::{IntoNotifyOutcome, Notify, NotifyListener, NotifyResponse, Verified};
+use pay123_core::{IntoNotifyOutcome, Notify, NotifyListener, PlainResponse, Verified};
 
 use crate::{body, neutral, respond};
 
@@ -18,17 +18,18 @@ use crate::{body, neutral, respond};
 /// [`MAX_NOTIFY_BODY`](pay123_core::MAX_NOTIFY_BODY), 408 past the listener's body timeout).
 /// Answer with [`VerifiedNotify::reply`], which signs the reply.
 ///
-/// Unlike [`notify_service`](crate::notify_service), a panic in your route is not turned into
+/// Unlike [`notify_service`](crate::unconfirmed::notify_service), a panic in your route is not turned into
 /// `-3`: prefer the service unless you need the extractor.
 ///
 /// ```
 /// use actix_web::{App, HttpResponse, web};
-/// use pay123_actix::VerifiedNotify;
+/// use pay123_actix::unconfirmed::VerifiedNotify;
 /// use pay123_actix::pay123_core::{NotifyListener, NotifyOutcome, SecretKey};
 ///
 /// async fn notify(verified: VerifiedNotify) -> HttpResponse {
-///     // ... update the order `verified.m_transaction_id()` once ...
-///     verified.reply(NotifyOutcome::Updated)
+///     // Verified, not confirmed: ask 123PAY (queryOrder, `OrderStatus::judge`) before
+///     // calling it paid, then update the order once.
+///     verified.reply(NotifyOutcome::RetryLater) // -3: 123PAY sends it again
 /// }
 ///
 /// let listener = NotifyListener::new(SecretKey::new("MIKEY"));
@@ -52,7 +53,7 @@ impl VerifiedNotify {
         self.0.into_notify()
     }
 
-    /// The signed reply for your outcome (`1`, `2`, or `-3` for `Failed` and for an error,
+    /// The signed reply for your outcome (`1`, `2`, or `-3` for `RetryLater` and for an error,
     /// which is logged with the order), HTTP 200, `ts` from now.
     #[must_use]
     pub fn reply(self, outcome: impl IntoNotifyOutcome) -> HttpResponse {
@@ -95,12 +96,12 @@ impl FromRequest for VerifiedNotify {
 /// The core's answer to a notify refused before your code runs: the signed `-1` reply (HTTP
 /// 200), 405, 408 or 413. As an actix `ResponseError`, it is that answer.
 #[derive(Debug, Clone)]
-pub struct NotifyRejection(NotifyResponse);
+pub struct NotifyRejection(PlainResponse);
 
 impl NotifyRejection {
     /// The answer.
     #[must_use]
-    pub fn response(&self) -> &NotifyResponse {
+    pub fn response(&self) -> &PlainResponse {
         &self.0
     }
 

@@ -1,17 +1,58 @@
-//! 123PAY for actix-web: a ready notify service, a verified-notify extractor, `?` for pay123's
-//! errors, and a body deadline for every route. Glue only: every rule is `pay123-core`'s.
+//! 123PAY for actix-web: a ready notify service that confirms each payment with queryOrder and
+//! stores it, `?` for pay123's errors, and a body deadline for every route. Glue only: every
+//! rule is `pay123-core`'s.
 //!
-//! [`notify_service`] mounts 123PAY's notify listener into your app with `App::configure`: you
-//! give it the path, your [`NotifyListener`](pay123_core::NotifyListener) and a
-//! [`NotifyHandler`](pay123_core::NotifyHandler) (an `async fn` of a verified
-//! [`Notify`](pay123_core::Notify) and your `web::Data<T>`, returning a
-//! [`NotifyOutcome`](pay123_core::NotifyOutcome) or a `Result` of it). The service reads the body
-//! within the core's size limit and the listener's deadline, calls
-//! [`NotifyListener::serve`](pay123_core::NotifyListener::serve), and writes its answer. For a
-//! route of your own, use the [`VerifiedNotify`] extractor.
+//! The payment flow is [`Payments`](pay123_core::payments::Payments) (createOrder, the
+//! confirmed notify, the return page, the reconciler) over your
+//! [`PaymentStore`](pay123_core::payments::PaymentStore) (`pay123-sqlx`'s `SqlStore`, or
+//! your own). [`notify_service`] mounts its notify listener and registers it as the app's
+//! `web::Data<Payments<..>>`, which your handlers take; [`Error`] answers its errors.
 //!
-//! actix-web is built on `http` 0.2: this crate converts no types, the core takes the method,
-//! query string, content type and body as they are.
+//! # An existing app
+//!
+//! ```no_run
+//! use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
+//! use pay123_actix::pay123_core::payments::Payments;
+//! use pay123_actix::pay123_core::{CreateOrder, Credentials, Endpoints};
+//! use pay123_actix::pay123_hyper::{self, HyperClient};
+//! use pay123_actix::pay123_sqlx::SqlStore;
+//! use pay123_actix::{Error, notify_service};
+//!
+//! type Pay = web::Data<Payments<HyperClient, SqlStore>>;
+//!
+//! async fn checkout(pay: Pay) -> Result<HttpResponse, Error> {
+//!     let order = CreateOrder::builder("ORDER-1", 150_000, "https://shop.vn/return").build()?;
+//!     let created = pay.create(&order).await?; // recorded, created at 123PAY, stored
+//!     let to = ("Location", created.payment_url());
+//!     Ok(HttpResponse::SeeOther().insert_header(to).finish())
+//! }
+//!
+//! async fn back(pay: Pay, request: HttpRequest) -> Result<String, Error> {
+//!     Ok(pay.on_return(request.query_string()).await?.vietnamese())
+//! }
+//!
+//! #[actix_web::main]
+//! async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//!     let store = SqlStore::connect("sqlite://shop.db?mode=rwc").await?;
+//!     let client = pay123_hyper::client(Credentials::sandbox(), Endpoints::sandbox());
+//!     let pay = Payments::new(client, store, tokio::time::sleep);
+//!     tokio::spawn(pay.reconciler().run());
+//!     HttpServer::new(move || {
+//!         App::new()
+//!             .route("/checkout", web::post().to(checkout))
+//!             .route("/return", web::get().to(back))
+//!             .configure(notify_service("/123pay/notify", pay.clone()))
+//!     })
+//!     .bind("127.0.0.1:3000")?
+//!     .run()
+//!     .await?;
+//!     Ok(())
+//! }
+//! ```
+//!
+//! The lower door, [`unconfirmed`], hands your code notifies that are verified but not
+//! confirmed. actix-web is built on `http` 0.2: this crate converts no types, the core takes the
+//! method, query string, content type and body as they are.
 //!
 //! # Server settings
 //!
@@ -19,29 +60,32 @@
 //! keep-alive connections (`keep_alive`), but its head timeout only runs for a connection's
 //! first request: with keep-alive on, a client can stall the head of a second request for ever.
 //! Serve a notify listener with keep-alive off, or behind a proxy, and with [`BodyDeadline`] on
-//! the app for the bodies of every route: see `docs/guide.md`.
+//! the app for the bodies of every route: see the guide.
 //!
 //! # Features
 //!
 //! - `hyper` (default): re-exports [`pay123_hyper`], the default createOrder/queryOrder
 //!   transport (actix-web runs on tokio). Turn it off when your app brings its own HTTP client.
+//! - `sqlx`: re-exports `pay123_sqlx`, the payment store on SQLite and PostgreSQL.
 
 mod body;
 mod error;
 mod extract;
 mod service;
+pub mod unconfirmed;
 
 pub use body::{BodyDeadline, DeadlineBody};
-pub use error::Error;
-pub use extract::{NotifyRejection, VerifiedNotify};
+pub use error::{Error, negotiate_errors};
 pub use pay123_core;
 #[cfg(feature = "hyper")]
 pub use pay123_hyper;
+#[cfg(feature = "sqlx")]
+pub use pay123_sqlx;
 pub use service::notify_service;
 
 use actix_web::HttpRequest;
 use actix_web::http::header;
-use pay123_core::{NotifyRequest, NotifyResponse};
+use pay123_core::{NotifyRequest, PlainResponse};
 
 /// The parts of a request as the core takes them.
 fn neutral<'a>(request: &'a HttpRequest, body: &'a [u8]) -> NotifyRequest<'a> {
@@ -57,7 +101,7 @@ fn neutral<'a>(request: &'a HttpRequest, body: &'a [u8]) -> NotifyRequest<'a> {
 }
 
 /// A core answer, as actix-web writes a response.
-fn respond(answer: NotifyResponse) -> actix_web::HttpResponse {
+fn respond(answer: PlainResponse) -> actix_web::HttpResponse {
     let status = actix_web::http::StatusCode::from_u16(answer.status())
         .unwrap_or(actix_web::http::StatusCode::INTERNAL_SERVER_ERROR);
     let mut response = actix_web::HttpResponse::build(status);

@@ -1,83 +1,60 @@
-//! [`notify_service`]: the ready notify route.
+//! [`notify_service`]: the ready notify route, confirming each payment with queryOrder.
 
-use std::sync::Arc;
-
-use actix_web::{HttpRequest, HttpResponse, web};
-use pay123_core::{NotifyHandler, NotifyListener};
+use actix_web::{HttpRequest, web};
+use pay123_core::HttpClient;
+use pay123_core::payments::{PaymentStore, Payments};
 
 use crate::{body, neutral, respond};
 
-/// The notify listener at `path`, for `App::configure`. Every request to `path`, whatever its
-/// method, is answered by the core
-/// ([`NotifyListener::serve`](pay123_core::NotifyListener::serve)): the body is read up to
-/// [`MAX_NOTIFY_BODY`](pay123_core::MAX_NOTIFY_BODY) (413 beyond) within the listener's body
-/// timeout (408 past it); a notify that fails verification is answered `-1` before `handler`
-/// runs; `handler`'s outcome is answered `1`, `2` or `-3` (an error or a panic is `-3`, and the
-/// error is logged with the order); methods other than `GET` and `POST` get 405.
+/// 123PAY's notify listener at `path`, and `payments` as the app's `web::Data<Payments<C, S>>`,
+/// for `App::configure`: each notify is verified, confirmed with queryOrder and stored by
+/// `payments` ([`Payments::serve_notify`]), and answered `1`, `2` or `-3`. Your code stores
+/// nothing: the payment is in your [`PaymentStore`] when the reply leaves. Your own handlers
+/// (checkout, return page) take `web::Data<Payments<C, S>>`: it is registered here, so it
+/// cannot be missing.
 ///
-/// `handler` receives the verified notify and your app's `web::Data<T>` (register it with
-/// `App::app_data`); each notify runs in the core's `info` span `pay123.notify`.
+/// The body is read up to [`MAX_NOTIFY_BODY`](pay123_core::MAX_NOTIFY_BODY) (413 beyond)
+/// within the listener's body timeout (408 past it); a forged, malformed or stale notify is
+/// answered `-1`; methods other than `GET` and `POST` get 405. Each notify runs in the core's
+/// `info` span `pay123.notify`.
 ///
 /// ```
-/// use actix_web::{App, web};
+/// use actix_web::App;
 /// use pay123_actix::notify_service;
-/// use pay123_actix::pay123_core::{Notify, NotifyListener, NotifyOutcome, SecretKey};
+/// use pay123_actix::pay123_core::Credentials;
+/// use pay123_actix::pay123_core::payments::Payments;
+/// use pay123_actix::pay123_core::test_util::{FakeGateway, MemoryStore};
 ///
-/// struct Shop;
-///
-/// async fn on_notify(notify: Notify, shop: web::Data<Shop>) -> Result<NotifyOutcome, String> {
-///     // ... update the order `notify.m_transaction_id()` once ...
-///     Ok(NotifyOutcome::Updated)
-/// }
-///
-/// let listener = NotifyListener::new(SecretKey::new("MIKEY"));
-/// let app = App::new()
-///     .app_data(web::Data::new(Shop))
-///     .configure(notify_service("/123pay/notify", listener, on_notify));
+/// # #[actix_web::main] async fn main() {
+/// let client = FakeGateway::new(Credentials::sandbox()).client(); // pay123_hyper::client(..)
+/// let payments = Payments::new(client, MemoryStore::default(), tokio::time::sleep);
+/// let app = App::new().configure(notify_service("/123pay/notify", payments));
+/// # }
 /// ```
-pub fn notify_service<T, H>(
+pub fn notify_service<C, S>(
     path: &str,
-    listener: NotifyListener,
-    handler: H,
+    payments: Payments<C, S>,
 ) -> impl FnOnce(&mut web::ServiceConfig)
 where
-    T: 'static,
-    H: NotifyHandler<web::Data<T>>,
+    C: HttpClient + 'static,
+    S: PaymentStore,
 {
     let path = path.to_owned();
-    let listener = Arc::new(listener);
     move |config: &mut web::ServiceConfig| {
+        config.app_data(web::Data::new(payments.clone()));
         config.service(web::resource(path).route(web::route().to(
             move |request: HttpRequest, payload: web::Payload| {
-                let listener = listener.clone();
-                let handler = handler.clone();
-                async move { answer::<T, H>(&listener, &handler, request, payload).await }
+                let payments = payments.clone();
+                async move {
+                    let listener = payments.listener();
+                    let read = body::read(&request, payload.into_inner(), listener.body_timeout());
+                    let answer = match read.await {
+                        Ok(body) => payments.serve_notify(neutral(&request, &body)).await,
+                        Err(refusal) => listener.refuse_body(request.method().as_str(), &refusal),
+                    };
+                    respond(answer)
+                }
             },
         )));
     }
-}
-
-async fn answer<T: 'static, H: NotifyHandler<web::Data<T>>>(
-    listener: &NotifyListener,
-    handler: &H,
-    request: HttpRequest,
-    payload: web::Payload,
-) -> HttpResponse {
-    let Some(data) = request.app_data::<web::Data<T>>().cloned() else {
-        tracing::error!(
-            data = std::any::type_name::<T>(),
-            "the notify service needs its app data: App::app_data(web::Data::new(...))"
-        );
-        return HttpResponse::InternalServerError().finish();
-    };
-    let read = body::read(&request, payload.into_inner(), listener.body_timeout()).await;
-    let answer = match read {
-        Ok(body) => {
-            listener
-                .serve(neutral(&request, &body), data, handler)
-                .await
-        }
-        Err(refusal) => listener.refuse_body(request.method().as_str(), &refusal),
-    };
-    respond(answer)
 }

@@ -1,17 +1,25 @@
-//! [`Error`]: the core's errors as axum responses, so that `?` works in a handler.
+//! [`Error`]: pay123's errors as axum responses, so that `?` works in a handler, and
+//! [`negotiate_errors`], which answers them as JSON to a client that asks for JSON.
 
+use axum::body::Body;
+use axum::extract::Request;
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use http::StatusCode;
-use pay123_core::{ClientError, ErrorChain, ResponseError};
+use http::{HeaderValue, StatusCode, header};
+use pay123_core::{ClientError, ResponseError};
 
-/// Any pay123 error, answered as an HTTP response: `?` on a createOrder, a queryOrder, a
-/// validation or a verification in a handler that returns `Result<_, pay123_axum::Error>`.
+/// Any pay123 error, answered as an HTTP response: `?` on a checkout
+/// ([`Payments::create`](pay123_core::payments::Payments::create)), a return page, a
+/// createOrder, a queryOrder or a validation in a handler that returns `Result<_,
+/// pay123_axum::Error>`.
 ///
-/// The status and the plain-text body are the core's
-/// ([`pay123_core::Error::http_status`], [`pay123_core::Error::response_text`]): 400 for a
-/// value that breaks the specification's rules or a refused notify, 503 (504 on a timeout) when
-/// 123PAY is busy or unreachable, 502 when it refused the call or its answer is unusable. No
-/// secret is ever in it. The error is logged at `warn`.
+/// The status and the body are the core's ([`pay123_core::Error::to_response`]): 500 for the
+/// merchant's own mistakes (a value that breaks a rule, wrong credentials, the store failing),
+/// 503 (504 on a timeout) when 123PAY is busy or unreachable, 502 when it refused the payment,
+/// 400 for a refused notify or return redirect. The body tells the buyer what happened and what
+/// to do, in Vietnamese then English, as text; with [`negotiate_errors`] on the router, as JSON
+/// to a client that asks for it. No secret and no cause is in it: the cause is logged (`error`
+/// for a 500, `warn` otherwise).
 #[derive(Debug, thiserror::Error)]
 #[error(transparent)]
 pub struct Error(pay123_core::Error);
@@ -26,7 +34,7 @@ impl Error {
     /// The HTTP status it is answered with.
     #[must_use]
     pub fn status(&self) -> StatusCode {
-        StatusCode::from_u16(self.0.http_status()).unwrap_or(StatusCode::BAD_GATEWAY)
+        StatusCode::from_u16(self.0.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
     }
 }
 
@@ -49,15 +57,40 @@ from_core!(
     ClientError
 );
 
+/// The JSON answer of an error, kept in its response for [`negotiate_errors`].
+#[derive(Debug, Clone)]
+struct JsonAnswer(String);
+
 impl IntoResponse for Error {
     fn into_response(self) -> Response {
-        let status = self.status();
-        tracing::warn!(status = status.as_u16(), error = %ErrorChain(&self), "pay123 error answered");
-        (
-            status,
-            [(http::header::CONTENT_TYPE, "text/plain; charset=utf-8")],
-            self.0.response_text(),
-        )
-            .into_response()
+        let answer = self.0.to_response(false);
+        self.0.log_answered(answer.status());
+        let mut response = crate::response::from_core(answer);
+        response
+            .extensions_mut()
+            .insert(JsonAnswer(self.0.to_json()));
+        response
     }
+}
+
+/// A middleware that answers pay123's [`Error`]s as JSON (`{"error", "retryable",
+/// "mTransactionID", "messageVi", "messageEn"}`) to a request whose `Accept` asks for JSON, and
+/// as text otherwise:
+/// `router.layer(axum::middleware::from_fn(pay123_axum::negotiate_errors))`. Other responses pass
+/// as they are.
+pub async fn negotiate_errors(request: Request, next: Next) -> Response {
+    let accept = request.headers().get_all(header::ACCEPT);
+    let json = pay123_core::wants_json(accept.iter().filter_map(|v| v.to_str().ok()));
+    let mut response = next.run(request).await;
+    if let Some(JsonAnswer(body)) = response.extensions_mut().remove::<JsonAnswer>()
+        && json
+    {
+        response.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json; charset=utf-8"),
+        );
+        response.headers_mut().remove(header::CONTENT_LENGTH);
+        *response.body_mut() = Body::from(body);
+    }
+    response
 }

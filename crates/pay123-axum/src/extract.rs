@@ -2,7 +2,7 @@
 
 use axum::extract::{FromRef, FromRequest, Request};
 use axum::response::{IntoResponse, Response};
-use pay123_core::{IntoNotifyOutcome, Notify, NotifyListener, NotifyResponse, Verified};
+use pay123_core::{IntoNotifyOutcome, Notify, NotifyListener, PlainResponse, Verified};
 
 use crate::{body, neutral, response};
 
@@ -15,12 +15,12 @@ use crate::{body, neutral, response};
 /// [`NOTIFY_BODY_TIMEOUT`](pay123_core::NOTIFY_BODY_TIMEOUT)). Answer with
 /// [`VerifiedNotify::reply`], which signs the reply.
 ///
-/// Unlike [`notify_router`](crate::notify_router), a panic in your route is not turned into
+/// Unlike [`notify_router`](crate::unconfirmed::notify_router), a panic in your route is not turned into
 /// `-3`: prefer the router unless you need the extractor.
 ///
 /// ```
 /// use axum::{Router, extract::{FromRef, State}, response::Response, routing::post};
-/// use pay123_axum::VerifiedNotify;
+/// use pay123_axum::unconfirmed::VerifiedNotify;
 /// use pay123_axum::pay123_core::{NotifyListener, NotifyOutcome, SecretKey};
 ///
 /// #[derive(Clone)]
@@ -35,8 +35,9 @@ use crate::{body, neutral, response};
 /// }
 ///
 /// async fn notify(State(_app): State<App>, verified: VerifiedNotify) -> Response {
-///     // ... update the order `verified.m_transaction_id()` once ...
-///     verified.reply(NotifyOutcome::Updated)
+///     // Verified, not confirmed: ask 123PAY (queryOrder, `OrderStatus::judge`) before
+///     // calling it paid, then update the order once.
+///     verified.reply(NotifyOutcome::RetryLater) // -3: 123PAY sends it again
 /// }
 ///
 /// let app: Router = Router::new()
@@ -59,7 +60,7 @@ impl VerifiedNotify {
         self.0.into_notify()
     }
 
-    /// The signed reply for your outcome (`1`, `2`, or `-3` for `Failed` and for an error,
+    /// The signed reply for your outcome (`1`, `2`, or `-3` for `RetryLater` and for an error,
     /// which is logged with the order), HTTP 200, `ts` from now.
     #[must_use]
     pub fn reply(self, outcome: impl IntoNotifyOutcome) -> Response {
@@ -98,12 +99,12 @@ where
 /// The core's answer to a notify refused before your code runs: the signed `-1` reply (HTTP
 /// 200), 405, 408 or 413.
 #[derive(Debug, Clone)]
-pub struct NotifyRejection(NotifyResponse);
+pub struct NotifyRejection(PlainResponse);
 
 impl NotifyRejection {
     /// The answer.
     #[must_use]
-    pub fn response(&self) -> &NotifyResponse {
+    pub fn response(&self) -> &PlainResponse {
         &self.0
     }
 }

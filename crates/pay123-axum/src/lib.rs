@@ -1,62 +1,65 @@
-//! 123PAY for axum: a ready notify router, a verified-notify extractor, `?` for pay123's errors,
-//! and a server with the timeouts `axum::serve` lacks. Glue only: every rule is `pay123-core`'s.
+//! 123PAY for axum: a ready notify router that confirms each payment with queryOrder and stores
+//! it, `?` for pay123's errors, and a server with the timeouts `axum::serve` lacks. Glue only:
+//! every rule is `pay123-core`'s.
 //!
-//! [`notify_router`] mounts 123PAY's notify listener into your app: you give it your
-//! [`NotifyListener`](pay123_core::NotifyListener) and a
-//! [`NotifyHandler`](pay123_core::NotifyHandler) (an `async fn` of a verified
-//! [`Notify`](pay123_core::Notify) and your state, returning a
-//! [`NotifyOutcome`](pay123_core::NotifyOutcome) or a `Result` of it), and merge or nest the
-//! router into your own `Router<S>`. The adapter reads the body within the core's size limit and
-//! deadline, calls [`NotifyListener::serve`](pay123_core::NotifyListener::serve), and writes its
-//! answer. For a route of your own, use the [`VerifiedNotify`] extractor.
+//! The payment flow is [`Payments`](pay123_core::payments::Payments) (createOrder, the
+//! confirmed notify, the return page, the reconciler) over your
+//! [`PaymentStore`](pay123_core::payments::PaymentStore) (`pay123-sqlx`'s `SqlStore`, or
+//! your own). This crate mounts its notify listener ([`notify_router`]) and answers its errors
+//! ([`Error`]); your handlers reach the `Payments` through your state (`State<Payments<..>>`,
+//! with `FromRef` when it is part of a larger state).
 //!
-//! # Mounting the notify router into an existing app
+//! # An existing app
 //!
 //! ```no_run
-//! use std::collections::HashSet;
-//! use std::sync::{Arc, Mutex};
+//! use axum::extract::{RawQuery, State};
+//! use axum::response::Redirect;
+//! use axum::{Router, routing::{get, post}};
+//! use pay123_axum::pay123_core::payments::Payments;
+//! use pay123_axum::pay123_core::{CreateOrder, Credentials, Endpoints};
+//! use pay123_axum::pay123_hyper::{self, HyperClient};
+//! use pay123_axum::pay123_sqlx::SqlStore;
+//! use pay123_axum::{Error, notify_router};
 //!
-//! use axum::{Router, routing::get};
-//! use pay123_axum::pay123_core::{Credentials, Endpoints, Notify, NotifyOutcome};
-//! use pay123_axum::{notify_router, pay123_hyper, server};
+//! type Pay = Payments<HyperClient, SqlStore>;
 //!
-//! #[derive(Clone, Default)]
-//! struct Shop {
-//!     paid: Arc<Mutex<HashSet<String>>>,
+//! async fn checkout(State(pay): State<Pay>) -> Result<Redirect, Error> {
+//!     let order = CreateOrder::builder("ORDER-1", 150_000, "https://shop.vn/return").build()?;
+//!     let created = pay.create(&order).await?; // recorded, created at 123PAY, stored
+//!     Ok(Redirect::to(created.payment_url()))
 //! }
 //!
-//! async fn on_notify(notify: Notify, shop: Shop) -> Result<NotifyOutcome, String> {
-//!     // The notify carries no amount: confirm status 1 and the amount with a queryOrder
-//!     // (`OrderStatus::judge`) before shipping. A pending status never cancels an order.
-//!     if !notify.status().is_success() {
-//!         return Ok(NotifyOutcome::Updated);
-//!     }
-//!     let mut paid = shop.paid.lock().map_err(|e| e.to_string())?; // an error answers -3
-//!     Ok(if paid.insert(notify.m_transaction_id().to_owned()) {
-//!         NotifyOutcome::Updated // answered 1
-//!     } else {
-//!         NotifyOutcome::AlreadyUpdated // a duplicate notify: answered 2
-//!     })
+//! async fn back(State(pay): State<Pay>, RawQuery(query): RawQuery) -> Result<String, Error> {
+//!     let returned = pay.on_return(query.as_deref().unwrap_or_default()).await?;
+//!     Ok(returned.vietnamese())
 //! }
 //!
 //! #[tokio::main]
-//! async fn main() -> std::io::Result<()> {
-//!     let credentials = Credentials::sandbox(); // yours, from your configuration
-//!     let client = pay123_hyper::client(credentials, Endpoints::sandbox());
+//! async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//!     let store = SqlStore::connect("sqlite://shop.db?mode=rwc").await?;
+//!     let client = pay123_hyper::client(Credentials::sandbox(), Endpoints::sandbox());
+//!     let pay = Payments::new(client, store, tokio::time::sleep);
+//!     tokio::spawn(pay.reconciler().run());
 //!     let app = Router::new()
-//!         .route("/", get(|| async { "my shop" }))
-//!         .merge(notify_router("/123pay/notify", client.notify_listener(), on_notify))
-//!         .with_state(Shop::default());
+//!         .route("/checkout", post(checkout))
+//!         .route("/return", get(back))
+//!         .merge(notify_router("/123pay/notify", pay.clone()))
+//!         .with_state(pay);
 //!     let listener = tokio::net::TcpListener::bind("127.0.0.1:3000").await?;
-//!     server::serve(listener, app).await
+//!     axum::serve(listener, app).await?;
+//!     Ok(())
 //! }
 //! ```
+//!
+//! The lower door, [`unconfirmed`], hands your code notifies that are verified but not
+//! confirmed.
 //!
 //! # Features
 //!
 //! - `hyper` (default): re-exports [`pay123_hyper`], the default createOrder/queryOrder
 //!   transport. Turn it off (`default-features = false`) when your app brings its own HTTP
 //!   client: the core's `Client` takes any `HttpClient`.
+//! - `sqlx`: re-exports `pay123_sqlx`, the payment store on SQLite and PostgreSQL.
 
 mod body;
 mod error;
@@ -64,12 +67,14 @@ mod extract;
 mod response;
 mod router;
 pub mod server;
+pub mod unconfirmed;
 
-pub use error::Error;
-pub use extract::{NotifyRejection, VerifiedNotify};
+pub use error::{Error, negotiate_errors};
 pub use pay123_core;
 #[cfg(feature = "hyper")]
 pub use pay123_hyper;
+#[cfg(feature = "sqlx")]
+pub use pay123_sqlx;
 pub use router::notify_router;
 
 /// The parts of a request as the core takes them.

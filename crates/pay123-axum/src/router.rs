@@ -1,61 +1,61 @@
-//! [`notify_router`]: the ready notify route.
-
-use std::sync::Arc;
+//! [`notify_router`]: the ready notify route, confirming each payment with queryOrder.
 
 use axum::Router;
-use axum::extract::{Request, State};
-use axum::response::Response;
+use axum::extract::Request;
 use axum::routing::any;
-use pay123_core::{NotifyHandler, NotifyListener};
+use pay123_core::SendHttpClient;
+use pay123_core::payments::{PaymentStore, Payments};
 
 use crate::{body, neutral, response};
 
-/// A router with the notify listener at `path`, to merge or nest into your own `Router<S>`.
+/// A router with 123PAY's notify listener at `path`, to merge or nest into your own `Router<S>`:
+/// each notify is verified, confirmed with queryOrder and stored by `payments`
+/// ([`Payments::serve_notify`]), and answered `1`, `2` or `-3`. Your code stores nothing: the
+/// payment is in your [`PaymentStore`] when the reply leaves.
 ///
-/// Every request to `path` is answered by the core
-/// ([`NotifyListener::serve`](pay123_core::NotifyListener::serve)): the body is read up to
-/// [`MAX_NOTIFY_BODY`](pay123_core::MAX_NOTIFY_BODY) (413 beyond) within
-/// [`NOTIFY_BODY_TIMEOUT`](pay123_core::NOTIFY_BODY_TIMEOUT) (408 past it); a notify that fails
-/// verification is answered `-1` before `handler` runs; `handler`'s outcome is answered `1`, `2`
-/// or `-3` (an error or a panic is `-3`, and the error is logged with the order); methods other
-/// than `GET` and `POST` get 405. `handler` receives a clone of the router's state `S`.
+/// The body is read up to [`MAX_NOTIFY_BODY`](pay123_core::MAX_NOTIFY_BODY) (413 beyond)
+/// within the listener's body timeout (408 past it); a forged, malformed or stale notify is
+/// answered `-1`; methods other than `GET` and `POST` get 405. Each notify runs in the core's
+/// `info` span `pay123.notify`.
 ///
-/// Each notify runs in the core's `info` span `pay123.notify`, which `handler`'s own events are
-/// nested in, and ends with one event.
+/// ```
+/// use axum::{Router, routing::get};
+/// use pay123_axum::notify_router;
+/// use pay123_axum::pay123_core::payments::Payments;
+/// use pay123_axum::pay123_core::test_util::{FakeGateway, MemoryStore};
+/// use pay123_axum::pay123_core::Credentials;
+///
+/// # #[tokio::main(flavor = "current_thread")] async fn main() {
+/// let client = FakeGateway::new(Credentials::sandbox()).client(); // pay123_hyper::client(..)
+/// let payments = Payments::new(client, MemoryStore::default(), tokio::time::sleep);
+/// let app: Router = Router::new()
+///     .route("/", get(|| async { "my shop" }))
+///     .merge(notify_router("/123pay/notify", payments.clone()));
+/// # }
+/// ```
 ///
 /// # Panics
 ///
 /// If `path` is not a valid axum route path (it must start with `/`).
-pub fn notify_router<S, H>(path: &str, listener: NotifyListener, handler: H) -> Router<S>
+pub fn notify_router<S, C, St>(path: &str, payments: Payments<C, St>) -> Router<S>
 where
     S: Clone + Send + Sync + 'static,
-    H: NotifyHandler<S>,
-    H::Future: Send,
+    C: SendHttpClient,
+    St: PaymentStore,
 {
-    let listener = Arc::new(listener);
     Router::new().route(
         path,
-        any(move |State(state): State<S>, request: Request| {
-            let listener = listener.clone();
-            let handler = handler.clone();
-            async move { answer(&listener, &handler, state, request).await }
+        any(move |request: Request| {
+            let payments = payments.clone();
+            async move {
+                let listener = payments.listener();
+                let (parts, read) = body::read(request, listener.body_timeout()).await;
+                let answer = match read {
+                    Ok(body) => payments.serve_notify(neutral(&parts, &body)).await,
+                    Err(refusal) => listener.refuse_body(parts.method.as_str(), &refusal),
+                };
+                response::from_core(answer)
+            }
         }),
     )
-}
-
-async fn answer<S, H>(
-    listener: &NotifyListener,
-    handler: &H,
-    state: S,
-    request: Request,
-) -> Response
-where
-    H: NotifyHandler<S>,
-{
-    let (parts, read) = body::read(request, listener.body_timeout()).await;
-    let answer = match read {
-        Ok(body) => listener.serve(neutral(&parts, &body), state, handler).await,
-        Err(refusal) => listener.refuse_body(parts.method.as_str(), &refusal),
-    };
-    response::from_core(answer)
 }

@@ -1,5 +1,7 @@
 //! pay123-axum through axum's own harness (`tower::ServiceExt::oneshot`).
 
+#[path = "api/confirmed.rs"]
+mod confirmed;
 #[path = "api/error.rs"]
 mod error;
 #[path = "api/extract.rs"]

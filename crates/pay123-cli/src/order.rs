@@ -96,7 +96,7 @@ pub(crate) async fn run(command: OrderCommand, out: &Out) -> Outcome {
                             "returnCode": "1",
                             "mTransactionID": id,
                             "123PAYtransactionId": created.pay123_transaction_id(),
-                            "redirectURL": created.redirect_url(),
+                            "redirectURL": created.payment_url(),
                         }));
                     } else {
                         out.pairs(&[
@@ -106,7 +106,7 @@ pub(crate) async fn run(command: OrderCommand, out: &Out) -> Outcome {
                                 "123PAYtransactionId",
                                 created.pay123_transaction_id().to_owned(),
                             ),
-                            ("redirectURL", created.redirect_url().to_owned()),
+                            ("redirectURL", created.payment_url().to_owned()),
                         ]);
                     }
                     Ok(Exit::Ok)

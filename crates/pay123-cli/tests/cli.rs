@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 
 use axum::Router;
 use common::{Run, at, pay123, sandbox, vars};
-use pay123_axum::notify_router;
+use pay123_axum::unconfirmed::notify_router;
 use pay123_core::{BankCode, Credentials, Notify, NotifyListener, NotifyOutcome};
 use pay123_sandbox::Merchant;
 use tokio::net::TcpListener;

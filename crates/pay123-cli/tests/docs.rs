@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use axum::Router;
-use pay123_axum::notify_router;
+use pay123_axum::unconfirmed::notify_router;
 use pay123_core::{Credentials, Notify, NotifyListener, NotifyOutcome};
 use regex::Regex;
 use tokio::net::TcpListener;

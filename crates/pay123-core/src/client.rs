@@ -125,6 +125,80 @@ impl fmt::Display for Delivery {
     }
 }
 
+/// A transport's error that says what the failure means for the request, for a transport whose
+/// errors are not `std::io::Error`s (reqwest, ureq, a queue...): wrap the HTTP client's error in
+/// it, and the [`Client`] knows a timeout ([`ClientError::is_timeout`]) from a request that never
+/// left ([`ClientError::is_not_sent`]).
+///
+/// ```
+/// use pay123_core::{BoxError, Delivery, TransportError};
+/// # struct ReqwestError; impl ReqwestError { fn is_timeout(&self) -> bool { true } fn is_connect(&self) -> bool { false } }
+/// # impl std::fmt::Debug for ReqwestError { fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result { f.write_str("timeout") } }
+/// # impl std::fmt::Display for ReqwestError { fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result { f.write_str("timeout") } }
+/// # impl std::error::Error for ReqwestError {}
+/// fn transport_error(error: ReqwestError) -> TransportError {
+///     let delivery = if error.is_timeout() {
+///         Delivery::TimedOut
+///     } else if error.is_connect() {
+///         Delivery::NotSent
+///     } else {
+///         Delivery::Unknown
+///     };
+///     TransportError::new(delivery, error)
+/// }
+/// assert_eq!(transport_error(ReqwestError).delivery(), Delivery::TimedOut);
+/// ```
+#[derive(Debug)]
+pub struct TransportError {
+    delivery: Delivery,
+    source: BoxError,
+}
+
+impl TransportError {
+    /// The transport's `error`, and what it means for the request.
+    pub fn new(delivery: Delivery, error: impl Into<BoxError>) -> Self {
+        Self {
+            delivery,
+            source: error.into(),
+        }
+    }
+
+    /// No answer in time ([`Delivery::TimedOut`]).
+    pub fn timed_out(error: impl Into<BoxError>) -> Self {
+        Self::new(Delivery::TimedOut, error)
+    }
+
+    /// The request surely never left ([`Delivery::NotSent`]).
+    pub fn not_sent(error: impl Into<BoxError>) -> Self {
+        Self::new(Delivery::NotSent, error)
+    }
+
+    /// An I/O error, its fate read from its kind: a connection refused (or an address not
+    /// available) never sent the request, a `TimedOut` is a timeout, anything else may have
+    /// reached 123PAY.
+    pub fn from_io(error: std::io::Error) -> Self {
+        Self::new(io_kind_delivery(error.kind()), error)
+    }
+
+    /// What the failure says of the request's fate.
+    #[must_use]
+    pub fn delivery(&self) -> Delivery {
+        self.delivery
+    }
+}
+
+impl fmt::Display for TransportError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&self.delivery, f)
+    }
+}
+
+impl StdError for TransportError {
+    fn source(&self) -> Option<&(dyn StdError + 'static)> {
+        Some(self.source.as_ref())
+    }
+}
+
 /// A createOrder or queryOrder call that failed.
 ///
 /// Its message says what failed, its [`source`](StdError::source) why; `{:#}` prints both
@@ -175,14 +249,22 @@ impl From<ResponseError> for ClientError {
 }
 
 impl ClientError {
-    /// A transport failure, its fate read from the transport, or else from an `io::Error` in the
-    /// error's chain.
+    /// A transport failure, its fate read from the transport, or else from a [`TransportError`]
+    /// or an `io::Error` in the error's chain.
     pub(crate) fn transport(delivery: Delivery, source: BoxError) -> Self {
         let delivery = match delivery {
-            Delivery::Unknown => io_delivery(source.as_ref()),
+            Delivery::Unknown => chain_delivery(source.as_ref()),
             known => known,
         };
         Self::Transport { delivery, source }
+    }
+
+    /// A call given up after `limit` without an answer (the transport did not give up itself).
+    pub(crate) fn no_answer_within(limit: Duration) -> Self {
+        Self::Transport {
+            delivery: Delivery::TimedOut,
+            source: format!("no answer within {} ms", limit.as_millis()).into(),
+        }
     }
 
     /// 123PAY's return code, when it answered with one.
@@ -233,15 +315,27 @@ impl ClientError {
     }
 }
 
-/// The fate an `io::Error` in the chain tells.
-fn io_delivery(error: &(dyn StdError + 'static)) -> Delivery {
+/// The fate an I/O error's kind tells.
+fn io_kind_delivery(kind: std::io::ErrorKind) -> Delivery {
     use std::io::ErrorKind::{AddrNotAvailable, ConnectionRefused, NotConnected, TimedOut};
+    match kind {
+        ConnectionRefused | AddrNotAvailable | NotConnected => Delivery::NotSent,
+        TimedOut => Delivery::TimedOut,
+        _ => Delivery::Unknown,
+    }
+}
+
+/// The fate a [`TransportError`] or an `io::Error` in the chain tells, the outermost first.
+fn chain_delivery(error: &(dyn StdError + 'static)) -> Delivery {
     crate::error::chain(error)
-        .filter_map(|e| e.downcast_ref::<std::io::Error>())
-        .find_map(|io| match io.kind() {
-            ConnectionRefused | AddrNotAvailable | NotConnected => Some(Delivery::NotSent),
-            TimedOut => Some(Delivery::TimedOut),
-            _ => None,
+        .find_map(|e| {
+            if let Some(said) = e.downcast_ref::<TransportError>() {
+                return Some(said.delivery);
+            }
+            match io_kind_delivery(e.downcast_ref::<std::io::Error>()?.kind()) {
+                Delivery::Unknown => None,
+                known => Some(known),
+            }
         })
         .unwrap_or(Delivery::Unknown)
 }
@@ -469,5 +563,16 @@ mod tests {
         // What the transport says wins.
         let other: BoxError = "boom".into();
         assert!(ClientError::transport(Delivery::NotSent, other).is_not_sent());
+        // A closure's own error says so with a TransportError, anywhere in the chain.
+        let said: BoxError = Box::new(TransportError::timed_out("operation timed out"));
+        let e = ClientError::transport(Delivery::Unknown, said);
+        assert!(e.is_timeout() && e.is_retryable(), "{e:?}");
+        assert_eq!(
+            ErrorChain(&e).to_string(),
+            "the call to 123PAY failed in transport: no answer in time; the request may have \
+             reached 123PAY: operation timed out"
+        );
+        let wrapped: BoxError = Box::new(std::io::Error::other(TransportError::not_sent("dns")));
+        assert!(ClientError::transport(Delivery::Unknown, wrapped).is_not_sent());
     }
 }

@@ -668,9 +668,11 @@ impl CreatedOrder {
         &self.pay123_transaction_id
     }
 
-    /// `redirectURL`: where to send the buyer (the bank choice page or the card page).
+    /// 123PAY's payment page (the answer's `redirectURL`): where to send the buyer, the bank
+    /// choice page or the card page. (The request's `redirectURL`,
+    /// [`CreateOrder::redirect_url`], is the merchant's return page.)
     #[must_use]
-    pub fn redirect_url(&self) -> &str {
+    pub fn payment_url(&self) -> &str {
         &self.redirect_url
     }
 
@@ -700,10 +702,10 @@ impl CreatedOrder {
 impl CreatedOrder {
     /// A successful answer (gateway side).
     #[must_use]
-    pub fn new(pay123_transaction_id: impl Into<String>, redirect_url: impl Into<String>) -> Self {
+    pub fn new(pay123_transaction_id: impl Into<String>, payment_url: impl Into<String>) -> Self {
         Self {
             pay123_transaction_id: pay123_transaction_id.into(),
-            redirect_url: redirect_url.into(),
+            redirect_url: payment_url.into(),
         }
     }
 

@@ -63,6 +63,12 @@ pub(crate) fn chain<'a>(
 }
 
 /// Any error a merchant meets with this crate, for `?` in code that does several things.
+///
+/// Every error says, the same way in every framework adapter, whether trying again may help
+/// ([`is_retryable`](Self::is_retryable)), the HTTP status to answer
+/// ([`http_status`](Self::http_status)), what to tell the buyer, in Vietnamese and English
+/// ([`vietnamese`](Self::vietnamese), [`english`](Self::english)), and what the operator needs
+/// ([`ErrorChain`], or `{:#}`). See [`Failure`](crate::Failure) for the classes.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
@@ -81,6 +87,12 @@ pub enum Error {
     /// A createOrder or queryOrder call failed.
     #[error(transparent)]
     Client(#[from] crate::ClientError),
+    /// The merchant's payment store failed.
+    #[error(transparent)]
+    Store(#[from] crate::payments::StoreError),
+    /// createOrder did not create the payment; the order is recorded.
+    #[error(transparent)]
+    NotCreated(#[from] crate::payments::NotCreated),
     /// A notify reply could not be used (gateway side).
     #[cfg(feature = "gateway")]
     #[error(transparent)]
@@ -89,56 +101,6 @@ pub enum Error {
     #[cfg(feature = "gateway")]
     #[error(transparent)]
     Request(#[from] RequestError),
-}
-
-impl Error {
-    /// The HTTP status an app answers this error with, the same in every framework adapter:
-    ///
-    /// | error | status |
-    /// |---|---|
-    /// | a value breaks the specification's rules, a notify or return redirect refused | 400 |
-    /// | 123PAY busy or unreachable ([`ClientError::is_retryable`](crate::ClientError::is_retryable)) | 503, or 504 on a timeout |
-    /// | 123PAY refused the call, or its answer is unusable | 502 |
-    #[must_use]
-    pub fn http_status(&self) -> u16 {
-        match self {
-            Self::Validation(_) | Self::Verify(_) => 400,
-            Self::Client(e) if e.is_timeout() => 504,
-            Self::Client(e) if e.is_retryable() => 503,
-            _ => 502,
-        }
-    }
-
-    /// The plain-text body an app answers this error with, fit for a buyer: a line in
-    /// Vietnamese (123PAY's text for its code, when it gave one) and one in English. A value
-    /// that breaks a rule is named with the rule (the buyer may have typed it); a failed call
-    /// says only what happened, never an address or a cause (log those: `{:#}`, or
-    /// [`ErrorChain`]). Never a secret.
-    #[must_use]
-    pub fn response_text(&self) -> String {
-        let code = match self {
-            Self::Client(e) => e.return_code(),
-            Self::Response(e) => e.return_code(),
-            _ => None,
-        };
-        let (vietnamese, english) = match (code, self.http_status()) {
-            (Some(code), _) => (code.vietnamese(), code.english().to_owned()),
-            (None, 400) => ("Thông tin không hợp lệ", self.to_string()),
-            (None, 504) => (
-                "123PAY không trả lời kịp thời",
-                "123PAY did not answer in time".to_owned(),
-            ),
-            (None, 503) => (
-                "Không kết nối được với 123PAY",
-                "123PAY could not be reached".to_owned(),
-            ),
-            (None, _) => (
-                "Phản hồi của 123PAY không hợp lệ",
-                "123PAY's answer could not be used".to_owned(),
-            ),
-        };
-        format!("{vietnamese}\n{english}\n")
-    }
 }
 
 /// A field broke a rule of the specification's parameter tables.

@@ -74,9 +74,11 @@ mod create_order;
 mod endpoint;
 mod error;
 pub mod explain;
+mod failure;
 mod listener;
 mod notify;
 mod payment;
+pub mod payments;
 mod query_order;
 #[cfg(feature = "gateway")]
 mod received;
@@ -95,6 +97,7 @@ mod wire;
 pub use bank::BankCode;
 pub use client::{
     BoxError, Client, ClientError, Delivery, HttpClient, RequestTimeout, SendHttpClient,
+    TransportError,
 };
 #[cfg(feature = "gateway")]
 pub use create_order::ReceivedCreateOrder;
@@ -106,10 +109,11 @@ pub use error::{
 };
 #[cfg(feature = "gateway")]
 pub use error::{ReplyError, RequestError};
+pub use failure::{Failure, wants_json};
 pub use listener::{
     BodyRefusal, Handled, HandlerError, IntoNotifyOutcome, MAX_NOTIFY_BODY, NOTIFY_BODY_TIMEOUT,
-    NOTIFY_WORK_BUDGET, NotifyHandler, NotifyListener, NotifyOutcome, NotifyRequest,
-    NotifyResponse, Verified,
+    NOTIFY_WORK_BUDGET, NotifyHandler, NotifyListener, NotifyOutcome, NotifyRequest, PlainResponse,
+    Verified,
 };
 pub use notify::{DEFAULT_WINDOW, Notify, NotifyVerifier};
 pub use payment::{Judgement, Mismatch};

@@ -1,5 +1,5 @@
 //! Integration tests of pay123-core's public API: the spec's vectors, round trips and tamper
-//! tests (proptest), validation rules, secrets, the listener and the client.
+//! tests (proptest), validation rules, secrets, the listener, the client and the payment flow.
 
 #[path = "api/client.rs"]
 mod client;
@@ -13,6 +13,8 @@ mod listener;
 mod no_panic;
 #[path = "api/oracle.rs"]
 mod oracle;
+#[path = "api/payments/mod.rs"]
+mod payments;
 #[path = "api/roundtrip.rs"]
 mod roundtrip;
 #[path = "api/secrets.rs"]

@@ -27,7 +27,7 @@
 //!     .client_ip("203.113.1.10")
 //!     .build()?;
 //! let created = client.create_order(&order).await?;
-//! println!("send the buyer to {}", created.redirect_url());
+//! println!("send the buyer to {}", created.payment_url());
 //! # Ok(())
 //! # }
 //! ```

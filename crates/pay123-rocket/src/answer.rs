@@ -2,7 +2,7 @@
 
 use std::io::Cursor;
 
-use pay123_core::NotifyResponse;
+use pay123_core::PlainResponse;
 use rocket::Request;
 use rocket::http::Status;
 use rocket::response::{self, Responder, Response};
@@ -10,7 +10,7 @@ use rocket::response::{self, Responder, Response};
 /// The core's answer to a notify request (the signed reply with HTTP 200, or 405, 408, 413,
 /// 400), as rocket writes a response.
 #[derive(Debug, Clone)]
-pub struct NotifyAnswer(pub NotifyResponse);
+pub struct NotifyAnswer(pub PlainResponse);
 
 impl<'r> Responder<'r, 'static> for NotifyAnswer {
     fn respond_to(self, _: &'r Request<'_>) -> response::Result<'static> {

@@ -1,21 +1,25 @@
-//! [`Error`]: the core's errors as rocket responders, so that `?` works in a route.
+//! [`Error`]: pay123's errors as rocket responders, so that `?` works in a route.
 
-use std::io::Cursor;
-
-use pay123_core::{ClientError, ErrorChain, ResponseError};
+use pay123_core::{ClientError, ResponseError};
 use rocket::Request;
-use rocket::http::Status;
-use rocket::response::{self, Responder, Response};
+use rocket::response::{self, Responder};
 
-/// Any pay123 error, answered as an HTTP response: `?` on a createOrder, a queryOrder, a
-/// validation or a verification in a route that returns `Result<_, pay123_rocket::Error>`.
+use crate::answer::NotifyAnswer;
+
+/// Any pay123 error, answered as an HTTP response: `?` on a checkout
+/// ([`Payments::create`](pay123_core::payments::Payments::create)), a return page, a
+/// createOrder, a queryOrder or a validation in a route that returns `Result<_,
+/// pay123_rocket::Error>`.
 ///
-/// The status and the plain-text body are the core's
-/// ([`pay123_core::Error::http_status`], [`pay123_core::Error::response_text`]): 400 for a
-/// value that breaks the specification's rules or a refused notify, 503 (504 on a timeout) when
-/// 123PAY is busy or unreachable, 502 when it refused the call or its answer is unusable. No
-/// secret is ever in it. The error is logged at `warn`.
-#[derive(Debug)]
+/// The status and the body are the core's ([`pay123_core::Error::to_response`]): 500 for the
+/// merchant's own mistakes (a value that breaks a rule, wrong credentials, the store failing),
+/// 503 (504 on a timeout) when 123PAY is busy or unreachable, 502 when it refused the payment,
+/// 400 for a refused notify or return redirect. The body tells the buyer what happened and what
+/// to do, in Vietnamese then English: JSON when the request's `Accept` asks for JSON, text
+/// otherwise. No secret and no cause is in it: the cause is logged (`error` for a 500, `warn`
+/// otherwise).
+#[derive(Debug, thiserror::Error)]
+#[error(transparent)]
 pub struct Error(pay123_core::Error);
 
 impl Error {
@@ -23,18 +27,6 @@ impl Error {
     #[must_use]
     pub fn inner(&self) -> &pay123_core::Error {
         &self.0
-    }
-}
-
-impl std::fmt::Display for Error {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        std::fmt::Display::fmt(&self.0, f)
-    }
-}
-
-impl std::error::Error for Error {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        std::error::Error::source(&self.0)
     }
 }
 
@@ -58,14 +50,10 @@ from_core!(
 );
 
 impl<'r> Responder<'r, 'static> for Error {
-    fn respond_to(self, _: &'r Request<'_>) -> response::Result<'static> {
-        let status = self.0.http_status();
-        tracing::warn!(status, error = %ErrorChain(&self.0), "pay123 error answered");
-        let body = self.0.response_text();
-        Response::build()
-            .status(Status::new(status))
-            .raw_header("Content-Type", "text/plain; charset=utf-8")
-            .sized_body(body.len(), Cursor::new(body))
-            .ok()
+    fn respond_to(self, request: &'r Request<'_>) -> response::Result<'static> {
+        let json = pay123_core::wants_json(request.headers().get("Accept"));
+        let answer = self.0.to_response(json);
+        self.0.log_answered(answer.status());
+        NotifyAnswer(answer).respond_to(request)
     }
 }

@@ -2,7 +2,7 @@
 //! its refusals.
 
 use pay123_core::{
-    BodyRefusal, IntoNotifyOutcome, MAX_NOTIFY_BODY, Notify, NotifyListener, NotifyResponse,
+    BodyRefusal, IntoNotifyOutcome, MAX_NOTIFY_BODY, Notify, NotifyListener, PlainResponse,
     Verified,
 };
 use rocket::data::{self, Data, FromData, ToByteUnit};
@@ -26,13 +26,15 @@ pub const NOTIFY_LIMIT: &str = "pay123-notify";
 ///
 /// ```
 /// use pay123_rocket::pay123_core::{NotifyListener, NotifyOutcome, SecretKey};
-/// use pay123_rocket::{NotifyAnswer, VerifiedNotify, catchers};
+/// use pay123_rocket::NotifyAnswer;
+/// use pay123_rocket::unconfirmed::{VerifiedNotify, catchers};
 /// use rocket::{post, routes};
 ///
 /// #[post("/", data = "<notify>")]
 /// fn notify(notify: VerifiedNotify) -> NotifyAnswer {
-///     // ... update the order `notify.m_transaction_id()` once ...
-///     notify.reply(NotifyOutcome::Updated)
+///     // Verified, not confirmed: ask 123PAY (queryOrder, `OrderStatus::judge`) before
+///     // calling it paid, then update the order once.
+///     notify.reply(NotifyOutcome::RetryLater) // -3: 123PAY sends it again
 /// }
 ///
 /// let rocket = rocket::build()
@@ -56,7 +58,7 @@ impl VerifiedNotify {
         self.0.into_notify()
     }
 
-    /// The signed reply for your outcome (`1`, `2`, or `-3` for `Failed` and for an error,
+    /// The signed reply for your outcome (`1`, `2`, or `-3` for `RetryLater` and for an error,
     /// which is logged with the order), HTTP 200, `ts` from now.
     #[must_use]
     pub fn reply(self, outcome: impl IntoNotifyOutcome) -> NotifyAnswer {
@@ -74,23 +76,23 @@ impl std::ops::Deref for VerifiedNotify {
 
 /// Why the guard refused a request; its answer is what the [`catchers`] send.
 #[derive(Debug, Clone)]
-pub struct NotifyRejection(NotifyResponse);
+pub struct NotifyRejection(PlainResponse);
 
 impl NotifyRejection {
     /// The answer.
     #[must_use]
-    pub fn response(&self) -> &NotifyResponse {
+    pub fn response(&self) -> &PlainResponse {
         &self.0
     }
 }
 
 /// The answer of the request's refusal, for the catchers.
 #[derive(Debug, Default)]
-struct Refused(Option<NotifyResponse>);
+struct Refused(Option<PlainResponse>);
 
 fn refuse<'r>(
     request: &'r Request<'_>,
-    answer: NotifyResponse,
+    answer: PlainResponse,
 ) -> data::Outcome<'r, VerifiedNotify> {
     // A failing guard's error never reaches a catcher: the answer waits in the request's cache.
     let status = match answer.status() {

@@ -15,7 +15,6 @@ use actix_web::http::header::{self, ContentType};
 use actix_web::http::{KeepAlive, StatusCode};
 use actix_web::middleware::from_fn;
 use actix_web::{App, FromRequest, HttpRequest, HttpResponse, HttpServer, web};
-use pay123_actix::pay123_core::{Notify, NotifyOutcome};
 use pay123_actix::pay123_hyper::HyperClient;
 use pay123_actix::{BodyDeadline, notify_service};
 use shop::web::{CheckoutForm, MAX_FORM_BODY, ORDER_ID_HEADER, Page, Problem};
@@ -57,10 +56,9 @@ pub fn configure(
     shop: web::Data<Shop>,
     body_timeout: Duration,
 ) -> impl FnOnce(&mut web::ServiceConfig) {
-    let listener = shop
-        .client()
-        .notify_listener()
-        .with_body_timeout(body_timeout);
+    let payments = shop.payments().clone();
+    let listener = payments.listener().clone().with_body_timeout(body_timeout);
+    let payments = payments.with_listener(listener);
     move |config: &mut web::ServiceConfig| {
         config
             .app_data(shop)
@@ -85,7 +83,7 @@ pub fn configure(
             .service(web::resource("/checkout").route(web::post().to(checkout)))
             .service(web::resource(RETURN_PATH).route(web::get().to(return_page)))
             .service(web::resource("/orders/{id}").route(web::get().to(order)))
-            .configure(notify_service(NOTIFY_PATH, listener, on_notify))
+            .configure(notify_service(NOTIFY_PATH, payments))
             .default_service(web::to(not_found));
     }
 }
@@ -113,10 +111,6 @@ pub fn serve(
     .run();
     let handle = server.handle();
     Ok((server, handle))
-}
-
-async fn on_notify(notify: Notify, shop: web::Data<Shop>) -> Result<NotifyOutcome, StoreError> {
-    shop.on_notify(notify).await
 }
 
 async fn products(shop: web::Data<Shop>) -> HttpResponse {
@@ -180,7 +174,7 @@ async fn not_found(json: WantsJson) -> HttpResponse {
 }
 
 fn store_error(error: &StoreError, json: bool) -> HttpResponse {
-    tracing::error!(%error, "store error");
+    shop::log_store_error(error);
     problem_response(&Problem::store(), json)
 }
 

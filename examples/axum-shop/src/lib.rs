@@ -1,6 +1,6 @@
 //! The pay123 demo shop on axum: the framework-free `shop` crate behind axum routes, extractors
-//! and responses, with pay123-axum's notify router mounted at `/123pay/notify` and served by
-//! pay123-axum's server (header, body and idle timeouts; a connection cap).
+//! and responses, with pay123-axum's confirmed notify router mounted at `/123pay/notify` and
+//! served by pay123-axum's server (header, body and idle timeouts; a connection cap).
 
 use std::net::SocketAddr;
 
@@ -12,7 +12,7 @@ use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Form, Router};
 use pay123_axum::notify_router;
-use pay123_axum::pay123_core::{Notify, NotifyOutcome, SendHttpClient};
+use pay123_axum::pay123_core::SendHttpClient;
 use pay123_axum::server::{self, Limits};
 use shop::web::{self, CheckoutForm, MAX_FORM_BODY, ORDER_ID_HEADER, Page, Problem};
 use shop::{NOTIFY_PATH, RETURN_PATH, Shop, StoreError};
@@ -20,13 +20,13 @@ use tokio::net::TcpListener;
 
 /// The shop's router: its pages and the notify listener.
 pub fn app<C: SendHttpClient>(shop: Shop<C>) -> Router {
-    let listener = shop.client().notify_listener();
+    let payments = shop.payments().clone();
     Router::new()
         .route("/", get(products::<C>))
         .route("/checkout", post(checkout::<C>))
         .route(RETURN_PATH, get(return_page::<C>))
         .route("/orders/{id}", get(order::<C>))
-        .merge(notify_router(NOTIFY_PATH, listener, on_notify::<C>))
+        .merge(notify_router(NOTIFY_PATH, payments))
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(MAX_FORM_BODY))
         .with_state(shop)
@@ -44,13 +44,6 @@ pub async fn serve<C: SendHttpClient>(
         .limits(limits)
         .with_graceful_shutdown(shutdown)
         .await
-}
-
-async fn on_notify<C: SendHttpClient>(
-    notify: Notify,
-    shop: Shop<C>,
-) -> Result<NotifyOutcome, StoreError> {
-    shop.on_notify(notify).await
 }
 
 async fn products<C: SendHttpClient>(State(shop): State<Shop<C>>) -> Response {
@@ -121,7 +114,7 @@ async fn not_found(WantsJson(json): WantsJson) -> Response {
 }
 
 fn store_error(error: &StoreError, json: bool) -> Response {
-    tracing::error!(%error, "store error");
+    shop::log_store_error(error);
     problem(&Problem::store(), json)
 }
 

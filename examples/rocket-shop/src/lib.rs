@@ -1,12 +1,11 @@
 //! The pay123 demo shop on rocket: the framework-free `shop` crate behind rocket routes, form
-//! guards, responders, catchers and managed state, with pay123-rocket's notify routes mounted at
+//! guards, responders, catchers and managed state, with pay123-rocket's confirmed notify routes mounted at
 //! `/123pay/notify`, served by `pay123_rocket::serve` (rocket 0.5 has no header, body or idle
 //! timeouts of its own).
 
 use std::io::Cursor;
 use std::net::SocketAddr;
 
-use pay123_rocket::pay123_core::{Notify, NotifyOutcome};
 use pay123_rocket::pay123_hyper::HyperClient;
 use pay123_rocket::{Limits, notify_routes};
 use rocket::data::{Limits as DataLimits, ToByteUnit};
@@ -26,7 +25,7 @@ pub type Shop = shop::Shop<HyperClient>;
 
 /// The shop as a rocket app: its routes, catchers, managed state and notify routes.
 pub fn rocket(shop: Shop) -> Rocket<Build> {
-    let listener = shop.client().notify_listener();
+    let payments = shop.payments().clone();
     let config = rocket::Config {
         limits: DataLimits::default().limit("form", MAX_FORM_BODY.bytes()),
         log_level: rocket::config::LogLevel::Critical,
@@ -35,7 +34,7 @@ pub fn rocket(shop: Shop) -> Rocket<Build> {
     rocket::custom(config)
         .manage(shop)
         .mount("/", routes![products, checkout, return_page, order])
-        .mount(NOTIFY_PATH, notify_routes(listener, on_notify))
+        .mount(NOTIFY_PATH, notify_routes(payments))
         .register("/", catchers![not_found, too_large, unprocessable])
         .attach(method_not_allowed())
 }
@@ -53,10 +52,6 @@ pub async fn serve(
         .with_graceful_shutdown(shutdown)
         .await?;
     Ok(())
-}
-
-async fn on_notify(notify: Notify, shop: &State<Shop>) -> Result<NotifyOutcome, StoreError> {
-    shop.on_notify(notify).await
 }
 
 /// The checkout form.
@@ -126,7 +121,7 @@ fn unprocessable(request: &Request<'_>) -> Answer {
 }
 
 fn store_error(error: &StoreError, json: bool) -> Answer {
-    tracing::error!(%error, "store error");
+    shop::log_store_error(error);
     Answer::Problem(Problem::store(), json)
 }
 

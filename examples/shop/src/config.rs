@@ -296,14 +296,9 @@ impl ShopConfig {
             })?,
         };
         let settings = ReconcilerSettings::default();
-        // A pass can take the batch's queries, a few at a time: the lease outlasts them, so that
-        // no other instance takes an order while this one may still be asking about it.
-        let rounds = settings
-            .batch
-            .div_ceil(u32::try_from(settings.concurrency).unwrap_or(1).max(1));
-        let lease = settings
-            .lease
-            .max(gateway_timeout.saturating_mul(rounds.saturating_add(1)));
+        // An order is leased when its query starts: the lease outlasts the query (and its
+        // retry), so that no other instance takes it while this one may still be asking.
+        let lease = settings.lease.max(gateway_timeout.saturating_mul(2));
         let switch = var("SHOP_RECONCILE").map(|v| v.to_ascii_lowercase());
         let reconciler = match switch.as_deref() {
             None | Some("on" | "true" | "yes" | "1") => Some(
@@ -651,12 +646,12 @@ mod tests {
             Duration::from_secs(5),
             "a bare number is seconds"
         );
-        // The lease outlasts a pass of queries at the gateway timeout.
+        // The lease outlasts an order's query at the gateway timeout, and its retry.
         let slow = config(&[
             ("SHOP_GATEWAY_TIMEOUT", "1m"),
             ("SHOP_RECONCILE_AFTER", "2m"),
         ])
         .unwrap();
-        assert!(slow.reconciler.unwrap().lease >= Duration::from_secs(5 * 60));
+        assert_eq!(slow.reconciler.unwrap().lease, Duration::from_secs(2 * 60));
     }
 }

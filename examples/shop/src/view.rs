@@ -6,9 +6,11 @@ use chrono::{DateTime, FixedOffset, SecondsFormat, Utc};
 use pay123_core::TransactionStatus;
 use serde::Serialize;
 
+use pay123_core::payments::{PaymentState, Source};
+use pay123_sqlx::HistoryEntry;
+
 use crate::catalog::format_vnd;
-use crate::shop::CheckoutFailure;
-use crate::store::{HistoryEntry, Order, OrderState, Source};
+use crate::store::Order;
 
 /// An order as shown to buyers, and as JSON (`GET /orders/{mTransactionID}` with
 /// `Accept: application/json`):
@@ -27,9 +29,9 @@ pub struct OrderView {
     /// `mTransactionID`.
     #[serde(rename = "mTransactionID")]
     pub m_transaction_id: String,
-    /// The shop's state (`creating`, `not_created`, `unsure`, `pending`, `paid`, `failed`,
+    /// The payment's state (`creating`, `not_created`, `unsure`, `pending`, `paid`, `failed`,
     /// `review`, `closed`).
-    pub status: OrderState,
+    pub status: PaymentState,
     /// Paid.
     pub paid: bool,
     /// The product's id.
@@ -83,7 +85,7 @@ pub struct HistoryView {
     /// 1, 2, 3... per order.
     pub seq: u64,
     /// The state after the change.
-    pub status: OrderState,
+    pub status: PaymentState,
     /// 123PAY's `transactionStatus` after the change.
     #[serde(rename = "transactionStatus")]
     pub transaction_status: Option<String>,
@@ -98,35 +100,48 @@ pub struct HistoryView {
 }
 
 impl OrderView {
-    /// The view of an order and its history.
+    /// The view of an order and its payment's history.
     #[must_use]
     pub fn new(order: &Order, history: &[HistoryEntry]) -> Self {
-        let (message_vi, message_en) = explain(order);
+        let payment = order.payment.as_ref();
+        let (message_vi, message_en) = match payment {
+            Some(payment) => (payment.vietnamese(), payment.english()),
+            // The process stopped between recording the order and its payment: nothing was
+            // sent to 123PAY.
+            None => (
+                "Chưa tạo được giao dịch thanh toán cho đơn hàng này; quý khách chưa bị trừ tiền."
+                    .to_owned(),
+                "No payment was created for this order; you have not been charged.".to_owned(),
+            ),
+        };
+        let updated_at = payment.map_or(order.created_at, |p| p.updated_at);
         Self {
             m_transaction_id: order.m_transaction_id.clone(),
-            status: order.state,
-            paid: order.paid,
+            status: payment.map_or(PaymentState::NotCreated, |p| p.state),
+            paid: payment.is_some_and(pay123_core::payments::Payment::is_paid),
             product_id: order.product_id.clone(),
             product_name: order.product_name.clone(),
             amount: order.amount,
-            op_amount: order.op_amount,
+            op_amount: payment.and_then(|p| p.op_amount),
             bank_code: order.bank_code.code().to_owned(),
-            paid_bank_code: order.paid_bank_code.as_ref().map(|b| b.code().to_owned()),
-            pay123_transaction_id: order.pay123_transaction_id.clone(),
-            transaction_status: order
-                .transaction_status
-                .as_ref()
+            paid_bank_code: payment
+                .and_then(|p| p.bank_code.as_ref())
+                .map(|b| b.code().to_owned()),
+            pay123_transaction_id: payment.and_then(|p| p.pay123_transaction_id.clone()),
+            transaction_status: payment
+                .and_then(|p| p.transaction_status.as_ref())
                 .map(|s| s.code().to_owned()),
-            error_code: order.error_code.clone(),
+            error_code: payment.and_then(|p| p.error_code.clone()),
             message_vi,
             message_en,
             created_at: rfc3339(order.created_at),
-            updated_at: rfc3339(order.updated_at),
+            updated_at: rfc3339(updated_at),
             created_at_vn: vietnam_time(order.created_at),
             history: history
                 .iter()
-                .map(|h| HistoryView {
-                    seq: h.seq,
+                .zip(1..)
+                .map(|(h, seq)| HistoryView {
+                    seq,
                     status: h.state,
                     transaction_status: h.transaction_status.as_ref().map(|s| s.code().to_owned()),
                     source: h.source,
@@ -141,7 +156,7 @@ impl OrderView {
     /// The JSON form.
     #[must_use]
     pub fn to_json(&self) -> String {
-        serde_json::to_string(self).unwrap_or_default()
+        serde_json::to_string(self).expect("a view of strings, numbers and lists serializes")
     }
 
     /// The amount as buyers read it (`450.000 ₫`).
@@ -202,86 +217,6 @@ pub struct ReturnView {
     /// The queryOrder failed (the order is shown as stored): the detail, for the logs. The page
     /// tells the buyer only that the check failed.
     pub query_error: Option<String>,
-}
-
-/// What an order's state means, for buyers (Vietnamese, English).
-fn explain(order: &Order) -> (String, String) {
-    let status = order.transaction_status.as_ref();
-    match order.state {
-        OrderState::Paid => (
-            "Thanh toán thành công. Cảm ơn quý khách!".to_owned(),
-            "Payment successful. Thank you!".to_owned(),
-        ),
-        OrderState::Failed => status.map_or_else(
-            || (
-                "Thanh toán không thành công.".to_owned(),
-                "The payment failed.".to_owned(),
-            ),
-            |s| (
-                format!("Thanh toán không thành công: {} (mã {}).", s.vietnamese(), s.code()),
-                format!("The payment failed: {} (code {}).", s.english(), s.code()),
-            ),
-        ),
-        OrderState::NotCreated => {
-            let failure = CheckoutFailure::from_code(order.error_code.as_deref().unwrap_or(""));
-            (failure.buyer_vietnamese(), failure.buyer_english())
-        }
-        OrderState::Review => (
-            "Kết quả thanh toán chưa khớp với đơn hàng; cửa hàng đang kiểm tra và sẽ liên hệ quý khách."
-                .to_owned(),
-            "The payment result does not match the order; the shop is checking it and will contact you."
-                .to_owned(),
-        ),
-        // createOrder has not answered yet: nothing to ask 123PAY, the page will know more soon.
-        OrderState::Creating => (
-            "Giao dịch đang được khởi tạo tại 123PAY; vui lòng tải lại trang sau giây lát.".to_owned(),
-            "The payment is still being created at 123PAY; please reload this page in a moment."
-                .to_owned(),
-        ),
-        OrderState::Unsure => (
-            "Cửa hàng chưa nhận được xác nhận của 123PAY cho giao dịch này và đang kiểm tra lại. \
-             Quý khách chưa bị trừ tiền; vui lòng không đặt lại đơn này và tải lại trang sau ít phút."
-                .to_owned(),
-            "The shop has not heard from 123PAY whether this payment was created and is checking. \
-             You have not been charged; please do not order again, and reload this page in a few minutes."
-                .to_owned(),
-        ),
-        OrderState::Closed => (
-            "123PAY không có giao dịch này (giao dịch không tồn tại); đơn hàng đã đóng và quý khách \
-             không bị trừ tiền."
-                .to_owned(),
-            "123PAY has no such payment; the order is closed and you were not charged.".to_owned(),
-        ),
-        // The shop never stored createOrder's answer (it was lost, or could not be saved); the
-        // reconciler found that 123PAY has the payment, untouched so far. The buyer may or may
-        // not have reached the page: nothing here invites a second order while it may be paid.
-        OrderState::Pending
-            if order.redirect_url.is_none()
-                && status.is_none_or(|s| *s == TransactionStatus::New) =>
-        {
-            (
-                "Cửa hàng không nhận được trang thanh toán của 123PAY cho đơn hàng này. Nếu quý \
-                 khách chưa thanh toán, giao dịch sẽ tự hết hạn tại 123PAY khi hết phiên thanh \
-                 toán và quý khách không bị trừ tiền; vui lòng chờ kết quả trên trang này trước \
-                 khi đặt lại đơn hàng."
-                    .to_owned(),
-                "The shop did not receive 123PAY's payment page for this order. If you have not \
-                 paid, the payment expires at 123PAY when its session ends and you will not be \
-                 charged; please wait for the result on this page before ordering again."
-                    .to_owned(),
-            )
-        }
-        OrderState::Pending => match status {
-            Some(s) if s.is_pending() && !matches!(s, TransactionStatus::Unknown(_)) => (
-                format!("Đang chờ kết quả thanh toán: {} (mã {}).", s.vietnamese(), s.code()),
-                format!("Waiting for the payment result: {} (code {}).", s.english(), s.code()),
-            ),
-            _ => (
-                "Đang chờ kết quả thanh toán từ 123PAY.".to_owned(),
-                "Waiting for the payment result from 123PAY.".to_owned(),
-            ),
-        },
-    }
 }
 
 fn rfc3339(time: SystemTime) -> String {

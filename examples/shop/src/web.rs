@@ -4,10 +4,10 @@
 //! | route | answer |
 //! |---|---|
 //! | `GET /` | [`products_page`] |
-//! | `POST /checkout` (form [`CheckoutForm`]) | `303 See Other` to [`Checkout::redirect_url`](crate::Checkout) with [`ORDER_ID_HEADER`] (and [`Checkout::to_json`](crate::Checkout::to_json) when JSON is asked), or [`Problem::checkout`] (404 unknown product, 400 unknown bank or no product, 413 too large, 502/504 createOrder failed, 500 store error) |
+//! | `POST /checkout` (form [`CheckoutForm`]) | `303 See Other` to [`Checkout::redirect_url`](crate::Checkout) with [`ORDER_ID_HEADER`] (and [`Checkout::to_json`](crate::Checkout::to_json) when JSON is asked), or [`Problem::checkout`] (404 unknown product, 400 unknown bank or no product, 413 too large, 502/503/504 createOrder failed, 500 the shop's own error) |
 //! | `GET /return` | [`return_page`] (200, or 404 when no order is found) |
 //! | `GET /orders/{mTransactionID}` | [`order_page`], or the [`OrderView`] as JSON with `Accept: application/json`; [`Problem::order_not_found`] |
-//! | `POST /123pay/notify` | the framework adapter's notify listener, calling [`Shop::on_notify`](crate::Shop::on_notify) |
+//! | `POST /123pay/notify` | the framework adapter's confirmed notify listener, over [`Shop::payments`](crate::Shop::payments) |
 //! | anything else | [`Problem::page_not_found`]; a known path with another method: 405 |
 //!
 //! Every answer to a checkout that recorded an order carries [`ORDER_ID_HEADER`]. Problems are
@@ -82,17 +82,9 @@ pub struct CheckoutForm {
     pub bank_code: Option<String>,
 }
 
-/// Whether the client asked for JSON: one of the `Accept` header values names
-/// `application/json`.
-pub fn wants_json<'a>(accept: impl IntoIterator<Item = &'a str>) -> bool {
-    accept.into_iter().flat_map(|v| v.split(',')).any(|v| {
-        v.split(';')
-            .next()
-            .unwrap_or("")
-            .trim()
-            .eq_ignore_ascii_case("application/json")
-    })
-}
+/// Whether the client asked for JSON: the core's rule ([`pay123_core::wants_json`]), the same
+/// as for pay123's own errors.
+pub use pay123_core::wants_json;
 
 /// An error answer: its status, and its body as a page or as JSON.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -232,23 +224,14 @@ impl Problem {
             CheckoutError::UnknownProduct(_) => ("Không tìm thấy sản phẩm", "Product not found"),
             CheckoutError::UnknownBank(_) => ("Ngân hàng không hợp lệ", "Invalid bank"),
             CheckoutError::TooMany => ("Quá nhiều đơn hàng", "Too many orders"),
-            CheckoutError::Unsure { .. } => ("Đang xác minh giao dịch", "Checking the payment"),
+            _ if error.is_unsure() => ("Đang xác minh giao dịch", "Checking the payment"),
             _ => ("Không thể thanh toán", "Cannot pay"),
-        };
-        let code = match error {
-            CheckoutError::UnknownProduct(_) => "unknown_product",
-            CheckoutError::UnknownBank(_) => "unknown_bank",
-            CheckoutError::TooMany => "too_many",
-            CheckoutError::Store(_) => "store",
-            CheckoutError::NotCreated { failure, .. } | CheckoutError::Unsure { failure, .. } => {
-                failure.code()
-            }
         };
         Self {
             m_transaction_id: error.m_transaction_id().map(str::to_owned),
             ..Self::new(
                 error.status_code().as_u16(),
-                code,
+                &error.code(),
                 title,
                 (&error.vietnamese(), &error.english()),
             )
@@ -281,7 +264,7 @@ impl Problem {
     /// The JSON body.
     #[must_use]
     pub fn to_json(&self) -> String {
-        serde_json::to_string(self).unwrap_or_default()
+        serde_json::to_string(self).expect("a problem of strings serializes")
     }
 }
 

@@ -1,14 +1,11 @@
-//! The shop's domain against a fake 123PAY built from the core's gateway-side messages, with a
-//! real SQLite file in a temporary directory. Its HTTP contract is tested against every demo
-//! shop by the conformance list of `tests/`.
+//! The shop's domain over pay123's payment flow, against the core's fake 123PAY, with a real
+//! SQLite file in a temporary directory: what an order buys, the limits of checkout, the pages.
+//! The payment rules are the library's and tested there; the shop's HTTP contract is tested
+//! against every demo shop by the conformance list of `tests/`.
 
 #[path = "api/checkout.rs"]
 mod checkout;
 #[path = "api/common.rs"]
 mod common;
-#[path = "api/notify.rs"]
-mod notify;
-#[path = "api/reconcile.rs"]
-mod reconcile;
-#[path = "api/return_page.rs"]
-mod return_page;
+#[path = "api/pages.rs"]
+mod pages;

@@ -6,7 +6,8 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use pay123_core::{BankCode, CreateOrder, Credentials, TransactionStatus};
+use pay123_core::TransactionStatus;
+use pay123_core::payments::PaymentStore;
 use pay123_sandbox::{AttemptOutcome, Config};
 
 const DOCUMENTS: [&str; 2] = ["README.md", "docs/guide.md"];
@@ -140,22 +141,11 @@ async fn sandbox(tweak: impl FnOnce(&mut Config)) -> pay123_sandbox::Sandbox {
     pay123_sandbox::start(listener, config).await.unwrap()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn axum_notify_serves_a_notify_that_the_sandbox_acknowledges() {
-    serves_notifies_the_sandbox_acknowledges(env!("CARGO_BIN_EXE_axum-notify")).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn actix_notify_serves_a_notify_that_the_sandbox_acknowledges() {
-    serves_notifies_the_sandbox_acknowledges(env!("CARGO_BIN_EXE_actix-notify")).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn rocket_notify_serves_a_notify_that_the_sandbox_acknowledges() {
-    serves_notifies_the_sandbox_acknowledges(env!("CARGO_BIN_EXE_rocket-notify")).await;
-}
-
-async fn serves_notifies_the_sandbox_acknowledges(program: &str) {
+/// A complete integration (checkout, the confirmed notify, the return page, the reconciler)
+/// takes a payment against the sandbox: 303 to 123PAY's page; a paid notify confirmed with
+/// queryOrder before it is answered `1`; the return page says paid; a duplicate is `2`; a
+/// payment whose notify is lost is paid by the reconciler.
+async fn takes_payments_end_to_end(program: &str) {
     let addr = free_addr();
     let sandbox = sandbox(|c| {
         *c = c
@@ -163,31 +153,62 @@ async fn serves_notifies_the_sandbox_acknowledges(program: &str) {
             .with_notify_url(format!("http://{addr}/123pay/notify"));
     })
     .await;
-    let _app = start(program, &[("SHOP_ADDR", addr.clone())], &addr);
-    let client = pay123_hyper::client(Credentials::sandbox(), sandbox.endpoints());
-    for id in ["README-1", "README-2"] {
-        let order = CreateOrder::builder(id, 100_000, "https://shop.vn/return")
-            .bank_code(BankCode::Vietcombank)
-            .build()
-            .unwrap();
-        client.create_order(&order).await.unwrap();
-        sandbox
-            .force_status(id, TransactionStatus::Success)
-            .unwrap();
-        let t = sandbox
-            .wait_for(id, Duration::from_secs(15), |t| {
-                !t.notify_in_progress && !t.notify_attempts.is_empty()
-            })
-            .await
-            .expect("the notify was delivered");
-        let first = &t.notify_attempts[0];
-        assert_eq!(first.outcome, AttemptOutcome::Acknowledged, "{first:?}");
-        assert!(first.verified, "{first:?}");
-    }
-    // The same notify again is a duplicate: answered 2.
-    sandbox.resend_notify("README-1").unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let database = format!("sqlite://{}?mode=rwc", dir.path().join("shop.db").display());
+    let (host, port) = addr.rsplit_once(':').unwrap();
+    let vars = [
+        ("SHOP_ADDR", addr.clone()),
+        ("ROCKET_ADDRESS", host.to_owned()),
+        ("ROCKET_PORT", port.to_owned()),
+        (
+            "PAY123_API_URL",
+            format!("{}/miservice", sandbox.base_url()),
+        ),
+        ("DATABASE_URL", database.clone()),
+    ];
+    let _app = start(program, &vars, &addr);
+    let http = pay123_hyper::HyperClient::new();
+    let checkout = || {
+        http::Request::post(format!("http://{addr}/checkout"))
+            .body(bytes::Bytes::new())
+            .unwrap()
+    };
+    let answer = http.send(checkout()).await.unwrap();
+    assert_eq!(answer.status(), 303, "{answer:?}");
+    let location = answer.headers()["location"].to_str().unwrap();
+    let t = &sandbox.transactions()[0];
+    assert_eq!(location, t.payment_url);
+    assert_eq!(t.total_amount, 150_000);
+    let id = t.m_transaction_id.clone();
+
+    sandbox
+        .force_status(&id, TransactionStatus::Success)
+        .unwrap();
     let t = sandbox
-        .wait_for("README-1", Duration::from_secs(15), |t| {
+        .wait_for(&id, Duration::from_secs(15), |t| {
+            !t.notify_in_progress && !t.notify_attempts.is_empty()
+        })
+        .await
+        .expect("the notify was delivered");
+    let first = &t.notify_attempts[0];
+    assert_eq!(first.outcome, AttemptOutcome::Acknowledged, "{first:?}");
+    assert_eq!(first.return_code.as_ref().map(|c| c.code()), Some("1"));
+    assert!(first.verified, "{first:?}");
+    assert!(
+        t.query_calls >= 1,
+        "confirmed with queryOrder before it was answered: {t:?}"
+    );
+    let back = http::Request::get(format!("http://{addr}/return?transactionID={id}"))
+        .body(bytes::Bytes::new())
+        .unwrap();
+    let page = http.send(back).await.unwrap();
+    let text = String::from_utf8_lossy(page.body()).into_owned();
+    assert!(text.starts_with("Thanh toán thành công."), "{text}");
+    assert!(text.contains("Payment successful."), "{text}");
+    // The same notify again is a duplicate: answered 2.
+    sandbox.resend_notify(&id).unwrap();
+    let t = sandbox
+        .wait_for(&id, Duration::from_secs(15), |t| {
             t.notify_attempts.len() == 2 && !t.notify_in_progress
         })
         .await
@@ -196,7 +217,51 @@ async fn serves_notifies_the_sandbox_acknowledges(program: &str) {
         t.notify_attempts[1].return_code.as_ref().map(|c| c.code()),
         Some("2")
     );
+
+    // A paid payment whose notify is lost, and whose buyer never comes back: the reconciler
+    // finds it (first asked 30 s after checkout, then every few seconds).
+    let answer = http.send(checkout()).await.unwrap();
+    assert_eq!(answer.status(), 303, "{answer:?}");
+    let lost = sandbox
+        .transactions()
+        .into_iter()
+        .find(|t| t.m_transaction_id != id)
+        .unwrap()
+        .m_transaction_id;
+    sandbox.drop_next_notify();
+    sandbox
+        .force_status(&lost, TransactionStatus::Success)
+        .unwrap();
+    let store = pay123_sqlx::SqlStore::connect(&database).await.unwrap();
+    let deadline = Instant::now() + Duration::from_secs(90);
+    loop {
+        let payment = store.load(&lost).await.unwrap().unwrap();
+        if payment.is_paid() {
+            assert_eq!(payment.source, pay123_core::payments::Source::Reconcile);
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the reconciler never paid {lost}: {payment:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
     sandbox.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_axum_integration_takes_payments_end_to_end() {
+    takes_payments_end_to_end(env!("CARGO_BIN_EXE_axum-payments")).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_actix_integration_takes_payments_end_to_end() {
+    takes_payments_end_to_end(env!("CARGO_BIN_EXE_actix-payments")).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_rocket_integration_takes_payments_end_to_end() {
+    takes_payments_end_to_end(env!("CARGO_BIN_EXE_rocket-payments")).await;
 }
 
 #[test]
@@ -226,12 +291,17 @@ fn core_sign_prints_the_signed_string_and_the_reply() {
     );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_blocking_program_runs_against_the_sandbox() {
-    let sandbox = sandbox(|_| {}).await;
-    let base = format!("{}/miservice", sandbox.base_url());
+/// A gateway that accepts connections and never answers.
+fn silent_gateway() -> (std::net::TcpListener, String) {
+    let listener = StdListener::bind("127.0.0.1:0").unwrap();
+    let base = format!("http://{}/miservice", listener.local_addr().unwrap());
+    (listener, base)
+}
+
+/// Runs a program of `src/bin/` with `PAY123_API_URL=base`; it must succeed. Its stdout.
+async fn run(program: &'static str, base: String) -> String {
     let output = tokio::task::spawn_blocking(move || {
-        Command::new(env!("CARGO_BIN_EXE_blocking"))
+        Command::new(program)
             .env("PAY123_API_URL", base)
             .output()
             .unwrap()
@@ -244,6 +314,14 @@ async fn the_blocking_program_runs_against_the_sandbox() {
         "{text}\n{}",
         String::from_utf8_lossy(&output.stderr)
     );
+    text
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_blocking_program_runs_and_knows_a_timeout() {
+    let program = env!("CARGO_BIN_EXE_blocking");
+    let sandbox = sandbox(|_| {}).await;
+    let text = run(program, format!("{}/miservice", sandbox.base_url())).await;
     let transactions = sandbox.transactions();
     assert_eq!(transactions.len(), 1);
     let t = &transactions[0];
@@ -256,76 +334,43 @@ async fn the_blocking_program_runs_against_the_sandbox() {
     );
     assert!(text.contains("status 0: new"), "{text}");
     sandbox.shutdown().await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn axum_checkout_sends_the_buyer_to_123pay_and_answers_errors() {
-    let sandbox = sandbox(|_| {}).await;
-    let addr = free_addr();
-    let vars = [
-        ("SHOP_ADDR", addr.clone()),
-        (
-            "PAY123_API_URL",
-            format!("{}/miservice", sandbox.base_url()),
-        ),
-    ];
-    let _app = start(env!("CARGO_BIN_EXE_axum-checkout"), &vars, &addr);
-    let http = pay123_hyper::HyperClient::new();
-    let post = |body: &'static str| {
-        http::Request::post(format!("http://{addr}/checkout"))
-            .header("content-type", "application/x-www-form-urlencoded")
-            .body(bytes::Bytes::from_static(body.as_bytes()))
-            .unwrap()
-    };
-    let answer = http
-        .send(post("product=%C3%81o+d%C3%A0i+l%E1%BB%A5a"))
-        .await
-        .unwrap();
-    assert_eq!(answer.status(), 303, "{answer:?}");
-    let location = answer.headers()["location"].to_str().unwrap();
-    assert!(location.starts_with(&sandbox.base_url()), "{location}");
-    let t = &sandbox.transactions()[0];
-    assert_eq!(t.description, "Ao dai lua");
-    assert_eq!(t.requested_bank, BankCode::Pay123);
-    sandbox.shutdown().await;
-
-    // With the gateway down, `?` answers 503 with the reason in Vietnamese and English.
-    let answer = http.send(post("product=x")).await.unwrap();
-    assert_eq!(answer.status(), 503, "{answer:?}");
-    let text = String::from_utf8_lossy(answer.body()).into_owned();
+    // A gateway that never answers: given up after the call's deadline, as a timeout.
+    let (_silent, base) = silent_gateway();
+    let started = Instant::now();
+    let text = run(program, base).await;
+    assert!(text.contains("(timeout: true, not sent: false)"), "{text}");
     assert!(
-        text.starts_with("Không kết nối được với 123PAY\n"),
-        "{text}"
+        started.elapsed() < Duration::from_secs(20),
+        "{:?}",
+        started.elapsed()
     );
-    assert_eq!(
-        text, "Không kết nối được với 123PAY\n123PAY could not be reached\n",
-        "the buyer learns nothing of the shop's network"
-    );
+    // Nobody listening: the request never left.
+    let text = run(program, format!("http://{}/miservice", free_addr())).await;
+    assert!(text.contains("(timeout: false, not sent: true)"), "{text}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_closure_transport_runs_against_the_sandbox_and_says_why_it_fails() {
+async fn the_reqwest_transport_runs_and_says_why_it_fails() {
+    let program = env!("CARGO_BIN_EXE_reqwest-transport");
     let sandbox = sandbox(|_| {}).await;
-    let base = format!("{}/miservice", sandbox.base_url());
-    let run = |base: String| {
-        tokio::task::spawn_blocking(move || {
-            let output = Command::new(env!("CARGO_BIN_EXE_closure-transport"))
-                .env("PAY123_API_URL", base)
-                .output()
-                .unwrap();
-            assert!(output.status.success(), "{output:?}");
-            String::from_utf8(output.stdout).unwrap()
-        })
-    };
-    let text = run(base.clone()).await.unwrap();
+    let text = run(program, format!("{}/miservice", sandbox.base_url())).await;
     assert_eq!(text.trim(), "status -10", "{text}");
     sandbox.shutdown().await;
-    let text = run(base).await.unwrap();
+    let text = run(program, format!("http://{}/miservice", free_addr())).await;
     assert!(
         text.starts_with(
             "failed: the call to 123PAY failed in transport: the request was not sent: "
         ),
         "{text}"
     );
-    assert!(text.contains("(retry may help: true)"), "{text}");
+    assert!(
+        text.contains("(timeout: false, not sent: true, retry may help: true)"),
+        "{text}"
+    );
+    let (_silent, base) = silent_gateway();
+    let text = run(program, base).await;
+    assert!(
+        text.contains("(timeout: true, not sent: false, retry may help: true)"),
+        "{text}"
+    );
 }

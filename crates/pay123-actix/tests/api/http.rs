@@ -5,7 +5,8 @@ use std::time::{Duration, Instant, SystemTime};
 
 use actix_web::middleware::from_fn;
 use actix_web::{App, HttpServer, web};
-use pay123_actix::{BodyDeadline, notify_service};
+use pay123_actix::BodyDeadline;
+use pay123_actix::unconfirmed::notify_service;
 use pay123_core::{Notify, NotifyOutcome, NotifyReply};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -25,10 +26,10 @@ fn start() -> (String, actix_web::dev::ServerHandle) {
             .wrap(from_fn(
                 BodyDeadline::new(Duration::from_millis(500)).middleware(),
             ))
-            .app_data(web::Data::new(()))
             .configure(notify_service(
                 "/123pay/notify",
                 listener().with_body_timeout(Duration::from_millis(500)),
+                web::Data::new(()),
                 on_notify,
             ))
     })

@@ -7,7 +7,7 @@ use std::time::SystemTime;
 
 use actix_web::test::{TestRequest, call_service, init_service, read_body};
 use actix_web::{App, HttpResponse, web};
-use pay123_actix::{VerifiedNotify, notify_service};
+use pay123_actix::unconfirmed::{VerifiedNotify, notify_service};
 use pay123_core::{
     MAX_NOTIFY_BODY, Notify, NotifyOutcome, NotifyReturnCode, SecretKey, TransactionStatus,
 };
@@ -28,7 +28,7 @@ async fn mark_paid(notify: Notify, shop: web::Data<Shop>) -> Result<NotifyOutcom
     match notify.m_transaction_id() {
         "ERR" => return Err("the orders table is locked".to_owned()),
         "PANIC" => panic!("the handler crashed"),
-        "FAIL" => return Ok(NotifyOutcome::Failed),
+        "FAIL" => return Ok(NotifyOutcome::RetryLater),
         _ => {}
     }
     let mut paid = shop.paid.lock().map_err(|e| e.to_string())?;
@@ -45,12 +45,11 @@ macro_rules! app {
     ($shop:expr) => {
         init_service(
             App::new()
-                .app_data($shop.clone())
                 .route(
                     "/",
                     web::get().to(|| async { HttpResponse::Ok().body("my shop") }),
                 )
-                .configure(notify_service(PATH, listener(), mark_paid)),
+                .configure(notify_service(PATH, listener(), $shop.clone(), mark_paid)),
         )
         .await
     };
@@ -147,13 +146,6 @@ async fn the_reply_matrix() {
     assert_eq!(read_body(home).await, "my shop");
 }
 
-#[actix_web::test]
-async fn without_its_app_data_the_service_answers_500() {
-    let app = init_service(App::new().configure(notify_service(PATH, listener(), mark_paid))).await;
-    let response = call_service(&app, post(PATH, &notify("ORDER-1"), &key()).to_request()).await;
-    assert_eq!(response.status(), 500);
-}
-
 async fn own_route(verified: VerifiedNotify) -> HttpResponse {
     let outcome = if verified.m_transaction_id() == "SEEN" {
         NotifyOutcome::AlreadyUpdated
@@ -194,14 +186,71 @@ async fn checkout() -> Result<HttpResponse, pay123_actix::Error> {
     Ok(HttpResponse::Ok().body(order.m_transaction_id().to_owned()))
 }
 
+/// A checkout against a gateway that is busy.
+async fn busy_checkout() -> Result<HttpResponse, pay123_actix::Error> {
+    let busy = |_r: http::Request<bytes::Bytes>| async {
+        Ok::<_, std::io::Error>(pay123_core::error_response(
+            &pay123_core::ReturnCode::Busy,
+            "x",
+        ))
+    };
+    let client = pay123_core::Client::new(
+        busy,
+        pay123_core::Credentials::sandbox(),
+        pay123_core::Endpoints::sandbox(),
+    );
+    let query = pay123_core::QueryOrder::new("ORDER-1")?;
+    client.query_order(&query).await?;
+    Ok(HttpResponse::Ok().finish())
+}
+
 #[actix_web::test]
-async fn errors_become_responses() {
-    let app = init_service(App::new().route("/checkout", web::post().to(checkout))).await;
+async fn errors_become_responses_text_or_json_as_asked() {
+    let app = init_service(
+        App::new()
+            .wrap(actix_web::middleware::from_fn(
+                pay123_actix::negotiate_errors,
+            ))
+            .route("/checkout", web::post().to(checkout))
+            .route("/busy", web::post().to(busy_checkout)),
+    )
+    .await;
+    // The merchant's own mistake (an id that breaks a rule): 500, blaming nobody, the field in
+    // the log only.
     let response = call_service(&app, TestRequest::post().uri("/checkout").to_request()).await;
-    assert_eq!(response.status(), 400);
+    assert_eq!(response.status(), 500);
     let text = String::from_utf8(read_body(response).await.to_vec()).unwrap();
-    assert!(text.starts_with("Thông tin không hợp lệ\n"), "{text}");
-    assert!(text.contains("mTransactionID"), "{text}");
+    assert!(
+        text.starts_with("Cửa hàng gặp lỗi hệ thống (mã invalid_request)."),
+        "{text}"
+    );
+    assert!(!text.contains("mTransactionID"), "{text}");
+    let response = call_service(&app, TestRequest::post().uri("/busy").to_request()).await;
+    assert_eq!(response.status(), 503);
+    let text = String::from_utf8(read_body(response).await.to_vec()).unwrap();
+    assert!(
+        text.starts_with("Hệ thống bận (mã 5000). Vui lòng thử lại"),
+        "{text}"
+    );
+    // An API client asked for JSON.
+    let asked = TestRequest::post()
+        .uri("/busy")
+        .insert_header(("Accept", "application/json"))
+        .to_request();
+    let response = call_service(&app, asked).await;
+    assert_eq!(response.status(), 503);
+    assert!(
+        response
+            .headers()
+            .get("content-type")
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .starts_with("application/json")
+    );
+    let json: serde_json::Value = serde_json::from_slice(&read_body(response).await).unwrap();
+    assert_eq!(json["error"], "5000");
+    assert_eq!(json["retryable"], true);
 }
 
 /// The core's span and events, as on every adapter; the key is never logged.

@@ -8,7 +8,7 @@ use axum::extract::{FromRef, State};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use http::{Method, StatusCode};
-use pay123_axum::{NotifyRejection, VerifiedNotify};
+use pay123_axum::unconfirmed::{NotifyRejection, VerifiedNotify};
 use pay123_core::{MAX_NOTIFY_BODY, NotifyListener, NotifyOutcome, NotifyReturnCode, SecretKey};
 
 use crate::support::{key, listener, notify, post as notify_post, raw, reply, send};

@@ -8,7 +8,7 @@ use axum::Router;
 use axum::extract::State;
 use axum::routing::get;
 use http::{Method, StatusCode, header};
-use pay123_axum::notify_router;
+use pay123_axum::unconfirmed::notify_router;
 use pay123_core::{
     MAX_NOTIFY_BODY, Notify, NotifyOutcome, NotifyReturnCode, SecretKey, TransactionStatus,
 };
@@ -136,7 +136,7 @@ async fn a_handler_error_is_answered_minus_3() {
 
 #[tokio::test]
 async fn a_failed_outcome_is_answered_minus_3() {
-    let (app, _) = app(NotifyOutcome::Failed);
+    let (app, _) = app(NotifyOutcome::RetryLater);
     let reply = reply(app, post(PATH, &notify("ORDER-7"), &key())).await;
     assert_eq!(reply.return_code(), &NotifyReturnCode::UpdateFailed);
 }

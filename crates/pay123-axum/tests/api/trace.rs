@@ -1,7 +1,7 @@
 //! The tracing of a notify: the span's fields are recorded, the secret key never is.
 
 use http::Method;
-use pay123_axum::notify_router;
+use pay123_axum::unconfirmed::notify_router;
 use pay123_core::{Notify, NotifyOutcome, SecretKey};
 
 use crate::support::{SECRET, key, listener, notify, post, raw, send};

@@ -3,7 +3,7 @@
 //! actix-web and rocket are built on `http` 0.2, axum on `http` 1: the listener takes the
 //! method, the query string, the content type and the body as they are, and answers with a
 //! status, a content type and a body, so that no adapter converts one framework's types into
-//! another's. [`NotifyRequest::from_http`] and [`NotifyResponse::into_http`] are the `http` 1
+//! another's. [`NotifyRequest::from_http`] and [`PlainResponse::into_http`] are the `http` 1
 //! wrappers.
 
 use bytes::Bytes;
@@ -91,17 +91,19 @@ impl<'a> NotifyRequest<'a> {
     }
 }
 
-/// The answer to a notify request, as any framework writes it: the signed JSON reply with HTTP
-/// 200, or 405, 408, 413 or 400 with a short text.
+/// An answer in plain values (status, content type, body), as any framework writes it: the
+/// answer to a notify request (the signed JSON reply with HTTP 200, or 405, 408, 413 or 400
+/// with a short text), or an [`Error`](crate::Error)'s answer
+/// ([`Error::to_response`](crate::Error::to_response)).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct NotifyResponse {
+pub struct PlainResponse {
     status: u16,
     content_type: &'static str,
     allow: Option<&'static str>,
     body: Bytes,
 }
 
-impl NotifyResponse {
+impl PlainResponse {
     /// A JSON body with HTTP 200.
     pub(crate) fn json(body: Vec<u8>) -> Self {
         Self {
@@ -114,11 +116,20 @@ impl NotifyResponse {
 
     /// A plain text answer.
     pub(crate) fn text(status: u16, text: &'static str) -> Self {
+        Self::with_body(
+            status,
+            "text/plain; charset=utf-8",
+            Bytes::from_static(text.as_bytes()),
+        )
+    }
+
+    /// Any answer without an `Allow` header.
+    pub(crate) fn with_body(status: u16, content_type: &'static str, body: Bytes) -> Self {
         Self {
             status,
-            content_type: "text/plain; charset=utf-8",
+            content_type,
             allow: None,
-            body: Bytes::from_static(text.as_bytes()),
+            body,
         }
     }
 

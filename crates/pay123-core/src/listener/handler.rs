@@ -17,8 +17,12 @@ pub enum NotifyOutcome {
     Updated,
     /// The order had been updated before (a duplicate notify): reply `2`.
     AlreadyUpdated,
-    /// The order could not be updated (database down...): reply `-3`, 123PAY retries.
-    Failed,
+    /// The notify was not processed and 123PAY should send it again: reply `-3` ("the merchant
+    /// failed to update the order"). For a store that is down, a queryOrder that failed, an
+    /// order not known yet. Never for a failed *payment*: a failed payment that was recorded is
+    /// [`Updated`](Self::Updated); answering it `-3` makes 123PAY resend it until its retries
+    /// run out.
+    RetryLater,
 }
 
 impl NotifyOutcome {
@@ -28,7 +32,7 @@ impl NotifyOutcome {
         match self {
             Self::Updated => NotifyReturnCode::Processed,
             Self::AlreadyUpdated => NotifyReturnCode::AlreadyUpdated,
-            Self::Failed => NotifyReturnCode::UpdateFailed,
+            Self::RetryLater => NotifyReturnCode::UpdateFailed,
         }
     }
 }

@@ -6,7 +6,7 @@
 //!
 //! An adapter does three things: it reads the body (at most [`MAX_NOTIFY_BODY`] bytes, within
 //! [`NOTIFY_BODY_TIMEOUT`]), it calls [`NotifyListener::serve`] with the request's parts as a
-//! [`NotifyRequest`], and it writes the [`NotifyResponse`]. Everything else is here: the method
+//! [`NotifyRequest`], and it writes the [`PlainResponse`]. Everything else is here: the method
 //! rule, verification, the handler call (a panic or an error answers `-3`), the signed reply,
 //! the `tracing` span and its events, and the answers to a body refused (413, 408, 400).
 
@@ -23,7 +23,7 @@ use std::time::{Duration, SystemTime};
 use futures_util::FutureExt;
 use tracing::{Instrument, Span};
 
-pub use exchange::{NotifyRequest, NotifyResponse};
+pub use exchange::{NotifyRequest, PlainResponse};
 pub use handler::{HandlerError, IntoNotifyOutcome, NotifyHandler, NotifyOutcome};
 
 use crate::clock::{Clock, SystemClock};
@@ -67,11 +67,11 @@ pub enum BodyRefusal {
 impl BodyRefusal {
     /// The answer: 413, 408 or 400, with a short text.
     #[must_use]
-    pub fn response(&self) -> NotifyResponse {
+    pub fn response(&self) -> PlainResponse {
         match self {
-            Self::TooLarge => NotifyResponse::text(413, "notify body too large"),
-            Self::TimedOut => NotifyResponse::text(408, "notify body not received in time"),
-            Self::Unreadable(_) => NotifyResponse::text(400, "could not read the notify body"),
+            Self::TooLarge => PlainResponse::text(413, "notify body too large"),
+            Self::TimedOut => PlainResponse::text(408, "notify body not received in time"),
+            Self::Unreadable(_) => PlainResponse::text(400, "could not read the notify body"),
         }
     }
 }
@@ -91,7 +91,7 @@ pub struct Handled {
     /// The reply sent; `None` for a refused HTTP method (405).
     pub reply: Option<NotifyReply>,
     /// The answer.
-    pub response: NotifyResponse,
+    pub response: PlainResponse,
 }
 
 /// Turns notify requests into signed replies.
@@ -208,7 +208,7 @@ impl NotifyListener {
                 panicked: false,
                 handler_error: None,
                 reply: None,
-                response: NotifyResponse::method_not_allowed(),
+                response: PlainResponse::method_not_allowed(),
             }));
         }
         self.verifier.verify(request, now).map_err(|error| {
@@ -316,12 +316,12 @@ impl NotifyListener {
             Ok(Err(error)) => Handled {
                 outcome: None,
                 handler_error: Some(error),
-                ..self.reply(notify, NotifyOutcome::Failed, now)
+                ..self.reply(notify, NotifyOutcome::RetryLater, now)
             },
             Err(_) => Handled {
                 outcome: None,
                 panicked: true,
-                ..self.reply(notify, NotifyOutcome::Failed, now)
+                ..self.reply(notify, NotifyOutcome::RetryLater, now)
             },
         }
     }
@@ -333,7 +333,7 @@ impl NotifyListener {
         request: NotifyRequest<'_>,
         state: S,
         handler: &H,
-    ) -> NotifyResponse {
+    ) -> PlainResponse {
         let now = self.clock.now();
         self.handle(&request, now, |notify| handler.handle(notify, state))
             .await
@@ -343,7 +343,7 @@ impl NotifyListener {
     /// For an adapter's extractor (a route the merchant writes): checks and verifies the
     /// request at the clock's time, in a `pay123.notify` span. `Err` is the answer to send as
     /// it is (405, `-1`); [`Verified::reply`] signs the answer to a verified notify.
-    pub fn open(&self, request: NotifyRequest<'_>) -> Result<Verified, NotifyResponse> {
+    pub fn open(&self, request: NotifyRequest<'_>) -> Result<Verified, PlainResponse> {
         match self.check(&request, self.clock.now()) {
             Ok(notify) => Ok(Verified {
                 span: trace::verified(request.method(), &notify),
@@ -360,14 +360,14 @@ impl NotifyListener {
     /// What an adapter answers when it could not read the body whole (413, 408, 400), with the
     /// `pay123.notify` span and an event saying why.
     #[must_use]
-    pub fn refuse_body(&self, method: &str, refusal: &BodyRefusal) -> NotifyResponse {
+    pub fn refuse_body(&self, method: &str, refusal: &BodyRefusal) -> PlainResponse {
         let span = trace::span(method);
         trace::body_refused(&span, refusal);
         refusal.response()
     }
 
-    fn signed(&self, reply: &NotifyReply) -> NotifyResponse {
-        NotifyResponse::json(reply.to_json(&self.key))
+    fn signed(&self, reply: &NotifyReply) -> PlainResponse {
+        PlainResponse::json(reply.to_json(&self.key))
     }
 }
 
@@ -399,17 +399,19 @@ impl Verified {
         &self.span
     }
 
-    /// The signed reply for the merchant's outcome (`1`, `2`, or `-3` for `Failed` and any
+    /// The signed reply for the merchant's outcome (`1`, `2`, or `-3` for `RetryLater` and any
     /// error, which is logged), with `ts` from the listener's clock.
     #[must_use]
-    pub fn reply(self, outcome: impl IntoNotifyOutcome) -> NotifyResponse {
+    pub fn reply(self, outcome: impl IntoNotifyOutcome) -> PlainResponse {
         let now = self.listener.clock.now();
         let handled = match outcome.into_outcome() {
             Ok(outcome) => self.listener.reply(self.notify, outcome, now),
             Err(error) => Handled {
                 outcome: None,
                 handler_error: Some(error),
-                ..self.listener.reply(self.notify, NotifyOutcome::Failed, now)
+                ..self
+                    .listener
+                    .reply(self.notify, NotifyOutcome::RetryLater, now)
             },
         };
         trace::answered(&self.span, &handled);
@@ -459,7 +461,7 @@ mod tests {
         for outcome in [
             NotifyOutcome::Updated,
             NotifyOutcome::AlreadyUpdated,
-            NotifyOutcome::Failed,
+            NotifyOutcome::RetryLater,
         ] {
             let replied = listener.reply(notify.clone(), outcome, now);
             let handled = futures_executor::block_on(listener.handle(

@@ -80,7 +80,7 @@ pub(crate) fn answered(span: &Span, handled: &Handled) {
             %error,
             "the notify handler failed; answered -3, 123PAY will retry"
         ),
-        (Ok(_), false, None) if handled.outcome == Some(super::NotifyOutcome::Failed) => {
+        (Ok(_), false, None) if handled.outcome == Some(super::NotifyOutcome::RetryLater) => {
             tracing::warn!(
                 m_transaction_id = id,
                 code,

@@ -212,10 +212,11 @@ fn every_error_has_the_status_and_text_an_app_answers_with() {
         block_on(client.query_order(&QueryOrder::new("A").unwrap())).unwrap_err(),
     );
     assert_eq!(e.http_status(), 503);
-    assert!(
-        e.response_text().starts_with("Hệ thống bận\n"),
-        "{}",
-        e.response_text()
+    assert!(e.is_retryable());
+    assert_eq!(
+        e.response_text(),
+        "Hệ thống bận (mã 5000). Vui lòng thử lại sau ít phút.\n\
+         System busy (code 5000). Please try again in a few minutes.\n"
     );
     let hang = |_r: http::Request<Bytes>| async {
         Err::<http::Response<Bytes>, _>(std::io::Error::new(std::io::ErrorKind::TimedOut, "slow"))
@@ -227,18 +228,23 @@ fn every_error_has_the_status_and_text_an_app_answers_with() {
     assert_eq!(e.http_status(), 504);
     assert_eq!(
         e.response_text(),
-        "123PAY không trả lời kịp thời\n123PAY did not answer in time\n"
+        "123PAY không trả lời kịp thời. Vui lòng thử lại sau ít phút.\n\
+         123PAY did not answer in time. Please try again in a few minutes.\n"
     );
     // The cause is for the logs, not for the buyer.
     assert!(!e.response_text().contains("slow"));
     assert!(format!("{e:#}").ends_with(": slow"), "{e:#}");
+    // A value of the merchant's that breaks a rule is the shop's problem, not the buyer's: 500,
+    // and the field only in the log.
     let e = pay123_core::Error::from(QueryOrder::new("A B").unwrap_err());
-    assert_eq!(e.http_status(), 400);
+    assert_eq!(e.http_status(), 500);
+    assert!(!e.is_retryable());
     assert!(
-        e.response_text().contains("mTransactionID"),
+        !e.response_text().contains("mTransactionID"),
         "{}",
         e.response_text()
     );
+    assert!(e.to_string().contains("mTransactionID"), "{e}");
     let auth = |_r: http::Request<Bytes>| async {
         Ok::<_, std::io::Error>(error_response(&ReturnCode::AuthenticationFailed, "x"))
     };
@@ -246,6 +252,12 @@ fn every_error_has_the_status_and_text_an_app_answers_with() {
     let e = pay123_core::Error::from(
         block_on(client.query_order(&QueryOrder::new("A").unwrap())).unwrap_err(),
     );
-    assert_eq!(e.http_status(), 502);
-    assert!(e.response_text().starts_with("Xác thực đối tác thất bại\n"));
+    assert_eq!(e.http_status(), 500);
+    assert!(
+        e.response_text()
+            .starts_with("Cửa hàng gặp lỗi hệ thống (mã 6000).")
+    );
+    assert!(!e.response_text().contains("Xác thực"));
+    let json: serde_json::Value = serde_json::from_str(&e.to_json()).unwrap();
+    assert_eq!(json["error"], "6000");
 }

@@ -40,7 +40,7 @@ fn outcomes_map_to_1_2_and_minus_3() {
     for (outcome, code) in [
         (NotifyOutcome::Updated, "1"),
         (NotifyOutcome::AlreadyUpdated, "2"),
-        (NotifyOutcome::Failed, "-3"),
+        (NotifyOutcome::RetryLater, "-3"),
     ] {
         let handled = block_on(listener.handle_http(
             &notify_request(Duration::ZERO),

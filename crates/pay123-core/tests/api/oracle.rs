@@ -118,7 +118,7 @@ proptest! {
                 Sent::Genuine { outcome, .. } => *outcome,
                 Sent::Forged { .. } => 0,
             };
-            let outcome = [NotifyOutcome::Updated, NotifyOutcome::AlreadyUpdated, NotifyOutcome::Failed][outcome];
+            let outcome = [NotifyOutcome::Updated, NotifyOutcome::AlreadyUpdated, NotifyOutcome::RetryLater][outcome];
             let wire = NotifyRequest::new("POST", "", None, body.as_bytes());
             let handled = futures_executor::block_on(listener.handle(&wire, at, |_| async move { outcome }));
             let reply: serde_json::Value = serde_json::from_slice(handled.response.body()).unwrap();

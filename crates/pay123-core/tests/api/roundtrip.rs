@@ -199,7 +199,7 @@ proptest! {
     #[test]
     fn notify_reply_round_trip_and_tamper(id in token(50), outcome in 0usize..3, skew in 0u64..10_000) {
         let key = SecretKey::new("MIKEY");
-        let outcome = [NotifyOutcome::Updated, NotifyOutcome::AlreadyUpdated, NotifyOutcome::Failed][outcome];
+        let outcome = [NotifyOutcome::Updated, NotifyOutcome::AlreadyUpdated, NotifyOutcome::RetryLater][outcome];
         // Replies come from the listener only, answering a verified notify.
         let notify = Notify::new(id.as_str(), BankCode::Vietcombank, TransactionStatus::Success, "", now()).unwrap();
         let form = notify.to_form(&key);

@@ -58,7 +58,7 @@ fn create_order_response() {
     );
     let created = CreatedOrder::from_json(body.as_bytes(), &SecretKey::new("MIKEY")).unwrap();
     assert_eq!(created.pay123_transaction_id(), "123P1707110106638");
-    assert_eq!(created.redirect_url(), REDIRECT, "escaped slashes are read");
+    assert_eq!(created.payment_url(), REDIRECT, "escaped slashes are read");
     // The gateway side signs it the same way.
     let resp = created.to_http_response(&SecretKey::new("MIKEY"));
     let v: Vec<String> = serde_json::from_slice(resp.body()).unwrap();

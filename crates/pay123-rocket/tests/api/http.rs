@@ -3,7 +3,8 @@
 use std::time::{Duration, Instant, SystemTime};
 
 use pay123_core::{Notify, NotifyOutcome, NotifyReply};
-use pay123_rocket::{Limits, notify_routes, serve};
+use pay123_rocket::unconfirmed::notify_routes;
+use pay123_rocket::{Limits, serve};
 use rocket::{State, get, routes};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;

@@ -8,7 +8,8 @@ use std::time::SystemTime;
 use pay123_core::{
     MAX_NOTIFY_BODY, Notify, NotifyOutcome, NotifyReturnCode, SecretKey, TransactionStatus,
 };
-use pay123_rocket::{NotifyAnswer, VerifiedNotify, catchers, notify_routes};
+use pay123_rocket::NotifyAnswer;
+use pay123_rocket::unconfirmed::{VerifiedNotify, catchers, notify_routes};
 use rocket::http::{ContentType, Status};
 use rocket::local::asynchronous::Client;
 use rocket::{State, get, post, routes};
@@ -29,7 +30,7 @@ async fn mark_paid(notify: Notify, shop: &State<Shop>) -> Result<NotifyOutcome, 
     match notify.m_transaction_id() {
         "ERR" => return Err("the orders table is locked".to_owned()),
         "PANIC" => panic!("the handler crashed"),
-        "FAIL" => return Ok(NotifyOutcome::Failed),
+        "FAIL" => return Ok(NotifyOutcome::RetryLater),
         _ => {}
     }
     let mut paid = shop.paid.lock().map_err(|e| e.to_string())?;
@@ -177,15 +178,31 @@ fn checkout() -> Result<String, pay123_rocket::Error> {
 }
 
 #[rocket::async_test]
-async fn errors_become_responders() {
+async fn errors_become_responders_text_or_json_as_asked() {
     let client = Client::untracked(rocket::build().mount("/", routes![checkout]))
         .await
         .unwrap();
+    // The merchant's own mistake: 500, blaming nobody, the field in the log only.
     let response = client.get("/checkout").dispatch().await;
-    assert_eq!(response.status(), Status::BadRequest);
+    assert_eq!(response.status(), Status::InternalServerError);
+    assert_eq!(response.content_type(), Some(ContentType::Plain));
     let text = response.into_string().await.unwrap();
-    assert!(text.starts_with("Thông tin không hợp lệ\n"), "{text}");
-    assert!(text.contains("mTransactionID"), "{text}");
+    assert!(
+        text.starts_with("Cửa hàng gặp lỗi hệ thống (mã invalid_request)."),
+        "{text}"
+    );
+    assert!(!text.contains("mTransactionID"), "{text}");
+    let response = client
+        .get("/checkout")
+        .header(rocket::http::Accept::JSON)
+        .dispatch()
+        .await;
+    assert_eq!(response.status(), Status::InternalServerError);
+    assert_eq!(response.content_type(), Some(ContentType::JSON));
+    let json: serde_json::Value =
+        serde_json::from_str(&response.into_string().await.unwrap()).unwrap();
+    assert_eq!(json["error"], "invalid_request");
+    assert_eq!(json["retryable"], false);
 }
 
 #[rocket::async_test]

@@ -330,10 +330,10 @@ async fn the_router_can_be_nested_in_another_server() {
         .unwrap();
     assert!(
         created
-            .redirect_url()
+            .payment_url()
             .starts_with(&format!("{base}/banksim/"))
     );
-    let page = http.get(created.redirect_url()).await;
+    let page = http.get(created.payment_url()).await;
     assert_eq!(page.status, StatusCode::OK);
     assert!(
         page.form("card_form")

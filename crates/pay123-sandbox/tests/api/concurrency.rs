@@ -23,7 +23,7 @@ async fn distinct_ids_all_succeed() {
     for task in tasks {
         let created = task.await.unwrap().expect("every distinct id succeeds");
         ids.insert(created.pay123_transaction_id().to_owned());
-        urls.insert(created.redirect_url().to_owned());
+        urls.insert(created.payment_url().to_owned());
     }
     assert_eq!(ids.len(), 64, "123PAY transaction ids are unique");
     assert_eq!(urls.len(), 64, "payment URLs are unique");

@@ -20,7 +20,7 @@ async fn happy_path_through_the_bank_choice_page() {
     );
     assert!(
         created
-            .redirect_url()
+            .payment_url()
             .starts_with(&format!("{}/banksim/", h.sandbox.base_url())),
         "{created:?}"
     );
@@ -95,7 +95,7 @@ async fn happy_path_through_the_bank_choice_page() {
     assert_eq!(seen, ["0", "10", "11", "1"], "{:#?}", t.history);
 
     // Opening the payment URL again sends the buyer back to the merchant.
-    let again = h.http.get(created.redirect_url()).await;
+    let again = h.http.get(created.payment_url()).await;
     assert_eq!(h.returned(&again).status, TransactionStatus::Success);
 }
 

@@ -18,7 +18,7 @@ async fn retries_until_the_listener_answers_1() {
     let script = vec![
         Answer::Status(StatusCode::INTERNAL_SERVER_ERROR),
         Answer::Body("not json"),
-        Answer::Outcome(NotifyOutcome::Failed),
+        Answer::Outcome(NotifyOutcome::RetryLater),
         Answer::Outcome(NotifyOutcome::Updated),
     ];
     let h = Harness::with_sink(script, |c| c.notify_retries = 5).await;

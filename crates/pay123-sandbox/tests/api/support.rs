@@ -568,7 +568,7 @@ impl Harness {
 
     /// Opens the payment URL of a created order.
     pub(crate) async fn open(&self, created: &CreatedOrder) -> Page {
-        self.follow(self.http.get(created.redirect_url()).await)
+        self.follow(self.http.get(created.payment_url()).await)
             .await
     }
 

@@ -1,11 +1,11 @@
-//! Checkout: the order is recorded first, then createOrder; failures keep it as not created.
+//! Checkout: what an order buys is recorded, then the payment flow records and creates its
+//! payment; a refusal keeps both.
 
-use std::time::Duration;
-
+use pay123_core::payments::{PaymentState, Source};
 use pay123_core::{BankCode, ReturnCode};
-use shop::{CheckoutError, CheckoutFailure, OrderState, Source};
+use shop::CheckoutError;
 
-use crate::common::{Behaviour, PUBLIC_URL, setup};
+use crate::common::{PUBLIC_URL, setup};
 
 #[tokio::test]
 async fn checkout_records_the_order_then_creates_the_payment() {
@@ -18,7 +18,7 @@ async fn checkout_records_the_order_then_creates_the_payment() {
         .unwrap();
     let id = &created.m_transaction_id;
 
-    let (sent, pay123_id) = t.fake.created(id).expect("createOrder was sent");
+    let (sent, answer) = t.fake.created(id).expect("createOrder was sent");
     assert_eq!(sent.total_amount(), 450_000);
     assert_eq!(sent.bank_code(), BankCode::Vietcombank);
     assert_eq!(sent.client_ip(), "203.113.1.10");
@@ -27,30 +27,31 @@ async fn checkout_records_the_order_then_creates_the_payment() {
     assert_eq!(sent.redirect_url(), return_url);
     assert_eq!(sent.cancel_url(), return_url);
     assert_eq!(sent.error_url(), return_url);
+    assert_eq!(created.redirect_url, answer.payment_url());
 
     let order = t.order(id).await;
-    assert_eq!(order.state, OrderState::Pending);
-    assert!(!order.paid);
     assert_eq!(order.amount, 450_000);
     assert_eq!(order.product_id, "ao-dai");
     assert_eq!(order.bank_code, BankCode::Vietcombank);
     assert_eq!(order.client_ip.as_deref(), Some("203.113.1.10"));
+    let payment = order.payment.expect("the payment is recorded");
+    assert_eq!(payment.state, PaymentState::Pending);
+    assert_eq!(payment.amount, 450_000);
     assert_eq!(
-        order.pay123_transaction_id.as_deref(),
-        Some(pay123_id.as_str())
+        payment.pay123_transaction_id.as_deref(),
+        Some(answer.pay123_transaction_id())
     );
-    assert_eq!(
-        order.redirect_url.as_deref(),
-        Some(created.redirect_url.as_str())
-    );
-
-    let history = t.history(id).await;
-    let steps: Vec<_> = history.iter().map(|h| (h.seq, h.state, h.source)).collect();
+    let steps: Vec<_> = t
+        .history(id)
+        .await
+        .iter()
+        .map(|h| (h.version, h.state, h.source))
+        .collect();
     assert_eq!(
         steps,
         [
-            (1, OrderState::Creating, Source::Checkout),
-            (2, OrderState::Pending, Source::CreateOrder)
+            (1, PaymentState::Creating, Source::Checkout),
+            (2, PaymentState::Pending, Source::CreateOrder)
         ]
     );
 }
@@ -71,114 +72,37 @@ async fn no_bank_means_123pay_and_ipv6_is_left_out() {
 }
 
 #[tokio::test]
-async fn gateway_errors_keep_the_order_as_not_created() {
+async fn a_refused_checkout_keeps_the_order_and_says_why() {
     let t = setup().await;
-    for code in [
-        ReturnCode::Busy,
-        ReturnCode::BankCommunication,
-        ReturnCode::AuthenticationFailed,
-        ReturnCode::InvalidParameter,
+    for (code, status) in [
+        (ReturnCode::Busy, 503),
+        (ReturnCode::BankCommunication, 503),
+        (ReturnCode::AuthenticationFailed, 500),
+        (ReturnCode::OverLimit, 502),
     ] {
-        t.fake.set_create(Behaviour::Error(code.clone()));
+        t.fake.fail_create_order(Some(code.clone()));
         let error = t.shop.checkout("ca-phe", None, None).await.unwrap_err();
-        assert_eq!(
-            error.failure(),
-            Some(&CheckoutFailure::Gateway(code.clone()))
-        );
-        assert_eq!(error.status_code(), http::StatusCode::BAD_GATEWAY);
-        assert!(
-            error.vietnamese().contains(code.vietnamese()),
-            "{}",
-            error.vietnamese()
-        );
+        assert_eq!(error.status_code().as_u16(), status, "{code}");
+        assert_eq!(error.code(), code.code());
         assert!(
             error.vietnamese().contains(&format!("mã {}", code.code())),
             "{}",
             error.vietnamese()
         );
-        assert!(
-            error
-                .english()
-                .to_lowercase()
-                .contains(&code.english().to_lowercase()),
-            "{}",
-            error.english()
-        );
         let id = error.m_transaction_id().expect("the order is recorded");
         let order = t.order(id).await;
-        assert_eq!(order.state, OrderState::NotCreated);
-        assert!(!order.paid);
         assert_eq!(order.amount, 120_000);
-        assert_eq!(order.error_code.as_deref(), Some(code.code()));
-        assert!(order.pay123_transaction_id.is_none());
-        let history = t.history(id).await;
-        assert_eq!(history.len(), 2);
-        assert_eq!(history[1].state, OrderState::NotCreated);
+        let payment = order.payment.unwrap();
+        assert_eq!(payment.state, PaymentState::NotCreated);
+        assert_eq!(payment.error_code.as_deref(), Some(code.code()));
+        // The order's page says the same as the checkout did.
+        let view = t.shop.order(id).await.unwrap().unwrap();
+        assert!(
+            view.message_vi.contains("Đơn hàng đã được lưu"),
+            "{}",
+            view.message_vi
+        );
     }
-    let busy = CheckoutFailure::Gateway(ReturnCode::Busy);
-    assert!(busy.buyer_english().contains("try again"));
-}
-
-#[tokio::test]
-async fn a_transport_error_keeps_the_order_as_not_created() {
-    let t = setup().await;
-    t.fake.set_create(Behaviour::Transport);
-    let error = t.shop.checkout("ao-dai", None, None).await.unwrap_err();
-    assert!(matches!(
-        error,
-        CheckoutError::NotCreated {
-            failure: CheckoutFailure::Transport,
-            ..
-        }
-    ));
-    assert!(
-        error
-            .vietnamese()
-            .starts_with("Không kết nối được với 123PAY")
-    );
-    let order = t.order(error.m_transaction_id().unwrap()).await;
-    assert_eq!(order.state, OrderState::NotCreated);
-    assert_eq!(order.error_code.as_deref(), Some("transport"));
-    // The request never left: 123PAY has nothing, the reconciler has nothing to ask.
-    assert_eq!(order.next_check_at, None);
-    assert!(
-        order
-            .error_message
-            .as_deref()
-            .is_some_and(|m| m.contains("connection refused")),
-        "{order:?}"
-    );
-}
-
-/// A createOrder that times out may have reached 123PAY: the order is kept `unsure` (not "not
-/// created"), and the buyer is told so and not to pay again.
-#[tokio::test]
-async fn a_gateway_that_never_answers_times_out_and_leaves_the_order_unsure() {
-    let t = setup().await;
-    t.fake.set_create(Behaviour::Hang);
-    let shop = t
-        .shop
-        .clone()
-        .with_gateway_timeout(Duration::from_millis(200));
-    let error = shop.checkout("ao-dai", None, None).await.unwrap_err();
-    assert!(matches!(error, CheckoutError::Unsure { .. }), "{error:?}");
-    assert_eq!(error.failure(), Some(&CheckoutFailure::Timeout));
-    assert_eq!(error.status_code(), http::StatusCode::GATEWAY_TIMEOUT);
-    assert!(
-        error.english().contains("do not order again"),
-        "{}",
-        error.english()
-    );
-    assert!(
-        error.vietnamese().contains("chưa bị trừ tiền"),
-        "{}",
-        error.vietnamese()
-    );
-    let order = t.order(error.m_transaction_id().unwrap()).await;
-    assert_eq!(order.state, OrderState::Unsure);
-    assert_eq!(order.error_code.as_deref(), Some("timeout"));
-    // The reconciler will ask about it.
-    assert!(order.next_check_at.is_some());
 }
 
 #[tokio::test]
@@ -217,7 +141,11 @@ async fn concurrent_checkouts_get_distinct_orders() {
     assert_eq!(ids.len(), 30);
     let orders = t.shop.store().recent_orders(100).await.unwrap();
     assert_eq!(orders.len(), 30);
-    assert!(orders.iter().all(|o| o.state == OrderState::Pending));
+    assert!(
+        orders
+            .iter()
+            .all(|o| o.payment.as_ref().unwrap().state == PaymentState::Pending)
+    );
     assert_eq!(t.fake.create_calls(), 30);
 }
 

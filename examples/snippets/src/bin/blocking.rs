@@ -1,20 +1,42 @@
-//! createOrder and queryOrder from a blocking program, with `ureq` as the transport.
+//! createOrder and queryOrder from a blocking program, with `ureq` as the transport: the
+//! per-call deadline honoured, and a timeout reported as a timeout.
+use std::time::Duration;
+
 use bytes::Bytes;
 use pay123_core::blocking::Client;
 use pay123_core::{BankCode, CreateOrder, Credentials, Endpoints, QueryOrder};
+use pay123_core::{RequestTimeout, TransportError};
+use ureq::RequestExt;
 
-/// One request with `ureq`, the whole response back (any status: the core reads it). Errors
-/// become `io::Error`s, whose kind tells the client whether the request was sent at all.
+/// One request with `ureq` within the deadline the client asks for (`*_within`), the whole
+/// response back (any status: the core reads it). The error says whether the request timed
+/// out or never left, so that the client knows (`is_timeout`, `is_not_sent`).
 fn send(
     agent: &ureq::Agent,
     request: http::Request<Bytes>,
-) -> std::io::Result<http::Response<Bytes>> {
-    let response = agent
-        .run(request.map(|body| body.to_vec()))
-        .map_err(ureq::Error::into_io)?;
+) -> Result<http::Response<Bytes>, TransportError> {
+    let deadline = request.extensions().get::<RequestTimeout>().map(|t| t.0);
+    let response = request
+        .map(|body| body.to_vec())
+        .with_agent(agent)
+        .configure()
+        .timeout_global(deadline.or(Some(Duration::from_secs(30))))
+        .run()
+        .map_err(transport_error)?;
     let (parts, mut body) = response.into_parts();
-    let body = body.read_to_vec().map_err(ureq::Error::into_io)?;
+    let body = body.read_to_vec().map_err(transport_error)?;
     Ok(http::Response::from_parts(parts, Bytes::from(body)))
+}
+
+fn transport_error(error: ureq::Error) -> TransportError {
+    match error {
+        ureq::Error::Timeout(_) => TransportError::timed_out(error),
+        ureq::Error::HostNotFound | ureq::Error::ConnectionFailed => {
+            TransportError::not_sent(error)
+        }
+        ureq::Error::Io(io) => TransportError::from_io(io), // refused: never left; timed out
+        other => TransportError::new(pay123_core::Delivery::Unknown, other),
+    }
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -25,7 +47,6 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     };
     let agent: ureq::Agent = ureq::Agent::config_builder()
         .http_status_as_error(false)
-        .timeout_global(Some(std::time::Duration::from_secs(30)))
         .build()
         .into();
     let client = Client::new(move |r| send(&agent, r), Credentials::sandbox(), endpoints);
@@ -34,9 +55,20 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let order = CreateOrder::builder(&id, 100_000, "https://shop.vn/return")
         .bank_code(BankCode::Vietcombank)
         .build()?;
-    let created = client.create_order(&order)?; // signed, sent, answer verified
-    println!("created {id}: send the buyer to {}", created.redirect_url());
-    let status = client.query_order(&QueryOrder::new(&id)?)?;
+    // Signed, sent within 5 s, answer verified.
+    let created = match client.create_order_within(&order, Duration::from_secs(5)) {
+        Ok(created) => created,
+        Err(e) => {
+            println!(
+                "failed: {e:#} (timeout: {}, not sent: {})",
+                e.is_timeout(),
+                e.is_not_sent()
+            );
+            return Ok(());
+        }
+    };
+    println!("created {id}: send the buyer to {}", created.payment_url());
+    let status = client.query_order_within(&QueryOrder::new(&id)?, Duration::from_secs(5))?;
     println!(
         "status {}: {}",
         status.status().code(),

@@ -32,7 +32,7 @@ async fn main() -> Result<(), ValidationError> {
                 notify.m_transaction_id(),
                 notify.status().english()
             );
-            NotifyOutcome::Updated // or AlreadyUpdated (a duplicate), or Failed (-3)
+            NotifyOutcome::Updated // or AlreadyUpdated (a duplicate), or RetryLater (-3)
         })
         .await;
     let reply = handled.response; // status, content type, signed JSON body

@@ -30,6 +30,10 @@
 //! # Ok::<(), pay123_core::ValidationError>(())
 //! ```
 
+mod store;
+
+pub use store::{MemoryStore, MemoryStoreDown, check_store};
+
 use std::collections::HashMap;
 use std::future::{Pending, Ready};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};

@@ -1,0 +1,353 @@
+//! The confirmed notify: paid only after a queryOrder confirms the amount, once.
+
+use std::time::{Duration, SystemTime};
+
+use pay123_core::payments::{PaymentState, Source};
+use pay123_core::{
+    BankCode, Credentials, Notify, NotifyOutcome, NotifyRequest, ReturnCode, TransactionStatus,
+};
+
+use super::support::{Behaviour, notify, world};
+
+#[tokio::test]
+async fn paid_only_after_query_order_confirms_status_and_amount() {
+    let t = world();
+    let id = t.checkout().await;
+    t.fake.set_status(&id, "1");
+    assert_eq!(t.fake.query_calls(), 0);
+
+    assert_eq!(t.notified(&id, "1").await, NotifyOutcome::Updated);
+    assert_eq!(
+        t.fake.query_calls(),
+        1,
+        "the notify is confirmed with a queryOrder"
+    );
+    let payment = t.payment(&id);
+    assert_eq!(payment.state, PaymentState::Paid);
+    assert!(payment.is_paid());
+    assert_eq!(payment.transaction_status, Some(TransactionStatus::Success));
+    assert_eq!(payment.op_amount, Some(450_000));
+    assert_eq!(payment.bank_code, Some(BankCode::Vietcombank));
+    assert_eq!(payment.next_check_at, None);
+    let last = t.history(&id).pop().unwrap();
+    assert_eq!(
+        (last.version, last.state, last.source),
+        (3, PaymentState::Paid, Source::Notify)
+    );
+}
+
+#[tokio::test]
+async fn a_paid_notify_that_123pay_does_not_confirm_is_not_paid() {
+    let t = world();
+    let id = t.checkout().await;
+    // queryOrder still says "at the OTP step": 123PAY should retry the notify later.
+    t.fake.set_status(&id, "11");
+    assert_eq!(t.notified(&id, "1").await, NotifyOutcome::RetryLater);
+    let payment = t.payment(&id);
+    assert_eq!(payment.state, PaymentState::Pending);
+    assert_eq!(
+        payment.transaction_status,
+        Some(TransactionStatus::AwaitingOtp)
+    );
+
+    // queryOrder fails: not paid, 123PAY retries.
+    t.fake.set_query(Behaviour::Transport);
+    assert_eq!(t.notified(&id, "1").await, NotifyOutcome::RetryLater);
+    t.fake.set_query(Behaviour::Error(ReturnCode::Busy));
+    assert_eq!(t.notified(&id, "1").await, NotifyOutcome::RetryLater);
+    assert!(!t.payment(&id).is_paid());
+
+    // The retry after 123PAY settled pays it.
+    t.fake.set_query(Behaviour::Answer);
+    t.fake.set_status(&id, "1");
+    assert_eq!(t.notified(&id, "1").await, NotifyOutcome::Updated);
+    assert!(t.payment(&id).is_paid());
+}
+
+#[tokio::test]
+async fn an_amount_mismatch_is_not_paid() {
+    let t = world();
+    let id = t.checkout().await;
+    t.fake.set_status(&id, "1");
+    t.fake.set_total_amount(&id, "45000");
+    assert_eq!(t.notified(&id, "1").await, NotifyOutcome::Updated);
+    let payment = t.payment(&id);
+    assert_eq!(payment.state, PaymentState::Review);
+    assert_eq!(payment.error_code.as_deref(), Some("amount_mismatch"));
+    // Held for a person: a later notify changes nothing.
+    t.fake.set_total_amount(&id, "450000");
+    assert_eq!(t.notified(&id, "1").await, NotifyOutcome::AlreadyUpdated);
+    assert_eq!(t.payment(&id).state, PaymentState::Review);
+}
+
+#[tokio::test]
+async fn a_duplicate_notify_answers_already_updated_and_changes_nothing() {
+    let t = world();
+    let id = t.checkout().await;
+    t.fake.set_status(&id, "1");
+    assert_eq!(t.notified(&id, "1").await, NotifyOutcome::Updated);
+    let before = t.payment(&id);
+    let queries = t.fake.query_calls();
+    for status in ["1", "1", "0"] {
+        assert_eq!(
+            t.notified(&id, status).await,
+            NotifyOutcome::AlreadyUpdated,
+            "{status}"
+        );
+    }
+    assert_eq!(t.payment(&id), before);
+    assert_eq!(
+        t.fake.query_calls(),
+        queries,
+        "a notify that agrees with a final payment needs no queryOrder"
+    );
+    // One that contradicts it is checked with 123PAY, which still says paid: nothing changes.
+    assert_eq!(t.notified(&id, "-100").await, NotifyOutcome::AlreadyUpdated);
+    assert_eq!(t.fake.query_calls(), queries + 1);
+    assert_eq!(t.payment(&id), before);
+}
+
+#[tokio::test]
+async fn pending_statuses_never_cancel_a_payment() {
+    let t = world();
+    let id = t.checkout().await;
+    for status in ["0", "10", "11", "20", "4242"] {
+        assert_eq!(
+            t.notified(&id, status).await,
+            NotifyOutcome::Updated,
+            "{status}"
+        );
+        // The same pending status again is a duplicate.
+        assert_eq!(
+            t.notified(&id, status).await,
+            NotifyOutcome::AlreadyUpdated,
+            "{status}"
+        );
+        let payment = t.payment(&id);
+        assert_eq!(payment.state, PaymentState::Pending, "{status}");
+        assert_eq!(
+            payment.transaction_status.as_ref().map(|s| s.code()),
+            Some(status)
+        );
+    }
+    assert_eq!(t.fake.query_calls(), 0);
+    // Still open: the payment can complete.
+    t.fake.set_status(&id, "1");
+    assert_eq!(t.notified(&id, "1").await, NotifyOutcome::Updated);
+    assert!(t.payment(&id).is_paid());
+}
+
+#[tokio::test]
+async fn a_final_failure_is_confirmed_before_the_payment_fails() {
+    let t = world();
+    let id = t.checkout().await;
+    // 123PAY does not confirm it yet (queryOrder says 0): nothing changes, 123PAY retries.
+    assert_eq!(t.notified(&id, "7224").await, NotifyOutcome::RetryLater);
+    assert_eq!(t.payment(&id).state, PaymentState::Pending);
+    t.fake.set_status(&id, "7224");
+    assert_eq!(t.notified(&id, "7224").await, NotifyOutcome::Updated);
+    let payment = t.payment(&id);
+    assert_eq!(payment.state, PaymentState::Failed);
+    assert_eq!(
+        payment.transaction_status,
+        Some(TransactionStatus::WrongOtpThreeTimes)
+    );
+    assert_eq!(t.fake.query_calls(), 2);
+    // The same failure again is a duplicate, without asking.
+    assert_eq!(t.notified(&id, "7224").await, NotifyOutcome::AlreadyUpdated);
+    assert_eq!(t.fake.query_calls(), 2);
+}
+
+#[tokio::test]
+async fn a_payment_123pay_confirms_on_a_failed_one_goes_to_review() {
+    let t = world();
+    let id = t.checkout().await;
+    t.fake.set_status(&id, "7201");
+    assert_eq!(t.notified(&id, "7201").await, NotifyOutcome::Updated);
+    // 123PAY says it was paid after all: never paid automatically, never ignored.
+    t.fake.set_status(&id, "1");
+    t.fake.set_query(Behaviour::Error(ReturnCode::Busy));
+    assert_eq!(
+        t.notified(&id, "1").await,
+        NotifyOutcome::RetryLater,
+        "not 2 unseen"
+    );
+    t.fake.set_query(Behaviour::Answer);
+    assert_eq!(t.notified(&id, "1").await, NotifyOutcome::Updated);
+    let payment = t.payment(&id);
+    assert_eq!(payment.state, PaymentState::Review);
+    assert_eq!(payment.error_code.as_deref(), Some("paid_after_failure"));
+    assert!(payment.note.unwrap().contains("marked failed"));
+    assert_eq!(t.notified(&id, "1").await, NotifyOutcome::AlreadyUpdated);
+}
+
+#[tokio::test]
+async fn a_paid_payment_never_becomes_failed() {
+    let t = world();
+    let id = t.checkout().await;
+    t.fake.set_status(&id, "1");
+    assert_eq!(t.notified(&id, "1").await, NotifyOutcome::Updated);
+    // A failure notify for a paid payment: 123PAY still says paid.
+    assert_eq!(t.notified(&id, "7201").await, NotifyOutcome::AlreadyUpdated);
+    assert_eq!(t.payment(&id).state, PaymentState::Paid);
+    // 123PAY says failed: the payment stays paid, and its history says so.
+    t.fake.set_status(&id, "7201");
+    assert_eq!(t.notified(&id, "7201").await, NotifyOutcome::AlreadyUpdated);
+    let payment = t.payment(&id);
+    assert_eq!(payment.state, PaymentState::Paid);
+    assert!(payment.note.unwrap().contains("stays paid"));
+}
+
+#[tokio::test]
+async fn an_unknown_payment_is_not_acknowledged() {
+    let t = world();
+    assert_eq!(t.notified("NOT-HERE", "1").await, NotifyOutcome::RetryLater);
+    assert_eq!(t.fake.query_calls(), 0);
+}
+
+#[tokio::test]
+async fn a_store_error_answers_retry_later_and_is_logged() {
+    let t = world();
+    let id = t.checkout().await;
+    t.fake.set_status(&id, "1");
+    t.store.fail(true);
+    for status in ["1", "-100"] {
+        let error = t.payments.on_notify(notify(&id, status)).await.unwrap_err();
+        assert_eq!(error.code(), "store", "{error:?}");
+    }
+    // Through the listener: `-3`, signed for the order.
+    let notify = Notify::new(
+        &id,
+        BankCode::Vietcombank,
+        TransactionStatus::Success,
+        "",
+        SystemTime::now(),
+    )
+    .unwrap();
+    let request = notify.to_http_request(
+        &"http://shop.vn/notify".parse().unwrap(),
+        Credentials::sandbox().secret_key(),
+    );
+    let answer = t
+        .payments
+        .serve_notify(NotifyRequest::from_http(&request))
+        .await;
+    let reply: serde_json::Value = serde_json::from_slice(answer.body()).unwrap();
+    assert_eq!(reply["returnCode"], "-3");
+    assert_eq!(reply["mTransactionID"], id);
+    t.store.fail(false);
+    assert!(!t.payment(&id).is_paid());
+}
+
+#[tokio::test]
+async fn a_forged_notify_changes_nothing_and_asks_nothing() {
+    let t = world();
+    let id = t.checkout().await;
+    t.fake.set_status(&id, "1");
+    let forged = Notify::new(
+        &id,
+        BankCode::Vietcombank,
+        TransactionStatus::Success,
+        "",
+        SystemTime::now(),
+    )
+    .unwrap();
+    let request = forged.to_http_request(
+        &"http://shop.vn/notify".parse().unwrap(),
+        &pay123_core::SecretKey::new("NOT-THE-KEY"),
+    );
+    let answer = t
+        .payments
+        .serve_notify(NotifyRequest::from_http(&request))
+        .await;
+    let reply: serde_json::Value = serde_json::from_slice(answer.body()).unwrap();
+    assert_eq!(reply["returnCode"], "-1");
+    assert_eq!(
+        reply["mTransactionID"], "",
+        "nothing the sender chose is signed"
+    );
+    assert_eq!(t.fake.query_calls(), 0);
+    assert_eq!(t.payment(&id).state, PaymentState::Pending);
+    // The genuine one pays it.
+    let genuine = forged.to_http_request(
+        &"http://shop.vn/notify".parse().unwrap(),
+        Credentials::sandbox().secret_key(),
+    );
+    let answer = t
+        .payments
+        .serve_notify(NotifyRequest::from_http(&genuine))
+        .await;
+    let reply: serde_json::Value = serde_json::from_slice(answer.body()).unwrap();
+    assert_eq!(reply["returnCode"], "1");
+    assert!(t.payment(&id).is_paid());
+}
+
+/// A thousand duplicates of one notify at once: one change, and the others wait for it rather
+/// than asking 123PAY again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_notifies_for_one_payment_update_it_once_with_one_query() {
+    let t = world();
+    let id = t.checkout().await;
+    t.fake.set_status(&id, "1");
+    let outcomes = t.notify_at_once(&id, "1", 1000).await;
+    let updated = outcomes
+        .iter()
+        .filter(|o| **o == NotifyOutcome::Updated)
+        .count();
+    let duplicates = outcomes
+        .iter()
+        .filter(|o| **o == NotifyOutcome::AlreadyUpdated)
+        .count();
+    assert_eq!((updated, duplicates), (1, 999));
+    assert_eq!(
+        t.fake.query_calls(),
+        1,
+        "duplicates wait for the first confirmation"
+    );
+    let paid = t
+        .history(&id)
+        .iter()
+        .filter(|p| p.state == PaymentState::Paid)
+        .count();
+    assert_eq!(paid, 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_cancel_notifies_update_once() {
+    let t = world();
+    let id = t.checkout().await;
+    t.fake.set_status(&id, "-100");
+    let outcomes = t.notify_at_once(&id, "-100", 20).await;
+    assert!(
+        !outcomes.contains(&NotifyOutcome::RetryLater),
+        "{outcomes:?}"
+    );
+    assert_eq!(
+        outcomes
+            .iter()
+            .filter(|o| **o == NotifyOutcome::Updated)
+            .count(),
+        1
+    );
+    assert_eq!(t.payment(&id).state, PaymentState::Failed);
+}
+
+/// 123PAY waits for the reply: a queryOrder that hangs must not hold it past the notify budget,
+/// whatever the (longer) gateway timeout, and whatever the transport does.
+#[tokio::test]
+async fn a_hanging_query_order_during_a_notify_is_cut_short() {
+    let t = world();
+    let id = t.checkout().await;
+    t.fake.set_query(Behaviour::Hang);
+    let payments = t
+        .payments
+        .clone()
+        .with_gateway_timeout(Duration::from_secs(300))
+        .with_notify_budget(Duration::from_millis(300));
+    let outcome =
+        tokio::time::timeout(Duration::from_secs(5), payments.on_notify(notify(&id, "1")))
+            .await
+            .expect("the notify is answered before 123PAY gives up on it");
+    assert_eq!(outcome.unwrap(), NotifyOutcome::RetryLater);
+    assert!(!t.payment(&id).is_paid());
+}

@@ -1,0 +1,55 @@
+//! An existing axum app taking payments with 123PAY: checkout, the confirmed notify, the return
+//! page and the reconciler, served by `axum::serve`.
+use std::time::UNIX_EPOCH;
+
+use axum::extract::{FromRef, RawQuery, State};
+use axum::response::Redirect;
+use axum::{Router, routing::get, routing::post};
+use pay123_axum::pay123_core::payments::Payments;
+use pay123_axum::pay123_core::{CreateOrder, Credentials, Endpoints};
+use pay123_axum::pay123_hyper::{self, HyperClient};
+use pay123_axum::pay123_sqlx::SqlStore;
+use pay123_axum::{Error, notify_router};
+
+type Pay = Payments<HyperClient, SqlStore>;
+
+#[derive(Clone, FromRef)]
+struct App {
+    pay: Pay, // beside your own state: pools, templates...
+}
+
+async fn checkout(State(pay): State<Pay>) -> Result<Redirect, Error> {
+    let nanos = UNIX_EPOCH.elapsed().unwrap_or_default().as_nanos();
+    let id = format!("ORDER-{nanos}"); // your order's id: one per payment
+    let order = CreateOrder::builder(&id, 150_000, "http://127.0.0.1:3000/return").build()?;
+    let created = pay.create(&order).await?; // recorded, created at 123PAY, stored
+    Ok(Redirect::to(created.payment_url())) // 303 to 123PAY's page
+}
+
+async fn back(State(pay): State<Pay>, RawQuery(query): RawQuery) -> Result<String, Error> {
+    // The ticket checked; a payment still open confirmed with queryOrder.
+    let returned = pay.on_return(query.as_deref().unwrap_or_default()).await?;
+    let (vi, en) = (returned.vietnamese(), returned.english());
+    Ok(format!("{vi}\n{en}\n"))
+}
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let endpoints = match std::env::var("PAY123_API_URL") {
+        Ok(base) => Endpoints::from_base(&base)?, // your gateway; 123PAY's sandbox by default
+        Err(_) => Endpoints::sandbox(),
+    };
+    let database = std::env::var("DATABASE_URL");
+    let store = SqlStore::connect(database.as_deref().unwrap_or("sqlite://shop.db?mode=rwc"));
+    let client = pay123_hyper::client(Credentials::sandbox(), endpoints); // your credentials
+    let pay = Payments::new(client, store.await?, tokio::time::sleep);
+    tokio::spawn(pay.reconciler().run()); // asks 123PAY about what no notify told
+    let app = Router::new()
+        .route("/checkout", post(checkout))
+        .route("/return", get(back))
+        .merge(notify_router("/123pay/notify", pay.clone())) // confirmed, stored, answered
+        .with_state(App { pay });
+    let addr = std::env::var("SHOP_ADDR").unwrap_or_else(|_| "127.0.0.1:3000".to_owned());
+    axum::serve(tokio::net::TcpListener::bind(addr).await?, app).await?;
+    Ok(())
+}

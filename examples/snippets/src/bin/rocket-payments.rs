@@ -1,0 +1,53 @@
+//! An existing rocket app taking payments with 123PAY: checkout, the confirmed notify, the
+//! return page and the reconciler, launched by rocket (`#[launch]`).
+use std::time::UNIX_EPOCH;
+
+use pay123_rocket::Error;
+use pay123_rocket::pay123_core::payments::Payments;
+use pay123_rocket::pay123_core::{CreateOrder, Credentials, Endpoints};
+use pay123_rocket::pay123_hyper::{self, HyperClient};
+use pay123_rocket::pay123_sqlx::SqlStore;
+use rocket::http::uri::Origin;
+use rocket::response::Redirect;
+use rocket::{State, get, launch, post, routes};
+
+type Pay = Payments<HyperClient, SqlStore>; // managed by pay123_rocket::fairing
+
+#[post("/checkout")]
+async fn checkout(pay: &State<Pay>) -> Result<Redirect, Error> {
+    let nanos = UNIX_EPOCH.elapsed().unwrap_or_default().as_nanos();
+    let id = format!("ORDER-{nanos}"); // your order's id: one per payment
+    let order = CreateOrder::builder(&id, 150_000, "http://127.0.0.1:3000/return").build()?;
+    let created = pay.create(&order).await?; // recorded, created at 123PAY, stored
+    Ok(Redirect::to(created.payment_url().to_owned())) // 303 to 123PAY's page
+}
+
+#[get("/return")]
+async fn back(pay: &State<Pay>, uri: &Origin<'_>) -> Result<String, Error> {
+    // The ticket checked; a payment still open confirmed with queryOrder.
+    let returned = pay
+        .on_return(uri.query().map_or("", |q| q.as_str()))
+        .await?;
+    let (vi, en) = (returned.vietnamese(), returned.english());
+    Ok(format!("{vi}\n{en}\n"))
+}
+
+#[launch]
+async fn rocket() -> _ {
+    let endpoints = match std::env::var("PAY123_API_URL") {
+        Ok(base) => Endpoints::from_base(&base).expect("PAY123_API_URL"), // your gateway
+        Err(_) => Endpoints::sandbox(),
+    };
+    let database = std::env::var("DATABASE_URL");
+    let store = SqlStore::connect(database.as_deref().unwrap_or("sqlite://shop.db?mode=rwc"));
+    let client = pay123_hyper::client(Credentials::sandbox(), endpoints); // your credentials
+    let pay = Payments::new(
+        client,
+        store.await.expect("the database"),
+        tokio::time::sleep,
+    );
+    rocket::build()
+        .mount("/", routes![checkout, back])
+        // Manages `pay`, mounts the confirmed notify, runs the reconciler.
+        .attach(pay123_rocket::fairing("/123pay/notify", pay))
+}
