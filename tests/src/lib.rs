@@ -8,27 +8,40 @@ pub mod browser;
 pub mod buyer;
 pub mod contract;
 pub mod database;
+pub mod nginx;
 pub mod scenarios;
 pub mod world;
 
 pub use buyer::{Buyer, Page};
 pub use database::Database;
-pub use world::{Launcher, OnPostgres, ShopSetup, World};
+pub use world::{BehindNginx, Launcher, OnPostgres, ShopSetup, World};
 
 /// Expands to one `#[tokio::test]` per scenario of [`scenarios`], run against the shop that
-/// `$launcher` starts, in two modules: `sqlite` (the shop on a SQLite file) and `postgres` (on a
-/// database of its own on the test PostgreSQL server; see [`database`]).
+/// `$launcher` starts, in three modules: `sqlite` (the shop on a SQLite file), `postgres` (on a
+/// database of its own on the test PostgreSQL server; see [`database`]) and `nginx` (the slow
+/// and idle connections, behind nginx). The slow and idle connections are also tried against the
+/// shop directly, unless the shop is one that runs only behind a proxy (`proxied`).
 #[macro_export]
 macro_rules! conformance {
     ($launcher:expr) => {
+        $crate::conformance!($launcher, proxied);
+        mod direct {
+            use super::*;
+            $crate::conformance!(@contract $launcher; slow_and_idle_connections_are_cut);
+        }
+    };
+    ($launcher:expr, proxied) => {
         mod sqlite {
             use super::*;
             $crate::conformance!(@all $launcher);
-            $crate::conformance!(@contract $launcher; slow_and_idle_connections_are_cut);
         }
         mod postgres {
             use super::*;
             $crate::conformance!(@all $crate::OnPostgres($launcher));
+        }
+        mod nginx {
+            use super::*;
+            $crate::conformance!(@contract $crate::BehindNginx($launcher); slow_and_idle_connections_are_cut);
         }
     };
     (@all $launcher:expr) => {

@@ -12,6 +12,7 @@ use tokio::net::TcpListener;
 
 use crate::buyer::Buyer;
 use crate::database::Database;
+use crate::nginx::Nginx;
 
 /// The server limits a shop under test is started with, short so that the tests of slow
 /// connections run fast. Each launcher sets them in its framework's own way.
@@ -63,6 +64,30 @@ pub trait Launcher: Sync {
     fn database(&self) -> Database {
         Database::Sqlite
     }
+
+    /// Whether the shop is reached through nginx (`docs/deploying.md`'s configuration, with
+    /// the tests' short timeouts) rather than directly.
+    fn behind_nginx(&self) -> bool {
+        false
+    }
+}
+
+/// A launcher's shop behind nginx.
+#[derive(Debug, Clone, Copy)]
+pub struct BehindNginx<L>(pub L);
+
+impl<L: Launcher> Launcher for BehindNginx<L> {
+    fn launch(&self, setup: ShopSetup) -> impl Future<Output = Box<dyn Any + Send>> + Send {
+        self.0.launch(setup)
+    }
+
+    fn database(&self) -> Database {
+        self.0.database()
+    }
+
+    fn behind_nginx(&self) -> bool {
+        true
+    }
 }
 
 /// A launcher's shop on PostgreSQL instead of SQLite.
@@ -77,6 +102,10 @@ impl<L: Launcher> Launcher for OnPostgres<L> {
     fn database(&self) -> Database {
         Database::Postgres
     }
+
+    fn behind_nginx(&self) -> bool {
+        self.0.behind_nginx()
+    }
 }
 
 /// A shop, the sandbox, and a buyer.
@@ -87,6 +116,8 @@ pub struct World {
     pub shop_url: String,
     /// A buyer.
     pub buyer: Buyer,
+    /// nginx in front of the shop, when the launcher asks for it.
+    pub nginx: Option<Nginx>,
     _shop: Box<dyn Any + Send>,
     _dir: TempDir,
 }
@@ -107,7 +138,12 @@ impl World {
         let listener = TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind the shop");
-        let shop_url = format!("http://{}", listener.local_addr().expect("an address"));
+        let shop_addr = listener.local_addr().expect("an address");
+        // Behind nginx, buyers and 123PAY reach the shop at nginx's address.
+        let nginx = launcher
+            .behind_nginx()
+            .then(|| Nginx::start(shop_addr, HEADER_TIMEOUT));
+        let shop_url = format!("http://{}", nginx.as_ref().map_or(shop_addr, Nginx::addr));
         let mut config = Config::default().with_notify_url(format!("{shop_url}/123pay/notify"));
         config.notify_backoff = std::time::Duration::from_millis(50);
         tweak(&mut config);
@@ -143,6 +179,7 @@ impl World {
             sandbox,
             shop_url,
             buyer: Buyer::new(),
+            nginx,
             _shop: shop,
             _dir: dir,
         }

@@ -255,8 +255,11 @@ fn rocket_server(listen: &str) -> Result<(), Box<dyn std::error::Error>> {
     }
 
     runtime()?.block_on(async {
+        let addr: std::net::SocketAddr = listen.parse()?;
         let app = rocket::custom(rocket::Config {
             log_level: rocket::config::LogLevel::Off,
+            address: addr.ip(),
+            port: addr.port(),
             ..rocket::Config::default()
         })
         .manage(())
@@ -269,8 +272,7 @@ fn rocket_server(listen: &str) -> Result<(), Box<dyn std::error::Error>> {
                 |notify: Notify, _: &rocket::State<()>| updated(notify),
             ),
         );
-        let tcp = tokio::net::TcpListener::bind(listen).await?;
-        pay123_rocket::serve(app, tcp).await?.await?;
+        app.launch().await?;
         Ok(())
     })
 }

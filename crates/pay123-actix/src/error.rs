@@ -3,10 +3,10 @@
 
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
-use actix_web::http::{StatusCode, header};
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderValue};
 use actix_web::middleware::Next;
 use actix_web::{HttpResponse, ResponseError};
-use pay123_core::{ClientError, ResponseError as GatewayAnswerError};
 
 /// Any pay123 error, answered as an HTTP response: `?` on a checkout
 /// ([`Payments::create`](pay123_core::payments::Payments::create)), a return page, a
@@ -16,7 +16,8 @@ use pay123_core::{ClientError, ResponseError as GatewayAnswerError};
 /// The status and the body are the core's ([`pay123_core::Error::to_response`]): 500 for the
 /// merchant's own mistakes (a value that breaks a rule, wrong credentials, the store failing),
 /// 503 (504 on a timeout) when 123PAY is busy or unreachable, 502 when it refused the payment,
-/// 400 for a refused notify or return redirect. The body tells the buyer what happened and what
+/// 400 for a notify or return redirect your own code verified and refused (the confirmed
+/// notify route and `on_return` answer those themselves: `-1`, or a page). The body tells the buyer what happened and what
 /// to do, in Vietnamese then English, as text; with [`negotiate_errors`] on the app, as JSON to
 /// a client that asks for it. No secret and no cause is in it: the cause is logged (`error` for
 /// a 500, `warn` otherwise).
@@ -32,28 +33,16 @@ impl Error {
     }
 }
 
-macro_rules! from_core {
-    ($($error:ty),*) => {$(
-        impl From<$error> for Error {
-            fn from(error: $error) -> Self {
-                Self(error.into())
-            }
-        }
-    )*};
+/// `?` on any pay123 error: the core's [`Error`](pay123_core::Error) and every error it wraps.
+impl<E: Into<pay123_core::Error>> From<E> for Error {
+    fn from(error: E) -> Self {
+        Self(error.into())
+    }
 }
-
-from_core!(
-    pay123_core::Error,
-    pay123_core::ValidationError,
-    pay123_core::VerifyError,
-    pay123_core::ChecksumError,
-    GatewayAnswerError,
-    ClientError
-);
 
 /// The JSON answer of an error, kept in its response for [`negotiate_errors`].
 #[derive(Debug, Clone)]
-struct JsonAnswer(String);
+struct JsonAnswer(pay123_core::PlainResponse);
 
 impl ResponseError for Error {
     fn status_code(&self) -> StatusCode {
@@ -64,9 +53,8 @@ impl ResponseError for Error {
         let answer = self.0.to_response(false);
         self.0.log_answered(answer.status());
         let mut response = crate::respond(answer);
-        response
-            .extensions_mut()
-            .insert(JsonAnswer(self.0.to_json()));
+        let json = JsonAnswer(self.0.to_response(true));
+        response.extensions_mut().insert(json);
         response
     }
 }
@@ -83,31 +71,24 @@ pub async fn negotiate_errors(
     request: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
-    let json = pay123_core::wants_json(
-        request
-            .headers()
-            .get_all(header::ACCEPT)
-            .filter_map(|v| v.to_str().ok()),
-    );
-    let response = next.call(request).await?;
-    let answer = json
-        .then(|| {
+    let accept = request.headers().get_all(header::ACCEPT);
+    let json = pay123_core::wants_json(accept.filter_map(|v| v.to_str().ok()));
+    let response = next.call(request).await?.map_into_boxed_body();
+    let answer = response
+        .response()
+        .extensions()
+        .get::<JsonAnswer>()
+        .cloned();
+    Ok(match answer.filter(|_| json) {
+        // The body and its type replaced; the headers other middleware set are kept.
+        Some(JsonAnswer(answer)) => {
+            let (_, content_type, _, body) = answer.into_parts();
+            let mut response = response.map_body(|_, _| BoxBody::new(body));
+            let headers = response.headers_mut();
+            headers.remove(header::CONTENT_LENGTH);
+            headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
             response
-                .response()
-                .extensions()
-                .get::<JsonAnswer>()
-                .cloned()
-        })
-        .flatten();
-    Ok(match answer {
-        Some(JsonAnswer(body)) => {
-            let status = response.status();
-            response.into_response(
-                HttpResponse::build(status)
-                    .content_type("application/json; charset=utf-8")
-                    .body(body),
-            )
         }
-        None => response.map_into_boxed_body(),
+        None => response,
     })
 }

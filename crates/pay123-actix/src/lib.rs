@@ -12,8 +12,8 @@
 //!
 //! ```no_run
 //! use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
-//! use pay123_actix::pay123_core::payments::Payments;
-//! use pay123_actix::pay123_core::{CreateOrder, Credentials, Endpoints};
+//! use pay123_actix::pay123_core::payments::{Payment, Payments};
+//! use pay123_actix::pay123_core::{Config, CreateOrder};
 //! use pay123_actix::pay123_hyper::{self, HyperClient};
 //! use pay123_actix::pay123_sqlx::SqlStore;
 //! use pay123_actix::{Error, notify_service};
@@ -21,7 +21,8 @@
 //! type Pay = web::Data<Payments<HyperClient, SqlStore>>;
 //!
 //! async fn checkout(pay: Pay) -> Result<HttpResponse, Error> {
-//!     let order = CreateOrder::builder("ORDER-1", 150_000, "https://shop.vn/return").build()?;
+//!     let id = next_order_id(); // yours: one mTransactionID per payment
+//!     let order = CreateOrder::builder(id, 150_000, "https://shop.vn/return").build()?;
 //!     let created = pay.create(&order).await?; // recorded, created at 123PAY, stored
 //!     let to = ("Location", created.payment_url());
 //!     Ok(HttpResponse::SeeOther().insert_header(to).finish())
@@ -31,11 +32,19 @@
 //!     Ok(pay.on_return(request.query_string()).await?.vietnamese())
 //! }
 //!
+//! /// Called once 123PAY confirmed a payment (again until it returns `Ok`): fulfil the order.
+//! async fn paid(payment: Payment) -> Result<(), std::io::Error> {
+//!     # let _ = payment;
+//!     Ok(()) // e.g. UPDATE orders SET paid = true WHERE id = payment.m_transaction_id
+//! }
+//! # fn next_order_id() -> String { String::new() }
+//!
 //! #[actix_web::main]
 //! async fn main() -> Result<(), Box<dyn std::error::Error>> {
 //!     let store = SqlStore::connect("sqlite://shop.db?mode=rwc").await?;
-//!     let client = pay123_hyper::client(Credentials::sandbox(), Endpoints::sandbox());
-//!     let pay = Payments::new(client, store, tokio::time::sleep);
+//!     let config = Config::from_env()?; // PAY123_API_URL and the credentials
+//!     let client = pay123_hyper::client(config.credentials, config.endpoints);
+//!     let pay = Payments::new(client, store, tokio::time::sleep).on_paid(paid);
 //!     tokio::spawn(pay.reconciler().run());
 //!     HttpServer::new(move || {
 //!         App::new()
@@ -50,8 +59,8 @@
 //! }
 //! ```
 //!
-//! The lower door, [`unconfirmed`], hands your code notifies that are verified but not
-//! confirmed. actix-web is built on `http` 0.2: this crate converts no types, the core takes the
+//! The lower door, `unconfirmed` (feature `unconfirmed`), hands your code notifies that are
+//! verified but not confirmed. actix-web is built on `http` 0.2: this crate converts no types, the core takes the
 //! method, query string, content type and body as they are.
 //!
 //! # Server settings
@@ -59,22 +68,31 @@
 //! actix-web's own settings cover the request head (`client_request_timeout`) and idle
 //! keep-alive connections (`keep_alive`), but its head timeout only runs for a connection's
 //! first request: with keep-alive on, a client can stall the head of a second request for ever.
-//! Serve a notify listener with keep-alive off, or behind a proxy, and with [`BodyDeadline`] on
-//! the app for the bodies of every route: see the guide.
+//! Serve a notify listener with keep-alive off and with `BodyDeadline` (feature
+//! `body-deadline`) on the app for the bodies of every route, or behind a reverse proxy that
+//! times both: see the guide.
 //!
 //! # Features
 //!
 //! - `hyper` (default): re-exports [`pay123_hyper`], the default createOrder/queryOrder
 //!   transport (actix-web runs on tokio). Turn it off when your app brings its own HTTP client.
+//! - `unconfirmed`: the lower door, `pay123_actix::unconfirmed`.
 //! - `sqlx`: re-exports `pay123_sqlx`, the payment store on SQLite and PostgreSQL.
+//! - `body-deadline`: `BodyDeadline`, a middleware that gives every request body of the app a
+//!   deadline (actix-web has none), for an app that faces the internet without a proxy.
 
 mod body;
+#[cfg(feature = "body-deadline")]
+mod deadline;
 mod error;
+#[cfg(feature = "unconfirmed")]
 mod extract;
 mod service;
+#[cfg(feature = "unconfirmed")]
 pub mod unconfirmed;
 
-pub use body::{BodyDeadline, DeadlineBody};
+#[cfg(feature = "body-deadline")]
+pub use deadline::{BodyDeadline, DeadlineBody};
 pub use error::{Error, negotiate_errors};
 pub use pay123_core;
 #[cfg(feature = "hyper")]

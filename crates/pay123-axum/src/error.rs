@@ -1,12 +1,10 @@
 //! [`Error`]: pay123's errors as axum responses, so that `?` works in a handler, and
 //! [`negotiate_errors`], which answers them as JSON to a client that asks for JSON.
 
-use axum::body::Body;
 use axum::extract::Request;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use http::{HeaderValue, StatusCode, header};
-use pay123_core::{ClientError, ResponseError};
+use http::{StatusCode, header};
 
 /// Any pay123 error, answered as an HTTP response: `?` on a checkout
 /// ([`Payments::create`](pay123_core::payments::Payments::create)), a return page, a
@@ -16,7 +14,8 @@ use pay123_core::{ClientError, ResponseError};
 /// The status and the body are the core's ([`pay123_core::Error::to_response`]): 500 for the
 /// merchant's own mistakes (a value that breaks a rule, wrong credentials, the store failing),
 /// 503 (504 on a timeout) when 123PAY is busy or unreachable, 502 when it refused the payment,
-/// 400 for a refused notify or return redirect. The body tells the buyer what happened and what
+/// 400 for a notify or return redirect your own code verified and refused (the confirmed
+/// notify route and `on_return` answer those themselves: `-1`, or a page). The body tells the buyer what happened and what
 /// to do, in Vietnamese then English, as text; with [`negotiate_errors`] on the router, as JSON
 /// to a client that asks for it. No secret and no cause is in it: the cause is logged (`error`
 /// for a 500, `warn` otherwise).
@@ -38,37 +37,24 @@ impl Error {
     }
 }
 
-macro_rules! from_core {
-    ($($error:ty),*) => {$(
-        impl From<$error> for Error {
-            fn from(error: $error) -> Self {
-                Self(error.into())
-            }
-        }
-    )*};
+/// `?` on any pay123 error: the core's [`Error`](pay123_core::Error) and every error it wraps.
+impl<E: Into<pay123_core::Error>> From<E> for Error {
+    fn from(error: E) -> Self {
+        Self(error.into())
+    }
 }
-
-from_core!(
-    pay123_core::Error,
-    pay123_core::ValidationError,
-    pay123_core::VerifyError,
-    pay123_core::ChecksumError,
-    ResponseError,
-    ClientError
-);
 
 /// The JSON answer of an error, kept in its response for [`negotiate_errors`].
 #[derive(Debug, Clone)]
-struct JsonAnswer(String);
+struct JsonAnswer(pay123_core::PlainResponse);
 
 impl IntoResponse for Error {
     fn into_response(self) -> Response {
         let answer = self.0.to_response(false);
         self.0.log_answered(answer.status());
         let mut response = crate::response::from_core(answer);
-        response
-            .extensions_mut()
-            .insert(JsonAnswer(self.0.to_json()));
+        let json = JsonAnswer(self.0.to_response(true));
+        response.extensions_mut().insert(json);
         response
     }
 }
@@ -82,15 +68,18 @@ pub async fn negotiate_errors(request: Request, next: Next) -> Response {
     let accept = request.headers().get_all(header::ACCEPT);
     let json = pay123_core::wants_json(accept.iter().filter_map(|v| v.to_str().ok()));
     let mut response = next.run(request).await;
-    if let Some(JsonAnswer(body)) = response.extensions_mut().remove::<JsonAnswer>()
-        && json
-    {
-        response.headers_mut().insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/json; charset=utf-8"),
-        );
-        response.headers_mut().remove(header::CONTENT_LENGTH);
-        *response.body_mut() = Body::from(body);
+    match response.extensions_mut().remove::<JsonAnswer>() {
+        // The body and its type replaced; the headers other layers set are kept.
+        Some(JsonAnswer(answer)) if json => {
+            let (mut head, _) = response.into_parts();
+            let (_, content_type, _, body) = answer.into_parts();
+            head.headers.remove(header::CONTENT_LENGTH);
+            head.headers.insert(
+                header::CONTENT_TYPE,
+                http::HeaderValue::from_static(content_type),
+            );
+            Response::from_parts(head, axum::body::Body::from(body))
+        }
+        _ => response,
     }
-    response
 }

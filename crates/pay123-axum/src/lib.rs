@@ -1,6 +1,6 @@
 //! 123PAY for axum: a ready notify router that confirms each payment with queryOrder and stores
-//! it, `?` for pay123's errors, and a server with the timeouts `axum::serve` lacks. Glue only:
-//! every rule is `pay123-core`'s.
+//! it, `?` for pay123's errors, and (feature `server`) a server with the timeouts `axum::serve`
+//! lacks. Glue only: every rule is `pay123-core`'s.
 //!
 //! The payment flow is [`Payments`](pay123_core::payments::Payments) (createOrder, the
 //! confirmed notify, the return page, the reconciler) over your
@@ -15,8 +15,8 @@
 //! use axum::extract::{RawQuery, State};
 //! use axum::response::Redirect;
 //! use axum::{Router, routing::{get, post}};
-//! use pay123_axum::pay123_core::payments::Payments;
-//! use pay123_axum::pay123_core::{CreateOrder, Credentials, Endpoints};
+//! use pay123_axum::pay123_core::payments::{Payment, Payments};
+//! use pay123_axum::pay123_core::{Config, CreateOrder};
 //! use pay123_axum::pay123_hyper::{self, HyperClient};
 //! use pay123_axum::pay123_sqlx::SqlStore;
 //! use pay123_axum::{Error, notify_router};
@@ -24,7 +24,8 @@
 //! type Pay = Payments<HyperClient, SqlStore>;
 //!
 //! async fn checkout(State(pay): State<Pay>) -> Result<Redirect, Error> {
-//!     let order = CreateOrder::builder("ORDER-1", 150_000, "https://shop.vn/return").build()?;
+//!     let id = next_order_id(); // yours: one mTransactionID per payment
+//!     let order = CreateOrder::builder(id, 150_000, "https://shop.vn/return").build()?;
 //!     let created = pay.create(&order).await?; // recorded, created at 123PAY, stored
 //!     Ok(Redirect::to(created.payment_url()))
 //! }
@@ -34,11 +35,19 @@
 //!     Ok(returned.vietnamese())
 //! }
 //!
+//! /// Called once 123PAY confirmed a payment (again until it returns `Ok`): fulfil the order.
+//! async fn paid(payment: Payment) -> Result<(), std::io::Error> {
+//!     # let _ = payment;
+//!     Ok(()) // e.g. UPDATE orders SET paid = true WHERE id = payment.m_transaction_id
+//! }
+//! # fn next_order_id() -> String { String::new() }
+//!
 //! #[tokio::main]
 //! async fn main() -> Result<(), Box<dyn std::error::Error>> {
 //!     let store = SqlStore::connect("sqlite://shop.db?mode=rwc").await?;
-//!     let client = pay123_hyper::client(Credentials::sandbox(), Endpoints::sandbox());
-//!     let pay = Payments::new(client, store, tokio::time::sleep);
+//!     let config = Config::from_env()?; // PAY123_API_URL and the credentials
+//!     let client = pay123_hyper::client(config.credentials, config.endpoints);
+//!     let pay = Payments::new(client, store, tokio::time::sleep).on_paid(paid);
 //!     tokio::spawn(pay.reconciler().run());
 //!     let app = Router::new()
 //!         .route("/checkout", post(checkout))
@@ -51,22 +60,28 @@
 //! }
 //! ```
 //!
-//! The lower door, [`unconfirmed`], hands your code notifies that are verified but not
-//! confirmed.
+//! The lower door, `unconfirmed` (feature `unconfirmed`), hands your code notifies that are
+//! verified but not confirmed.
 //!
 //! # Features
 //!
 //! - `hyper` (default): re-exports [`pay123_hyper`], the default createOrder/queryOrder
 //!   transport. Turn it off (`default-features = false`) when your app brings its own HTTP
 //!   client: the core's `Client` takes any `HttpClient`.
+//! - `unconfirmed`: the lower door, `pay123_axum::unconfirmed`.
 //! - `sqlx`: re-exports `pay123_sqlx`, the payment store on SQLite and PostgreSQL.
+//! - `server`: `server::serve`, `axum::serve` with the header, body and idle timeouts and the
+//!   connection caps a server facing the internet needs (or put a reverse proxy in front).
 
 mod body;
 mod error;
+#[cfg(feature = "unconfirmed")]
 mod extract;
 mod response;
 mod router;
+#[cfg(feature = "server")]
 pub mod server;
+#[cfg(feature = "unconfirmed")]
 pub mod unconfirmed;
 
 pub use error::{Error, negotiate_errors};

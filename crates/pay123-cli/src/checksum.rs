@@ -272,7 +272,8 @@ fn mask_passcode(body: &str) -> (String, bool) {
     match object.get_mut("passcode") {
         Some(value) if value.as_str().is_some_and(|p| !p.is_empty()) => {
             *value = serde_json::Value::String("<passcode>".to_owned());
-            (serde_json::to_string(&object).unwrap_or_default(), true)
+            let masked = serde_json::to_string(&object).expect("a JSON value serializes");
+            (masked, true)
         }
         _ => (body.to_owned(), false),
     }

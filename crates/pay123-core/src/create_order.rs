@@ -358,10 +358,9 @@ impl CreateOrder {
         // Field names, quotes and the checksum take about 300 bytes; the values the rest.
         let values = self.redirect_url.len() * 3 + self.cust_address.len() + self.description.len();
         let mut body = Vec::with_capacity(320 + values);
-        match serde_json::to_writer(&mut body, &wire) {
-            Ok(()) => body,
-            Err(_) => Vec::new(),
-        }
+        serde_json::to_writer(&mut body, &wire)
+            .expect("a struct of strings and a list of strings serializes to JSON");
+        body
     }
 
     /// The signed HTTP request: `POST`, JSON body, `Accept: application/json`.

@@ -471,13 +471,13 @@ pub fn sign(
     Ok(match parsed.form {
         Form::Object(mut object) => {
             object.insert("checksum".into(), serde_json::Value::String(checksum));
-            serde_json::to_string(&object).unwrap_or_default()
+            serde_json::to_string(&object).expect("a JSON value serializes")
         }
         Form::Array(mut array) => {
             if let Some(last) = array.last_mut() {
                 *last = serde_json::Value::String(checksum);
             }
-            serde_json::to_string(&array).unwrap_or_default()
+            serde_json::to_string(&array).expect("a JSON value serializes")
         }
         Form::Pairs { prefix, mut pairs } => {
             let name = if parsed.message == Message::ReturnTicket {

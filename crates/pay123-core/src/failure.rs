@@ -252,11 +252,11 @@ impl Error {
                 ..
             }) => (
                 "Đơn hàng đã được lưu; cửa hàng đang xác minh với 123PAY xem giao dịch đã được tạo \
-                 hay chưa. Quý khách chưa bị trừ tiền; vui lòng không đặt lại đơn này và xem trạng \
-                 thái đơn hàng sau ít phút.",
+                 hay chưa. Quý khách chưa bị trừ tiền; vui lòng không đặt lại đơn này: cửa hàng \
+                 sẽ cập nhật trạng thái đơn hàng sau ít phút.",
                 "The order is saved; the shop is checking with 123PAY whether the payment was \
-                 created. You have not been charged; please do not order again, and check the \
-                 order's status in a few minutes.",
+                 created. You have not been charged; please do not order again: the shop will \
+                 update the order's status within a few minutes.",
             ),
             _ => self.advice(),
         };

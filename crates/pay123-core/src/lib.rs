@@ -70,6 +70,7 @@ pub mod blocking;
 pub mod checksum;
 mod client;
 pub mod clock;
+mod config;
 mod create_order;
 mod endpoint;
 mod error;
@@ -99,6 +100,7 @@ pub use client::{
     BoxError, Client, ClientError, Delivery, HttpClient, RequestTimeout, SendHttpClient,
     TransportError,
 };
+pub use config::{Config, ConfigError, PRODUCTION_API_URL, SANDBOX_API_URL};
 #[cfg(feature = "gateway")]
 pub use create_order::ReceivedCreateOrder;
 pub use create_order::{CreateOrder, CreateOrderBuilder, CreatedOrder, Gender};
@@ -113,7 +115,7 @@ pub use failure::{Failure, wants_json};
 pub use listener::{
     BodyRefusal, Handled, HandlerError, IntoNotifyOutcome, MAX_NOTIFY_BODY, NOTIFY_BODY_TIMEOUT,
     NOTIFY_WORK_BUDGET, NotifyHandler, NotifyListener, NotifyOutcome, NotifyRequest, PlainResponse,
-    Verified,
+    Verified, read_notify_body,
 };
 pub use notify::{DEFAULT_WINDOW, Notify, NotifyVerifier};
 pub use payment::{Judgement, Mismatch};

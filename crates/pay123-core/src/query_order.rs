@@ -132,7 +132,7 @@ impl QueryOrder {
             passcode: credentials.passcode().expose_secret(),
             checksum: &checksum,
         })
-        .unwrap_or_default()
+        .expect("a struct of strings serializes to JSON")
     }
 
     /// The signed HTTP request: `POST`, JSON body, `Accept: application/json`.

@@ -158,7 +158,7 @@ pub(crate) fn json_response(body: Vec<u8>) -> Response<Bytes> {
 #[cfg(feature = "gateway")]
 /// Serializes a JSON array of optional strings.
 pub(crate) fn array_body(items: &[Option<&str>]) -> Vec<u8> {
-    serde_json::to_vec(items).unwrap_or_default()
+    serde_json::to_vec(items).expect("a list of optional strings serializes to JSON")
 }
 
 /// A form's (name, value) pairs, as [`form_urlencoded::parse`] reads them. A pair of ASCII
@@ -268,6 +268,15 @@ pub(crate) fn success_items(body: &[u8], len: usize) -> Result<Vec<Item<'_>>, Re
     if code.is_empty() {
         return Err(ResponseError::Malformed {
             reason: "no returnCode".into(),
+            body: lossy(body),
+        });
+    }
+    // A failure answer is not signed: its code is held to the form of 123PAY's codes (digits)
+    // before it is shown to a buyer, stored or logged as a code.
+    let well_formed = code.len() <= 8 && code.bytes().all(|b| b.is_ascii_digit());
+    if !well_formed {
+        return Err(ResponseError::Malformed {
+            reason: "a returnCode that is not a number".into(),
             body: lossy(body),
         });
     }

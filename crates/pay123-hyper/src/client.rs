@@ -292,6 +292,11 @@ impl HyperClientBuilder {
 }
 
 /// rustls with the ring provider, its default protocol versions and Mozilla's roots.
+///
+/// rustls 0.23.48 deprecates the ring provider for its lack of post-quantum key exchange; it
+/// stays here because it builds with a C compiler alone (aws-lc-rs needs more on some
+/// platforms). A client of your own choice: [`HyperClientBuilder::tls_config`].
+#[allow(deprecated)]
 fn default_tls_config() -> rustls::ClientConfig {
     rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
         .with_safe_default_protocol_versions()

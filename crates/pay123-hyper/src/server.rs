@@ -368,7 +368,8 @@ impl Drop for IpSlot {
 pub struct BodyTimeout;
 
 impl BodyTimeout {
-    /// Whether `error`, or one of its causes, is a [`BodyTimeout`].
+    /// Whether `error`, or one of its causes, is a [`BodyTimeout`] (which comes as the
+    /// error of an `std::io::Error` of kind `TimedOut`).
     #[must_use]
     pub fn is_in(error: &(dyn StdError + 'static)) -> bool {
         let mut next = Some(error);
@@ -376,7 +377,13 @@ impl BodyTimeout {
             if e.is::<BodyTimeout>() {
                 return true;
             }
-            next = e.source();
+            next = match e
+                .downcast_ref::<std::io::Error>()
+                .and_then(std::io::Error::get_ref)
+            {
+                Some(inner) => Some(inner as &(dyn StdError + 'static)),
+                None => e.source(),
+            };
         }
         false
     }
@@ -409,7 +416,8 @@ impl http_body::Body for RequestBody {
             return Poll::Ready(frame);
         }
         if this.deadline.as_mut().poll(cx).is_ready() {
-            return Poll::Ready(Some(Err(Box::new(BodyTimeout))));
+            let timeout = std::io::Error::new(std::io::ErrorKind::TimedOut, BodyTimeout);
+            return Poll::Ready(Some(Err(Box::new(timeout))));
         }
         Poll::Pending
     }

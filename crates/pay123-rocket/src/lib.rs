@@ -1,18 +1,18 @@
-//! 123PAY for rocket: ready notify routes that confirm each payment with queryOrder and store
-//! it, a fairing that mounts them and runs the reconciler, and pay123's errors as responders.
-//! Glue only: every rule is `pay123-core`'s.
+//! 123PAY for rocket: a fairing that mounts notify routes confirming each payment with queryOrder
+//! and runs the reconciler, and pay123's errors as responders. Glue only: every rule is
+//! `pay123-core`'s.
 //!
 //! The payment flow is [`Payments`](pay123_core::payments::Payments) (createOrder, the
 //! confirmed notify, the return page, the reconciler) over your
 //! [`PaymentStore`](pay123_core::payments::PaymentStore) (`pay123-sqlx`'s `SqlStore`, or
 //! your own). [`fairing()`] manages it (your routes take `&State<Payments<..>>`), mounts its
-//! notify listener ([`notify_routes`]) and runs its reconciler; [`Error`] answers its errors.
+//! notify listener and runs its reconciler; [`Error`] answers its errors.
 //!
 //! # A `#[launch]` app
 //!
 //! ```no_run
-//! use pay123_rocket::pay123_core::payments::Payments;
-//! use pay123_rocket::pay123_core::{CreateOrder, Credentials, Endpoints};
+//! use pay123_rocket::pay123_core::payments::{Payment, Payments};
+//! use pay123_rocket::pay123_core::{Config, CreateOrder};
 //! use pay123_rocket::pay123_hyper::{self, HyperClient};
 //! use pay123_rocket::pay123_sqlx::SqlStore;
 //! use pay123_rocket::Error;
@@ -24,7 +24,8 @@
 //!
 //! #[post("/checkout")]
 //! async fn checkout(pay: &State<Pay>) -> Result<Redirect, Error> {
-//!     let order = CreateOrder::builder("ORDER-1", 150_000, "https://shop.vn/return").build()?;
+//!     let id = next_order_id(); // yours: one mTransactionID per payment
+//!     let order = CreateOrder::builder(id, 150_000, "https://shop.vn/return").build()?;
 //!     let created = pay.create(&order).await?; // recorded, created at 123PAY, stored
 //!     Ok(Redirect::to(created.payment_url().to_owned()))
 //! }
@@ -35,19 +36,28 @@
 //!     Ok(pay.on_return(query).await?.vietnamese())
 //! }
 //!
+//! /// Called once 123PAY confirmed a payment (again until it returns `Ok`): fulfil the order.
+//! async fn paid(payment: Payment) -> Result<(), std::io::Error> {
+//!     # let _ = payment;
+//!     Ok(()) // e.g. UPDATE orders SET paid = true WHERE id = payment.m_transaction_id
+//! }
+//! # fn next_order_id() -> String { String::new() }
+//!
 //! #[launch]
 //! async fn rocket() -> _ {
 //!     let store = SqlStore::connect("sqlite://shop.db?mode=rwc").await.expect("the database");
-//!     let client = pay123_hyper::client(Credentials::sandbox(), Endpoints::sandbox());
-//!     let pay = Payments::new(client, store, tokio::time::sleep);
+//!     let config = Config::from_env().unwrap_or_else(|e| panic!("{e}"));
+//!     let client = pay123_hyper::client(config.credentials, config.endpoints);
+//!     let pay = Payments::new(client, store, tokio::time::sleep).on_paid(paid);
 //!     rocket::build()
 //!         .mount("/", routes![checkout, back])
 //!         .attach(pay123_rocket::fairing("/123pay/notify", pay))
 //! }
 //! ```
 //!
-//! The lower door, [`unconfirmed`], hands your code notifies that are verified but not
-//! confirmed. rocket is built on `http` 0.2 and types of its own: this crate converts no types,
+//! The lower door, `unconfirmed` (feature `unconfirmed`: routes of a handler of yours, and the
+//! `VerifiedNotify` data guard), hands your code notifies that are verified but not confirmed.
+//! rocket is built on `http` 0.2 and types of its own: this crate converts no types,
 //! the core takes the method, query string, content type and body as they are.
 //!
 //! # Logs
@@ -58,43 +68,28 @@
 //!
 //! # Serving
 //!
-//! rocket 0.5 sets no timeout on a request's head, none on an idle keep-alive connection, and
-//! waits for the first bytes of every body before routing; it cannot serve on a listener of
-//! your own. [`serve`] runs your rocket app behind pay123-hyper's server (header, body and idle
-//! timeouts, a body cap, a connection cap), handing each request, read whole, to rocket's own
-//! routing, guards, fairings and catchers. See the guide.
+//! rocket serves the app itself (`#[launch]`, Ctrl-C and SIGTERM stop it). rocket 0.5 sets no
+//! timeout on a request's head and none on an idle keep-alive connection: facing the internet,
+//! run it behind a reverse proxy that does (the guide's nginx configuration). The notify routes
+//! read their body within the listener's deadline and at most
+//! [`MAX_NOTIFY_BODY`](pay123_core::MAX_NOTIFY_BODY) bytes.
 //!
 //! # Features
 //!
 //! - `hyper` (default): re-exports [`pay123_hyper`] with its client, the default
 //!   createOrder/queryOrder transport.
+//! - `unconfirmed`: the lower door, `pay123_rocket::unconfirmed`.
 //! - `sqlx`: re-exports `pay123_sqlx`, the payment store on SQLite and PostgreSQL.
 
-mod answer;
-mod error;
-mod guard;
+mod http;
 mod routes;
-mod serve;
+#[cfg(feature = "unconfirmed")]
 pub mod unconfirmed;
 
-pub use answer::NotifyAnswer;
-pub use error::Error;
+pub use http::{Error, NotifyAnswer};
 pub use pay123_core;
+#[cfg(feature = "hyper")]
 pub use pay123_hyper;
 #[cfg(feature = "sqlx")]
 pub use pay123_sqlx;
-pub use routes::{fairing, notify_routes};
-pub use serve::{Limits, serve};
-
-use pay123_core::NotifyRequest;
-use rocket::Request;
-
-/// The parts of a request as the core takes them.
-fn neutral<'a>(request: &'a Request<'_>, body: &'a [u8]) -> NotifyRequest<'a> {
-    NotifyRequest::new(
-        request.method().as_str(),
-        request.uri().query().map_or("", |q| q.as_str()),
-        request.headers().get_one("Content-Type"),
-        body,
-    )
-}
+pub use routes::{Pay123, fairing};

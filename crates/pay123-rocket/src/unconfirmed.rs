@@ -1,18 +1,20 @@
 //! The lower door: notifies verified (fields, checksum, `ts` window) but **not confirmed** with
 //! queryOrder. A notify carries no amount and is only a hint: code that takes this door must
 //! confirm the payment itself ([`OrderStatus::judge`](pay123_core::OrderStatus::judge) after
-//! a queryOrder) before calling it paid. [`notify_routes`](crate::notify_routes) does all of it.
+//! a queryOrder) before calling it paid. [`fairing()`](crate::fairing) does all of it.
 
 use std::sync::Arc;
 
-use pay123_core::{NotifyHandler, NotifyListener};
+use pay123_core::{
+    BodyRefusal, IntoNotifyOutcome, Notify, NotifyHandler, NotifyListener, PlainResponse, Verified,
+};
+use rocket::data::{self, Data, FromData};
+use rocket::http::Status;
+use rocket::response::{self, Responder};
 use rocket::route::{Handler, Outcome, Route};
-use rocket::{Data, Request, State};
+use rocket::{Request, State};
 
-use crate::answer::NotifyAnswer;
-pub use crate::guard::{NOTIFY_LIMIT, NotifyRejection, VerifiedNotify, catchers};
-use crate::guard::{limit, read_body, state};
-use crate::neutral;
+use crate::http::{NotifyAnswer, neutral, read_body};
 
 /// The notify listener as routes for every method, calling `handler` with each verified (not
 /// confirmed) notify, to mount at a path of your choice:
@@ -20,7 +22,7 @@ use crate::neutral;
 ///
 /// Every request is answered by the core
 /// ([`NotifyListener::serve`](pay123_core::NotifyListener::serve)): the body is read up to the
-/// `pay123-notify` limit ([`MAX_NOTIFY_BODY`](pay123_core::MAX_NOTIFY_BODY), 413 beyond) within
+/// [`MAX_NOTIFY_BODY`](pay123_core::MAX_NOTIFY_BODY) bytes (413 beyond) within
 /// the listener's body timeout (408 past it); a notify that fails verification is answered `-1`
 /// before `handler` runs; `handler`'s outcome is answered `1`, `2` or `-3` (an error or a panic
 /// is `-3`, and the error is logged with the order); methods other than `GET` and `POST` get
@@ -82,21 +84,139 @@ where
 {
     async fn handle<'r>(&self, request: &'r Request<'_>, data: Data<'r>) -> Outcome<'r> {
         let listener = &self.listener;
-        let Some(state) = state::<T>(request) else {
+        let Some(state) = State::get(request.rocket()) else {
             tracing::error!(
                 state = std::any::type_name::<T>(),
                 "the notify routes need their managed state: rocket.manage(...)"
             );
             return Outcome::Error(rocket::http::Status::InternalServerError);
         };
-        let answer = match read_body(data, limit(request), listener).await {
+        let answer = match read_body(request, data, listener).await {
             Ok(body) => {
-                listener
-                    .serve(neutral(request, &body), state, &self.handler)
-                    .await
+                let notify = neutral(request, &body);
+                listener.serve(notify, state, &self.handler).await
             }
             Err(refusal) => listener.refuse_body(request.method().as_str(), &refusal),
         };
         Outcome::from(request, NotifyAnswer(answer))
+    }
+}
+
+/// A notify verified by the core (method, fields, checksum, `ts` window) but **not confirmed**
+/// with queryOrder, for a route of your own: `data = "<notify>"`, taken as
+/// `Result<VerifiedNotify, NotifyRejection>` so that the route answers a refusal with the
+/// core's answer (the signed `-1` reply, 408, 413 beyond
+/// [`MAX_NOTIFY_BODY`](pay123_core::MAX_NOTIFY_BODY)) by returning the rejection. Answer a verified one with [`VerifiedNotify::reply`], which signs the reply.
+///
+/// The managed state must hold the listener (`rocket.manage(listener)`); rocket refuses to
+/// launch a route that takes the guard without it.
+///
+/// ```
+/// use pay123_rocket::pay123_core::{NotifyListener, NotifyOutcome, SecretKey};
+/// use pay123_rocket::NotifyAnswer;
+/// use pay123_rocket::unconfirmed::{NotifyRejection, VerifiedNotify};
+/// use rocket::{post, routes};
+///
+/// #[post("/", data = "<notify>")]
+/// fn notify(notify: Result<VerifiedNotify, NotifyRejection>) -> Result<NotifyAnswer, NotifyRejection> {
+///     let notify = notify?; // a refusal is answered as the core says
+///     // Verified, not confirmed: ask 123PAY (queryOrder, `OrderStatus::judge`) before
+///     // calling it paid, then update the order once.
+///     Ok(notify.reply(NotifyOutcome::RetryLater)) // -3: 123PAY sends it again
+/// }
+///
+/// let rocket = rocket::build()
+///     .manage(NotifyListener::new(SecretKey::new("MIKEY")))
+///     .mount("/123pay/notify", routes![notify]);
+/// ```
+#[derive(Debug, Clone)]
+pub struct VerifiedNotify(Verified);
+
+impl VerifiedNotify {
+    /// The verified notify.
+    #[must_use]
+    pub fn notify(&self) -> &Notify {
+        self.0.notify()
+    }
+
+    /// The verified notify, without the means to reply.
+    #[must_use]
+    pub fn into_notify(self) -> Notify {
+        self.0.into_notify()
+    }
+
+    /// The signed reply for your outcome (`1`, `2`, or `-3` for `RetryLater` and for an error,
+    /// which is logged with the order), HTTP 200, `ts` from now.
+    #[must_use]
+    pub fn reply(self, outcome: impl IntoNotifyOutcome) -> NotifyAnswer {
+        NotifyAnswer(self.0.reply(outcome))
+    }
+}
+
+impl std::ops::Deref for VerifiedNotify {
+    type Target = Notify;
+
+    fn deref(&self) -> &Notify {
+        self.0.notify()
+    }
+}
+
+/// A route that takes the guard in an app that does not manage the listener: rocket refuses to
+/// launch it, rather than answering 500 to every notify.
+impl rocket::Sentinel for VerifiedNotify {
+    fn abort(rocket: &rocket::Rocket<rocket::Ignite>) -> bool {
+        if rocket.state::<NotifyListener>().is_none() {
+            tracing::error!(
+                "VerifiedNotify needs the NotifyListener in the managed state: \
+                 rocket.manage(listener)"
+            );
+            return true;
+        }
+        false
+    }
+}
+
+/// Why the guard refused a request, and the core's answer to it: a responder.
+#[derive(Debug, Clone)]
+pub struct NotifyRejection(PlainResponse);
+
+impl NotifyRejection {
+    /// The answer.
+    #[must_use]
+    pub fn response(&self) -> &PlainResponse {
+        &self.0
+    }
+}
+
+impl<'r> Responder<'r, 'static> for NotifyRejection {
+    fn respond_to(self, request: &'r Request<'_>) -> response::Result<'static> {
+        NotifyAnswer(self.0).respond_to(request)
+    }
+}
+
+#[rocket::async_trait]
+impl<'r> FromData<'r> for VerifiedNotify {
+    type Error = NotifyRejection;
+
+    async fn from_data(request: &'r Request<'_>, data: Data<'r>) -> data::Outcome<'r, Self> {
+        let listener = request.guard::<&State<NotifyListener>>().await.succeeded();
+        let Some(listener) = listener else {
+            let answer = BodyRefusal::Unreadable(String::new()).response();
+            return data::Outcome::Error((Status::InternalServerError, NotifyRejection(answer)));
+        };
+        let answer = match read_body(request, data, listener).await {
+            Ok(body) => match listener.open(neutral(request, &body)) {
+                Ok(verified) => return data::Outcome::Success(Self(verified)),
+                Err(answer) => answer,
+            },
+            Err(refusal) => listener.refuse_body(request.method().as_str(), &refusal),
+        };
+        // Taken as a `Result`, the route answers this rejection; taken alone, rocket's
+        // catcher for the status does (the signed reply is lost then).
+        let status = match answer.status() {
+            200 => Status::BadRequest,
+            code => Status::new(code),
+        };
+        data::Outcome::Error((status, NotifyRejection(answer)))
     }
 }

@@ -1,10 +1,8 @@
-//! pay123-rocket through rocket's own test client (`rocket::local::asynchronous::Client`) and over
-//! real HTTP: the same reply matrix as the other adapters.
+//! pay123-rocket through rocket's own test client (`rocket::local::asynchronous::Client`): the
+//! same reply matrix as the other adapters.
 
 #[path = "api/confirmed.rs"]
 mod confirmed;
-#[path = "api/http.rs"]
-mod http;
 #[path = "api/local.rs"]
 mod local;
 #[path = "api/support.rs"]

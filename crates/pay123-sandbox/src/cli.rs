@@ -200,31 +200,22 @@ fn parse_rate(value: &str) -> Result<f64, String> {
     }
 }
 
-/// `500ms`, `2s`, `15m`, `1h`; a bare number is seconds. The rule of every pay123 program that
-/// reads a duration: the sandbox's options and the demo shops' settings.
+/// `500ms`, `2s`, `15m`, `1h`, `1h 30m` (humantime's form); a bare number is seconds. The rule
+/// of every pay123 program that reads a duration: the sandbox's options and the demo shops'
+/// settings.
 ///
 /// # Errors
 /// Why the value is not such a duration.
 pub fn parse_duration(value: &str) -> Result<Duration, String> {
     let value = value.trim();
-    let split = value
-        .find(|c: char| !c.is_ascii_digit())
-        .unwrap_or(value.len());
-    let (number, unit) = value.split_at(split);
-    let number: u64 = number
-        .parse()
-        .map_err(|_| format!("{value:?} is not a duration such as 500ms, 2s, 15m or 1h"))?;
-    match unit {
-        "ms" => Ok(Duration::from_millis(number)),
-        "" | "s" => Ok(Duration::from_secs(number)),
-        "m" | "h" => number
-            .checked_mul(if unit == "m" { 60 } else { 3600 })
+    if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) {
+        return value
+            .parse()
             .map(Duration::from_secs)
-            .ok_or_else(|| format!("{value:?} is too long")),
-        _ => Err(format!(
-            "unknown unit {unit:?} in {value:?}: use ms, s, m or h"
-        )),
+            .map_err(|_| format!("{value:?} is too long"));
     }
+    humantime::parse_duration(value)
+        .map_err(|e| format!("{value:?} is not a duration such as 500ms, 2s, 15m or 1h: {e}"))
 }
 
 impl Args {
@@ -448,7 +439,8 @@ mod tests {
         assert_eq!(parse_duration("7"), Ok(Duration::from_secs(7)));
         assert_eq!(parse_duration("15m"), Ok(Duration::from_secs(900)));
         assert_eq!(parse_duration("1h"), Ok(Duration::from_secs(3600)));
-        assert!(parse_duration("1d").is_err());
+        assert_eq!(parse_duration("1h 30m"), Ok(Duration::from_secs(5400)));
+        assert!(parse_duration("1 fortnight").is_err());
         assert!(parse_duration(&format!("{}h", u64::MAX)).is_err());
         assert!(parse_duration("ms").is_err());
     }

@@ -1279,7 +1279,7 @@ impl Gateway {
                 return Err(AdminError::Pending(record.status().code().to_owned()));
             }
             record.event(now, "notify resent through the admin API", fx);
-            fx.deliver.push(record.key.clone());
+            record.schedule_delivery(fx);
             Ok(self.snapshot(record))
         })
     }
@@ -1602,6 +1602,13 @@ impl Record {
         }
         self.step = Step::Finished;
         self.set_status(status, now, event, fx);
+        self.schedule_delivery(fx);
+    }
+
+    /// Schedules a delivery of the notify: it counts as in progress from now, so that a waiter
+    /// on `notify_in_progress` never sees the moment before it starts.
+    pub(crate) fn schedule_delivery(&mut self, fx: &mut Effects) {
+        self.deliveries_running += 1;
         fx.deliver.push(self.key.clone());
     }
 

@@ -97,7 +97,7 @@ impl Gateway {
                     "dropped on purpose: this notify is never sent",
                 ))
             } else {
-                record.deliveries_running += 1;
+                // Counted as running since it was scheduled.
                 Start::Send {
                     delivery,
                     generation,
@@ -105,6 +105,7 @@ impl Gateway {
             };
             if let Start::Skip(attempt) = &start {
                 record.push_attempt(attempt.clone());
+                record.deliveries_running = record.deliveries_running.saturating_sub(1);
             }
             fx.changed();
             start

@@ -78,17 +78,19 @@ pub const DEFAULT_POOL_SIZE: u32 = 8;
 /// At most this many characters of a note or an error detail are kept.
 const MAX_TEXT: usize = 2000;
 
+/// The tables. What 123PAY sends (its transaction id, a status, a bank, an error code) is TEXT:
+/// its length is not ours to choose, and a value too long for a column would fail the save.
 const CREATE: [&str; 3] = [
     "CREATE TABLE IF NOT EXISTS pay123_payments (
         m_transaction_id VARCHAR(64) PRIMARY KEY,
         amount BIGINT NOT NULL,
         state VARCHAR(16) NOT NULL,
-        pay123_transaction_id VARCHAR(64),
+        pay123_transaction_id TEXT,
         payment_url TEXT,
-        transaction_status VARCHAR(16),
-        bank_code VARCHAR(32),
+        transaction_status TEXT,
+        bank_code TEXT,
         op_amount BIGINT,
-        error_code VARCHAR(64),
+        error_code TEXT,
         error_detail TEXT,
         note TEXT,
         source VARCHAR(16) NOT NULL,
@@ -103,7 +105,7 @@ const CREATE: [&str; 3] = [
         m_transaction_id VARCHAR(64) NOT NULL,
         version BIGINT NOT NULL,
         state VARCHAR(16) NOT NULL,
-        transaction_status VARCHAR(16),
+        transaction_status TEXT,
         source VARCHAR(16) NOT NULL,
         note TEXT,
         changed_at BIGINT NOT NULL,

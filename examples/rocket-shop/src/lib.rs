@@ -1,15 +1,17 @@
 //! The pay123 demo shop on rocket: the framework-free `shop` crate behind rocket routes, form
-//! guards, responders, catchers and managed state, with pay123-rocket's confirmed notify routes mounted at
-//! `/123pay/notify`, served by `pay123_rocket::serve` (rocket 0.5 has no header, body or idle
-//! timeouts of its own).
+//! guards, responders, catchers and managed state, with pay123-rocket's fairing (the confirmed
+//! notify routes at `/123pay/notify` and the reconciler), served by rocket itself. rocket 0.5
+//! has no header or idle timeouts: facing the internet, it runs behind a reverse proxy
+//! (`docs/deploying.md`).
 
 use std::io::Cursor;
 use std::net::SocketAddr;
 
+use pay123_rocket::pay123_core::payments::ReconcilerSettings;
 use pay123_rocket::pay123_hyper::HyperClient;
-use pay123_rocket::{Limits, notify_routes};
-use rocket::data::{Limits as DataLimits, ToByteUnit};
+use rocket::data::ToByteUnit;
 use rocket::fairing::{AdHoc, Fairing};
+use rocket::figment::Figment;
 use rocket::form::{Form, FromForm};
 use rocket::http::uri::Origin;
 use rocket::http::{Method, Status};
@@ -18,40 +20,38 @@ use rocket::response::{self, Responder, Response};
 use rocket::{Build, Request, Rocket, State, catch, catchers, get, post, routes};
 use shop::web::{MAX_FORM_BODY, ORDER_ID_HEADER, Page, Problem};
 use shop::{NOTIFY_PATH, RETURN_PATH, StoreError};
-use tokio::net::TcpListener;
 
 /// The shop this app serves: the domain over pay123's default transport.
 pub type Shop = shop::Shop<HyperClient>;
 
-/// The shop as a rocket app: its routes, catchers, managed state and notify routes.
-pub fn rocket(shop: Shop) -> Rocket<Build> {
-    let payments = shop.payments().clone();
-    let config = rocket::Config {
-        limits: DataLimits::default().limit("form", MAX_FORM_BODY.bytes()),
-        log_level: rocket::config::LogLevel::Critical,
-        ..rocket::Config::default()
-    };
-    rocket::custom(config)
-        .manage(shop)
-        .mount("/", routes![products, checkout, return_page, order])
-        .mount(NOTIFY_PATH, notify_routes(payments))
-        .register("/", catchers![not_found, too_large, unprocessable])
-        .attach(method_not_allowed())
+/// rocket's configuration (`Rocket.toml`, `ROCKET_*`) for the shop at `addr`: the address and
+/// port of `SHOP_ADDR`, the form limit, and rocket's own log quiet (the shop logs with
+/// `tracing`, and prints its own banner).
+#[must_use]
+pub fn figment(addr: SocketAddr) -> Figment {
+    rocket::Config::figment()
+        .merge(("address", addr.ip()))
+        .merge(("port", addr.port()))
+        .merge(("limits.form", MAX_FORM_BODY.bytes()))
+        .merge(("log_level", rocket::config::LogLevel::Critical))
 }
 
-/// Serves the shop on `listener` with `limits` (see `pay123_rocket::serve`).
-pub async fn serve(
-    listener: TcpListener,
+/// The shop as a rocket app on `figment`: its routes, catchers and managed state, and
+/// pay123-rocket's fairing (the confirmed notify routes, and the reconciler with `reconciler`'s
+/// settings: `None` runs none).
+pub fn rocket(
     shop: Shop,
-    limits: Limits,
-    shutdown: impl Future<Output = ()> + Send + 'static,
-) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
-    pay123_rocket::serve(rocket(shop), listener)
-        .await?
-        .limits(limits)
-        .with_graceful_shutdown(shutdown)
-        .await?;
-    Ok(())
+    figment: Figment,
+    reconciler: Option<ReconcilerSettings>,
+) -> Rocket<Build> {
+    let payments =
+        pay123_rocket::fairing(NOTIFY_PATH, shop.payments().clone()).reconciler(reconciler);
+    rocket::custom(figment)
+        .manage(shop)
+        .mount("/", routes![products, checkout, return_page, order])
+        .register("/", catchers![not_found, too_large, unprocessable])
+        .attach(payments)
+        .attach(method_not_allowed())
 }
 
 /// The checkout form.

@@ -4,8 +4,10 @@ use std::fmt;
 use std::net::SocketAddr;
 use std::time::Duration;
 
+use pay123_core::Config;
+#[cfg(doc)]
+use pay123_core::Credentials;
 use pay123_core::reconcile::ReconcilePolicy;
-use pay123_core::{Credentials, Endpoints, ValidationError};
 
 use crate::reconciler::ReconcilerSettings;
 
@@ -33,9 +35,9 @@ pub struct ShopConfig {
     pub database_url: String,
     /// `SHOP_DATABASE_POOL`: the database connections of each instance (default 8).
     pub database_pool: u32,
-    /// The 123PAY to talk to; `None` when `PAY123_API_URL` is unset: the caller embeds the
-    /// sandbox and uses [`Credentials::sandbox`].
-    pub gateway: Option<GatewayConfig>,
+    /// The 123PAY to talk to ([`pay123_core::Config`]); `None` when `PAY123_API_URL` is unset:
+    /// the caller embeds the sandbox and uses [`Credentials::sandbox`].
+    pub gateway: Option<Config>,
     /// `SHOP_GATEWAY_TIMEOUT`: how long a buyer waits for createOrder (and the return page for
     /// queryOrder) before the order is left `unsure` (default `10s`).
     pub gateway_timeout: Duration,
@@ -53,24 +55,6 @@ pub struct ShopConfig {
     pub checkouts_per_minute: u32,
 }
 
-/// The `PAY123_API_URL` of 123PAY's public sandbox, the one gateway whose credentials are public
-/// (the specification's `MICODE` / `MIPASSCODE` / `MIKEY`).
-pub const SANDBOX_API_URL: &str = "https://sandbox.123pay.vn/miservice";
-
-/// A 123PAY gateway (real or a sandbox elsewhere).
-#[derive(Clone)]
-pub struct GatewayConfig {
-    /// `PAY123_API_URL`: the base URL of the methods: `{base}/createOrder1` and
-    /// `{base}/queryOrder1` (`https://sandbox.123pay.vn/miservice`, `https://mi.123pay.vn`).
-    pub api_url: String,
-    /// The endpoints derived from it.
-    pub endpoints: Endpoints,
-    /// `PAY123_MERCHANT_CODE`, `PAY123_PASSCODE`, `PAY123_SECRET_KEY`, all three required;
-    /// only for 123PAY's public sandbox (`https://sandbox.123pay.vn/miservice`) may none of them
-    /// be set, and then the specification's `MICODE` / `MIPASSCODE` / `MIKEY` are used.
-    pub credentials: Credentials,
-}
-
 impl fmt::Debug for ShopConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ShopConfig")
@@ -84,15 +68,6 @@ impl fmt::Debug for ShopConfig {
             .field("reconciler", &self.reconciler)
             .field("checkouts_per_minute", &self.checkouts_per_minute)
             .finish()
-    }
-}
-
-impl fmt::Debug for GatewayConfig {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("GatewayConfig")
-            .field("api_url", &redact_url(&self.api_url))
-            .field("merchant_code", &self.credentials.merchant_code())
-            .finish_non_exhaustive()
     }
 }
 
@@ -116,19 +91,9 @@ pub enum ConfigError {
         /// What is wrong.
         reason: String,
     },
-    /// `PAY123_API_URL` is set and these credential variables are not (their names, in the
-    /// order `PAY123_MERCHANT_CODE`, `PAY123_PASSCODE`, `PAY123_SECRET_KEY`). Only 123PAY's
-    /// public sandbox may go without all three.
-    #[error(
-        "not set: {}; with PAY123_API_URL set, PAY123_MERCHANT_CODE, PAY123_PASSCODE and \
-         PAY123_SECRET_KEY are required (only 123PAY's public sandbox, {SANDBOX_API_URL}, has \
-         default credentials)",
-        .0.join(", ")
-    )]
-    MissingCredentials(Vec<&'static str>),
-    /// The credentials break a rule (the field is named, not its value).
-    #[error("invalid 123PAY credentials: {0}")]
-    Credentials(#[source] ValidationError),
+    /// `PAY123_API_URL` is set, and it or the credentials cannot be used.
+    #[error(transparent)]
+    Gateway(#[from] pay123_core::ConfigError),
     /// Not a duration, zero, or longer than the variable allows.
     #[error(
         "{var} must be a duration above zero and at most {max} such as 500ms, 10s, 15m or 1h, \
@@ -174,8 +139,9 @@ impl ShopConfig {
     /// `PAY123_MERCHANT_CODE`, `PAY123_PASSCODE` and `PAY123_SECRET_KEY` (empty means unset).
     ///
     /// With `PAY123_API_URL` set, the three credentials are required
-    /// ([`ConfigError::MissingCredentials`] names the missing ones), except for 123PAY's public
-    /// sandbox ([`SANDBOX_API_URL`]), which uses the specification's credentials when none is
+    /// ([`pay123_core::ConfigError::MissingCredentials`] names the missing ones), except for
+    /// 123PAY's public sandbox ([`pay123_core::SANDBOX_API_URL`]), which uses the
+    /// specification's credentials when none is
     /// set: a shop never signs for a real gateway with a public key by mistake.
     pub fn from_env() -> Result<Self, ConfigError> {
         Self::from_lookup(|name| std::env::var(name).ok())
@@ -199,41 +165,7 @@ impl ShopConfig {
             var("SHOP_DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.to_owned());
         let gateway = match var("PAY123_API_URL") {
             None => None,
-            Some(api_url) => {
-                let api_url = http_url("PAY123_API_URL", &api_url)?;
-                let endpoints = Endpoints::from_base(&api_url).map_err(|e| ConfigError::Url {
-                    var: "PAY123_API_URL",
-                    reason: e.to_string(),
-                })?;
-                let names = [
-                    "PAY123_MERCHANT_CODE",
-                    "PAY123_PASSCODE",
-                    "PAY123_SECRET_KEY",
-                ];
-                let values = names.map(var);
-                let credentials = match values {
-                    [Some(code), Some(passcode), Some(key)] => {
-                        Credentials::new(code, passcode, key).map_err(ConfigError::Credentials)?
-                    }
-                    [None, None, None] if endpoints == Endpoints::sandbox() => {
-                        Credentials::sandbox()
-                    }
-                    _ => {
-                        let missing = names
-                            .iter()
-                            .zip(&values)
-                            .filter(|(_, value)| value.is_none())
-                            .map(|(name, _)| *name)
-                            .collect();
-                        return Err(ConfigError::MissingCredentials(missing));
-                    }
-                };
-                Some(GatewayConfig {
-                    api_url,
-                    endpoints,
-                    credentials,
-                })
-            }
+            Some(_) => Some(Config::from_lookup(&get)?),
         };
         // Each setting has a ceiling: a value meant in other units (900000 for 15 minutes in
         // milliseconds) is refused, not read as ten days.
@@ -441,15 +373,22 @@ mod tests {
     }
 
     #[test]
-    fn a_gateway_with_all_or_no_credentials() {
-        let c = config(&[("PAY123_API_URL", "https://sandbox.123pay.vn/miservice/")]).unwrap();
-        let g = c.gateway.unwrap();
-        assert_eq!(g.credentials.merchant_code(), "MICODE");
-        assert_eq!(
-            g.endpoints.create_order(),
-            "https://sandbox.123pay.vn/miservice/createOrder1"
+    fn the_gateway_is_the_cores_config_when_named() {
+        assert!(
+            config(&[]).unwrap().gateway.is_none(),
+            "unset: embedded sandbox"
         );
-        assert_eq!(g.endpoints, Endpoints::from_base(SANDBOX_API_URL).unwrap());
+        let c = config(&[("PAY123_API_URL", "https://sandbox.123pay.vn/miservice/")]).unwrap();
+        assert_eq!(c.gateway.unwrap().credentials.merchant_code(), "MICODE");
+        let e = config(&[("PAY123_API_URL", "http://127.0.0.1:3123/miservice")]).unwrap_err();
+        assert!(
+            matches!(
+                &e,
+                ConfigError::Gateway(pay123_core::ConfigError::MissingCredentials(missing))
+                    if missing.len() == 3
+            ),
+            "{e:?}"
+        );
         let c = config(&[
             ("PAY123_API_URL", "https://mi.123pay.vn"),
             ("PAY123_MERCHANT_CODE", "SHOPVN"),
@@ -460,67 +399,6 @@ mod tests {
         let debug = format!("{c:?}");
         assert!(debug.contains("SHOPVN"), "{debug}");
         assert!(!debug.contains("very-secret"), "{debug}");
-        let e = config(&[
-            ("PAY123_API_URL", "https://mi.123pay.vn"),
-            ("PAY123_MERCHANT_CODE", "SHOPVN"),
-            ("PAY123_SECRET_KEY", "very-secret-key"),
-        ])
-        .unwrap_err();
-        assert_eq!(e, ConfigError::MissingCredentials(vec!["PAY123_PASSCODE"]));
-        assert!(
-            e.to_string().starts_with("not set: PAY123_PASSCODE;"),
-            "{e}"
-        );
-        assert!(!e.to_string().contains("very-secret"), "{e}");
-        assert!(!e.to_string().contains("SHOPVN"), "{e}");
-        // Half the sandbox's credentials is a mistake too.
-        let e = config(&[
-            ("PAY123_API_URL", SANDBOX_API_URL),
-            ("PAY123_PASSCODE", "MIPASSCODE"),
-        ])
-        .unwrap_err();
-        assert_eq!(
-            e,
-            ConfigError::MissingCredentials(vec!["PAY123_MERCHANT_CODE", "PAY123_SECRET_KEY"])
-        );
-    }
-
-    #[test]
-    fn any_gateway_but_the_public_sandbox_needs_explicit_credentials() {
-        for api_url in [
-            "https://mi.123pay.vn",
-            "http://127.0.0.1:3123/miservice",
-            "https://sandbox.123pay.vn/other",
-            "http://sandbox.123pay.vn/miservice",
-        ] {
-            let e = config(&[("PAY123_API_URL", api_url)]).unwrap_err();
-            assert_eq!(
-                e,
-                ConfigError::MissingCredentials(vec![
-                    "PAY123_MERCHANT_CODE",
-                    "PAY123_PASSCODE",
-                    "PAY123_SECRET_KEY"
-                ]),
-                "{api_url}"
-            );
-            let message = e.to_string();
-            assert!(
-                message.starts_with(
-                    "not set: PAY123_MERCHANT_CODE, PAY123_PASSCODE, PAY123_SECRET_KEY;"
-                ),
-                "{message}"
-            );
-            assert!(!message.contains("MIKEY"), "{message}");
-        }
-        // The local sandbox's own merchant, named explicitly.
-        let c = config(&[
-            ("PAY123_API_URL", "http://127.0.0.1:3123/miservice"),
-            ("PAY123_MERCHANT_CODE", "MICODE"),
-            ("PAY123_PASSCODE", "MIPASSCODE"),
-            ("PAY123_SECRET_KEY", "MIKEY"),
-        ])
-        .unwrap();
-        assert_eq!(c.gateway.unwrap().credentials.merchant_code(), "MICODE");
     }
 
     #[test]

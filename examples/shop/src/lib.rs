@@ -31,7 +31,7 @@
 //!
 //! - With `PAY123_API_URL` set, the shop needs all three credentials (`PAY123_MERCHANT_CODE`,
 //!   `PAY123_PASSCODE`, `PAY123_SECRET_KEY`), unless the URL is 123PAY's public sandbox
-//!   ([`SANDBOX_API_URL`]). The database URL is printed and logged only through
+//!   ([`pay123_core::SANDBOX_API_URL`]). The database URL is printed and logged only through
 //!   [`ShopConfig::redacted_database_url`].
 //!
 //! # Running on PostgreSQL
@@ -85,9 +85,7 @@ pub mod web;
 
 pub use catalog::{CATALOG, Product, format_vnd};
 pub use checkout_limit::CHECKOUTS_PER_MINUTE;
-pub use config::{
-    ConfigError, DEFAULT_ADDR, DEFAULT_DATABASE_URL, GatewayConfig, SANDBOX_API_URL, ShopConfig,
-};
+pub use config::{ConfigError, DEFAULT_ADDR, DEFAULT_DATABASE_URL, ShopConfig};
 pub use pay123_core::payments::{PaymentState as OrderState, Source};
 pub use pay123_sqlx::HistoryEntry;
 pub use reconciler::{ReconcilerHandle, ReconcilerSettings};

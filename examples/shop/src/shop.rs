@@ -236,6 +236,15 @@ impl<C: HttpClient> Shop<C> {
         self
     }
 
+    /// Gives a notify's body `timeout` to arrive whole (the listener's
+    /// [`NOTIFY_BODY_TIMEOUT`](pay123_core::NOTIFY_BODY_TIMEOUT) by default): past it, 408.
+    #[must_use]
+    pub fn with_notify_body_timeout(mut self, timeout: Duration) -> Self {
+        let listener = self.payments.listener().clone().with_body_timeout(timeout);
+        self.payments = self.payments.with_listener(listener);
+        self
+    }
+
     /// The payment flow: what the notify route, the return page and the reconciler use.
     #[must_use]
     pub fn payments(&self) -> &Payments<C, SqlStore> {

@@ -7,5 +7,7 @@
 mod checkout;
 #[path = "api/common.rs"]
 mod common;
+#[path = "api/migrate.rs"]
+mod migrate;
 #[path = "api/pages.rs"]
 mod pages;

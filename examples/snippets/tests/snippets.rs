@@ -1,9 +1,11 @@
 //! The README's and the guide's code blocks are the programs of `src/bin/`, and each program
 //! runs: against a sandbox on loopback, over real HTTP.
 
+use std::io::{BufRead, BufReader};
 use std::net::TcpListener as StdListener;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use pay123_core::TransactionStatus;
@@ -100,8 +102,15 @@ fn each_code_block_is_a_program_that_is_compiled_here() {
     }
 }
 
-/// A program of `src/bin/`, killed when dropped.
-struct Running(Child);
+/// A program of `src/bin/`, killed when dropped, and what it has printed so far.
+struct Running(Child, Arc<Mutex<String>>);
+
+impl Running {
+    /// Its standard output so far.
+    fn stdout(&self) -> String {
+        self.1.lock().unwrap().clone()
+    }
+}
 
 impl Drop for Running {
     fn drop(&mut self) {
@@ -118,11 +127,22 @@ fn free_addr() -> String {
 /// Starts a program with these variables and waits until `addr` accepts connections.
 fn start(program: &str, vars: &[(&str, String)], addr: &str) -> Running {
     let mut command = Command::new(program);
-    command.stdout(Stdio::null()).stderr(Stdio::inherit());
+    command.stdout(Stdio::piped()).stderr(Stdio::inherit());
     for (name, value) in vars {
         command.env(name, value);
     }
-    let running = Running(command.spawn().expect("the program starts"));
+    let mut child = command.spawn().expect("the program starts");
+    let printed = Arc::new(Mutex::new(String::new()));
+    let stdout = BufReader::new(child.stdout.take().unwrap());
+    let sink = Arc::clone(&printed);
+    std::thread::spawn(move || {
+        for line in stdout.lines().map_while(Result::ok) {
+            let mut printed = sink.lock().unwrap();
+            printed.push_str(&line);
+            printed.push('\n');
+        }
+    });
+    let running = Running(child, printed);
     let deadline = Instant::now() + Duration::from_secs(20);
     while std::net::TcpStream::connect(addr).is_err() {
         assert!(
@@ -164,9 +184,13 @@ async fn takes_payments_end_to_end(program: &str) {
             "PAY123_API_URL",
             format!("{}/miservice", sandbox.base_url()),
         ),
+        // The sandbox's merchant, named: only 123PAY's public sandbox goes without.
+        ("PAY123_MERCHANT_CODE", "MICODE".to_owned()),
+        ("PAY123_PASSCODE", "MIPASSCODE".to_owned()),
+        ("PAY123_SECRET_KEY", "MIKEY".to_owned()),
         ("DATABASE_URL", database.clone()),
     ];
-    let _app = start(program, &vars, &addr);
+    let app = start(program, &vars, &addr);
     let http = pay123_hyper::HyperClient::new();
     let checkout = || {
         http::Request::post(format!("http://{addr}/checkout"))
@@ -205,6 +229,12 @@ async fn takes_payments_end_to_end(program: &str) {
     let text = String::from_utf8_lossy(page.body()).into_owned();
     assert!(text.starts_with("Thanh toán thành công."), "{text}");
     assert!(text.contains("Payment successful."), "{text}");
+    // The app's `on_paid` handler was given the payment, once.
+    let paid = |id: &str| {
+        let line = format!("paid: {id}");
+        app.stdout().lines().filter(|l| *l == line).count()
+    };
+    assert_eq!(paid(&id), 1, "{}", app.stdout());
     // The same notify again is a duplicate: answered 2.
     sandbox.resend_notify(&id).unwrap();
     let t = sandbox
@@ -236,7 +266,7 @@ async fn takes_payments_end_to_end(program: &str) {
     let deadline = Instant::now() + Duration::from_secs(90);
     loop {
         let payment = store.load(&lost).await.unwrap().unwrap();
-        if payment.is_paid() {
+        if payment.is_paid() && payment.next_check_at.is_none() {
             assert_eq!(payment.source, pay123_core::payments::Source::Reconcile);
             break;
         }
@@ -246,7 +276,34 @@ async fn takes_payments_end_to_end(program: &str) {
         );
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
+    // Handed over too, and the first payment not again.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while paid(&lost) == 0 && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!((paid(&lost), paid(&id)), (1, 1), "{}", app.stdout());
     sandbox.shutdown().await;
+}
+
+/// A deployment that forgot its gateway does not start (and never takes sandbox payments for
+/// real ones).
+fn refuses_to_start_without_its_gateway(program: &str) {
+    let output = Command::new(program)
+        .env_remove("PAY123_API_URL")
+        .env("SHOP_ADDR", free_addr())
+        .env("ROCKET_PORT", "0")
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("PAY123_API_URL is not set"), "{stderr}");
+}
+
+#[test]
+fn the_integrations_refuse_to_start_without_their_gateway() {
+    refuses_to_start_without_its_gateway(env!("CARGO_BIN_EXE_axum-payments"));
+    refuses_to_start_without_its_gateway(env!("CARGO_BIN_EXE_actix-payments"));
+    refuses_to_start_without_its_gateway(env!("CARGO_BIN_EXE_rocket-payments"));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

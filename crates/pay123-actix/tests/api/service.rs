@@ -208,6 +208,8 @@ async fn busy_checkout() -> Result<HttpResponse, pay123_actix::Error> {
 async fn errors_become_responses_text_or_json_as_asked() {
     let app = init_service(
         App::new()
+            // A header set inside (a request id, CORS...) stays when the body becomes JSON.
+            .wrap(actix_web::middleware::DefaultHeaders::new().add(("x-request-id", "req-7")))
             .wrap(actix_web::middleware::from_fn(
                 pay123_actix::negotiate_errors,
             ))
@@ -248,6 +250,7 @@ async fn errors_become_responses_text_or_json_as_asked() {
             .unwrap()
             .starts_with("application/json")
     );
+    assert_eq!(response.headers().get("x-request-id").unwrap(), "req-7");
     let json: serde_json::Value = serde_json::from_slice(&read_body(response).await).unwrap();
     assert_eq!(json["error"], "5000");
     assert_eq!(json["retryable"], true);

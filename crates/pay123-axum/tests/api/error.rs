@@ -96,6 +96,15 @@ async fn an_api_client_gets_json_when_the_router_negotiates() {
     let app = Router::new()
         .route("/busy", get(|| order_page("5000")))
         .route("/fine", get(|| async { "fine" }))
+        // A header set inside (a request id, CORS...) stays when the body becomes JSON.
+        .layer(axum::middleware::from_fn(
+            |request: axum::extract::Request, next: axum::middleware::Next| async move {
+                let mut response = next.run(request).await;
+                let id = http::HeaderValue::from_static("req-7");
+                response.headers_mut().insert("x-request-id", id);
+                response
+            },
+        ))
         .layer(axum::middleware::from_fn(pay123_axum::negotiate_errors));
     let ask = |accept: &str| {
         http::Request::get("/busy")
@@ -111,6 +120,7 @@ async fn an_api_client_gets_json_when_the_router_negotiates() {
             .unwrap()
             .starts_with("application/json")
     );
+    assert_eq!(response.headers()["x-request-id"], "req-7");
     let json: serde_json::Value = serde_json::from_slice(&body(response).await).unwrap();
     assert_eq!(json["error"], "5000");
     assert_eq!(json["retryable"], true);

@@ -171,6 +171,13 @@ impl PlainResponse {
         self.body
     }
 
+    /// The status, the `Content-Type`, the `Allow` header (for 405) and the body, for an
+    /// adapter that writes them.
+    #[must_use]
+    pub fn into_parts(self) -> (u16, &'static str, Option<&'static str>, Bytes) {
+        (self.status, self.content_type, self.allow, self.body)
+    }
+
     /// As an `http` 1 response.
     #[must_use]
     pub fn into_http(self) -> http::Response<Bytes> {

@@ -76,6 +76,68 @@ impl BodyRefusal {
     }
 }
 
+impl BodyRefusal {
+    /// [`TooLarge`](Self::TooLarge) when a request's `Content-Length` says its body is larger
+    /// than [`MAX_NOTIFY_BODY`]: refused before a byte of it is read.
+    #[must_use]
+    pub fn declared(content_length: Option<&str>) -> Option<Self> {
+        content_length
+            .and_then(|v| v.trim().parse::<u64>().ok())
+            .filter(|&len| len > MAX_NOTIFY_BODY as u64)
+            .map(|_| Self::TooLarge)
+    }
+
+    /// Why a chunk of a body failed: [`TimedOut`](Self::TimedOut) when an `std::io::Error` of
+    /// kind `TimedOut` is in its causes (a server's body deadline), else
+    /// [`Unreadable`](Self::Unreadable).
+    #[must_use]
+    pub fn of_read_error(error: &(dyn std::error::Error + 'static)) -> Self {
+        let timed_out = crate::error::chain(error).any(|e| {
+            e.downcast_ref::<std::io::Error>()
+                .is_some_and(|io| io.kind() == std::io::ErrorKind::TimedOut)
+        });
+        if timed_out {
+            Self::TimedOut
+        } else {
+            Self::Unreadable(crate::error::ErrorChain(error).to_string())
+        }
+    }
+}
+
+/// Reads a notify body, as every adapter does: refuses a `Content-Length` above
+/// [`MAX_NOTIFY_BODY`] unread, then collects the chunks of `body` up to it (413 beyond); a chunk
+/// that fails is [`BodyRefusal::of_read_error`]. The deadline is the adapter's to set (the core
+/// starts no timer): run this within the listener's [`body_timeout`](NotifyListener::body_timeout),
+/// and answer [`BodyRefusal::TimedOut`] past it.
+///
+/// # Errors
+///
+/// Why the body was not read whole.
+pub async fn read_notify_body<S, B, E>(
+    content_length: Option<&str>,
+    body: S,
+) -> Result<Vec<u8>, BodyRefusal>
+where
+    S: futures_util::Stream<Item = Result<B, E>>,
+    B: AsRef<[u8]>,
+    E: std::error::Error + 'static,
+{
+    use futures_util::StreamExt;
+    if let Some(refusal) = BodyRefusal::declared(content_length) {
+        return Err(refusal);
+    }
+    let mut body = std::pin::pin!(body);
+    let mut read = Vec::new();
+    while let Some(chunk) = body.next().await {
+        let chunk = chunk.map_err(|e| BodyRefusal::of_read_error(&e))?;
+        if read.len() + chunk.as_ref().len() > MAX_NOTIFY_BODY {
+            return Err(BodyRefusal::TooLarge);
+        }
+        read.extend_from_slice(chunk.as_ref());
+    }
+    Ok(read)
+}
+
 /// What the listener did with one request, for logs and metrics, with the answer to send.
 #[derive(Debug)]
 #[non_exhaustive]

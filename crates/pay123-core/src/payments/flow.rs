@@ -13,6 +13,7 @@ use crate::reconcile::Left;
 use crate::ticket::{ReturnCheck, ReturnTicket};
 
 use super::Payments;
+use super::handover::HAND_OVER_RETRY;
 use super::record::{Payment, PaymentState, Source};
 use super::rule::{self, Decision, Kept, OnFinal};
 use super::store::{NotCreated, PaymentStore, StoreError};
@@ -304,7 +305,13 @@ impl<C: HttpClient, S: PaymentStore> Payments<C, S> {
         let saved = self
             .change(payment, |current| {
                 match rule::apply(current, answer, &self.config.policy, self.now(), source) {
-                    Decision::Save(next) => Ok(*next),
+                    Decision::Save(mut next) => {
+                        if next.is_paid() && !current.is_paid() && self.hands_over() {
+                            // The hand-over is due; cleared once the app's handler succeeds.
+                            next.next_check_at = Some(self.now() + HAND_OVER_RETRY);
+                        }
+                        Ok(*next)
+                    }
                     Decision::Keep(kept) => Err(kept),
                 }
             })
@@ -330,7 +337,18 @@ impl<C: HttpClient, S: PaymentStore> Payments<C, S> {
                 if next.state == before {
                     Confirmed::Pending(true)
                 } else {
-                    Confirmed::Changed(next.state)
+                    let state = next.state;
+                    if next.is_paid() && next.next_check_at.is_some() {
+                        let id = next.m_transaction_id.clone();
+                        if let Err(e) = self.hand_over(next, source).await {
+                            tracing::error!(
+                                m_transaction_id = %id,
+                                error = %ErrorChain(&e),
+                                "could not save the hand-over; the handler runs again later"
+                            );
+                        }
+                    }
+                    Confirmed::Changed(state)
                 }
             }
             Err(Kept::Final) => Confirmed::AlreadyFinal,

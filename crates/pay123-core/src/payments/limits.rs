@@ -28,6 +28,11 @@ impl OrderLocks {
     pub(crate) async fn lock(&self, m_transaction_id: &str) -> OrderGuard<'_> {
         let lock = {
             let mut locks = self.locks.lock().unwrap_or_else(PoisonError::into_inner);
+            // A waiter dropped before its turn (its request gone) leaves its payment's lock
+            // behind: forget the ones nobody holds or waits for.
+            if locks.len() >= PRUNE_ABOVE {
+                locks.retain(|_, lock| Arc::strong_count(lock) > 1);
+            }
             Arc::clone(locks.entry(m_transaction_id.to_owned()).or_default())
         };
         let guard = lock.lock_owned().await;
@@ -247,6 +252,23 @@ mod tests {
         drop(held);
         drop(verified);
         assert!(queries.turn("U9", Duration::ZERO, false, now).is_ok());
+    }
+
+    #[test]
+    fn locks_left_by_waiters_gone_are_forgotten() {
+        let locks = OrderLocks::default();
+        futures_executor::block_on(async {
+            for i in 0..PRUNE_ABOVE * 2 {
+                let id = format!("P{i}");
+                let holder = locks.lock(&id).await;
+                // A waiter that is polled once, then dropped after the holder left.
+                let mut waiter = Box::pin(locks.lock(&id));
+                assert!(futures_util::FutureExt::now_or_never(waiter.as_mut()).is_none());
+                drop(holder);
+                drop(waiter);
+            }
+        });
+        assert!(locks.len() <= PRUNE_ABOVE, "{}", locks.len());
     }
 
     #[test]

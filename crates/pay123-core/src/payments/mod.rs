@@ -11,6 +11,8 @@
 //!                                           once, answered 1 / 2 / -3
 //! return page  Payments::on_return(query)   the ticket checked, an open payment confirmed
 //! reconciler   Payments::reconciler().run() asks 123PAY about the payments left open
+//! paid         Payments::on_paid(handler)   hands each payment saved paid to the app (at
+//!                                           least once: again by the reconciler if it fails)
 //! ```
 //!
 //! The rules, the same for the notify, the return page and the reconciler:
@@ -34,6 +36,7 @@
 //! `Clock` of [`crate::clock`].
 
 mod flow;
+mod handover;
 mod limits;
 mod message;
 mod reconciler;
@@ -47,6 +50,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 pub use flow::Returned;
+pub use handover::HAND_OVER_RETRY;
 pub use limits::{RETURN_QUERY_CONCURRENCY, RETURN_QUERY_INTERVAL};
 pub use reconciler::{ReconcileReport, Reconciler, ReconcilerSettings};
 pub use record::{Payment, PaymentState, Source};
@@ -58,6 +62,7 @@ use crate::clock::{Clock, SystemClock};
 use crate::listener::{NOTIFY_WORK_BUDGET, NotifyListener};
 use crate::reconcile::ReconcilePolicy;
 
+use handover::PaidHandler;
 use limits::{OrderLocks, ReturnQueries};
 
 /// How long a buyer waits for createOrder, and the return page and the reconciler for
@@ -108,6 +113,7 @@ struct Config {
     gateway_timeout: Duration,
     notify_budget: Duration,
     return_query_interval: Duration,
+    on_paid: Option<PaidHandler>,
 }
 
 impl<C, S> Clone for Payments<C, S> {
@@ -131,6 +137,7 @@ impl<C, S> fmt::Debug for Payments<C, S> {
             .field("policy", &self.config.policy)
             .field("gateway_timeout", &self.config.gateway_timeout)
             .field("notify_budget", &self.config.notify_budget)
+            .field("on_paid", &self.config.on_paid.is_some())
             .finish_non_exhaustive()
     }
 }
@@ -156,6 +163,7 @@ impl<C, S> Payments<C, S> {
                 gateway_timeout: DEFAULT_GATEWAY_TIMEOUT,
                 notify_budget: NOTIFY_WORK_BUDGET,
                 return_query_interval: RETURN_QUERY_INTERVAL,
+                on_paid: None,
             },
         }
     }

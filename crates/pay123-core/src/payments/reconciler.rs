@@ -8,6 +8,7 @@
 //! [`ReconcilePolicy`](crate::reconcile::ReconcilePolicy) decides when to ask and what an answer
 //! settles.
 
+use std::future::Future;
 use std::time::{Duration, SystemTime};
 
 use futures_util::StreamExt;
@@ -18,6 +19,7 @@ use crate::reconcile::Next;
 
 use super::Payments;
 use super::flow::Confirmed;
+use super::handover::HAND_OVER_RETRY;
 use super::record::{Payment, Source};
 use super::store::{PaymentStore, StoreError};
 
@@ -37,7 +39,9 @@ pub struct ReconcilerSettings {
     /// How often it looks for due payments (at once again after a full batch). 10 seconds.
     pub period: Duration,
     /// How long an instance keeps a payment it is asking about before another may take it (if
-    /// the instance stops mid-way): longer than a queryOrder takes. 60 seconds.
+    /// the instance stops mid-way): at least twice the [gateway
+    /// timeout](Payments::with_gateway_timeout) whatever is set here, so that it outlasts the
+    /// queryOrder. 60 seconds.
     pub lease: Duration,
     /// Payments taken per pass. 32.
     pub batch: usize,
@@ -101,6 +105,11 @@ pub struct ReconcileReport {
     pub failed: usize,
     /// Payments given up on (left to a person).
     pub given_up: usize,
+    /// Paid payments handed over to the app's [`on_paid`](Payments::on_paid) handler again
+    /// (it had failed, or the process had stopped).
+    pub handed_over: usize,
+    /// Hand-overs that failed again (tried again [`HAND_OVER_RETRY`] later).
+    pub hand_over_failed: usize,
 }
 
 /// What became of one payment.
@@ -109,6 +118,8 @@ enum Outcome {
     StillOpen,
     QueryFailed,
     GivenUp,
+    HandedOver,
+    HandOverFailed,
     /// Another instance, a notify or the return page took or settled it meanwhile.
     Gone,
 }
@@ -149,17 +160,20 @@ impl<C: HttpClient, S: PaymentStore> Reconciler<C, S> {
         loop {
             let full = match self.pass().await {
                 Ok(report) => {
-                    if report.checked > 0 {
+                    let taken = report.checked + report.handed_over + report.hand_over_failed;
+                    if taken > 0 {
                         tracing::info!(
                             checked = report.checked,
                             changed = report.changed,
                             still_open = report.still_open,
                             failed = report.failed,
                             given_up = report.given_up,
+                            handed_over = report.handed_over,
+                            hand_over_failed = report.hand_over_failed,
                             "reconciler pass"
                         );
                     }
-                    report.checked >= self.settings.batch.max(1)
+                    taken >= self.settings.batch.max(1)
                 }
                 Err(error) => {
                     tracing::error!(error = %ErrorChain(&error), "reconciler pass failed");
@@ -170,6 +184,15 @@ impl<C: HttpClient, S: PaymentStore> Reconciler<C, S> {
                 self.payments.timer().sleep(self.settings.period).await;
             }
         }
+    }
+
+    /// [`run`](Self::run), until `stop` completes (a shutdown signal, such as rocket's
+    /// `Shutdown` or tokio's `ctrl_c()`): a pass under way then is dropped, and the payments it
+    /// had taken are due again when their leases run out.
+    pub async fn run_until(self, stop: impl Future<Output = ()>) {
+        let run = std::pin::pin!(self.run());
+        let stop = std::pin::pin!(stop);
+        futures_util::future::select(run, stop).await;
     }
 
     /// One pass: takes up to a batch of due payments, asks 123PAY about each (a few at once),
@@ -198,6 +221,14 @@ impl<C: HttpClient, S: PaymentStore> Reconciler<C, S> {
                 Outcome::StillOpen => report.still_open += 1,
                 Outcome::QueryFailed => report.failed += 1,
                 Outcome::GivenUp => report.given_up += 1,
+                Outcome::HandedOver => {
+                    report.handed_over += 1;
+                    continue;
+                }
+                Outcome::HandOverFailed => {
+                    report.hand_over_failed += 1;
+                    continue;
+                }
                 Outcome::Gone => continue,
             }
             report.checked += 1;
@@ -211,12 +242,23 @@ impl<C: HttpClient, S: PaymentStore> Reconciler<C, S> {
         let payments = &self.payments;
         let id = payment.m_transaction_id.clone();
         let now = payments.now();
-        if !payment.state.is_checked() || payment.next_check_at.is_none_or(|at| at > now) {
+        if payment.next_check_at.is_none_or(|at| at > now) {
             return Ok(Outcome::Gone);
         }
-        // The lease: the next check moved ahead, saved only if nobody changed the payment.
+        if payment.is_paid() {
+            return self.hand_over(payment, now).await;
+        }
+        if !payment.state.is_checked() {
+            return Ok(Outcome::Gone);
+        }
+        // The lease: the next check moved ahead, saved only if nobody changed the payment. It
+        // outlasts the queryOrder (bounded by the gateway timeout) with room to save the answer.
+        let lease = self
+            .settings
+            .lease
+            .max(payments.gateway_timeout().saturating_mul(2));
         let mut claimed = payment.next(now, Source::Reconcile);
-        claimed.next_check_at = Some(now + self.settings.lease);
+        claimed.next_check_at = Some(now + lease);
         if !payments
             .store()
             .update(&claimed, payment.version)
@@ -261,6 +303,39 @@ impl<C: HttpClient, S: PaymentStore> Reconciler<C, S> {
         };
         self.reschedule(&id, attempts, next, now).await?;
         Ok(outcome)
+    }
+
+    /// A paid payment whose hand-over is due: taken under the hand-over's lease and handed
+    /// over again, or, when this instance has no handler, its mark cleared (with a warning) so
+    /// that it does not stay due for ever.
+    async fn hand_over(&self, payment: Payment, now: SystemTime) -> Result<Outcome, Error> {
+        let payments = &self.payments;
+        let mut claimed = payment.next(now, Source::Reconcile);
+        if payments.hands_over() {
+            claimed.next_check_at = Some(now + HAND_OVER_RETRY);
+        } else {
+            tracing::warn!(
+                m_transaction_id = %payment.m_transaction_id,
+                "a paid payment awaits the on_paid handler, and this instance has none; \
+                 it is not handed over"
+            );
+            claimed.next_check_at = None;
+            claimed.note = Some("not handed over: no on_paid handler was set".to_owned());
+        }
+        if !payments
+            .store()
+            .update(&claimed, payment.version)
+            .await
+            .map_err(StoreError::failed)?
+            || claimed.next_check_at.is_none()
+        {
+            return Ok(Outcome::Gone);
+        }
+        Ok(if payments.hand_over(claimed, Source::Reconcile).await? {
+            Outcome::HandedOver
+        } else {
+            Outcome::HandOverFailed
+        })
     }
 
     /// Counts the check and sets when to ask next (`None`: gives up, with a note).

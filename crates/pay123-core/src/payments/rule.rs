@@ -47,6 +47,9 @@ pub(crate) fn apply(
     if payment.state.is_final() {
         return Decision::Keep(Kept::Final);
     }
+    if payment.state == PaymentState::NotCreated {
+        return not_created(payment, answer, now, source);
+    }
     let status = answer.status();
     let code = status.code();
     let settlement = policy.settle(
@@ -118,6 +121,35 @@ pub(crate) fn apply(
             next
         }
     };
+    Decision::Save(Box::new(next))
+}
+
+/// What 123PAY's answer does to a payment whose createOrder it refused, or that never left:
+/// 123PAY has no payment of the merchant's under this id, so a payment it reports is someone
+/// else's (an id used twice, `6206`) or a mistake. A success is held for review, never paid;
+/// anything else changes nothing.
+fn not_created(
+    payment: &Payment,
+    answer: &OrderStatus,
+    now: SystemTime,
+    source: Source,
+) -> Decision {
+    if !answer.status().is_success() {
+        return Decision::Keep(Kept::Final);
+    }
+    let note = format!(
+        "123PAY reports a payment (status 1, transaction {}, totalAmount {}) for an order whose \
+         payment it never created ({}): check it, then ship or refund",
+        answer.pay123_transaction_id(),
+        answer.total_amount(),
+        payment.error_code.as_deref().unwrap_or("not created")
+    );
+    let mut next = payment.moved(PaymentState::Review, now, source);
+    next.transaction_status = Some(answer.status().clone());
+    next.op_amount = answer.op_amount_vnd();
+    next.error_code = Some("paid_after_not_created".to_owned());
+    next.error_detail = Some(note.clone());
+    next.note = Some(note);
     Decision::Save(Box::new(next))
 }
 
@@ -303,6 +335,37 @@ mod tests {
         ));
         assert_eq!(found.state, PaymentState::Pending);
         assert_eq!(found.pay123_transaction_id.as_deref(), Some("123P1"));
+    }
+
+    #[test]
+    fn a_payment_never_created_is_never_paid() {
+        let policy = ReconcilePolicy::default();
+        let mut refused = payment(PaymentState::NotCreated);
+        refused.pay123_transaction_id = None;
+        refused.error_code = Some("6206".to_owned());
+        // Another order's payment under the same id, paid: held for a person.
+        let held = saved(apply(
+            &refused,
+            &answer("1", "100000"),
+            &policy,
+            at(40),
+            Source::Notify,
+        ));
+        assert_eq!(held.state, PaymentState::Review);
+        assert_eq!(held.error_code.as_deref(), Some("paid_after_not_created"));
+        for status in ["0", "7224", "-10"] {
+            assert_eq!(
+                apply(
+                    &refused,
+                    &answer(status, "100000"),
+                    &policy,
+                    at(40),
+                    Source::Notify
+                ),
+                Decision::Keep(Kept::Final),
+                "{status}"
+            );
+        }
     }
 
     #[test]

@@ -99,8 +99,9 @@ pub trait PaymentStore: Send + Sync + 'static {
 
     /// The payments whose [`next_check_at`](Payment::next_check_at) is `now` or earlier, the
     /// earliest first, at most `limit`: `WHERE next_check_at <= $now ORDER BY next_check_at
-    /// LIMIT $limit`. (The library sets `next_check_at` only on payments the reconciler should
-    /// ask about, and moves it forward while an instance asks.)
+    /// LIMIT $limit`, whatever their state. (The library sets `next_check_at` only on payments
+    /// the reconciler should ask about or hand over to [`on_paid`](super::Payments::on_paid),
+    /// and moves it forward while an instance works on one.)
     fn due(
         &self,
         now: SystemTime,

@@ -261,3 +261,44 @@ fn every_error_has_the_status_and_text_an_app_answers_with() {
     let json: serde_json::Value = serde_json::from_str(&e.to_json()).unwrap();
     assert_eq!(json["error"], "6000");
 }
+
+#[test]
+fn an_unsigned_failure_code_that_is_not_123pays_is_an_invalid_answer() {
+    // A failure answer carries no checksum: whoever answers in 123PAY's place chooses its code.
+    // Only 123PAY's form of code (digits) is taken as a code; anything else is refused as an
+    // invalid answer, never shown to the buyer nor used as the error's code.
+    for code in ["<script>alert(1)</script>", "6000 ", "123456789", "-1", ""] {
+        let body = serde_json::json!([code, "x"]).to_string();
+        let answer = move |_r: http::Request<Bytes>| {
+            let body = body.clone();
+            async move {
+                Ok::<_, std::io::Error>(
+                    http::Response::builder()
+                        .header("content-type", "application/json")
+                        .body(Bytes::from(body))
+                        .unwrap(),
+                )
+            }
+        };
+        let client = Client::new(answer, Credentials::sandbox(), Endpoints::sandbox());
+        let e = block_on(client.query_order(&QueryOrder::new("A").unwrap())).unwrap_err();
+        assert!(
+            matches!(&e, ClientError::Response(ResponseError::Malformed { .. })),
+            "{code:?}: {e:?}"
+        );
+        let e = pay123_core::Error::from(e);
+        assert_eq!(e.code(), "invalid_response", "{code:?}");
+        assert_eq!(e.http_status(), 502, "{code:?}");
+        if !code.is_empty() {
+            assert!(!e.response_text().contains(code), "{code:?}");
+            assert!(!e.to_json().contains(code.trim()), "{code:?}");
+        }
+    }
+    // 123PAY's own codes are still read as codes.
+    let busy = |_r: http::Request<Bytes>| async {
+        Ok::<_, std::io::Error>(error_response(&ReturnCode::Busy, "x"))
+    };
+    let client = Client::new(busy, Credentials::sandbox(), Endpoints::sandbox());
+    let e = block_on(client.query_order(&QueryOrder::new("A").unwrap())).unwrap_err();
+    assert_eq!(e.return_code(), Some(&ReturnCode::Busy));
+}

@@ -9,7 +9,7 @@ use pay123_core::{
     MAX_NOTIFY_BODY, Notify, NotifyOutcome, NotifyReturnCode, SecretKey, TransactionStatus,
 };
 use pay123_rocket::NotifyAnswer;
-use pay123_rocket::unconfirmed::{VerifiedNotify, catchers, notify_routes};
+use pay123_rocket::unconfirmed::{NotifyRejection, VerifiedNotify, notify_routes};
 use rocket::http::{ContentType, Status};
 use rocket::local::asynchronous::Client;
 use rocket::{State, get, post, routes};
@@ -134,21 +134,23 @@ async fn the_reply_matrix() {
 }
 
 #[post("/", data = "<notify>")]
-fn own_route(notify: VerifiedNotify) -> NotifyAnswer {
+fn own_route(
+    notify: Result<VerifiedNotify, NotifyRejection>,
+) -> Result<NotifyAnswer, NotifyRejection> {
+    let notify = notify?;
     let outcome = if notify.m_transaction_id() == "SEEN" {
         NotifyOutcome::AlreadyUpdated
     } else {
         NotifyOutcome::Updated
     };
-    notify.reply(outcome)
+    Ok(notify.reply(outcome))
 }
 
 #[rocket::async_test]
 async fn the_data_guard_answers_as_the_routes() {
     let rocket = rocket::build()
         .manage(listener())
-        .mount(PATH, routes![own_route])
-        .register(PATH, catchers());
+        .mount(PATH, routes![own_route]);
     let client = Client::untracked(rocket).await.unwrap();
     let now = SystemTime::now();
     for (id, expected) in [("ORDER-1", "1"), ("SEEN", "2")] {
@@ -169,6 +171,19 @@ async fn the_data_guard_answers_as_the_routes() {
         .dispatch()
         .await;
     assert_eq!(big.status(), Status::PayloadTooLarge);
+}
+
+/// A route that takes the guard in an app without the listener: rocket refuses to launch.
+#[rocket::async_test]
+async fn the_data_guard_without_its_listener_fails_at_launch() {
+    let rocket = rocket::build().mount(PATH, routes![own_route]);
+    let Err(error) = Client::untracked(rocket).await else {
+        panic!("launched without the listener");
+    };
+    assert!(
+        matches!(error.kind(), rocket::error::ErrorKind::SentinelAborts(_)),
+        "{error:?}"
+    );
 }
 
 #[get("/checkout")]

@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use http::StatusCode;
-use pay123_core::{NotifyOutcome, NotifyReturnCode, TransactionStatus};
+use pay123_core::{BankCode, NotifyOutcome, NotifyReturnCode, TransactionStatus};
 use pay123_sandbox::{AttemptOutcome, Transaction};
 
 use super::support::{Answer, Harness, WAIT};
@@ -53,6 +53,23 @@ async fn retries_until_the_listener_answers_1() {
         a.iter()
             .all(|a| a.request_body.contains("transactionStatus=1"))
     );
+}
+
+#[tokio::test]
+async fn a_notify_is_in_progress_from_the_moment_the_status_is_final() {
+    let h = Harness::with_sink(vec![Answer::Outcome(NotifyOutcome::Updated)], |_| {}).await;
+    h.create("IN-PROGRESS", BankCode::Vietcombank).await;
+    let t = h
+        .sandbox
+        .force_status("IN-PROGRESS", TransactionStatus::Success)
+        .unwrap();
+    assert!(t.is_final);
+    assert!(t.notify_in_progress, "scheduled, so in progress: {t:?}");
+    let t = h.settled("IN-PROGRESS").await;
+    assert_eq!(outcomes(&t), [AttemptOutcome::Acknowledged]);
+    // Resent: in progress at once again.
+    let t = h.sandbox.resend_notify("IN-PROGRESS").unwrap();
+    assert!(t.notify_in_progress, "{t:?}");
 }
 
 #[tokio::test]

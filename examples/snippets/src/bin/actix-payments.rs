@@ -3,11 +3,11 @@
 use std::time::UNIX_EPOCH;
 
 use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
-use pay123_actix::pay123_core::payments::Payments;
-use pay123_actix::pay123_core::{CreateOrder, Credentials, Endpoints};
+use pay123_actix::pay123_core::payments::{Payment, Payments};
+use pay123_actix::pay123_core::{Config, CreateOrder};
 use pay123_actix::pay123_hyper::{self, HyperClient};
 use pay123_actix::pay123_sqlx::SqlStore;
-use pay123_actix::{Error, notify_service};
+use pay123_actix::{Error, negotiate_errors, notify_service};
 
 type Pay = web::Data<Payments<HyperClient, SqlStore>>; // registered by notify_service
 
@@ -27,20 +27,24 @@ async fn back(pay: Pay, request: HttpRequest) -> Result<String, Error> {
     Ok(format!("{vi}\n{en}\n"))
 }
 
+/// Called once 123PAY confirmed a payment (again, until it returns `Ok`): fulfil the order.
+async fn paid(payment: Payment) -> Result<(), std::io::Error> {
+    println!("paid: {}", payment.m_transaction_id); // e.g. UPDATE orders SET paid = true ...
+    Ok(())
+}
+
 #[actix_web::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let endpoints = match std::env::var("PAY123_API_URL") {
-        Ok(base) => Endpoints::from_base(&base)?, // your gateway; 123PAY's sandbox by default
-        Err(_) => Endpoints::sandbox(),
-    };
+    let config = Config::from_env()?; // PAY123_API_URL and your credentials
     let database = std::env::var("DATABASE_URL");
     let store = SqlStore::connect(database.as_deref().unwrap_or("sqlite://shop.db?mode=rwc"));
-    let client = pay123_hyper::client(Credentials::sandbox(), endpoints); // your credentials
-    let pay = Payments::new(client, store.await?, tokio::time::sleep);
-    tokio::spawn(pay.reconciler().run()); // asks 123PAY about what no notify told
+    let client = pay123_hyper::client(config.credentials, config.endpoints);
+    let pay = Payments::new(client, store.await?, actix_web::rt::time::sleep).on_paid(paid);
+    actix_web::rt::spawn(pay.reconciler().run()); // asks 123PAY about what no notify told
     let addr = std::env::var("SHOP_ADDR").unwrap_or_else(|_| "127.0.0.1:3000".to_owned());
     HttpServer::new(move || {
         App::new()
+            .wrap(actix_web::middleware::from_fn(negotiate_errors)) // JSON errors to API clients
             .route("/checkout", web::post().to(checkout))
             .route("/return", web::get().to(back))
             .configure(notify_service("/123pay/notify", pay.clone())) // confirmed, stored

@@ -5,15 +5,15 @@ use std::time::UNIX_EPOCH;
 use axum::extract::{FromRef, RawQuery, State};
 use axum::response::Redirect;
 use axum::{Router, routing::get, routing::post};
-use pay123_axum::pay123_core::payments::Payments;
-use pay123_axum::pay123_core::{CreateOrder, Credentials, Endpoints};
+use pay123_axum::pay123_core::payments::{Payment, Payments};
+use pay123_axum::pay123_core::{Config, CreateOrder};
 use pay123_axum::pay123_hyper::{self, HyperClient};
 use pay123_axum::pay123_sqlx::SqlStore;
-use pay123_axum::{Error, notify_router};
+use pay123_axum::{Error, negotiate_errors, notify_router};
 
 type Pay = Payments<HyperClient, SqlStore>;
 
-#[derive(Clone, FromRef)]
+#[derive(Clone, FromRef)] // axum's `macros` feature
 struct App {
     pay: Pay, // beside your own state: pools, templates...
 }
@@ -33,21 +33,25 @@ async fn back(State(pay): State<Pay>, RawQuery(query): RawQuery) -> Result<Strin
     Ok(format!("{vi}\n{en}\n"))
 }
 
+/// Called once 123PAY confirmed a payment (again, until it returns `Ok`): fulfil the order.
+async fn paid(payment: Payment) -> Result<(), std::io::Error> {
+    println!("paid: {}", payment.m_transaction_id); // e.g. UPDATE orders SET paid = true ...
+    Ok(())
+}
+
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let endpoints = match std::env::var("PAY123_API_URL") {
-        Ok(base) => Endpoints::from_base(&base)?, // your gateway; 123PAY's sandbox by default
-        Err(_) => Endpoints::sandbox(),
-    };
+    let config = Config::from_env()?; // PAY123_API_URL and your credentials
     let database = std::env::var("DATABASE_URL");
     let store = SqlStore::connect(database.as_deref().unwrap_or("sqlite://shop.db?mode=rwc"));
-    let client = pay123_hyper::client(Credentials::sandbox(), endpoints); // your credentials
-    let pay = Payments::new(client, store.await?, tokio::time::sleep);
+    let client = pay123_hyper::client(config.credentials, config.endpoints);
+    let pay = Payments::new(client, store.await?, tokio::time::sleep).on_paid(paid);
     tokio::spawn(pay.reconciler().run()); // asks 123PAY about what no notify told
     let app = Router::new()
         .route("/checkout", post(checkout))
         .route("/return", get(back))
         .merge(notify_router("/123pay/notify", pay.clone())) // confirmed, stored, answered
+        .layer(axum::middleware::from_fn(negotiate_errors)) // JSON errors to API clients
         .with_state(App { pay });
     let addr = std::env::var("SHOP_ADDR").unwrap_or_else(|_| "127.0.0.1:3000".to_owned());
     axum::serve(tokio::net::TcpListener::bind(addr).await?, app).await?;

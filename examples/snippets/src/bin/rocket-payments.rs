@@ -3,8 +3,8 @@
 use std::time::UNIX_EPOCH;
 
 use pay123_rocket::Error;
-use pay123_rocket::pay123_core::payments::Payments;
-use pay123_rocket::pay123_core::{CreateOrder, Credentials, Endpoints};
+use pay123_rocket::pay123_core::payments::{Payment, Payments};
+use pay123_rocket::pay123_core::{Config, CreateOrder};
 use pay123_rocket::pay123_hyper::{self, HyperClient};
 use pay123_rocket::pay123_sqlx::SqlStore;
 use rocket::http::uri::Origin;
@@ -32,20 +32,20 @@ async fn back(pay: &State<Pay>, uri: &Origin<'_>) -> Result<String, Error> {
     Ok(format!("{vi}\n{en}\n"))
 }
 
+/// Called once 123PAY confirmed a payment (again, until it returns `Ok`): fulfil the order.
+async fn paid(payment: Payment) -> Result<(), std::io::Error> {
+    println!("paid: {}", payment.m_transaction_id); // e.g. UPDATE orders SET paid = true ...
+    Ok(())
+}
+
 #[launch]
 async fn rocket() -> _ {
-    let endpoints = match std::env::var("PAY123_API_URL") {
-        Ok(base) => Endpoints::from_base(&base).expect("PAY123_API_URL"), // your gateway
-        Err(_) => Endpoints::sandbox(),
-    };
+    let config = Config::from_env().unwrap_or_else(|e| panic!("{e}")); // PAY123_API_URL...
     let database = std::env::var("DATABASE_URL");
     let store = SqlStore::connect(database.as_deref().unwrap_or("sqlite://shop.db?mode=rwc"));
-    let client = pay123_hyper::client(Credentials::sandbox(), endpoints); // your credentials
-    let pay = Payments::new(
-        client,
-        store.await.expect("the database"),
-        tokio::time::sleep,
-    );
+    let client = pay123_hyper::client(config.credentials, config.endpoints);
+    let store = store.await.expect("the database");
+    let pay = Payments::new(client, store, rocket::tokio::time::sleep).on_paid(paid);
     rocket::build()
         .mount("/", routes![checkout, back])
         // Manages `pay`, mounts the confirmed notify, runs the reconciler.

@@ -2,6 +2,7 @@
 //! checkout, the confirmed notify, the return page and the reconciler.
 
 mod checkout;
+mod handover;
 mod notify;
 mod reconcile;
 mod return_page;

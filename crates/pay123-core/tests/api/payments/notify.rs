@@ -2,9 +2,11 @@
 
 use std::time::{Duration, SystemTime};
 
-use pay123_core::payments::{PaymentState, Source};
+use pay123_core::payments::{PaymentState, Payments, Source};
+use pay123_core::test_util::MemoryStore;
 use pay123_core::{
-    BankCode, Credentials, Notify, NotifyOutcome, NotifyRequest, ReturnCode, TransactionStatus,
+    BankCode, CreateOrder, Credentials, Notify, NotifyOutcome, NotifyRequest, ReturnCode,
+    TransactionStatus,
 };
 
 use super::support::{Behaviour, notify, world};
@@ -350,4 +352,58 @@ async fn a_hanging_query_order_during_a_notify_is_cut_short() {
             .expect("the notify is answered before 123PAY gives up on it");
     assert_eq!(outcome.unwrap(), NotifyOutcome::RetryLater);
     assert!(!t.payment(&id).is_paid());
+}
+
+/// A payment 123PAY refused as a duplicate id (`6206`): another order holds that id at 123PAY.
+/// When that other order is paid, its notify reaches this merchant too: never paid here, held
+/// for a person.
+#[tokio::test]
+async fn a_payment_refused_as_a_duplicate_is_never_paid_by_the_other_orders_notify() {
+    let t = world();
+    // The other order (another shop on the merchant code, a database restored from a backup).
+    let other = t.checkout().await;
+    let ours = MemoryStore::default();
+    let payments = Payments::new(
+        t.payments.client().clone(),
+        ours.clone(),
+        tokio::time::sleep,
+    );
+    t.fake
+        .set_create(Behaviour::Error(ReturnCode::DuplicateTransaction));
+    let order = CreateOrder::builder(&other, 450_000, "https://shop.vn/return")
+        .build()
+        .unwrap();
+    let refused = payments.create(&order).await.unwrap_err();
+    assert_eq!(refused.code(), "6206");
+    assert_eq!(ours.get(&other).unwrap().state, PaymentState::NotCreated);
+    // The other order is paid at 123PAY.
+    t.fake.set_status(&other, "1");
+    assert_eq!(
+        payments.on_notify(notify(&other, "1")).await.unwrap(),
+        NotifyOutcome::Updated
+    );
+    let held = ours.get(&other).unwrap();
+    assert_eq!(held.state, PaymentState::Review, "{held:?}");
+    assert_eq!(held.error_code.as_deref(), Some("paid_after_not_created"));
+    // A failure or pending status for it changes nothing.
+    let refused_again = payments
+        .create(
+            &CreateOrder::builder("ORDER-DUP-2", 1000, "https://shop.vn/return")
+                .build()
+                .unwrap(),
+        )
+        .await;
+    assert!(refused_again.is_err());
+    t.fake.set_status("ORDER-DUP-2", "7201");
+    assert_eq!(
+        payments
+            .on_notify(notify("ORDER-DUP-2", "7201"))
+            .await
+            .unwrap(),
+        NotifyOutcome::AlreadyUpdated
+    );
+    assert_eq!(
+        ours.get("ORDER-DUP-2").unwrap().state,
+        PaymentState::NotCreated
+    );
 }
