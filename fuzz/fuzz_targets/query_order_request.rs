@@ -3,6 +3,6 @@
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    let _ = pay123_core::ReceivedQueryOrder::from_json(data)
+    let _ = pay123_core::gateway::ReceivedQueryOrder::from_json(data)
         .map(|r| r.authenticate(&pay123_core::Credentials::sandbox()));
 });

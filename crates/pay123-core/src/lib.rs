@@ -8,7 +8,7 @@
 //! the notify listener's whole behaviour ([`NotifyListener`]) and its deadlines.
 //!
 //! ```text
-//!  merchant                                   123PAY (feature `gateway`)
+//!  merchant                                   123PAY (`gateway`, feature `gateway`)
 //!  CreateOrder::to_http_request  --bytes-->   ReceivedCreateOrder::from_http_request
 //!  CreatedOrder::from_http_response <--bytes-- CreatedOrder::to_http_response
 //!  OrderStatus::judge  (after queryOrder: paid only on status 1 with the order's amount)
@@ -51,11 +51,26 @@
 //! error names the field and the rule. Text must be Vietnamese without diacritics; convert with
 //! [`text::unaccent`].
 //!
+//! # Layout
+//!
+//! The source is in layers, each using only the ones below it:
+//!
+//! | folder | what | uses |
+//! |---|---|---|
+//! | `message/` | the messages and their checksums: each message's fields and rules, how it is signed and verified, the wire formats | nothing above |
+//! | `listener/` | the notify listener: a request in, the signed reply out | `message` |
+//! | `client/` | createOrder and queryOrder over a transport, blocking or not; [`Config`] | `message`, `listener` |
+//! | `merchant/` | the merchant's rules: when an order is paid, when to ask again, the payment flow ([`payments`]), the failure taxonomy, [`Error`] | all of the above |
+//! | `gateway/` | the gateway's side (`pay123_core::gateway`, feature `gateway`) | `message` |
+//! | `test_util/` | a fake 123PAY and a memory store (feature `test-util`) | all |
+//!
+//! The public items are re-exported here; the folders are not public paths.
+//!
 //! # Features
 //!
-//! - `gateway` (off by default): the gateway side of each message (parsing createOrder and
-//!   queryOrder requests, signing their answers and notifies, reading notify replies), for the
-//!   sandbox and test doubles. A merchant does not need it.
+//! - `gateway` (off by default): `pay123_core::gateway`, the gateway side of each message (parsing
+//!   createOrder and queryOrder requests, signing their answers and notifies, reading notify
+//!   replies), for the sandbox and test doubles. A merchant does not need it.
 //! - `test-util` (off by default, implies `gateway`): `test_util::FakeGateway`, an in-memory
 //!   123PAY answering createOrder and queryOrder, for the tests of code built on this crate.
 //!
@@ -65,86 +80,38 @@
 //! `Box<dyn Error + Send + Sync>` and its future need not be `Send`); [`blocking::Client`] over
 //! any blocking one. `pay123-hyper` is the default transport of the framework adapters.
 
-mod bank;
-pub mod blocking;
-pub mod checksum;
-mod client;
 pub mod clock;
-mod config;
-mod create_order;
-mod endpoint;
-mod error;
-pub mod explain;
-mod failure;
+pub mod text;
+
+pub(crate) mod message;
+
+mod client;
 mod listener;
-mod notify;
-mod payment;
-pub mod payments;
-mod query_order;
+
+mod merchant;
+
 #[cfg(feature = "gateway")]
-mod received;
-pub mod reconcile;
-mod reply;
-mod secret;
-mod status;
+pub mod gateway;
+
 #[cfg(feature = "test-util")]
 pub mod test_util;
-pub mod text;
-mod ticket;
-mod timestamp;
-mod validate;
-mod wire;
 
-pub use bank::BankCode;
+pub use client::blocking;
 pub use client::{
-    BoxError, Client, ClientError, Delivery, HttpClient, RequestTimeout, SendHttpClient,
-    TransportError,
+    BoxError, Client, ClientError, Config, ConfigError, Delivery, HttpClient, PRODUCTION_API_URL,
+    RequestTimeout, SANDBOX_API_URL, SendHttpClient, TransportError,
 };
-pub use config::{Config, ConfigError, PRODUCTION_API_URL, SANDBOX_API_URL};
-#[cfg(feature = "gateway")]
-pub use create_order::ReceivedCreateOrder;
-pub use create_order::{CreateOrder, CreateOrderBuilder, CreatedOrder, Gender};
-pub use endpoint::Endpoints;
-pub use error::{
-    ChecksumError, ChecksumFault, Error, ErrorChain, ResponseError, Result, Rule, ValidationError,
-    VerifyError,
-};
-#[cfg(feature = "gateway")]
-pub use error::{ReplyError, RequestError};
-pub use failure::{Failure, wants_json};
 pub use listener::{
     BodyRefusal, Handled, HandlerError, IntoNotifyOutcome, MAX_NOTIFY_BODY, NOTIFY_BODY_TIMEOUT,
     NOTIFY_WORK_BUDGET, NotifyHandler, NotifyListener, NotifyOutcome, NotifyRequest, PlainResponse,
     Verified, read_notify_body,
 };
-pub use notify::{DEFAULT_WINDOW, Notify, NotifyVerifier};
-pub use payment::{Judgement, Mismatch};
-#[cfg(feature = "gateway")]
-pub use query_order::ReceivedQueryOrder;
-pub use query_order::{OrderStatus, QueryOrder};
-#[cfg(feature = "gateway")]
-pub use received::ReceivedRequest;
-pub use reply::NotifyReply;
-pub use secret::{Credentials, Passcode, SecretKey};
-pub use status::{NotifyReturnCode, ReturnCode, TransactionStatus};
-pub use ticket::{RETURN_WINDOW, ReturnCheck, ReturnTicket};
-#[cfg(feature = "gateway")]
-pub use wire::error_response;
-
-/// The IPv4 address in a buyer's address as a server sees it: the address itself, or the one an
-/// IPv4-mapped IPv6 address carries (`::ffff:203.113.1.10`, what a dual-stack socket reports);
-/// `None` for any other IPv6 address. 123PAY's `clientIP` takes IPv4 only; the builders'
-/// `client_addr` use this.
-///
-/// ```
-/// use pay123_core::client_ipv4;
-/// assert_eq!(client_ipv4("::ffff:10.0.0.7".parse().unwrap()), Some([10, 0, 0, 7].into()));
-/// assert_eq!(client_ipv4("2001:db8::1".parse().unwrap()), None);
-/// ```
-#[must_use]
-pub fn client_ipv4(addr: std::net::IpAddr) -> Option<std::net::Ipv4Addr> {
-    match addr {
-        std::net::IpAddr::V4(v4) => Some(v4),
-        std::net::IpAddr::V6(v6) => v6.to_ipv4_mapped(),
-    }
-}
+pub use merchant::{Error, Failure, Judgement, Mismatch, Result, payments, reconcile, wants_json};
+pub use message::checksum;
+pub use message::{
+    BankCode, ChecksumError, ChecksumFault, CreateOrder, CreateOrderBuilder, CreatedOrder,
+    Credentials, DEFAULT_WINDOW, Endpoints, ErrorChain, Gender, Notify, NotifyReply,
+    NotifyReturnCode, NotifyVerifier, OrderStatus, Passcode, QueryOrder, RETURN_WINDOW,
+    ResponseError, ReturnCheck, ReturnCode, ReturnTicket, Rule, SecretKey, TransactionStatus,
+    ValidationError, VerifyError, client_ipv4,
+};

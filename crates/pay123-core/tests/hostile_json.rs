@@ -1,7 +1,7 @@
 //! A gateway request's body is read without keeping what is never read: the memory a hostile
 //! body costs follows its length, whatever its nesting. Measured with dhat's heap statistics.
 
-use pay123_core::{ReceivedCreateOrder, ReceivedQueryOrder};
+use pay123_core::gateway::{ReceivedCreateOrder, ReceivedQueryOrder};
 
 #[global_allocator]
 static ALLOCATOR: dhat::Alloc = dhat::Alloc;

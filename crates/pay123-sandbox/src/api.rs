@@ -8,9 +8,9 @@ use axum::extract::State;
 use axum::response::Response;
 use http::Request;
 use http::request::Parts;
-use pay123_core::{
-    ReceivedCreateOrder, ReceivedQueryOrder, ReceivedRequest, RequestError, ReturnCode,
-    error_response,
+use pay123_core::ReturnCode;
+use pay123_core::gateway::{
+    ReceivedCreateOrder, ReceivedQueryOrder, ReceivedRequest, RequestError, error_response,
 };
 
 use crate::gateway::{Gateway, MerchantEntry};

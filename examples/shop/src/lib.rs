@@ -50,7 +50,8 @@
 //! ```
 //! use bytes::Bytes;
 //! use pay123_core::payments::PaymentState;
-//! use pay123_core::{Client, Credentials, Endpoints, ReturnCode, error_response};
+//! use pay123_core::{Client, Credentials, Endpoints, ReturnCode};
+//! use pay123_core::gateway::error_response;
 //! use shop::{Shop, Store};
 //!
 //! # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {

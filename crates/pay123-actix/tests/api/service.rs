@@ -189,7 +189,7 @@ async fn checkout() -> Result<HttpResponse, pay123_actix::Error> {
 /// A checkout against a gateway that is busy.
 async fn busy_checkout() -> Result<HttpResponse, pay123_actix::Error> {
     let busy = |_r: http::Request<bytes::Bytes>| async {
-        Ok::<_, std::io::Error>(pay123_core::error_response(
+        Ok::<_, std::io::Error>(pay123_core::gateway::error_response(
             &pay123_core::ReturnCode::Busy,
             "x",
         ))

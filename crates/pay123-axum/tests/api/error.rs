@@ -17,7 +17,7 @@ async fn order_page(answer: &'static str) -> Result<String, pay123_axum::Error> 
                 "refused",
             ));
         }
-        Ok(pay123_core::error_response(
+        Ok(pay123_core::gateway::error_response(
             &ReturnCode::from_code(answer),
             "x",
         ))

@@ -8,7 +8,7 @@
 
 use bytes::Bytes;
 
-use crate::wire;
+use crate::message::wire;
 
 /// A notify request as any framework receives it. The fields are those of a form POST; the same
 /// fields in the query string are accepted when the body is empty.

@@ -7,8 +7,8 @@ use std::future::Future;
 use futures_util::FutureExt;
 use futures_util::future::Map;
 
-use crate::notify::Notify;
-use crate::status::NotifyReturnCode;
+use crate::message::notify::Notify;
+use crate::message::status::NotifyReturnCode;
 
 /// What the merchant's code did with a verified notify.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -27,11 +27,11 @@ pub use exchange::{NotifyRequest, PlainResponse};
 pub use handler::{HandlerError, IntoNotifyOutcome, NotifyHandler, NotifyOutcome};
 
 use crate::clock::{Clock, SystemClock};
-use crate::error::VerifyError;
-use crate::notify::{Notify, NotifyVerifier};
-use crate::reply::NotifyReply;
-use crate::secret::SecretKey;
-use crate::status::NotifyReturnCode;
+use crate::message::error::VerifyError;
+use crate::message::notify::{Notify, NotifyVerifier};
+use crate::message::reply::NotifyReply;
+use crate::message::secret::SecretKey;
+use crate::message::status::NotifyReturnCode;
 
 /// The largest notify body adapters read; a larger one is answered 413.
 pub const MAX_NOTIFY_BODY: usize = 16 * 1024;
@@ -92,14 +92,14 @@ impl BodyRefusal {
     /// [`Unreadable`](Self::Unreadable).
     #[must_use]
     pub fn of_read_error(error: &(dyn std::error::Error + 'static)) -> Self {
-        let timed_out = crate::error::chain(error).any(|e| {
+        let timed_out = crate::message::error::chain(error).any(|e| {
             e.downcast_ref::<std::io::Error>()
                 .is_some_and(|io| io.kind() == std::io::ErrorKind::TimedOut)
         });
         if timed_out {
             Self::TimedOut
         } else {
-            Self::Unreadable(crate::error::ErrorChain(error).to_string())
+            Self::Unreadable(crate::message::error::ErrorChain(error).to_string())
         }
     }
 }
@@ -493,14 +493,14 @@ impl NotifyReply {
     /// Whether this reply, read back, verifies with `key` (used by tests of the listener).
     #[cfg(test)]
     pub(crate) fn verifies(&self, key: &SecretKey, checksum: &str) -> bool {
-        crate::checksum::Signed::verify(self, key, Some(checksum)).is_ok()
+        crate::message::checksum::Signed::verify(self, key, Some(checksum)).is_ok()
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::checksum::Signed;
+    use crate::message::checksum::Signed;
 
     fn form(id: &str, status: &str, key: &SecretKey, now: SystemTime) -> String {
         let notify = Notify::for_tests(id, "123PVCB", status, now);

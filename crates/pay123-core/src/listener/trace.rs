@@ -10,7 +10,7 @@ use tracing::Span;
 use tracing::field::Empty;
 
 use super::{BodyRefusal, Handled};
-use crate::notify::Notify;
+use crate::message::notify::Notify;
 
 /// The `pay123.notify` span with its one list of fields: `method`, `mTransactionID` and
 /// `status` as given (a value, or `Empty` to record later), the rest recorded when answered.

@@ -43,13 +43,13 @@ use futures_util::future::Either;
 use bytes::Bytes;
 use http::{Request, Response, StatusCode};
 
-use crate::bank::BankCode;
 use crate::client::{Client, HttpClient};
-use crate::create_order::{CreateOrder, CreatedOrder, ReceivedCreateOrder};
-use crate::query_order::{OrderStatus, ReceivedQueryOrder};
-use crate::secret::Credentials;
-use crate::status::{ReturnCode, TransactionStatus};
-use crate::wire::error_response;
+use crate::gateway::{ReceivedCreateOrder, ReceivedQueryOrder, error_response};
+use crate::message::bank::BankCode;
+use crate::message::create_order::{CreateOrder, CreatedOrder};
+use crate::message::query_order::OrderStatus;
+use crate::message::secret::Credentials;
+use crate::message::status::{ReturnCode, TransactionStatus};
 
 /// What [`FakeGateway`]'s [`HttpClient`] implementation does with a call before the gateway
 /// sees it. [`FakeGateway::answer`] ignores it: a test server has its own ways to fail.
@@ -115,7 +115,7 @@ impl State {
 ///
 /// Requests are parsed and authenticated against the merchant's [`Credentials`] as 123PAY
 /// does ([`ReceivedCreateOrder`], [`ReceivedQueryOrder`]); a refused request gets
-/// [`RequestError::to_http_response`](crate::RequestError::to_http_response). A created order
+/// [`RequestError::to_http_response`](crate::gateway::RequestError::to_http_response). A created order
 /// is remembered: its 123PAY id is `123P` and ten digits counting from 1, a second createOrder
 /// with its `mTransactionID` is `6206`, and queryOrder reports it with status `0` and its
 /// amount until the test sets them ([`set_status`](Self::set_status),
@@ -365,7 +365,7 @@ pub fn notifies_hidden_in(signed: &str, checksum: &str, key: &crate::SecretKey) 
     for &i in &cuts {
         for j in banks(i) {
             for &k in cuts.iter().filter(|&&k| k > j) {
-                let form = crate::wire::form_encode([
+                let form = crate::gateway::answer::form_encode([
                     ("mTransactionID", &signed[..i]),
                     ("bankCode", &signed[i..j]),
                     ("transactionStatus", &signed[j..k]),

@@ -6,9 +6,9 @@ use std::future::Future;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, SystemTime};
 
-use crate::bank::BankCode;
-use crate::payments::{Payment, PaymentState, PaymentStore, Source};
-use crate::status::TransactionStatus;
+use crate::merchant::payments::{Payment, PaymentState, PaymentStore, Source};
+use crate::message::bank::BankCode;
+use crate::message::status::TransactionStatus;
 
 /// The payments in memory, with each payment's history (every version with a note): for tests,
 /// and for the examples of the documentation. Lost when the process stops: an app uses its

@@ -4,10 +4,10 @@ use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
 use futures_executor::block_on;
+use pay123_core::gateway::{ReceivedCreateOrder, ReceivedQueryOrder, error_response};
 use pay123_core::{
     BankCode, Client, ClientError, CreateOrder, CreatedOrder, Credentials, Endpoints, OrderStatus,
-    QueryOrder, ReceivedCreateOrder, ReceivedQueryOrder, ResponseError, ReturnCode, SecretKey,
-    TransactionStatus, error_response,
+    QueryOrder, ResponseError, ReturnCode, SecretKey, TransactionStatus,
 };
 
 /// A fake 123PAY made of the core's gateway side, with a switchable failure.

@@ -4,10 +4,8 @@
 //! with this crate, so that a mistake shared by both sides cannot hide.
 
 use bytes::Bytes;
-use pay123_core::{
-    BankCode, Credentials, Notify, NotifyReply, ReceivedQueryOrder, ReplyError, SecretKey,
-    TransactionStatus,
-};
+use pay123_core::gateway::{ReceivedQueryOrder, ReplyError};
+use pay123_core::{BankCode, Credentials, Notify, NotifyReply, SecretKey, TransactionStatus};
 use sha1::{Digest, Sha1};
 
 use crate::common::now;

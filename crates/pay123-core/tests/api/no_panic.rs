@@ -2,9 +2,9 @@
 
 use std::time::Duration;
 
+use pay123_core::gateway::{ReceivedCreateOrder, ReceivedQueryOrder};
 use pay123_core::{
-    CreatedOrder, NotifyReply, NotifyVerifier, OrderStatus, ReceivedCreateOrder,
-    ReceivedQueryOrder, ReturnTicket, SecretKey,
+    CreatedOrder, NotifyReply, NotifyVerifier, OrderStatus, ReturnTicket, SecretKey,
 };
 use proptest::prelude::*;
 

@@ -4,10 +4,11 @@
 use std::time::Duration;
 
 use pay123_core::checksum::{Field, Message};
+use pay123_core::gateway::{ReceivedCreateOrder, ReceivedQueryOrder, RequestError};
 use pay123_core::{
     BankCode, CreatedOrder, Credentials, Endpoints, Notify, NotifyListener, NotifyOutcome,
-    NotifyReply, NotifyRequest, NotifyVerifier, OrderStatus, QueryOrder, ReceivedCreateOrder,
-    ReceivedQueryOrder, RequestError, ReturnTicket, SecretKey, TransactionStatus,
+    NotifyReply, NotifyRequest, NotifyVerifier, OrderStatus, QueryOrder, ReturnTicket, SecretKey,
+    TransactionStatus,
 };
 use proptest::prelude::*;
 
@@ -225,7 +226,7 @@ proptest! {
         let other = Notify::new(alter(reply.m_transaction_id()), BankCode::Vietcombank, TransactionStatus::Success, "", now()).unwrap();
         let is_other_order = matches!(
             NotifyReply::from_json_for(&body, &other, &key),
-            Err(pay123_core::ReplyError::OtherOrder { .. })
+            Err(pay123_core::gateway::ReplyError::OtherOrder { .. })
         );
         prop_assert!(is_other_order);
         // Every value is a string and the ts signed is the ts sent, taken from the reply's time.

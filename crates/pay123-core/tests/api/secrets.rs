@@ -1,9 +1,10 @@
 //! Debug and Display of credentials, configurations and errors never contain the secret.
 
 use bytes::Bytes;
+use pay123_core::gateway::{ReceivedCreateOrder, ReceivedQueryOrder};
 use pay123_core::{
     Client, CreateOrder, CreatedOrder, Credentials, Endpoints, NotifyListener, NotifyVerifier,
-    QueryOrder, ReceivedCreateOrder, ReceivedQueryOrder, SecretKey,
+    QueryOrder, SecretKey,
 };
 
 const KEY: &str = "s3cr3t-KEY-zz9";

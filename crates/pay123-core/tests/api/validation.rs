@@ -240,11 +240,12 @@ fn the_amount_is_always_a_string_of_digits_on_the_wire() {
     ] {
         let mut b = body.clone();
         b["totalAmount"] = amount;
-        let e = pay123_core::ReceivedCreateOrder::from_json(&serde_json::to_vec(&b).unwrap())
-            .unwrap_err();
+        let e =
+            pay123_core::gateway::ReceivedCreateOrder::from_json(&serde_json::to_vec(&b).unwrap())
+                .unwrap_err();
         assert_eq!(e.return_code().unwrap().code(), "6100");
         match e {
-            pay123_core::RequestError::Field(v) => {
+            pay123_core::gateway::RequestError::Field(v) => {
                 assert_eq!((v.field, v.rule), ("totalAmount", rule))
             }
             other => panic!("{other:?}"),
@@ -257,12 +258,15 @@ fn the_gateway_side_names_missing_fields_and_wants_json_accept() {
     let o = order().build().unwrap();
     let mut request = o.to_http_request(&Credentials::sandbox(), &Endpoints::sandbox());
     request.headers_mut().remove("accept");
-    let e = pay123_core::ReceivedCreateOrder::from_http_request(&request).unwrap_err();
-    assert!(matches!(e, pay123_core::RequestError::NotAcceptable));
+    let e = pay123_core::gateway::ReceivedCreateOrder::from_http_request(&request).unwrap_err();
+    assert!(matches!(
+        e,
+        pay123_core::gateway::RequestError::NotAcceptable
+    ));
     assert_eq!(e.return_code(), None);
     assert_eq!(e.to_http_response().status(), 415);
     // Other refusals are answered [code, description] with HTTP 200.
-    let e = pay123_core::ReceivedCreateOrder::from_json(b"{}").unwrap_err();
+    let e = pay123_core::gateway::ReceivedCreateOrder::from_json(b"{}").unwrap_err();
     let answer = e.to_http_response();
     assert_eq!(answer.status(), 200);
     let items: Vec<String> = serde_json::from_slice(answer.body()).unwrap();
@@ -283,12 +287,13 @@ fn the_gateway_side_names_missing_fields_and_wants_json_accept() {
         let mut b: serde_json::Map<String, serde_json::Value> =
             serde_json::from_slice(&o.to_json(&Credentials::sandbox())).unwrap();
         b.remove(field);
-        let e = pay123_core::ReceivedCreateOrder::from_json(&serde_json::to_vec(&b).unwrap())
-            .unwrap_err();
+        let e =
+            pay123_core::gateway::ReceivedCreateOrder::from_json(&serde_json::to_vec(&b).unwrap())
+                .unwrap_err();
         assert!(e.to_string().contains(field), "{field}: {e}");
         assert_eq!(e.return_code().unwrap().code(), "6100");
     }
-    let e = pay123_core::ReceivedCreateOrder::from_json(b"[1,2]").unwrap_err();
+    let e = pay123_core::gateway::ReceivedCreateOrder::from_json(b"[1,2]").unwrap_err();
     assert_eq!(e.return_code().unwrap().code(), "6100");
 }
 
@@ -342,7 +347,8 @@ fn an_empty_bank_code_is_the_default_and_signed_as_empty() {
     .unwrap();
     body.insert("checksum".into(), serde_json::json!(checksum));
     let received =
-        pay123_core::ReceivedCreateOrder::from_json(&serde_json::to_vec(&body).unwrap()).unwrap();
+        pay123_core::gateway::ReceivedCreateOrder::from_json(&serde_json::to_vec(&body).unwrap())
+            .unwrap();
     let order = received.authenticate(&creds).unwrap();
     assert_eq!(order.bank_code(), pay123_core::BankCode::Pay123);
 }

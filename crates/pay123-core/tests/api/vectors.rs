@@ -1,10 +1,10 @@
 //! The specification's test vectors (key `MIKEY`), and the return ticket of the field.
 
 use pay123_core::checksum::{Message, compute};
+use pay123_core::gateway::{ReceivedCreateOrder, ReceivedQueryOrder};
 use pay123_core::{
     BankCode, ChecksumFault, CreateOrder, CreatedOrder, Credentials, Endpoints, Gender,
-    OrderStatus, QueryOrder, ReceivedCreateOrder, ReceivedQueryOrder, ResponseError, ReturnTicket,
-    SecretKey, TransactionStatus,
+    OrderStatus, QueryOrder, ResponseError, ReturnTicket, SecretKey, TransactionStatus,
 };
 
 const REDIRECT: &str = "https://sandbox.123pay.vn/banksim/index.SMARTLINK.123P1707110106638.MICODE.accountNoName.100000.1499789401525.8d538c668ae7c6eac606f28b98aea13d70d14fe0.VjIwMTcwNzExMDAw.123PVTB.html";

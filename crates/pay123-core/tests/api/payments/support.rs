@@ -7,12 +7,12 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, SystemTime};
 
 use bytes::Bytes;
+use pay123_core::gateway::{ReceivedCreateOrder, ReceivedQueryOrder};
 use pay123_core::payments::{Payment, Payments, Returned};
 use pay123_core::test_util::{FakeGateway, MemoryStore, Transport};
 use pay123_core::{
     BankCode, Client, CreateOrder, CreatedOrder, Credentials, Endpoints, Notify, NotifyOutcome,
-    ReceivedCreateOrder, ReceivedQueryOrder, ReturnCode, ReturnTicket, SendHttpClient,
-    TransactionStatus,
+    ReturnCode, ReturnTicket, SendHttpClient, TransactionStatus,
 };
 
 /// How the fake answers a method.

@@ -1,0 +1,144 @@
+//! queryOrder, gateway side: the request as 123PAY receives it, and its answer.
+
+use bytes::Bytes;
+use http::{Request, Response};
+
+use crate::message::bank::BankCode;
+use crate::message::checksum::Signed;
+use crate::message::query_order::{OrderStatus, QueryOrder};
+use crate::message::secret::{Credentials, SecretKey};
+use crate::message::status::TransactionStatus;
+
+use super::answer;
+use super::error::RequestError;
+use super::wire;
+
+/// The queryOrder table's length of `passcode` (createOrder's is 255).
+const QUERY_PASSCODE_MAX: usize = 20;
+
+/// A queryOrder request as the gateway receives it: parsed, not yet authenticated.
+#[derive(Debug)]
+pub struct ReceivedQueryOrder {
+    query: QueryOrder,
+    claimed: wire::Claimed,
+}
+
+impl ReceivedQueryOrder {
+    /// Parses a request: `Accept: application/json` is required (else HTTP 415).
+    pub fn from_http_request<B: AsRef<[u8]>>(request: &Request<B>) -> Result<Self, RequestError> {
+        Self::from_object(&wire::request_object(request, Self::FIELDS)?)
+    }
+
+    /// Parses the JSON body.
+    pub fn from_json(body: &[u8]) -> Result<Self, RequestError> {
+        Self::from_object(&wire::JsonObject::parse(body, Self::FIELDS)?)
+    }
+
+    /// The members read; any other is skipped.
+    const FIELDS: &[&str] = &[
+        "merchantCode",
+        "passcode",
+        "checksum",
+        "mTransactionID",
+        "clientIP",
+    ];
+
+    fn from_object(obj: &wire::JsonObject<'_>) -> Result<Self, RequestError> {
+        let claimed = wire::Claimed::parse(obj, QUERY_PASSCODE_MAX)?;
+        let query = QueryOrder {
+            m_transaction_id: obj.required("mTransactionID")?,
+            client_ip: obj.optional("clientIP")?.unwrap_or_default(),
+        };
+        query.validate()?;
+        Ok(Self { query, claimed })
+    }
+
+    /// The merchant code the request claims.
+    #[must_use]
+    pub fn merchant_code(&self) -> &str {
+        self.claimed.merchant_code()
+    }
+
+    /// The query, before authentication.
+    #[must_use]
+    pub fn query(&self) -> &QueryOrder {
+        &self.query
+    }
+
+    /// Checks the merchant code, the passcode and the checksum.
+    pub fn authenticate(self, credentials: &Credentials) -> Result<QueryOrder, RequestError> {
+        self.claimed
+            .authenticate(credentials, |merchant_code, passcode, checksum| {
+                self.query
+                    .signed(merchant_code, passcode)
+                    .verify(credentials.secret_key(), Some(checksum))
+            })?;
+        Ok(self.query)
+    }
+}
+
+impl OrderStatus {
+    /// An answer (gateway side), without a description.
+    #[must_use]
+    pub fn new(
+        pay123_transaction_id: impl Into<String>,
+        status: TransactionStatus,
+        total_amount: impl Into<String>,
+        op_amount: impl Into<String>,
+        bank_code: BankCode,
+    ) -> Self {
+        Self {
+            pay123_transaction_id: pay123_transaction_id.into(),
+            status,
+            total_amount: total_amount.into(),
+            op_amount: op_amount.into(),
+            bank_code,
+            description: None,
+        }
+    }
+
+    /// With a description.
+    #[must_use]
+    pub fn with_description(mut self, description: impl Into<String>) -> Self {
+        self.description = Some(description.into());
+        self
+    }
+
+    /// The answer for a transaction the gateway does not know: status `-10`, empty id and bank,
+    /// amounts `0`, and the specification's text without diacritics.
+    #[must_use]
+    pub fn not_found() -> Self {
+        Self::new(
+            "",
+            TransactionStatus::NotFound,
+            "0",
+            "0",
+            BankCode::Unknown(String::new()),
+        )
+        .with_description(crate::text::unaccent(
+            TransactionStatus::NotFound.vietnamese(),
+        ))
+    }
+
+    /// The signed JSON answer.
+    #[must_use]
+    pub fn to_json(&self, key: &SecretKey) -> Vec<u8> {
+        let checksum = self.checksum(key);
+        answer::array_body(&[
+            Some("1"),
+            Some(&self.pay123_transaction_id),
+            Some(self.status.code()),
+            Some(&self.total_amount),
+            Some(&self.op_amount),
+            Some(self.bank_code.code()),
+            self.description.as_deref(),
+            Some(&checksum),
+        ])
+    }
+
+    /// The signed HTTP answer.
+    #[must_use]
+    pub fn to_http_response(&self, key: &SecretKey) -> Response<Bytes> {
+        answer::json_response(self.to_json(key))
+    }
+}

@@ -1,0 +1,50 @@
+//! The messages of the protocol and their checksums: what the merchant sends (createOrder,
+//! queryOrder, the notify's reply), what 123PAY sends (their answers, the notify, the return
+//! redirect's ticket), the rules of their fields, and how each is signed and verified.
+
+pub(crate) mod bank;
+pub mod checksum;
+pub(crate) mod create_order;
+pub(crate) mod endpoint;
+pub(crate) mod error;
+pub(crate) mod notify;
+pub(crate) mod query_order;
+pub(crate) mod reply;
+pub(crate) mod rule;
+pub(crate) mod secret;
+pub(crate) mod status;
+pub(crate) mod ticket;
+pub(crate) mod timestamp;
+pub(crate) mod validate;
+pub(crate) mod wire;
+
+pub use bank::BankCode;
+pub use checksum::{ChecksumError, ChecksumFault};
+pub use create_order::{CreateOrder, CreateOrderBuilder, CreatedOrder, Gender};
+pub use endpoint::Endpoints;
+pub use error::{ErrorChain, ResponseError, VerifyError};
+pub use notify::{DEFAULT_WINDOW, Notify, NotifyVerifier};
+pub use query_order::{OrderStatus, QueryOrder};
+pub use reply::NotifyReply;
+pub use rule::{Rule, ValidationError};
+pub use secret::{Credentials, Passcode, SecretKey};
+pub use status::{NotifyReturnCode, ReturnCode, TransactionStatus};
+pub use ticket::{RETURN_WINDOW, ReturnCheck, ReturnTicket};
+
+/// The IPv4 address in a buyer's address as a server sees it: the address itself, or the one an
+/// IPv4-mapped IPv6 address carries (`::ffff:203.113.1.10`, what a dual-stack socket reports);
+/// `None` for any other IPv6 address. 123PAY's `clientIP` takes IPv4 only; the builders'
+/// `client_addr` use this.
+///
+/// ```
+/// use pay123_core::client_ipv4;
+/// assert_eq!(client_ipv4("::ffff:10.0.0.7".parse().unwrap()), Some([10, 0, 0, 7].into()));
+/// assert_eq!(client_ipv4("2001:db8::1".parse().unwrap()), None);
+/// ```
+#[must_use]
+pub fn client_ipv4(addr: std::net::IpAddr) -> Option<std::net::Ipv4Addr> {
+    match addr {
+        std::net::IpAddr::V4(v4) => Some(v4),
+        std::net::IpAddr::V6(v6) => v6.to_ipv4_mapped(),
+    }
+}

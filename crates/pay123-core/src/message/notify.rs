@@ -1,0 +1,221 @@
+//! notify: 123PAY tells the merchant's listener the result of a transaction.
+//!
+//! The notify is a form (`application/x-www-form-urlencoded`) POST; the same fields in the query
+//! string are accepted too. It carries no amount: confirm the amount with a queryOrder before
+//! fulfilling. Merchant side: [`NotifyVerifier::verify`] (or the [`NotifyListener`], which also
+//! answers). Gateway side (feature `gateway`): `Notify::new` -> `Notify::to_http_request`.
+//!
+//! [`NotifyListener`]: crate::NotifyListener
+
+use std::borrow::Cow;
+use std::time::{Duration, SystemTime};
+
+use crate::message::bank::BankCode;
+use crate::message::checksum::{Field, Message, Signed};
+use crate::message::error::VerifyError;
+use crate::message::rule::{Rule, ValidationError};
+use crate::message::secret::SecretKey;
+use crate::message::status::TransactionStatus;
+use crate::{message::timestamp, message::validate, message::wire};
+
+/// A notify whose fields, checksum and timestamp have been verified (or, on the gateway side, one
+/// about to be sent).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Notify {
+    pub(crate) m_transaction_id: String,
+    pub(crate) bank_code: BankCode,
+    pub(crate) status: TransactionStatus,
+    pub(crate) description: String,
+    pub(crate) ts: String,
+}
+
+impl Notify {
+    /// The signed fields, held to the specification's formats before any checksum is computed or
+    /// checked: `mTransactionID` follows createOrder's rule, `bankCode` is a bank of the
+    /// specification or `123PAY`, `transactionStatus` has a status's form and `ts` is digits.
+    /// With every fixed alphabet enforced, no two ways of splitting a signed string into these
+    /// fields both pass (see [`Rule::EndsWithBankCode`]). The description is informative and not
+    /// signed: a received one is kept whatever its length.
+    pub(crate) fn validate(&self) -> Result<(), ValidationError> {
+        validate::m_transaction_id("mTransactionID", &self.m_transaction_id)?;
+        validate::required("bankCode", self.bank_code.code())?;
+        if !self.bank_code.is_known() {
+            return Err(ValidationError::new("bankCode", Rule::UnknownBank));
+        }
+        validate::status("transactionStatus", self.status.code())?;
+        validate::number("ts", &self.ts, 30)?;
+        Ok(())
+    }
+
+    /// `mTransactionID`: the merchant's order.
+    #[must_use]
+    pub fn m_transaction_id(&self) -> &str {
+        &self.m_transaction_id
+    }
+    /// `bankCode`: the bank actually used.
+    #[must_use]
+    pub fn bank_code(&self) -> &BankCode {
+        &self.bank_code
+    }
+    /// `transactionStatus`.
+    #[must_use]
+    pub fn status(&self) -> &TransactionStatus {
+        &self.status
+    }
+    /// `description` (not signed: informative only).
+    #[must_use]
+    pub fn description(&self) -> &str {
+        &self.description
+    }
+    /// `ts` as received.
+    #[must_use]
+    pub fn ts(&self) -> &str {
+        &self.ts
+    }
+}
+
+impl Signed for Notify {
+    const MESSAGE: Message = Message::Notify;
+
+    fn value(&self, field: Field) -> &str {
+        match field {
+            Field::MTransactionId => &self.m_transaction_id,
+            Field::BankCode => self.bank_code.code(),
+            Field::TransactionStatus => self.status.code(),
+            Field::Ts => &self.ts,
+            _ => "",
+        }
+    }
+}
+
+#[cfg(test)]
+impl Notify {
+    /// A notify of these fields, unchecked, with `ts` in milliseconds from `now`.
+    pub(crate) fn for_tests(id: &str, bank: &str, status: &str, now: SystemTime) -> Self {
+        Self {
+            m_transaction_id: id.to_owned(),
+            bank_code: BankCode::from_code(bank),
+            status: TransactionStatus::from_code(status),
+            description: String::new(),
+            ts: timestamp::unix_millis(now).to_string(),
+        }
+    }
+}
+
+/// The default `ts` window: 5 minutes, as the specification suggests.
+pub const DEFAULT_WINDOW: Duration = Duration::from_secs(300);
+
+/// Verifies notifies: the fields' formats, the checksum, then `ts` against `now`.
+#[derive(Debug, Clone)]
+pub struct NotifyVerifier {
+    key: SecretKey,
+    window: Duration,
+}
+
+impl NotifyVerifier {
+    /// A verifier with the merchant's key and the default 5-minute window.
+    #[must_use]
+    pub fn new(key: SecretKey) -> Self {
+        Self {
+            key,
+            window: DEFAULT_WINDOW,
+        }
+    }
+
+    /// Accepts a `ts` at most `window` away from `now` (either side).
+    #[must_use]
+    pub fn with_window(mut self, window: Duration) -> Self {
+        self.window = window;
+        self
+    }
+
+    /// The window.
+    #[must_use]
+    pub fn window(&self) -> Duration {
+        self.window
+    }
+
+    /// Verifies a notify as any framework receives it: its form body when it has one, else its
+    /// query string. A JSON body is refused: a notify is a form.
+    pub fn verify(
+        &self,
+        request: &crate::NotifyRequest<'_>,
+        now: SystemTime,
+    ) -> Result<Notify, VerifyError> {
+        if let Some(content_type) = request.content_type() {
+            let media = content_type.split(';').next().unwrap_or("").trim();
+            if media.eq_ignore_ascii_case("application/json") {
+                return Err(VerifyError::NotAForm {
+                    content_type: wire::lossy(media.as_bytes()),
+                });
+            }
+        }
+        self.verify_form(request.form(), now)
+    }
+
+    /// Verifies an `http` request: the form body when there is one, else the query string.
+    pub fn verify_request<B: AsRef<[u8]>>(
+        &self,
+        request: &http::Request<B>,
+        now: SystemTime,
+    ) -> Result<Notify, VerifyError> {
+        self.verify(&crate::NotifyRequest::from_http(request), now)
+    }
+
+    /// Verifies a form-urlencoded body (or a query string: the format is the same).
+    pub fn verify_form(&self, form: &[u8], now: SystemTime) -> Result<Notify, VerifyError> {
+        let [
+            m_transaction_id,
+            bank_code,
+            status,
+            description,
+            ts,
+            checksum,
+        ] = wire::form_fields(
+            form,
+            [
+                "mTransactionID",
+                "bankCode",
+                "transactionStatus",
+                "description",
+                "ts",
+                "checksum",
+            ],
+        );
+        let field = |value: Option<Cow<'_, str>>| value.map(Cow::into_owned).unwrap_or_default();
+        let notify = Notify {
+            m_transaction_id: field(m_transaction_id),
+            bank_code: BankCode::from_code(bank_code.as_deref().unwrap_or("")),
+            status: TransactionStatus::from_code(status.as_deref().unwrap_or("")),
+            description: field(description),
+            ts: field(ts),
+        };
+        // The claimed id, for logs and errors, only when it is a well-formed id.
+        let claimed = || {
+            validate::m_transaction_id("mTransactionID", &notify.m_transaction_id)
+                .is_ok()
+                .then(|| notify.m_transaction_id.clone())
+        };
+        notify.validate().map_err(|error| VerifyError::Malformed {
+            message: Message::Notify,
+            error,
+            m_transaction_id: claimed(),
+        })?;
+        notify
+            .verify(&self.key, checksum.as_deref())
+            .map_err(|error| VerifyError::Checksum {
+                error,
+                m_transaction_id: claimed(),
+            })?;
+        timestamp::check_window(
+            Message::Notify,
+            "ts",
+            &notify.ts,
+            now,
+            self.window,
+            timestamp::Unit::SecondsOrMillis,
+        )
+        .map_err(|e| e.with_m_transaction_id(claimed()))?;
+        Ok(notify)
+    }
+}
