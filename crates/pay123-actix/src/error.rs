@@ -8,36 +8,12 @@ use actix_web::http::header::{self, HeaderValue};
 use actix_web::middleware::Next;
 use actix_web::{HttpResponse, ResponseError};
 
-/// Any pay123 error, answered as an HTTP response: `?` on a checkout
-/// ([`Payments::create`](pay123_core::payments::Payments::create)), a return page, a
-/// createOrder, a queryOrder or a validation in a handler that returns `Result<_,
-/// pay123_actix::Error>`.
-///
-/// The status and the body are the core's ([`pay123_core::Error::to_response`]): 500 for the
-/// merchant's own mistakes (a value that breaks a rule, wrong credentials, the store failing),
-/// 503 (504 on a timeout) when 123PAY is busy or unreachable, 502 when it refused the payment,
-/// 400 for a notify or return redirect your own code verified and refused (the confirmed
-/// notify route and `on_return` answer those themselves: `-1`, or a page). The body tells the buyer what happened and what
-/// to do, in Vietnamese then English, as text; with [`negotiate_errors`] on the app, as JSON to
-/// a client that asks for it. No secret and no cause is in it: the cause is logged (`error` for
-/// a 500, `warn` otherwise).
-#[derive(Debug, thiserror::Error)]
-#[error(transparent)]
-pub struct Error(pay123_core::Error);
-
-impl Error {
-    /// The core's error.
-    #[must_use]
-    pub fn inner(&self) -> &pay123_core::Error {
-        &self.0
-    }
-}
-
-/// `?` on any pay123 error: the core's [`Error`](pay123_core::Error) and every error it wraps.
-impl<E: Into<pay123_core::Error>> From<E> for Error {
-    fn from(error: E) -> Self {
-        Self(error.into())
-    }
+pay123_core::adapter_error! {
+    /// Any pay123 error as an actix-web response, for `?` in a handler returning `Result<_,
+    /// pay123_actix::Error>`: the status and the buyer's text of
+    /// [`pay123_core::Error::to_response`] (see [`pay123_core::Failure`]), text, or JSON with
+    /// [`negotiate_errors`] on the app. The cause goes to the log, never to the buyer.
+    pub struct Error;
 }
 
 /// The JSON answer of an error, kept in its response for [`negotiate_errors`].

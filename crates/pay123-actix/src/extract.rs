@@ -5,67 +5,51 @@ use std::pin::Pin;
 
 use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpRequest, HttpResponse, ResponseError, web};
-use pay123_core::{IntoNotifyOutcome, Notify, NotifyListener, PlainResponse, Verified};
+use pay123_core::{IntoNotifyOutcome, NotifyListener};
 
 use crate::{body, neutral, respond};
 
-/// A notify verified by the core (method, fields, checksum, `ts` window), for a route of your
-/// own.
-///
-/// The app data must hold the listener: `App::app_data(web::Data::new(listener))`. A refused
-/// notify never reaches your code: the extractor's error is the core's answer (the signed `-1`
-/// reply with HTTP 200, 405, 413 beyond
-/// [`MAX_NOTIFY_BODY`](pay123_core::MAX_NOTIFY_BODY), 408 past the listener's body timeout).
-/// Answer with [`VerifiedNotify::reply`], which signs the reply.
-///
-/// Unlike [`notify_service`](crate::unconfirmed::notify_service), a panic in your route is not turned into
-/// `-3`: prefer the service unless you need the extractor.
-///
-/// ```
-/// use actix_web::{App, HttpResponse, web};
-/// use pay123_actix::unconfirmed::VerifiedNotify;
-/// use pay123_actix::pay123_core::{NotifyListener, NotifyOutcome, SecretKey};
-///
-/// async fn notify(verified: VerifiedNotify) -> HttpResponse {
-///     // Verified, not confirmed: ask 123PAY (queryOrder, `OrderStatus::judge`) before
-///     // calling it paid, then update the order once.
-///     verified.reply(NotifyOutcome::RetryLater) // -3: 123PAY sends it again
-/// }
-///
-/// let listener = NotifyListener::new(SecretKey::new("MIKEY"));
-/// let app = App::new()
-///     .app_data(web::Data::new(listener))
-///     .route("/123pay/notify", web::route().to(notify));
-/// ```
-#[derive(Debug, Clone)]
-pub struct VerifiedNotify(Verified);
+pay123_core::adapter_verified_notify! {
+    /// A notify verified by the core (method, fields, checksum, `ts` window), for a route of your
+    /// own.
+    ///
+    /// The app data must hold the listener: `App::app_data(web::Data::new(listener))`. A refused
+    /// notify never reaches your code: the extractor's error is the core's answer (the signed `-1`
+    /// reply with HTTP 200, 405, 413 beyond
+    /// [`MAX_NOTIFY_BODY`](pay123_core::MAX_NOTIFY_BODY), 408 past the listener's body timeout).
+    /// Answer with [`VerifiedNotify::reply`], which signs the reply.
+    ///
+    /// Unlike [`notify_service`](crate::unconfirmed::notify_service), a panic in your route is not turned into
+    /// `-3`: prefer the service unless you need the extractor.
+    ///
+    /// ```
+    /// use actix_web::{App, HttpResponse, web};
+    /// use pay123_actix::unconfirmed::VerifiedNotify;
+    /// use pay123_actix::pay123_core::{NotifyListener, NotifyOutcome, SecretKey};
+    ///
+    /// async fn notify(verified: VerifiedNotify) -> HttpResponse {
+    ///     // Verified, not confirmed: ask 123PAY (queryOrder, `OrderStatus::judge`) before
+    ///     // calling it paid, then update the order once.
+    ///     verified.reply(NotifyOutcome::RetryLater) // -3: 123PAY sends it again
+    /// }
+    ///
+    /// let listener = NotifyListener::new(SecretKey::new("MIKEY"));
+    /// let app = App::new()
+    ///     .app_data(web::Data::new(listener))
+    ///     .route("/123pay/notify", web::route().to(notify));
+    /// ```
+    pub struct VerifiedNotify;
+    /// The core's answer to a notify refused before your code runs: the signed `-1` reply (HTTP
+    /// 200), 405, 408 or 413. As an actix `ResponseError`, it is that answer.
+    pub struct NotifyRejection;
+}
 
 impl VerifiedNotify {
-    /// The verified notify.
-    #[must_use]
-    pub fn notify(&self) -> &Notify {
-        self.0.notify()
-    }
-
-    /// The verified notify, without the means to reply.
-    #[must_use]
-    pub fn into_notify(self) -> Notify {
-        self.0.into_notify()
-    }
-
     /// The signed reply for your outcome (`1`, `2`, or `-3` for `RetryLater` and for an error,
     /// which is logged with the order), HTTP 200, `ts` from now.
     #[must_use]
     pub fn reply(self, outcome: impl IntoNotifyOutcome) -> HttpResponse {
         respond(self.0.reply(outcome))
-    }
-}
-
-impl std::ops::Deref for VerifiedNotify {
-    type Target = Notify;
-
-    fn deref(&self) -> &Notify {
-        self.0.notify()
     }
 }
 
@@ -93,18 +77,7 @@ impl FromRequest for VerifiedNotify {
     }
 }
 
-/// The core's answer to a notify refused before your code runs: the signed `-1` reply (HTTP
-/// 200), 405, 408 or 413. As an actix `ResponseError`, it is that answer.
-#[derive(Debug, Clone)]
-pub struct NotifyRejection(PlainResponse);
-
 impl NotifyRejection {
-    /// The answer.
-    #[must_use]
-    pub fn response(&self) -> &PlainResponse {
-        &self.0
-    }
-
     fn not_configured() -> Self {
         tracing::error!(
             "VerifiedNotify needs the NotifyListener in the app data: \

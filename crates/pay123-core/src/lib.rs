@@ -80,6 +80,7 @@
 //! `Box<dyn Error + Send + Sync>` and its future need not be `Send`); [`blocking::Client`] over
 //! any blocking one. `pay123-hyper` is the default transport of the framework adapters.
 
+mod adapter;
 pub mod clock;
 pub mod text;
 

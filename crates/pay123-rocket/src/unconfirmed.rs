@@ -5,9 +5,7 @@
 
 use std::sync::Arc;
 
-use pay123_core::{
-    BodyRefusal, IntoNotifyOutcome, Notify, NotifyHandler, NotifyListener, PlainResponse, Verified,
-};
+use pay123_core::{BodyRefusal, IntoNotifyOutcome, NotifyHandler, NotifyListener};
 use rocket::data::{self, Data, FromData};
 use rocket::http::Status;
 use rocket::response::{self, Responder};
@@ -102,62 +100,45 @@ where
     }
 }
 
-/// A notify verified by the core (method, fields, checksum, `ts` window) but **not confirmed**
-/// with queryOrder, for a route of your own: `data = "<notify>"`, taken as
-/// `Result<VerifiedNotify, NotifyRejection>` so that the route answers a refusal with the
-/// core's answer (the signed `-1` reply, 408, 413 beyond
-/// [`MAX_NOTIFY_BODY`](pay123_core::MAX_NOTIFY_BODY)) by returning the rejection. Answer a verified one with [`VerifiedNotify::reply`], which signs the reply.
-///
-/// The managed state must hold the listener (`rocket.manage(listener)`); rocket refuses to
-/// launch a route that takes the guard without it.
-///
-/// ```
-/// use pay123_rocket::pay123_core::{NotifyListener, NotifyOutcome, SecretKey};
-/// use pay123_rocket::NotifyAnswer;
-/// use pay123_rocket::unconfirmed::{NotifyRejection, VerifiedNotify};
-/// use rocket::{post, routes};
-///
-/// #[post("/", data = "<notify>")]
-/// fn notify(notify: Result<VerifiedNotify, NotifyRejection>) -> Result<NotifyAnswer, NotifyRejection> {
-///     let notify = notify?; // a refusal is answered as the core says
-///     // Verified, not confirmed: ask 123PAY (queryOrder, `OrderStatus::judge`) before
-///     // calling it paid, then update the order once.
-///     Ok(notify.reply(NotifyOutcome::RetryLater)) // -3: 123PAY sends it again
-/// }
-///
-/// let rocket = rocket::build()
-///     .manage(NotifyListener::new(SecretKey::new("MIKEY")))
-///     .mount("/123pay/notify", routes![notify]);
-/// ```
-#[derive(Debug, Clone)]
-pub struct VerifiedNotify(Verified);
+pay123_core::adapter_verified_notify! {
+    /// A notify verified by the core (method, fields, checksum, `ts` window) but **not confirmed**
+    /// with queryOrder, for a route of your own: `data = "<notify>"`, taken as
+    /// `Result<VerifiedNotify, NotifyRejection>` so that the route answers a refusal with the
+    /// core's answer (the signed `-1` reply, 408, 413 beyond
+    /// [`MAX_NOTIFY_BODY`](pay123_core::MAX_NOTIFY_BODY)) by returning the rejection. Answer a verified one with [`VerifiedNotify::reply`], which signs the reply.
+    ///
+    /// The managed state must hold the listener (`rocket.manage(listener)`); rocket refuses to
+    /// launch a route that takes the guard without it.
+    ///
+    /// ```
+    /// use pay123_rocket::pay123_core::{NotifyListener, NotifyOutcome, SecretKey};
+    /// use pay123_rocket::NotifyAnswer;
+    /// use pay123_rocket::unconfirmed::{NotifyRejection, VerifiedNotify};
+    /// use rocket::{post, routes};
+    ///
+    /// #[post("/", data = "<notify>")]
+    /// fn notify(notify: Result<VerifiedNotify, NotifyRejection>) -> Result<NotifyAnswer, NotifyRejection> {
+    ///     let notify = notify?; // a refusal is answered as the core says
+    ///     // Verified, not confirmed: ask 123PAY (queryOrder, `OrderStatus::judge`) before
+    ///     // calling it paid, then update the order once.
+    ///     Ok(notify.reply(NotifyOutcome::RetryLater)) // -3: 123PAY sends it again
+    /// }
+    ///
+    /// let rocket = rocket::build()
+    ///     .manage(NotifyListener::new(SecretKey::new("MIKEY")))
+    ///     .mount("/123pay/notify", routes![notify]);
+    /// ```
+    pub struct VerifiedNotify;
+    /// Why the guard refused a request, and the core's answer to it: a responder.
+    pub struct NotifyRejection;
+}
 
 impl VerifiedNotify {
-    /// The verified notify.
-    #[must_use]
-    pub fn notify(&self) -> &Notify {
-        self.0.notify()
-    }
-
-    /// The verified notify, without the means to reply.
-    #[must_use]
-    pub fn into_notify(self) -> Notify {
-        self.0.into_notify()
-    }
-
     /// The signed reply for your outcome (`1`, `2`, or `-3` for `RetryLater` and for an error,
     /// which is logged with the order), HTTP 200, `ts` from now.
     #[must_use]
     pub fn reply(self, outcome: impl IntoNotifyOutcome) -> NotifyAnswer {
         NotifyAnswer(self.0.reply(outcome))
-    }
-}
-
-impl std::ops::Deref for VerifiedNotify {
-    type Target = Notify;
-
-    fn deref(&self) -> &Notify {
-        self.0.notify()
     }
 }
 
@@ -173,18 +154,6 @@ impl rocket::Sentinel for VerifiedNotify {
             return true;
         }
         false
-    }
-}
-
-/// Why the guard refused a request, and the core's answer to it: a responder.
-#[derive(Debug, Clone)]
-pub struct NotifyRejection(PlainResponse);
-
-impl NotifyRejection {
-    /// The answer.
-    #[must_use]
-    pub fn response(&self) -> &PlainResponse {
-        &self.0
     }
 }
 

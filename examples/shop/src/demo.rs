@@ -1,14 +1,78 @@
-//! What every demo shop's `main` does besides serving: find its gateway (the one the environment
-//! names, or a sandbox embedded in the process), raise the open files limit, and say where it
-//! runs.
+//! What every demo shop's `main` does besides serving: its command line and log, its gateway
+//! (the one the environment names, or a sandbox embedded in the process), its store and shop,
+//! and where it runs ([`Demo::start`], [`main`]).
 
+use std::future::Future;
 use std::io::Write as _;
+use std::process::ExitCode;
 
 use pay123_core::{Credentials, Endpoints};
+use pay123_hyper::HyperClient;
 use pay123_sandbox::Sandbox;
 use tokio::net::TcpListener;
 
 use crate::config::ShopConfig;
+use crate::shop::Shop;
+use crate::store::Store;
+
+/// A demo shop's error, printed as `name: error` when it cannot start.
+pub type StartError = Box<dyn std::error::Error>;
+
+/// A demo shop's `main` around its `run`: `--help` and refused arguments ([`command_line`]),
+/// the log ([`init_logging`]), then `run`, whose error is printed as `name: error`.
+pub async fn main<F: Future<Output = Result<(), StartError>>>(
+    name: &str,
+    run: impl FnOnce() -> F,
+) -> ExitCode {
+    if let Some(code) = command_line(name) {
+        return ExitCode::from(code);
+    }
+    init_logging();
+    match run().await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("{name}: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// A demo shop ready to serve: its configuration, its gateway and the shop over them.
+#[derive(Debug)]
+pub struct Demo {
+    /// The configuration, from the environment.
+    pub config: ShopConfig,
+    /// The gateway (stop an embedded sandbox with [`DemoGateway::shutdown`] once served).
+    pub gateway: DemoGateway,
+    /// The shop.
+    pub shop: Shop<HyperClient>,
+}
+
+impl Demo {
+    /// Reads the configuration ([`ShopConfig::from_env`]), starts the gateway (a sandbox serving
+    /// at most `max_connections`, when none is named), opens the store, builds the shop with
+    /// the configuration's settings, and prints where it runs.
+    ///
+    /// # Errors
+    ///
+    /// A setting is invalid, the sandbox or the store cannot start.
+    pub async fn start(max_connections: usize) -> Result<Self, StartError> {
+        let config = ShopConfig::from_env()?;
+        let gateway = DemoGateway::start(&config, max_connections).await?;
+        let store = Store::connect_with(&config.database_url, config.database_pool).await?;
+        let client = pay123_hyper::client(gateway.credentials.clone(), gateway.endpoints.clone());
+        let shop = Shop::new(client, store, &config.public_url)
+            .with_gateway_timeout(config.gateway_timeout)
+            .with_reconcile_policy(config.reconcile_policy)
+            .with_checkouts_per_minute(config.checkouts_per_minute);
+        print!("{}", gateway.banner(&config));
+        Ok(Self {
+            config,
+            gateway,
+            shop,
+        })
+    }
+}
 
 /// What `--help` prints for a demo shop: it takes no arguments, only the environment.
 pub const HELP: &str = "\
