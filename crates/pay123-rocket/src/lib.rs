@@ -46,9 +46,12 @@
 //! #[launch]
 //! async fn rocket() -> _ {
 //!     let store = SqlStore::connect("sqlite://shop.db?mode=rwc").await.expect("the database");
-//!     let config = Config::from_env().unwrap_or_else(|e| panic!("{e}"));
+//!     let config = Config::from_env().unwrap_or_else(|e| {
+//!         eprintln!("{e}"); // PAY123_API_URL and your credentials
+//!         std::process::exit(1)
+//!     });
 //!     let client = pay123_hyper::client(config.credentials, config.endpoints);
-//!     let pay = Payments::new(client, store, tokio::time::sleep).on_paid(paid);
+//!     let pay = Payments::new(client, store, rocket::tokio::time::sleep).on_paid(paid);
 //!     rocket::build()
 //!         .mount("/", routes![checkout, back])
 //!         .attach(pay123_rocket::fairing("/123pay/notify", pay))

@@ -54,7 +54,7 @@ impl<C: SendHttpClient, S: PaymentStore> Handler for Confirmed<C, S> {
 /// use pay123_rocket::pay123_core::test_util::{FakeGateway, MemoryStore};
 ///
 /// let client = FakeGateway::new(Credentials::sandbox()).client(); // pay123_hyper::client(..)
-/// let payments = Payments::new(client, MemoryStore::default(), tokio::time::sleep);
+/// let payments = Payments::new(client, MemoryStore::default(), rocket::tokio::time::sleep);
 /// let rocket = rocket::build().attach(pay123_rocket::fairing("/123pay/notify", payments));
 /// ```
 #[must_use]

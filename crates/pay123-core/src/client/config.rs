@@ -127,6 +127,14 @@ impl Config {
                 redacted(&api_url)
             )));
         }
+        let host = endpoints.create_order().host().unwrap_or("");
+        if scheme == Some("http") && !is_loopback(host) {
+            return Err(ConfigError::Url(format!(
+                "plain http to {host}: 123PAY's answers must come over https (their checksum \
+                 does not cover every boundary between fields); http is for a sandbox on this \
+                 machine"
+            )));
+        }
         let values = CREDENTIALS.map(var);
         let credentials = match values {
             [Some(code), Some(passcode), Some(key)] => {
@@ -155,6 +163,15 @@ impl Config {
     pub fn is_public_sandbox(&self) -> bool {
         self.endpoints == Endpoints::sandbox()
     }
+}
+
+/// Whether `host` is this machine (a local sandbox).
+fn is_loopback(host: &str) -> bool {
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    host.eq_ignore_ascii_case("localhost")
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
 }
 
 /// `url` with the user info of its authority (`user:password@`) hidden.
@@ -211,7 +228,6 @@ mod tests {
             PRODUCTION_API_URL,
             "http://127.0.0.1:3123/miservice",
             "https://sandbox.123pay.vn/other",
-            "http://sandbox.123pay.vn/miservice",
         ] {
             let e = config(&[("PAY123_API_URL", api_url)]).unwrap_err();
             assert_eq!(
@@ -235,7 +251,7 @@ mod tests {
     #[test]
     fn secrets_stay_out_of_errors_and_debug() {
         let c = config(&[
-            ("PAY123_API_URL", "https://user:hunter2@mi.123pay.vn/"),
+            ("PAY123_API_URL", "https://mi.123pay.vn/"),
             ("PAY123_MERCHANT_CODE", "SHOPVN"),
             ("PAY123_PASSCODE", "very-secret-passcode"),
             ("PAY123_SECRET_KEY", "very-secret-key"),
@@ -243,7 +259,6 @@ mod tests {
         .unwrap();
         let debug = format!("{c:?}");
         assert!(debug.contains("SHOPVN"), "{debug}");
-        assert!(debug.contains("***@mi.123pay.vn"), "{debug}");
         assert!(!debug.contains("very-secret"), "{debug}");
         assert!(!debug.contains("hunter2"), "{debug}");
         let e = config(&[
@@ -261,5 +276,39 @@ mod tests {
         let e = config(&[("PAY123_API_URL", "ftp://user:hunter2@host/x")]).unwrap_err();
         assert!(matches!(e, ConfigError::Url(_)), "{e:?}");
         assert!(!e.to_string().contains("hunter2"), "{e}");
+    }
+
+    #[test]
+    fn plain_http_only_to_this_machine_and_no_password_in_the_url() {
+        let creds = [
+            ("PAY123_MERCHANT_CODE", "MICODE"),
+            ("PAY123_PASSCODE", "MIPASSCODE"),
+            ("PAY123_SECRET_KEY", "MIKEY"),
+        ];
+        let with = |url: &'static str| {
+            let mut vars = creds.to_vec();
+            vars.push(("PAY123_API_URL", url));
+            config(&vars)
+        };
+        for local in [
+            "http://127.0.0.1:3123/miservice",
+            "http://localhost:3123/miservice",
+            "http://[::1]:3123/miservice",
+        ] {
+            assert!(with(local).is_ok(), "{local}");
+        }
+        for remote in [
+            "http://sandbox.123pay.vn/miservice",
+            "http://10.0.0.5/miservice",
+        ] {
+            let e = with(remote).unwrap_err();
+            assert!(matches!(e, ConfigError::Url(_)), "{remote}: {e:?}");
+            assert!(e.to_string().contains("https"), "{e}");
+        }
+        let e = with("https://user:hunter2@mi.123pay.vn").unwrap_err();
+        assert!(e.to_string().contains("user info"), "{e}");
+        assert!(!e.to_string().contains("hunter2"), "{e}");
+        let e = with("https://mi.123pay.vn/?token=T0KEN").unwrap_err();
+        assert!(e.to_string().contains("no query"), "{e}");
     }
 }

@@ -136,7 +136,7 @@ impl CreateOrder {
             validate::token("bankCode", bank.code(), 20)?;
         }
         if self.total_amount == 0 {
-            return Err(ValidationError::new("totalAmount", Rule::Amount));
+            return Err(ValidationError::new("totalAmount", Rule::ZeroAmount));
         }
         if !self.client_ip.is_empty() {
             validate::ipv4("clientIP", &self.client_ip)?;
@@ -559,6 +559,14 @@ impl CreatedOrder {
     /// Reads the JSON array of an answer.
     pub fn from_json(body: &[u8], key: &SecretKey) -> Result<Self, ResponseError> {
         let mut items = wire::success_items(body, 4)?;
+        let id = items[1].as_deref().unwrap_or("");
+        validate::required("123PAYtransactionId", id)
+            .and_then(|()| validate::pay123_transaction_id("123PAYtransactionId", id))
+            .and_then(|()| validate::url("redirectURL", items[2].as_deref().unwrap_or(""), 2000))
+            .map_err(|e| ResponseError::Malformed {
+                reason: e.to_string(),
+                body: wire::lossy(body),
+            })?;
         let created = Self {
             pay123_transaction_id: wire::take(&mut items, 1),
             redirect_url: wire::take(&mut items, 2),

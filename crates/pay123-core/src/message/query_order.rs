@@ -275,6 +275,10 @@ impl OrderStatus {
     /// Reads the JSON array of an answer.
     pub fn from_json(body: &[u8], key: &SecretKey) -> Result<Self, ResponseError> {
         let mut items = wire::success_items(body, 8)?;
+        answer_form(&items).map_err(|e| ResponseError::Malformed {
+            reason: e.to_string(),
+            body: wire::lossy(body),
+        })?;
         let status = Self {
             pay123_transaction_id: wire::take(&mut items, 1),
             status: TransactionStatus::from_code(items[2].as_deref().unwrap_or("")),
@@ -286,4 +290,18 @@ impl OrderStatus {
         status.verify(key, items[7].as_deref())?;
         Ok(status)
     }
+}
+
+/// Each signed field of a queryOrder answer held to its form before the checksum is believed:
+/// 123PAY joins them with no separator, so a signed `["1", "123P1", "10", "1250000", ...]`
+/// could otherwise be read as status `1` with the amount `01250000`.
+fn answer_form(items: &[wire::Item<'_>]) -> Result<(), ValidationError> {
+    let item = |i: usize| items.get(i).and_then(|v| v.as_deref()).unwrap_or("");
+    validate::pay123_transaction_id("123PAYtransactionId", item(1))?;
+    validate::answer_status("transactionStatus", item(2))?;
+    validate::number("totalAmount", item(3), 20)?;
+    if !item(4).is_empty() {
+        validate::number("opAmount", item(4), 20)?;
+    }
+    validate::bank_code("bankCode", item(5))
 }

@@ -57,6 +57,8 @@ pub enum Rule {
     Url(String),
     /// The amount must be a positive whole number of VND written with digits only.
     Amount,
+    /// The amount must be more than 0 VND.
+    ZeroAmount,
     /// A whole number written with digits (a timestamp, a code) was expected.
     Number,
     /// A JSON string was expected; 123PAY wants every value as a string.
@@ -75,6 +77,10 @@ pub enum Rule {
         /// The bank code found.
         bank: &'static str,
     },
+    /// A `123PAYtransactionId` must be `123P` followed by letters and digits.
+    Pay123TransactionId,
+    /// A bank code in 123PAY's answer must be `123P` followed by capital letters.
+    BankCodeForm,
 }
 
 impl fmt::Display for Rule {
@@ -101,6 +107,7 @@ impl fmt::Display for Rule {
             Self::Amount => f.write_str(
                 "must be a positive whole number of VND with digits only (\"100000\", not \"100000.0\")",
             ),
+            Self::ZeroAmount => f.write_str("must be more than 0 VND"),
             Self::Number => f.write_str("must be a whole number written with digits"),
             Self::LeadingZero => f.write_str(
                 "must be written without a leading zero: 123PAY joins signed fields with no \
@@ -119,6 +126,12 @@ impl fmt::Display for Rule {
                  separator, so a signature over this id would also sign a notify of another order; \
                  choose an id that does not end that way"
             ),
+            Self::Pay123TransactionId => {
+                f.write_str("must be 123P followed by letters and digits, such as 123P1707110106640")
+            }
+            Self::BankCodeForm => {
+                f.write_str("must be 123P followed by capital letters, such as 123PVCB or 123PAY")
+            }
         }
     }
 }

@@ -28,7 +28,7 @@ fn gateway(
                 .and_then(|r| r.authenticate(&creds))
             {
                 Ok(order) => CreatedOrder::new(
-                    format!("123P-{}", order.m_transaction_id()),
+                    format!("123P{}", order.m_transaction_id().replace('-', "")),
                     "https://sandbox.123pay.vn/bank",
                 )
                 .to_http_response(&key),
@@ -39,7 +39,7 @@ fn gateway(
                 .and_then(|r| r.authenticate(&creds))
             {
                 Ok(q) => OrderStatus::new(
-                    format!("123P-{}", q.m_transaction_id()),
+                    format!("123P{}", q.m_transaction_id().replace('-', "")),
                     TransactionStatus::Success,
                     "100000",
                     "90000",
@@ -65,7 +65,7 @@ fn create_and_query_through_a_closure_transport() {
         .build()
         .unwrap();
     let created = block_on(client.create_order(&order)).unwrap();
-    assert_eq!(created.pay123_transaction_id(), "123P-ORDER-5");
+    assert_eq!(created.pay123_transaction_id(), "123PORDER5");
     let status = block_on(client.query_order(&QueryOrder::new("ORDER-5").unwrap())).unwrap();
     assert!(status.status().is_success());
     assert_eq!(status.op_amount_vnd(), Some(90_000));
@@ -301,4 +301,48 @@ fn an_unsigned_failure_code_that_is_not_123pays_is_an_invalid_answer() {
     let client = Client::new(busy, Credentials::sandbox(), Endpoints::sandbox());
     let e = block_on(client.query_order(&QueryOrder::new("A").unwrap())).unwrap_err();
     assert_eq!(e.return_code(), Some(&ReturnCode::Busy));
+}
+
+#[test]
+fn a_query_answer_recut_at_another_boundary_is_refused() {
+    // 123PAY signs "1" + id + status + totalAmount + opAmount + bankCode with no separator: a
+    // genuine answer "status 10 (checking the account), 1,250,000 VND" signs the same string as
+    // "status 1 (paid), 01,250,000 VND". The forms of the fields tell them apart.
+    let key = Credentials::sandbox().secret_key().clone();
+    let genuine = OrderStatus::new(
+        "123P1707110106640",
+        TransactionStatus::from_code("10"),
+        "1250000",
+        "0",
+        BankCode::Vietcombank,
+    )
+    .to_json(&key);
+    let mut items: Vec<Option<String>> = serde_json::from_slice(&genuine).unwrap();
+    items[2] = Some("1".into());
+    items[3] = Some("01250000".into());
+    let values: Vec<&str> = items[..6].iter().map(|v| v.as_deref().unwrap()).collect();
+    let message = pay123_core::checksum::Message::QueryOrderResponse;
+    let signed = pay123_core::checksum::compute(message, &values, &key);
+    assert_eq!(
+        signed.as_deref(),
+        items[7].as_deref(),
+        "the recut answer carries a valid checksum"
+    );
+    let recut = serde_json::to_vec(&items).unwrap();
+    let e = OrderStatus::from_json(&recut, &key).unwrap_err();
+    assert!(matches!(e, ResponseError::Malformed { .. }), "{e:?}");
+    assert!(e.to_string().contains("totalAmount"), "{e}");
+    // The genuine answer reads as it is: pending, 1,250,000 VND.
+    let status = OrderStatus::from_json(&genuine, &key).unwrap();
+    assert!(status.status().is_pending());
+    // Other fields out of their form are refused too, whatever the checksum says.
+    for (i, bad) in [(1, "ORDER-1"), (2, "01"), (4, "00"), (5, "vcb")] {
+        let mut t: Vec<Option<String>> = serde_json::from_slice(&genuine).unwrap();
+        t[i] = Some(bad.into());
+        let e = OrderStatus::from_json(&serde_json::to_vec(&t).unwrap(), &key).unwrap_err();
+        assert!(
+            matches!(e, ResponseError::Malformed { .. }),
+            "{i} {bad}: {e:?}"
+        );
+    }
 }

@@ -27,7 +27,7 @@ fn required_fields() {
     let e = err(CreateOrder::builder("A", 1, "").build());
     assert_eq!((e.field, e.rule), ("redirectURL", Rule::Required));
     let e = err(CreateOrder::builder("A", 0, "https://shop.vn/").build());
-    assert_eq!((e.field, e.rule), ("totalAmount", Rule::Amount));
+    assert_eq!((e.field, e.rule), ("totalAmount", Rule::ZeroAmount));
     assert_eq!(QueryOrder::new("").unwrap_err().field, "mTransactionID");
     assert_eq!(
         Credentials::new("", "p", "k").unwrap_err().field,

@@ -40,7 +40,10 @@ async fn paid(payment: Payment) -> Result<(), std::io::Error> {
 
 #[launch]
 async fn rocket() -> _ {
-    let config = Config::from_env().unwrap_or_else(|e| panic!("{e}")); // PAY123_API_URL...
+    let config = Config::from_env().unwrap_or_else(|e| {
+        eprintln!("{e}"); // PAY123_API_URL and your credentials
+        std::process::exit(1)
+    });
     let database = std::env::var("DATABASE_URL");
     let store = SqlStore::connect(database.as_deref().unwrap_or("sqlite://shop.db?mode=rwc"));
     let client = pay123_hyper::client(config.credentials, config.endpoints);

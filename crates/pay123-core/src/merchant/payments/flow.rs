@@ -28,6 +28,9 @@ const ATTEMPTS: usize = 4;
 pub(super) enum Confirmed {
     /// The payment moved to this state now.
     Changed(PaymentState),
+    /// The payment became paid now, and its hand-over to the app's handler is due: the caller
+    /// hands it over ([`Payments::hand_over`]).
+    Paid(Box<Payment>),
     /// 123PAY says pending; a new status was recorded (`true`) or not.
     Pending(bool),
     /// The payment was final already: nothing changed.
@@ -308,8 +311,10 @@ impl<C: HttpClient, S: PaymentStore> Payments<C, S> {
                 match rule::apply(current, answer, &self.config.policy, self.now(), source) {
                     Decision::Save(mut next) => {
                         if next.is_paid() && !current.is_paid() && self.hands_over() {
-                            // The hand-over is due; cleared once the app's handler succeeds.
+                            // The hand-over is due (the caller's, under this lease); cleared
+                            // once the app's handler succeeds.
                             next.next_check_at = Some(self.now() + HAND_OVER_RETRY);
+                            next.check_attempts = 0;
                         }
                         Ok(*next)
                     }
@@ -337,19 +342,10 @@ impl<C: HttpClient, S: PaymentStore> Payments<C, S> {
                 }
                 if next.state == before {
                     Confirmed::Pending(true)
+                } else if next.is_paid() && next.next_check_at.is_some() {
+                    Confirmed::Paid(Box::new(next))
                 } else {
-                    let state = next.state;
-                    if next.is_paid() && next.next_check_at.is_some() {
-                        let id = next.m_transaction_id.clone();
-                        if let Err(e) = self.hand_over(next, source).await {
-                            tracing::error!(
-                                m_transaction_id = %id,
-                                error = %ErrorChain(&e),
-                                "could not save the hand-over; the handler runs again later"
-                            );
-                        }
-                    }
-                    Confirmed::Changed(state)
+                    Confirmed::Changed(next.state)
                 }
             }
             Err(Kept::Final) => Confirmed::AlreadyFinal,
@@ -393,7 +389,10 @@ impl<C: HttpClient, S: PaymentStore> Payments<C, S> {
     pub async fn on_notify(&self, notify: Notify) -> Result<NotifyOutcome, Error> {
         let budget = self.config.notify_budget;
         let id = notify.m_transaction_id();
-        let outcome = match within(self.timer(), budget, self.notify_rule(&notify)).await {
+        let start = self.now();
+        let mut paid = None;
+        let rule = self.notify_rule(&notify, &mut paid);
+        let outcome = match within(self.timer(), budget, rule).await {
             Some(outcome) => outcome?,
             None => {
                 tracing::warn!(
@@ -411,10 +410,21 @@ impl<C: HttpClient, S: PaymentStore> Payments<C, S> {
             ?outcome,
             "notify handled"
         );
+        // Saved paid: the notify is answered 1 whatever the app's handler does, within what is
+        // left of the budget (the reconciler calls it again if it fails or is cut off).
+        if let Some(payment) = paid {
+            let spent = self.now().duration_since(start).unwrap_or_default();
+            self.hand_over_logged(*payment, Source::Notify, budget.saturating_sub(spent))
+                .await;
+        }
         Ok(outcome)
     }
 
-    async fn notify_rule(&self, notify: &Notify) -> Result<NotifyOutcome, Error> {
+    async fn notify_rule(
+        &self,
+        notify: &Notify,
+        paid: &mut Option<Box<Payment>>,
+    ) -> Result<NotifyOutcome, Error> {
         let id = notify.m_transaction_id();
         let _turn = self.inner.locks.lock(id).await;
         let Some(payment) = self.load(id).await? else {
@@ -458,6 +468,10 @@ impl<C: HttpClient, S: PaymentStore> Payments<C, S> {
                 .await?
             {
                 Confirmed::Changed(state) if state.is_final() => NotifyOutcome::Updated,
+                Confirmed::Paid(payment) => {
+                    *paid = Some(payment);
+                    NotifyOutcome::Updated
+                }
                 Confirmed::AlreadyFinal => NotifyOutcome::AlreadyUpdated,
                 Confirmed::QueryFailed(detail) => {
                     tracing::warn!(m_transaction_id = id, %detail, "could not confirm a notify with queryOrder");
@@ -492,6 +506,20 @@ impl<C: HttpClient, S: PaymentStore> Payments<C, S> {
             status = status.code(),
             "a notify contradicts a final payment; asking 123PAY"
         );
+        // A replayed notify (captured and sent again within its `ts` window) must not make
+        // every copy a queryOrder: one per payment per interval, as for the return page.
+        let interval = self.config.return_query_interval;
+        let _turn = match self.inner.returns.turn(id, interval, true, self.now()) {
+            Ok(turn) => turn,
+            Err(skipped) => {
+                tracing::warn!(
+                    m_transaction_id = id,
+                    ?skipped,
+                    "123PAY was asked about this payment moments ago; the notify is to be sent again"
+                );
+                return Ok(NotifyOutcome::RetryLater);
+            }
+        };
         let answer = match self.query(id, self.config.notify_budget).await {
             Ok(answer) => answer,
             Err(detail) => {
@@ -567,11 +595,15 @@ impl<C: HttpClient, S: PaymentStore> Payments<C, S> {
             Ok(_turn) => {
                 returned.asked = true;
                 let limit = self.config.gateway_timeout;
-                if let Confirmed::QueryFailed(detail) =
-                    self.confirm(payment, Source::Return, limit).await?
-                {
-                    tracing::warn!(m_transaction_id = %id, %detail, "queryOrder failed on return");
-                    returned.query_error = Some(detail);
+                match self.confirm(payment, Source::Return, limit).await? {
+                    Confirmed::QueryFailed(detail) => {
+                        tracing::warn!(m_transaction_id = %id, %detail, "queryOrder failed on return");
+                        returned.query_error = Some(detail);
+                    }
+                    Confirmed::Paid(payment) => {
+                        self.hand_over_logged(*payment, Source::Return, limit).await;
+                    }
+                    _ => {}
                 }
                 returned.payment = self.load(&id).await?;
             }

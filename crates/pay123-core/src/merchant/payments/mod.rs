@@ -50,7 +50,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 pub use flow::Returned;
-pub use handover::HAND_OVER_RETRY;
+pub use handover::{HAND_OVER_RETRY, HAND_OVER_RETRY_MAX, HAND_OVER_TIMEOUT};
 pub use limits::{RETURN_QUERY_CONCURRENCY, RETURN_QUERY_INTERVAL};
 pub use reconciler::{ReconcileReport, Reconciler, ReconcilerSettings};
 pub use record::{Payment, PaymentState, Source};

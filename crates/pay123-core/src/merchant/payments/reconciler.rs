@@ -20,7 +20,7 @@ use crate::message::error::ErrorChain;
 
 use super::Payments;
 use super::flow::Confirmed;
-use super::handover::HAND_OVER_RETRY;
+use super::handover::{HAND_OVER_RETRY, HAND_OVER_TIMEOUT};
 use super::record::{Payment, Source};
 use super::store::{PaymentStore, StoreError};
 
@@ -119,6 +119,10 @@ enum Outcome {
     StillOpen,
     QueryFailed,
     GivenUp,
+    /// Found paid now, and handed over (or not).
+    Paid {
+        handed: bool,
+    },
     HandedOver,
     HandOverFailed,
     /// Another instance, a notify or the return page took or settled it meanwhile.
@@ -216,12 +220,21 @@ impl<C: HttpClient, S: PaymentStore> Reconciler<C, S> {
             .collect()
             .await;
         let mut report = ReconcileReport::default();
+        let payments_hand_over = self.payments.hands_over();
         for outcome in outcomes {
             match outcome? {
                 Outcome::Changed => report.changed += 1,
                 Outcome::StillOpen => report.still_open += 1,
                 Outcome::QueryFailed => report.failed += 1,
                 Outcome::GivenUp => report.given_up += 1,
+                Outcome::Paid { handed } => {
+                    report.changed += 1;
+                    if handed {
+                        report.handed_over += 1;
+                    } else if payments_hand_over {
+                        report.hand_over_failed += 1;
+                    }
+                }
                 Outcome::HandedOver => {
                     report.handed_over += 1;
                     continue;
@@ -288,6 +301,12 @@ impl<C: HttpClient, S: PaymentStore> Reconciler<C, S> {
                 .save_answer(claimed, &answer, Source::Reconcile)
                 .await?
             {
+                Confirmed::Paid(payment) => {
+                    let handed = payments
+                        .hand_over(*payment, Source::Reconcile, HAND_OVER_TIMEOUT)
+                        .await?;
+                    return Ok(Outcome::Paid { handed });
+                }
                 Confirmed::Changed(state) if !state.is_checked() => return Ok(Outcome::Changed),
                 Confirmed::Changed(_) => (backoff, Outcome::Changed),
                 Confirmed::AlreadyFinal => return Ok(Outcome::Gone),
@@ -307,32 +326,34 @@ impl<C: HttpClient, S: PaymentStore> Reconciler<C, S> {
     }
 
     /// A paid payment whose hand-over is due: taken under the hand-over's lease and handed
-    /// over again, or, when this instance has no handler, its mark cleared (with a warning) so
-    /// that it does not stay due for ever.
+    /// over again; an instance without a handler moves it a lease ahead (with a warning) and
+    /// leaves it to an instance that has one.
     async fn hand_over(&self, payment: Payment, now: SystemTime) -> Result<Outcome, Error> {
         let payments = &self.payments;
+        // Taken under the hand-over's lease; an instance without a handler only moves it out
+        // of its way, for an instance that has one.
         let mut claimed = payment.next(now, Source::Reconcile);
-        if payments.hands_over() {
-            claimed.next_check_at = Some(now + HAND_OVER_RETRY);
-        } else {
-            tracing::warn!(
-                m_transaction_id = %payment.m_transaction_id,
-                "a paid payment awaits the on_paid handler, and this instance has none; \
-                 it is not handed over"
-            );
-            claimed.next_check_at = None;
-            claimed.note = Some("not handed over: no on_paid handler was set".to_owned());
-        }
-        if !payments
+        claimed.next_check_at = Some(now + HAND_OVER_RETRY);
+        let taken = payments
             .store()
             .update(&claimed, payment.version)
             .await
-            .map_err(StoreError::failed)?
-            || claimed.next_check_at.is_none()
-        {
+            .map_err(StoreError::failed)?;
+        if !taken {
             return Ok(Outcome::Gone);
         }
-        Ok(if payments.hand_over(claimed, Source::Reconcile).await? {
+        if !payments.hands_over() {
+            tracing::warn!(
+                m_transaction_id = %payment.m_transaction_id,
+                "a paid payment awaits the on_paid handler, and this instance has none; left to \
+                 an instance that has one"
+            );
+            return Ok(Outcome::Gone);
+        }
+        let handed = payments
+            .hand_over(claimed, Source::Reconcile, HAND_OVER_TIMEOUT)
+            .await?;
+        Ok(if handed {
             Outcome::HandedOver
         } else {
             Outcome::HandOverFailed

@@ -6,7 +6,7 @@ use std::time::{Duration, SystemTime};
 
 use pay123_core::NotifyOutcome;
 use pay123_core::clock::ManualClock;
-use pay123_core::payments::{HAND_OVER_RETRY, PaymentState, PaymentStore, ReconcilerSettings};
+use pay123_core::payments::{HAND_OVER_RETRY, PaymentState, ReconcilerSettings};
 use pay123_core::reconcile::ReconcilePolicy;
 use pay123_core::{SendHttpClient, TransactionStatus};
 
@@ -156,19 +156,22 @@ async fn a_failed_hand_over_is_tried_again_by_the_reconciler_until_it_succeeds()
     // Not due before the retry time.
     let report = payments.reconciler().pass().await.unwrap();
     assert_eq!((report.handed_over, report.hand_over_failed), (0, 0));
-    // Due: tried again, fails again, moved a retry ahead.
+    // Due: tried again, fails again, moved twice as far ahead.
     clock.set(start + HAND_OVER_RETRY);
     let report = payments.reconciler().pass().await.unwrap();
     assert_eq!((report.handed_over, report.hand_over_failed), (0, 1));
     assert_eq!(report.checked, 0, "a paid payment is not asked about");
     assert_eq!(app.paid().len(), 2);
+    let again = start + HAND_OVER_RETRY + HAND_OVER_RETRY * 2;
+    assert_eq!(t.payment(&id).next_check_at, Some(again));
+    clock.set(again - Duration::from_secs(1));
     assert_eq!(
-        t.payment(&id).next_check_at,
-        Some(start + HAND_OVER_RETRY * 2)
+        payments.reconciler().pass().await.unwrap().hand_over_failed,
+        0
     );
     // The app is back: handed over, and never again.
     app.fail(false);
-    clock.set(start + HAND_OVER_RETRY * 2);
+    clock.set(again);
     let queries = t.fake.query_calls();
     let report = payments.reconciler().pass().await.unwrap();
     assert_eq!((report.handed_over, report.hand_over_failed), (1, 0));
@@ -222,27 +225,81 @@ async fn a_process_that_stops_mid_hand_over_leaves_it_due() {
 }
 
 #[tokio::test]
-async fn without_a_handler_a_due_hand_over_is_cleared_not_left_due() {
+async fn an_instance_without_a_handler_leaves_the_hand_over_to_one_that_has_it() {
+    let t = world();
+    let start = SystemTime::now();
+    let clock = ManualClock::new(start);
+    let app = App::default();
+    let with_handler = app.install(&t).with_clock(clock.clone());
+    let without = t.payments.clone().with_clock(clock.clone());
+    let id = t.checkout_with(&with_handler).await;
+    t.fake.set_status(&id, "1");
+    app.fail(true);
+    with_handler
+        .on_notify(super::support::notify(&id, "1"))
+        .await
+        .unwrap();
+    assert_eq!(app.paid().len(), 1);
+    // The instance without a handler finds it due: moves it a lease ahead, hands nothing over.
+    clock.set(start + HAND_OVER_RETRY);
+    let report = without.reconciler().pass().await.unwrap();
+    assert_eq!((report.handed_over, report.hand_over_failed), (0, 0));
+    let payment = t.payment(&id);
+    assert!(payment.is_paid());
+    assert_eq!(payment.next_check_at, Some(start + HAND_OVER_RETRY * 2));
+    // The instance with the handler does it when it is due again.
+    app.fail(false);
+    clock.set(start + HAND_OVER_RETRY * 2);
+    let report = with_handler.reconciler().pass().await.unwrap();
+    assert_eq!(report.handed_over, 1);
+    assert_eq!(app.paid().len(), 2);
+    assert_eq!(t.payment(&id).next_check_at, None);
+}
+
+#[tokio::test]
+async fn without_a_handler_nothing_is_marked() {
     let t = world();
     let id = t.checkout().await;
     t.fake.set_status(&id, "1");
     t.notified(&id, "1").await;
-    let mut paid = t.payment(&id);
+    let paid = t.payment(&id);
+    assert!(paid.is_paid());
     assert_eq!(paid.next_check_at, None, "no handler: nothing due");
-    // A hand-over left due by an instance that had a handler.
-    let version = paid.version;
-    paid.version += 1;
-    paid.next_check_at = Some(SystemTime::now() - Duration::from_secs(1));
-    assert!(t.store.update(&paid, version).await.unwrap());
-    let report = t.payments.reconciler().pass().await.unwrap();
-    assert_eq!(report.handed_over, 0);
-    let payment = t.payment(&id);
-    assert!(payment.is_paid());
-    assert_eq!(payment.next_check_at, None);
-    assert_eq!(
-        payment.note.as_deref(),
-        Some("not handed over: no on_paid handler was set")
-    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_handler_that_hangs_is_cut_off_and_wedges_nothing() {
+    // One payment's handler never returns; another payment, paid at 123PAY with its notify
+    // lost, is still settled by the same reconciler pass.
+    let t = world();
+    let hanging = t
+        .payments
+        .clone()
+        .with_reconcile_policy(ReconcilePolicy::default().with_first_check(Duration::ZERO));
+    let calls = Arc::new(Mutex::new(0));
+    let seen = calls.clone();
+    let hanging = hanging.on_paid(move |_| {
+        *seen.lock().unwrap() += 1;
+        std::future::pending::<Result<(), std::io::Error>>()
+    });
+    let stuck = t.checkout_with(&hanging).await;
+    let lost = t.checkout_with(&hanging).await;
+    t.fake.set_status(&stuck, "1");
+    t.fake.set_status(&lost, "1");
+    // The notify is answered 1 although the handler never finishes: the payment is saved.
+    let outcome = hanging
+        .on_notify(super::support::notify(&stuck, "1"))
+        .await
+        .unwrap();
+    assert_eq!(outcome, NotifyOutcome::Updated);
+    assert!(t.payment(&stuck).is_paid());
+    let report = hanging.reconciler().pass().await.unwrap();
+    assert!(t.payment(&lost).is_paid(), "{report:?}");
+    assert_eq!(report.hand_over_failed, 1, "{report:?}");
+    assert_eq!(*calls.lock().unwrap(), 2);
+    // Both are due again later, with the failures counted.
+    assert!(t.payment(&stuck).next_check_at.is_some());
+    assert!(t.payment(&lost).next_check_at.is_some());
 }
 
 #[tokio::test]

@@ -407,3 +407,31 @@ async fn a_payment_refused_as_a_duplicate_is_never_paid_by_the_other_orders_noti
         PaymentState::NotCreated
     );
 }
+
+#[tokio::test]
+async fn replayed_contradicting_notifies_cost_one_query_per_interval() {
+    // A notify captured and sent again within its `ts` window, many times: it contradicts a
+    // paid payment, so it is checked with 123PAY, once per interval; the copies meanwhile are
+    // answered -3 and change nothing.
+    let t = world();
+    let payments = t
+        .payments
+        .clone()
+        .with_return_query_interval(std::time::Duration::from_secs(60));
+    let id = t.checkout_with(&payments).await;
+    t.fake.set_status(&id, "1");
+    assert_eq!(
+        payments.on_notify(notify(&id, "1")).await.unwrap(),
+        NotifyOutcome::Updated
+    );
+    let before = t.payment(&id);
+    let queries = t.fake.query_calls();
+    let first = payments.on_notify(notify(&id, "-100")).await.unwrap();
+    assert_eq!(first, NotifyOutcome::AlreadyUpdated);
+    for _ in 0..50 {
+        let copy = payments.on_notify(notify(&id, "-100")).await.unwrap();
+        assert_eq!(copy, NotifyOutcome::RetryLater);
+    }
+    assert_eq!(t.fake.query_calls(), queries + 1);
+    assert_eq!(t.payment(&id), before);
+}
