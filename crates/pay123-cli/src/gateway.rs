@@ -29,7 +29,7 @@ pub(crate) fn endpoints() -> Result<Endpoints, Failure> {
             Endpoints::from_base(&url).map_err(|e| Failure::usage(format!("{API_URL}: {e}")))?
         }
     };
-    if endpoints.create_order().scheme_str() == Some("http") && !on_this_machine(&endpoints) {
+    if endpoints.create_order().scheme_str() == Some("http") && !endpoints.is_on_this_machine() {
         eprintln!(
             "pay123: warning: {API_URL} is plain http to another machine: the passcode travels \
              unencrypted"
@@ -38,15 +38,10 @@ pub(crate) fn endpoints() -> Result<Endpoints, Failure> {
     Ok(endpoints)
 }
 
-fn on_this_machine(endpoints: &Endpoints) -> bool {
-    let host = endpoints.create_order().host().unwrap_or("");
-    matches!(host, "127.0.0.1" | "localhost" | "[::1]" | "::1")
-}
-
 /// Whether the specification's sandbox merchant may stand in for missing credentials: for
 /// 123PAY's public sandbox, and for a gateway on this machine (the local sandbox).
 fn sandbox_defaults(endpoints: &Endpoints) -> bool {
-    *endpoints == Endpoints::sandbox() || on_this_machine(endpoints)
+    *endpoints == Endpoints::sandbox() || endpoints.is_on_this_machine()
 }
 
 /// The merchant's credentials for `endpoints`: all three variables, the sandbox merchant where

@@ -65,6 +65,21 @@ impl Endpoints {
     pub fn query_order(&self) -> &Uri {
         &self.query_order
     }
+
+    /// Whether both methods are on this machine (`localhost` or a loopback address): a local
+    /// sandbox, the one place plain `http` is fit for.
+    #[must_use]
+    pub fn is_on_this_machine(&self) -> bool {
+        let local = |uri: &Uri| {
+            let host = uri.host().unwrap_or("");
+            let host = host.trim_start_matches('[').trim_end_matches(']');
+            host.eq_ignore_ascii_case("localhost")
+                || host
+                    .parse::<std::net::IpAddr>()
+                    .is_ok_and(|ip| ip.is_loopback())
+        };
+        local(&self.create_order) && local(&self.query_order)
+    }
 }
 
 impl std::fmt::Debug for Endpoints {

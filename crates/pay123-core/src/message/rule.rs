@@ -71,6 +71,9 @@ pub enum Rule {
     LeadingZero,
     /// A transaction status must be `0`, digits without a leading zero, `-10` or `-100`.
     Status,
+    /// A transaction status in 123PAY's answer must be `0`, or digits without a leading zero,
+    /// with a `-` before them or not.
+    AnswerStatus,
     /// An `mTransactionID` must not end with a bank code, alone or followed by digits: joined
     /// with the digits of a return code and a `ts`, it would read as a notify of another order.
     EndsWithBankCode {
@@ -116,6 +119,9 @@ impl fmt::Display for Rule {
             Self::NotAString => f.write_str("must be a JSON string"),
             Self::UnknownBank => f.write_str(
                 "must be a bank code of the specification, such as 123PVCB, or 123PAY",
+            ),
+            Self::AnswerStatus => f.write_str(
+                "must be 0, or digits without a leading zero with a - before them or not",
             ),
             Self::Status => f.write_str(
                 "must be a status of the specification: 0, digits without a leading zero, -10 or -100",

@@ -149,7 +149,7 @@ pub(crate) fn answer_status(field: &'static str, value: &str) -> Result<(), Vali
     } else if value.is_empty() {
         Err(ValidationError::new(field, Rule::Required))
     } else {
-        Err(ValidationError::new(field, Rule::Status))
+        Err(ValidationError::new(field, Rule::AnswerStatus))
     }
 }
 

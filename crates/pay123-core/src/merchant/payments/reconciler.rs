@@ -119,7 +119,7 @@ enum Outcome {
     StillOpen,
     QueryFailed,
     GivenUp,
-    /// Found paid now, and handed over (or not).
+    /// Found paid now (with a handler set: `Confirmed::Paid`), and handed over or not.
     Paid {
         handed: bool,
     },
@@ -220,7 +220,6 @@ impl<C: HttpClient, S: PaymentStore> Reconciler<C, S> {
             .collect()
             .await;
         let mut report = ReconcileReport::default();
-        let payments_hand_over = self.payments.hands_over();
         for outcome in outcomes {
             match outcome? {
                 Outcome::Changed => report.changed += 1,
@@ -231,7 +230,7 @@ impl<C: HttpClient, S: PaymentStore> Reconciler<C, S> {
                     report.changed += 1;
                     if handed {
                         report.handed_over += 1;
-                    } else if payments_hand_over {
+                    } else {
                         report.hand_over_failed += 1;
                     }
                 }
