@@ -45,12 +45,15 @@ impl Out {
     }
 
     /// Prints a table with a header row.
-    pub(crate) fn table(&self, header: &[&str], rows: Vec<Vec<String>>) {
+    pub(crate) fn table<R>(&self, header: &[&str], rows: impl IntoIterator<Item = R>)
+    where
+        R: IntoIterator<Item: AsRef<str>>,
+    {
         let mut table = Table::new();
         table.load_preset(presets::NOTHING);
         table.set_header(header.iter().copied());
         for row in rows {
-            table.add_row(row.iter().map(|cell| clean(cell)));
+            table.add_row(row.into_iter().map(|cell| clean(cell.as_ref())));
         }
         for column in table.column_iter_mut() {
             column.set_padding((0, 2));

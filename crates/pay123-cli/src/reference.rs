@@ -22,14 +22,7 @@ pub(crate) fn banks(out: &Out) -> Outcome {
             &["bankCode", "name", "Vietnamese name"],
             banks
                 .iter()
-                .map(|b| {
-                    vec![
-                        b.code().to_owned(),
-                        b.name().to_owned(),
-                        b.vietnamese_name().to_owned(),
-                    ]
-                })
-                .collect(),
+                .map(|b| [b.code(), b.name(), b.vietnamese_name()]),
         );
     }
     Ok(Exit::Ok)
@@ -66,17 +59,14 @@ pub(crate) fn codes(out: &Out) -> Outcome {
     out.line("returnCode of createOrder and queryOrder");
     out.table(
         &["code", "Vietnamese", "English", "retry later"],
-        ReturnCode::KNOWN
-            .iter()
-            .map(|c| {
-                vec![
-                    c.code().to_owned(),
-                    c.vietnamese().to_owned(),
-                    c.english().to_owned(),
-                    yes_no(c.is_retryable()),
-                ]
-            })
-            .collect(),
+        ReturnCode::KNOWN.iter().map(|c| {
+            vec![
+                c.code().to_owned(),
+                c.vietnamese().to_owned(),
+                c.english().to_owned(),
+                yes_no(c.is_retryable()),
+            ]
+        }),
     );
     out.line("");
     out.line("transactionStatus (queryOrder and notify); any other code is pending");
@@ -84,15 +74,7 @@ pub(crate) fn codes(out: &Out) -> Outcome {
         &["code", "kind", "Vietnamese", "English"],
         TransactionStatus::KNOWN
             .iter()
-            .map(|s| {
-                vec![
-                    s.code().to_owned(),
-                    kind(s).to_owned(),
-                    s.vietnamese().to_owned(),
-                    s.english().to_owned(),
-                ]
-            })
-            .collect(),
+            .map(|s| [s.code(), kind(s), s.vietnamese(), s.english()]),
     );
     out.line("");
     out.line("returnCode of a notify reply (123PAY stops on 1 and 2)");
@@ -100,14 +82,7 @@ pub(crate) fn codes(out: &Out) -> Outcome {
         &["code", "Vietnamese", "English"],
         NotifyReturnCode::KNOWN
             .iter()
-            .map(|c| {
-                vec![
-                    c.code().to_owned(),
-                    c.vietnamese().to_owned(),
-                    c.english().to_owned(),
-                ]
-            })
-            .collect(),
+            .map(|c| [c.code(), c.vietnamese(), c.english()]),
     );
     Ok(Exit::Ok)
 }

@@ -117,18 +117,12 @@ pub(crate) async fn run(command: SandboxCommand, out: &Out) -> Outcome {
         }
         SandboxAction::Resend { id, admin } => {
             let path = format!("/_sandbox/transactions/{}/notify", segment(&id));
-            let answer = call(&admin, Method::POST, &path, None).await?;
-            done(
-                out,
-                &answer,
-                &format!("the notify of {id} is being sent again"),
-            );
-            Ok(Exit::Ok)
+            let done = format!("the notify of {id} is being sent again");
+            act(&admin, &path, None, out, &done).await
         }
         SandboxAction::DropNextNotify { admin } => {
-            let answer = call(&admin, Method::POST, "/_sandbox/notify/drop-next", None).await?;
-            done(out, &answer, "the next notify will not be sent");
-            Ok(Exit::Ok)
+            let done = "the next notify will not be sent";
+            act(&admin, "/_sandbox/notify/drop-next", None, out, done).await
         }
         SandboxAction::FailQuery { code, calls, admin } => {
             let digits = code.strip_prefix('-').unwrap_or(&code);
@@ -141,29 +135,17 @@ pub(crate) async fn run(command: SandboxCommand, out: &Out) -> Outcome {
             if let Some(calls) = calls {
                 body["calls"] = json!(calls);
             }
-            let answer = call(
-                &admin,
-                Method::POST,
-                "/_sandbox/query-order/fail",
-                Some(body),
-            )
-            .await?;
             let how_long = match calls {
                 None => "until clear-query".to_owned(),
                 Some(1) => "for the next call".to_owned(),
                 Some(n) => format!("for the next {n} calls"),
             };
-            done(
-                out,
-                &answer,
-                &format!("queryOrder answers {code} {how_long}"),
-            );
-            Ok(Exit::Ok)
+            let done = format!("queryOrder answers {code} {how_long}");
+            act(&admin, "/_sandbox/query-order/fail", Some(body), out, &done).await
         }
         SandboxAction::ClearQuery { admin } => {
-            let answer = call(&admin, Method::POST, "/_sandbox/query-order/clear", None).await?;
-            done(out, &answer, "queryOrder answers normally again");
-            Ok(Exit::Ok)
+            let done = "queryOrder answers normally again";
+            act(&admin, "/_sandbox/query-order/clear", None, out, done).await
         }
         SandboxAction::Transactions {
             id,
@@ -185,7 +167,7 @@ pub(crate) async fn run(command: SandboxCommand, out: &Out) -> Outcome {
                 if out.json() {
                     out.value(&Value::Array(list));
                 } else {
-                    let rows = list.iter().map(transaction_row).collect();
+                    let rows = list.iter().map(transaction_row);
                     out.table(
                         &[
                             "mTransactionID",
@@ -308,12 +290,16 @@ async fn call(
     Ok(value)
 }
 
-fn done(out: &Out, answer: &Value, text: &str) {
+/// POSTs an admin action to `path` and, once the sandbox took it, says `done` (with `--json`,
+/// the sandbox's answer).
+async fn act(admin: &Admin, path: &str, body: Option<Value>, out: &Out, done: &str) -> Outcome {
+    let answer = call(admin, Method::POST, path, body).await?;
     if out.json() {
         out.value(&json!({"ok": true, "answer": answer}));
     } else {
-        out.line(text);
+        out.line(done);
     }
+    Ok(Exit::Ok)
 }
 
 fn text(value: &Value, field: &str) -> String {
@@ -371,26 +357,22 @@ fn show_transaction(t: &Value, out: &Out) {
             &["at", "status", "event"],
             history
                 .iter()
-                .map(|h| vec![text(h, "at"), text(h, "status"), text(h, "event")])
-                .collect(),
+                .map(|h| [text(h, "at"), text(h, "status"), text(h, "event")]),
         );
     }
     if let Some(attempts) = t["notify_attempts"].as_array().filter(|a| !a.is_empty()) {
         out.line("");
         out.table(
             &["notify", "at", "HTTP", "returnCode", "outcome"],
-            attempts
-                .iter()
-                .map(|a| {
-                    vec![
-                        format!("{}.{}", text(a, "delivery"), text(a, "attempt")),
-                        text(a, "at"),
-                        text(a, "http_status"),
-                        text(a, "return_code"),
-                        text(a, "outcome"),
-                    ]
-                })
-                .collect(),
+            attempts.iter().map(|a| {
+                vec![
+                    format!("{}.{}", text(a, "delivery"), text(a, "attempt")),
+                    text(a, "at"),
+                    text(a, "http_status"),
+                    text(a, "return_code"),
+                    text(a, "outcome"),
+                ]
+            }),
         );
     }
 }

@@ -162,7 +162,7 @@ pub(crate) enum Cause {
 }
 
 /// What [`explain`] found.
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Explanation {
     /// The message read.
     pub parsed: Parsed,
@@ -175,18 +175,6 @@ pub(crate) struct Explanation {
     pub cause: Option<Cause>,
     /// What 123PAY would refuse even with a right checksum (a JSON number, diacritics, spaces).
     pub warnings: Vec<String>,
-}
-
-impl fmt::Debug for Explanation {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Explanation")
-            .field("parsed", &self.parsed)
-            .field("computed", &self.computed)
-            .field("verdict", &self.verdict)
-            .field("cause", &self.cause)
-            .field("warnings", &self.warnings)
-            .finish()
-    }
 }
 
 /// Why a message could not be read.
