@@ -80,6 +80,21 @@
 //! `Box<dyn Error + Send + Sync>` and its future need not be `Send`); [`blocking::Client`] over
 //! any blocking one. `pay123-hyper` is the default transport of the framework adapters.
 
+/// Builder methods that each set one field and give `self` back, one a line:
+/// `name(argument: Type) => field;`, the field a path below `self` (`0.cust_name`,
+/// `config.policy`). The argument is stored with `Into::into`, so `impl Into<String>` works.
+macro_rules! setters {
+    ($( $(#[$attr:meta])* $name:ident($arg:ident: $ty:ty) => $($field:tt).+; )*) => {
+        $(
+            $(#[$attr])*
+            pub fn $name(mut self, $arg: $ty) -> Self {
+                self.$($field).+ = $arg.into();
+                self
+            }
+        )*
+    };
+}
+
 mod adapter;
 pub mod clock;
 pub mod text;

@@ -96,12 +96,9 @@ impl ReceivedCreateOrder {
 
     /// Checks the merchant code, the passcode and the checksum against the merchant's credentials.
     pub fn authenticate(self, credentials: &Credentials) -> Result<CreateOrder, RequestError> {
-        self.claimed
-            .authenticate(credentials, |merchant_code, passcode, checksum| {
-                self.order
-                    .signed(merchant_code, passcode)
-                    .verify(credentials.secret_key(), Some(checksum))
-            })?;
+        self.claimed.authenticate(credentials, |code, passcode| {
+            self.order.signed(code, passcode)
+        })?;
         Ok(self.order)
     }
 }

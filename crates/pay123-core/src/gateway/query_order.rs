@@ -67,12 +67,9 @@ impl ReceivedQueryOrder {
 
     /// Checks the merchant code, the passcode and the checksum.
     pub fn authenticate(self, credentials: &Credentials) -> Result<QueryOrder, RequestError> {
-        self.claimed
-            .authenticate(credentials, |merchant_code, passcode, checksum| {
-                self.query
-                    .signed(merchant_code, passcode)
-                    .verify(credentials.secret_key(), Some(checksum))
-            })?;
+        self.claimed.authenticate(credentials, |code, passcode| {
+            self.query.signed(code, passcode)
+        })?;
         Ok(self.query)
     }
 }

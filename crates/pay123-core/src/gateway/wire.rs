@@ -10,7 +10,7 @@ use serde::Deserialize;
 use serde::de::{DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 
 use super::error::RequestError;
-use crate::message::checksum::ChecksumError;
+use crate::message::checksum::Signed;
 use crate::message::rule::{Rule, ValidationError};
 use crate::message::secret::Credentials;
 use crate::message::validate;
@@ -361,12 +361,12 @@ impl Claimed {
         &self.merchant_code
     }
 
-    /// The gateway's check: merchant code, passcode (constant time), then the checksum that
-    /// `verify` computes from the claimed merchant code and passcode.
-    pub(crate) fn authenticate(
-        &self,
+    /// The gateway's check: merchant code, passcode (constant time), then the checksum of the
+    /// message that `sign` makes of the claimed merchant code and passcode.
+    pub(crate) fn authenticate<'a, S: Signed>(
+        &'a self,
         credentials: &Credentials,
-        verify: impl FnOnce(&str, &str, &str) -> Result<(), ChecksumError>,
+        sign: impl FnOnce(&'a str, &'a str) -> S,
     ) -> Result<(), RequestError> {
         if self.merchant_code != credentials.merchant_code() {
             return Err(RequestError::unknown_merchant(&self.merchant_code));
@@ -374,7 +374,8 @@ impl Claimed {
         if !credentials.passcode().matches(&self.passcode) {
             return Err(RequestError::Authentication("wrong passcode".into()));
         }
-        verify(&self.merchant_code, &self.passcode, &self.checksum)
+        sign(&self.merchant_code, &self.passcode)
+            .verify(credentials.secret_key(), Some(&self.checksum))
             .map_err(|e| RequestError::Authentication(e.to_string()))
     }
 }

@@ -190,13 +190,6 @@ pub enum Settlement {
 }
 
 impl ReconcilePolicy {
-    /// With this [`first_check`](Self::first_check).
-    #[must_use]
-    pub fn with_first_check(mut self, after: Duration) -> Self {
-        self.first_check = after;
-        self
-    }
-
     /// With this [`interval`](Self::interval) (and a [`max_interval`](Self::max_interval) no
     /// shorter).
     #[must_use]
@@ -206,39 +199,25 @@ impl ReconcilePolicy {
         self
     }
 
-    /// With this [`in_session_interval`](Self::in_session_interval).
-    #[must_use]
-    pub fn with_in_session_interval(mut self, interval: Duration) -> Self {
-        self.in_session_interval = interval;
-        self
-    }
-
-    /// With this [`max_interval`](Self::max_interval).
-    #[must_use]
-    pub fn with_max_interval(mut self, max: Duration) -> Self {
-        self.max_interval = max;
-        self
-    }
-
-    /// With this [`session_timeout`](Self::session_timeout).
-    #[must_use]
-    pub fn with_session_timeout(mut self, timeout: Duration) -> Self {
-        self.session_timeout = timeout;
-        self
-    }
-
-    /// With this [`margin`](Self::margin).
-    #[must_use]
-    pub fn with_margin(mut self, margin: Duration) -> Self {
-        self.margin = margin;
-        self
-    }
-
-    /// With this [`give_up_after`](Self::give_up_after).
-    #[must_use]
-    pub fn with_give_up_after(mut self, after: Duration) -> Self {
-        self.give_up_after = after;
-        self
+    setters! {
+        /// With this [`first_check`](Self::first_check).
+        #[must_use]
+        with_first_check(after: Duration) => first_check;
+        /// With this [`in_session_interval`](Self::in_session_interval).
+        #[must_use]
+        with_in_session_interval(interval: Duration) => in_session_interval;
+        /// With this [`max_interval`](Self::max_interval).
+        #[must_use]
+        with_max_interval(max: Duration) => max_interval;
+        /// With this [`session_timeout`](Self::session_timeout).
+        #[must_use]
+        with_session_timeout(timeout: Duration) => session_timeout;
+        /// With this [`margin`](Self::margin).
+        #[must_use]
+        with_margin(margin: Duration) => margin;
+        /// With this [`give_up_after`](Self::give_up_after).
+        #[must_use]
+        with_give_up_after(after: Duration) => give_up_after;
     }
 
     /// When an order recorded at `created_at` is first asked about.

@@ -268,21 +268,23 @@ impl CreateOrder {
     /// The checksum of this order for these credentials.
     #[must_use]
     pub fn checksum(&self, credentials: &Credentials) -> String {
-        self.signed(
-            credentials.merchant_code(),
-            credentials.passcode().expose_secret(),
-        )
-        .checksum(credentials.secret_key())
+        self.signed_with(credentials)
+            .checksum(credentials.secret_key())
     }
 
     /// The exact string hashed for the checksum, with the passcode and key masked: compare it
     /// with yours when 123PAY answers 6000.
     #[must_use]
     pub fn signing_string_masked(&self, credentials: &Credentials) -> String {
-        checksum::masked_of(&self.signed(
+        checksum::masked_of(&self.signed_with(credentials))
+    }
+
+    /// The order signed with these credentials' merchant code and passcode.
+    fn signed_with<'a>(&'a self, credentials: &'a Credentials) -> SignedCreateOrder<'a> {
+        self.signed(
             credentials.merchant_code(),
             credentials.passcode().expose_secret(),
-        ))
+        )
     }
 
     pub(crate) fn signed<'a>(
@@ -301,10 +303,7 @@ impl CreateOrder {
     /// The JSON body 123PAY expects, signed.
     #[must_use]
     pub fn to_json(&self, credentials: &Credentials) -> Vec<u8> {
-        let signed = self.signed(
-            credentials.merchant_code(),
-            credentials.passcode().expose_secret(),
-        );
+        let signed = self.signed_with(credentials);
         let checksum = signed.checksum(credentials.secret_key());
         let wire = WireCreateOrder {
             m_transaction_id: &self.m_transaction_id,
@@ -351,10 +350,26 @@ impl CreateOrderBuilder {
         self.0.bank_code = Some(bank);
         self
     }
-    /// `clientIP`: the buyer's IPv4 address, written in dotted form (`203.113.1.10`).
-    pub fn client_ip(mut self, ip: impl Into<String>) -> Self {
-        self.0.client_ip = ip.into();
-        self
+    setters! {
+        /// `clientIP`: the buyer's IPv4 address, written in dotted form (`203.113.1.10`).
+        client_ip(ip: impl Into<String>) => 0.client_ip;
+        /// `custName`, without diacritics (see [`text::unaccent`](crate::text::unaccent)).
+        customer_name(name: impl Into<String>) => 0.cust_name;
+        /// `custAddress`, without diacritics.
+        customer_address(address: impl Into<String>) => 0.cust_address;
+        /// `custDOB`, `dd/MM/yyyy`.
+        customer_dob(dob: impl Into<String>) => 0.cust_dob;
+        /// `custPhone`.
+        customer_phone(phone: impl Into<String>) => 0.cust_phone;
+        /// `custMail`.
+        customer_mail(mail: impl Into<String>) => 0.cust_mail;
+        /// `description`: letters, digits, spaces and `. : , - _` (see
+        /// [`text::description`](crate::text::description)).
+        description(description: impl Into<String>) => 0.description;
+        /// `cancelURL`; the redirect URL unless set.
+        cancel_url(url: impl Into<String>) => 0.cancel_url;
+        /// `errorURL`; the redirect URL unless set.
+        error_url(url: impl Into<String>) => 0.error_url;
     }
     /// `clientIP` from the buyer's address as a server sees it: an IPv4 address, or an
     /// IPv4-mapped IPv6 address (`::ffff:203.113.1.10`, what a dual-stack socket reports). Any
@@ -374,50 +389,9 @@ impl CreateOrderBuilder {
             .unwrap_or_default();
         self
     }
-    /// `custName`, without diacritics (see [`text::unaccent`](crate::text::unaccent)).
-    pub fn customer_name(mut self, name: impl Into<String>) -> Self {
-        self.0.cust_name = name.into();
-        self
-    }
-    /// `custAddress`, without diacritics.
-    pub fn customer_address(mut self, address: impl Into<String>) -> Self {
-        self.0.cust_address = address.into();
-        self
-    }
     /// `custGender`; `U` unless set.
     pub fn customer_gender(mut self, gender: Gender) -> Self {
         self.0.cust_gender = gender;
-        self
-    }
-    /// `custDOB`, `dd/MM/yyyy`.
-    pub fn customer_dob(mut self, dob: impl Into<String>) -> Self {
-        self.0.cust_dob = dob.into();
-        self
-    }
-    /// `custPhone`.
-    pub fn customer_phone(mut self, phone: impl Into<String>) -> Self {
-        self.0.cust_phone = phone.into();
-        self
-    }
-    /// `custMail`.
-    pub fn customer_mail(mut self, mail: impl Into<String>) -> Self {
-        self.0.cust_mail = mail.into();
-        self
-    }
-    /// `description`: letters, digits, spaces and `. : , - _` (see
-    /// [`text::description`](crate::text::description)).
-    pub fn description(mut self, description: impl Into<String>) -> Self {
-        self.0.description = description.into();
-        self
-    }
-    /// `cancelURL`; the redirect URL unless set.
-    pub fn cancel_url(mut self, url: impl Into<String>) -> Self {
-        self.0.cancel_url = url.into();
-        self
-    }
-    /// `errorURL`; the redirect URL unless set.
-    pub fn error_url(mut self, url: impl Into<String>) -> Self {
-        self.0.error_url = url.into();
         self
     }
     /// Adds an `addInfo` item.

@@ -168,39 +168,26 @@ impl<C, S> Payments<C, S> {
         }
     }
 
-    /// Gives up on createOrder and on the return page's and the reconciler's queryOrders after
-    /// `timeout` ([`DEFAULT_GATEWAY_TIMEOUT`] by default): a buyer is waiting.
-    #[must_use]
-    pub fn with_gateway_timeout(mut self, timeout: Duration) -> Self {
-        self.config.gateway_timeout = timeout;
-        self
-    }
-
-    /// Gives up on a notify's confirmation after `budget` ([`NOTIFY_WORK_BUDGET`] by default)
-    /// and answers `-3`: 123PAY waits about 10 seconds for the reply.
-    #[must_use]
-    pub fn with_notify_budget(mut self, budget: Duration) -> Self {
-        self.config.notify_budget = budget;
-        self
-    }
-
-    /// When the reconciler asks 123PAY about open payments, and when 123PAY's "no such
-    /// transaction" closes one: see [`ReconcilePolicy`]. Its `first_check` must be longer than
-    /// the [gateway timeout](Self::with_gateway_timeout), so that no payment is asked about while
-    /// its createOrder may be under way. Give every instance the same policy.
-    #[must_use]
-    pub fn with_reconcile_policy(mut self, policy: ReconcilePolicy) -> Self {
-        self.config.policy = policy;
-        self
-    }
-
-    /// Lets the return page ask 123PAY about a payment at most once per `interval`
-    /// ([`RETURN_QUERY_INTERVAL`] by default). Whatever the interval, one query per payment is
-    /// under way at a time, and [`RETURN_QUERY_CONCURRENCY`] for all payments.
-    #[must_use]
-    pub fn with_return_query_interval(mut self, interval: Duration) -> Self {
-        self.config.return_query_interval = interval;
-        self
+    setters! {
+        /// Gives up on createOrder and on the return page's and the reconciler's queryOrders
+        /// after `timeout` ([`DEFAULT_GATEWAY_TIMEOUT`] by default): a buyer is waiting.
+        #[must_use]
+        with_gateway_timeout(timeout: Duration) => config.gateway_timeout;
+        /// Gives up on a notify's confirmation after `budget` ([`NOTIFY_WORK_BUDGET`] by
+        /// default) and answers `-3`: 123PAY waits about 10 seconds for the reply.
+        #[must_use]
+        with_notify_budget(budget: Duration) => config.notify_budget;
+        /// When the reconciler asks 123PAY about open payments, and when 123PAY's "no such
+        /// transaction" closes one: see [`ReconcilePolicy`]. Its `first_check` must be longer
+        /// than the [gateway timeout](Self::with_gateway_timeout), so that no payment is asked
+        /// about while its createOrder may be under way. Give every instance the same policy.
+        #[must_use]
+        with_reconcile_policy(policy: ReconcilePolicy) => config.policy;
+        /// Lets the return page ask 123PAY about a payment at most once per `interval`
+        /// ([`RETURN_QUERY_INTERVAL`] by default). Whatever the interval, one query per payment
+        /// is under way at a time, and [`RETURN_QUERY_CONCURRENCY`] for all payments.
+        #[must_use]
+        with_return_query_interval(interval: Duration) => config.return_query_interval;
     }
 
     /// Reads the time from `clock` (tests fix it; the default is the system clock), for the

@@ -62,18 +62,13 @@ impl Default for ReconcilerSettings {
 }
 
 impl ReconcilerSettings {
-    /// With this [`period`](Self::period).
-    #[must_use]
-    pub fn with_period(mut self, period: Duration) -> Self {
-        self.period = period;
-        self
-    }
-
-    /// With this [`lease`](Self::lease).
-    #[must_use]
-    pub fn with_lease(mut self, lease: Duration) -> Self {
-        self.lease = lease;
-        self
+    setters! {
+        /// With this [`period`](Self::period).
+        #[must_use]
+        with_period(period: Duration) => period;
+        /// With this [`lease`](Self::lease).
+        #[must_use]
+        with_lease(lease: Duration) => lease;
     }
 
     /// With this [`batch`](Self::batch) (at least 1).
