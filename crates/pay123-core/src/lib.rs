@@ -83,6 +83,25 @@
 /// Builder methods that each set one field and give `self` back, one a line:
 /// `name(argument: Type) => field;`, the field a path below `self` (`0.cust_name`,
 /// `config.policy`). The argument is stored with `Into::into`, so `impl Into<String>` works.
+/// Hidden from the documentation: for pay123's crates.
+///
+/// ```
+/// #[derive(Default)]
+/// pub struct Limits {
+///     max_body: usize,
+/// }
+///
+/// impl Limits {
+///     pay123_core::setters! {
+///         /// With this largest body.
+///         #[must_use]
+///         max_body(bytes: usize) => max_body;
+///     }
+/// }
+/// assert_eq!(Limits::default().max_body(10).max_body, 10);
+/// ```
+#[macro_export]
+#[doc(hidden)]
 macro_rules! setters {
     ($( $(#[$attr:meta])* $name:ident($arg:ident: $ty:ty) => $($field:tt).+; )*) => {
         $(

@@ -229,30 +229,17 @@ impl Default for HyperClientBuilder {
 }
 
 impl HyperClientBuilder {
-    /// How long opening a TCP connection may take ([`DEFAULT_CONNECT_TIMEOUT`]).
-    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
-        self.connect_timeout = timeout;
-        self
-    }
-
-    /// How long a whole request may take, connect and reading the body included
-    /// ([`DEFAULT_REQUEST_TIMEOUT`]).
-    pub fn request_timeout(mut self, timeout: Duration) -> Self {
-        self.request_timeout = timeout;
-        self
-    }
-
-    /// The largest response body read, in bytes ([`DEFAULT_MAX_BODY_BYTES`]); a larger one is
-    /// [`TransportError::BodyTooLarge`].
-    pub fn max_body_bytes(mut self, limit: usize) -> Self {
-        self.max_body_bytes = limit;
-        self
-    }
-
-    /// How long an idle connection stays in the pool ([`DEFAULT_POOL_IDLE_TIMEOUT`]).
-    pub fn pool_idle_timeout(mut self, timeout: Duration) -> Self {
-        self.pool_idle_timeout = timeout;
-        self
+    pay123_core::setters! {
+        /// How long opening a TCP connection may take ([`DEFAULT_CONNECT_TIMEOUT`]).
+        connect_timeout(timeout: Duration) => connect_timeout;
+        /// How long a whole request may take, connect and reading the body included
+        /// ([`DEFAULT_REQUEST_TIMEOUT`]).
+        request_timeout(timeout: Duration) => request_timeout;
+        /// The largest response body read, in bytes ([`DEFAULT_MAX_BODY_BYTES`]); a larger one
+        /// is [`TransportError::BodyTooLarge`].
+        max_body_bytes(limit: usize) => max_body_bytes;
+        /// How long an idle connection stays in the pool ([`DEFAULT_POOL_IDLE_TIMEOUT`]).
+        pool_idle_timeout(timeout: Duration) => pool_idle_timeout;
     }
 
     /// A TLS configuration of your own (other roots, a client certificate) instead of rustls

@@ -98,32 +98,19 @@ impl Default for Limits {
 }
 
 impl Limits {
-    /// With this [`header_timeout`](Self::header_timeout).
-    #[must_use]
-    pub fn header_timeout(mut self, timeout: Duration) -> Self {
-        self.header_timeout = timeout;
-        self
-    }
-
-    /// With this [`body_timeout`](Self::body_timeout).
-    #[must_use]
-    pub fn body_timeout(mut self, timeout: Duration) -> Self {
-        self.body_timeout = timeout;
-        self
-    }
-
-    /// With this [`write_timeout`](Self::write_timeout).
-    #[must_use]
-    pub fn write_timeout(mut self, timeout: Duration) -> Self {
-        self.write_timeout = timeout;
-        self
-    }
-
-    /// With this [`max_body`](Self::max_body).
-    #[must_use]
-    pub fn max_body(mut self, bytes: usize) -> Self {
-        self.max_body = bytes;
-        self
+    pay123_core::setters! {
+        /// With this [`header_timeout`](Self::header_timeout).
+        #[must_use]
+        header_timeout(timeout: Duration) => header_timeout;
+        /// With this [`body_timeout`](Self::body_timeout).
+        #[must_use]
+        body_timeout(timeout: Duration) => body_timeout;
+        /// With this [`write_timeout`](Self::write_timeout).
+        #[must_use]
+        write_timeout(timeout: Duration) => write_timeout;
+        /// With this [`max_body`](Self::max_body).
+        #[must_use]
+        max_body(bytes: usize) => max_body;
     }
 
     /// With this [`max_connections`](Self::max_connections) (at least 1), and a quarter of it
