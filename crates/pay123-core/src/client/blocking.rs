@@ -137,7 +137,7 @@ impl<C: BlockingHttpClient> Client<C> {
                 .insert(crate::RequestTimeout(timeout));
         }
         let result = span.in_scope(|| match client.http().send(request) {
-            Ok(response) => Ok(M::parse(&response, client.credentials())?),
+            Ok(response) => Ok(M::parse(&response, client.credentials().secret_key())?),
             Err(error) => Err(ClientError::transport(C::delivery(&error), error.into())),
         });
         finish::<M>(&span, &result);

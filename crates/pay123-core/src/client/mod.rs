@@ -46,7 +46,7 @@ use crate::message::create_order::{CreateOrder, CreatedOrder};
 use crate::message::endpoint::Endpoints;
 use crate::message::error::{ErrorChain, ResponseError};
 use crate::message::query_order::{OrderStatus, QueryOrder};
-use crate::message::secret::Credentials;
+use crate::message::secret::{Credentials, SecretKey};
 use crate::message::status::ReturnCode;
 
 /// Any error, boxed: what a transport's error converts into.
@@ -356,11 +356,8 @@ pub(crate) trait Call {
     fn span(&self) -> Span;
     /// The signed request.
     fn request(&self, credentials: &Credentials, endpoints: &Endpoints) -> Request<Bytes>;
-    /// Reads and verifies the answer.
-    fn parse(
-        response: &Response<Bytes>,
-        credentials: &Credentials,
-    ) -> Result<Self::Answer, ResponseError>;
+    /// Reads the answer and verifies its checksum with `key`.
+    fn parse(response: &Response<Bytes>, key: &SecretKey) -> Result<Self::Answer, ResponseError>;
     /// Records a successful answer on the span; what the closing event says.
     fn record(span: &Span, answer: &Self::Answer) -> String;
 }
@@ -380,11 +377,8 @@ impl Call for CreateOrder {
     fn request(&self, credentials: &Credentials, endpoints: &Endpoints) -> Request<Bytes> {
         self.to_http_request(credentials, endpoints)
     }
-    fn parse(
-        response: &Response<Bytes>,
-        credentials: &Credentials,
-    ) -> Result<CreatedOrder, ResponseError> {
-        CreatedOrder::from_http_response(response, credentials.secret_key())
+    fn parse(response: &Response<Bytes>, key: &SecretKey) -> Result<CreatedOrder, ResponseError> {
+        CreatedOrder::from_http_response(response, key)
     }
     fn record(_span: &Span, answer: &CreatedOrder) -> String {
         answer.pay123_transaction_id().to_owned()
@@ -406,11 +400,8 @@ impl Call for QueryOrder {
     fn request(&self, credentials: &Credentials, endpoints: &Endpoints) -> Request<Bytes> {
         self.to_http_request(credentials, endpoints)
     }
-    fn parse(
-        response: &Response<Bytes>,
-        credentials: &Credentials,
-    ) -> Result<OrderStatus, ResponseError> {
-        OrderStatus::from_http_response(response, credentials.secret_key())
+    fn parse(response: &Response<Bytes>, key: &SecretKey) -> Result<OrderStatus, ResponseError> {
+        OrderStatus::from_http_response(response, key)
     }
     fn record(span: &Span, answer: &OrderStatus) -> String {
         span.record("status", answer.status().code());
@@ -526,7 +517,7 @@ impl<C: HttpClient> Client<C> {
         }
         let result = async {
             match self.http.send(request).await {
-                Ok(response) => Ok(M::parse(&response, &self.credentials)?),
+                Ok(response) => Ok(M::parse(&response, self.credentials.secret_key())?),
                 Err(error) => Err(ClientError::transport(C::delivery(&error), error.into())),
             }
         }

@@ -12,7 +12,7 @@ use serde::de::{DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 use super::error::RequestError;
 use crate::message::checksum::Signed;
 use crate::message::rule::{Rule, ValidationError};
-use crate::message::secret::Credentials;
+use crate::message::secret::{Credentials, Passcode};
 use crate::message::validate;
 
 /// 123PAY answers HTTP 415 to a request without `Accept: application/json`.
@@ -323,20 +323,12 @@ impl<'a> JsonObject<'a> {
 }
 
 /// What a createOrder or queryOrder request claims about its merchant, before authentication.
+#[derive(Debug)]
 pub(crate) struct Claimed {
     merchant_code: String,
-    passcode: String,
+    /// A secret type: redacted in `Debug`.
+    passcode: Passcode,
     checksum: String,
-}
-
-impl fmt::Debug for Claimed {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Claimed")
-            .field("merchant_code", &self.merchant_code)
-            .field("passcode", &"[redacted]")
-            .field("checksum", &self.checksum)
-            .finish()
-    }
 }
 
 impl Claimed {
@@ -352,7 +344,7 @@ impl Claimed {
         validate::max_len("passcode", &passcode, passcode_max)?;
         Ok(Self {
             merchant_code,
-            passcode,
+            passcode: Passcode::new(passcode),
             checksum: obj.optional("checksum")?.unwrap_or_default(),
         })
     }
@@ -371,10 +363,11 @@ impl Claimed {
         if self.merchant_code != credentials.merchant_code() {
             return Err(RequestError::unknown_merchant(&self.merchant_code));
         }
-        if !credentials.passcode().matches(&self.passcode) {
+        let passcode = self.passcode.expose_secret();
+        if !credentials.passcode().matches(passcode) {
             return Err(RequestError::Authentication("wrong passcode".into()));
         }
-        sign(&self.merchant_code, &self.passcode)
+        sign(&self.merchant_code, passcode)
             .verify(credentials.secret_key(), Some(&self.checksum))
             .map_err(|e| RequestError::Authentication(e.to_string()))
     }

@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, SystemTime};
 
 use futures_util::lock::{Mutex as AsyncMutex, OwnedMutexGuard};
@@ -27,7 +27,7 @@ pub(crate) struct OrderGuard<'a> {
 impl OrderLocks {
     pub(crate) async fn lock(&self, m_transaction_id: &str) -> OrderGuard<'_> {
         let lock = {
-            let mut locks = self.locks.lock().unwrap_or_else(PoisonError::into_inner);
+            let mut locks = lock(&self.locks);
             // A waiter dropped before its turn (its request gone) leaves its payment's lock
             // behind: forget the ones nobody holds or waits for.
             if locks.len() >= PRUNE_ABOVE {
@@ -51,11 +51,7 @@ impl OrderLocks {
 
 impl Drop for OrderGuard<'_> {
     fn drop(&mut self) {
-        let mut locks = self
-            .locks
-            .locks
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
+        let mut locks = lock(&self.locks.locks);
         drop(self.guard.take());
         // Only the map holds it now: nobody waits.
         if locks
@@ -150,7 +146,7 @@ impl ReturnQueries {
                 .is_ok_and(|since| since < interval)
                 || now < slot.started
         };
-        let mut slots = self.slots.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut slots = lock(&self.slots);
         if let Some(slot) = slots.get(m_transaction_id) {
             if slot.in_flight {
                 return Err(Skipped::InFlight);
@@ -184,11 +180,7 @@ impl ReturnQueries {
 
 impl Drop for Turn<'_> {
     fn drop(&mut self) {
-        let mut slots = self
-            .queries
-            .slots
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
+        let mut slots = lock(&self.queries.slots);
         if let Some(slot) = slots.get_mut(&self.m_transaction_id) {
             slot.in_flight = false;
         }
@@ -197,6 +189,12 @@ impl Drop for Turn<'_> {
             .0
             .fetch_sub(1, Ordering::AcqRel);
     }
+}
+
+/// The map behind `mutex`, poisoned or not: a panic while it was held leaves it whole (each
+/// change is one insert, update or removal), and the flows must go on.
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 #[cfg(test)]
