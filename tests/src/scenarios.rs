@@ -450,7 +450,7 @@ pub async fn notify_without_confirmation_never_pays<L: Launcher>(launcher: &L) {
     let (id, page) = checkout(&world, "ao-dai", Some("123PVCB")).await;
     world
         .sandbox
-        .fail_query_order(ReturnCode::Busy, None)
+        .fail(pay123_sandbox::Method::QueryOrder, ReturnCode::Busy, None)
         .expect("queryOrder fails from now on");
     let page = card(&world, &page, TEST_CARD_HOLDER).await;
     let result = otp(&world, &page, TEST_OTP).await;
@@ -495,7 +495,9 @@ pub async fn notify_without_confirmation_never_pays<L: Launcher>(launcher: &L) {
     assert_eq!(order["paid"], false, "{order}");
 
     // 123PAY answers again, and sends the notify again.
-    world.sandbox.clear_query_order_failure();
+    world
+        .sandbox
+        .clear_failure(pay123_sandbox::Method::QueryOrder);
     let attempts = t.notify_attempts.len();
     world.sandbox.resend_notify(&id).expect("resend the notify");
     let t = world

@@ -206,7 +206,8 @@ async fn send_notify(
     if response.status() != StatusCode::OK {
         return Reply::Invalid(format!("HTTP {}", response.status()));
     }
-    match NotifyReply::from_json_for(response.body(), notify, key) {
+    let (now, window) = (std::time::SystemTime::now(), pay123_core::DEFAULT_WINDOW);
+    match NotifyReply::from_json_for(response.body(), notify, key, now, window) {
         Ok(reply) => Reply::Code(reply.return_code().code().to_owned()),
         Err(e) => Reply::Invalid(e.to_string()),
     }

@@ -135,7 +135,8 @@ pub(crate) async fn run(command: NotifyCommand, out: &Out) -> Outcome {
             .map(str::to_owned);
         let body = response.into_body();
         let (code, meaning, error) = if http_status == 200 {
-            match NotifyReply::from_json_for(&body, &notify, &key) {
+            let window = pay123_core::DEFAULT_WINDOW;
+            match NotifyReply::from_json_for(&body, &notify, &key, SystemTime::now(), window) {
                 Ok(reply) => {
                     let code = reply.return_code();
                     (

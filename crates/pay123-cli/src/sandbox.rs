@@ -7,6 +7,7 @@ use clap::Subcommand;
 use http::{Method, Request, header};
 use pay123_core::ErrorChain;
 use pay123_hyper::HyperClient;
+use pay123_sandbox::Method as Gateway;
 use serde_json::{Value, json};
 
 use crate::out::{Out, yes_no};
@@ -40,6 +41,18 @@ struct Admin {
     sandbox_url: String,
 }
 
+/// A failure to inject into one of 123PAY's methods.
+#[derive(clap::Args)]
+struct Fail {
+    /// The return code.
+    code: String,
+    /// How many calls (default: every call until cleared).
+    #[arg(long)]
+    calls: Option<u32>,
+    #[command(flatten)]
+    admin: Admin,
+}
+
 #[derive(Subcommand)]
 enum SandboxAction {
     /// End a pending transaction with a final status and send its notify, as the bank would.
@@ -64,15 +77,22 @@ enum SandboxAction {
         #[command(flatten)]
         admin: Admin,
     },
-    /// Answer queryOrder with this return code (5000, 7300...) for the next calls.
-    FailQuery {
-        /// The return code.
-        code: String,
-        /// How many calls (default: every call until `clear-query`).
-        #[arg(long)]
-        calls: Option<u32>,
+    /// Answer createOrder with this return code of its error table (5000, 6000, 6100, 6200,
+    /// 6203, 6206, 6212, 7200, 7300) for the next calls.
+    FailCreate {
+        #[command(flatten)]
+        failure: Fail,
+    },
+    /// Answer createOrder normally again.
+    ClearCreate {
         #[command(flatten)]
         admin: Admin,
+    },
+    /// Answer queryOrder with this return code of its error table (5000, 6000, 6100, 7300) for
+    /// the next calls.
+    FailQuery {
+        #[command(flatten)]
+        failure: Fail,
     },
     /// Answer queryOrder normally again.
     ClearQuery {
@@ -124,29 +144,10 @@ pub(crate) async fn run(command: SandboxCommand, out: &Out) -> Outcome {
             let done = "the next notify will not be sent";
             act(&admin, "/_sandbox/notify/drop-next", None, out, done).await
         }
-        SandboxAction::FailQuery { code, calls, admin } => {
-            let digits = code.strip_prefix('-').unwrap_or(&code);
-            if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) || code == "1" {
-                return Err(Failure::usage(format!(
-                    "fail-query: {code:?} is not an error code such as 5000 or 7300 (see `pay123 codes`)"
-                )));
-            }
-            let mut body = json!({"code": code});
-            if let Some(calls) = calls {
-                body["calls"] = json!(calls);
-            }
-            let how_long = match calls {
-                None => "until clear-query".to_owned(),
-                Some(1) => "for the next call".to_owned(),
-                Some(n) => format!("for the next {n} calls"),
-            };
-            let done = format!("queryOrder answers {code} {how_long}");
-            act(&admin, "/_sandbox/query-order/fail", Some(body), out, &done).await
-        }
-        SandboxAction::ClearQuery { admin } => {
-            let done = "queryOrder answers normally again";
-            act(&admin, "/_sandbox/query-order/clear", None, out, done).await
-        }
+        SandboxAction::FailCreate { failure } => fail(failure, Gateway::CreateOrder, out).await,
+        SandboxAction::ClearCreate { admin } => clear(&admin, Gateway::CreateOrder, out).await,
+        SandboxAction::FailQuery { failure } => fail(failure, Gateway::QueryOrder, out).await,
+        SandboxAction::ClearQuery { admin } => clear(&admin, Gateway::QueryOrder, out).await,
         SandboxAction::Transactions {
             id,
             limit,
@@ -191,6 +192,39 @@ pub(crate) async fn run(command: SandboxCommand, out: &Out) -> Outcome {
             }
         },
     }
+}
+
+/// `fail-create` and `fail-query`.
+async fn fail(failure: Fail, method: Gateway, out: &Out) -> Outcome {
+    let Fail { code, calls, admin } = failure;
+    let table = method.error_codes();
+    if !table.iter().any(|c| c.code() == code) {
+        let codes: Vec<&str> = table.iter().map(|c| c.code()).collect();
+        return Err(Failure::usage(format!(
+            "{code:?} is not in {}'s error table: {} (see `pay123 codes`)",
+            method.name(),
+            codes.join(", ")
+        )));
+    }
+    let mut body = json!({"code": code});
+    if let Some(calls) = calls {
+        body["calls"] = json!(calls);
+    }
+    let path = format!("/_sandbox/{}/fail", method.admin_segment());
+    let how_long = match calls {
+        None => "until cleared".to_owned(),
+        Some(1) => "for the next call".to_owned(),
+        Some(n) => format!("for the next {n} calls"),
+    };
+    let done = format!("{} answers {code} {how_long}", method.name());
+    act(&admin, &path, Some(body), out, &done).await
+}
+
+/// `clear-create` and `clear-query`.
+async fn clear(admin: &Admin, method: Gateway, out: &Out) -> Outcome {
+    let path = format!("/_sandbox/{}/clear", method.admin_segment());
+    let done = format!("{} answers normally again", method.name());
+    act(admin, &path, None, out, &done).await
 }
 
 /// The most transactions `--all` gathers before it stops and says where to go on.

@@ -339,6 +339,35 @@ async fn the_sandbox_is_driven_through_its_admin_api() {
     pay123(&["sandbox", "drop-next-notify"], &env, None)
         .await
         .exits(0);
+    // createOrder's error table, 6200 included, which no request can provoke.
+    pay123(
+        &["sandbox", "fail-create", "6200", "--calls", "1"],
+        &env,
+        None,
+    )
+    .await
+    .exits(0);
+    let create = [
+        "order", "create", "--amount", "1000", "--id", "CLI-3002", "--bank", "123PACB",
+    ];
+    let refused = pay123(&create, &env, None).await;
+    refused.exits(1);
+    assert!(refused.stdout.contains("6200"), "{}", refused.stdout);
+    pay123(&create, &env, None).await.exits(0);
+    pay123(&["sandbox", "fail-create", "7200"], &env, None)
+        .await
+        .exits(0);
+    pay123(&["sandbox", "clear-create"], &env, None)
+        .await
+        .exits(0);
+    // A code outside the method's table is refused before any call.
+    let wrong = pay123(&["sandbox", "fail-query", "6200"], &env, None).await;
+    wrong.exits(2);
+    assert!(
+        wrong.stderr.contains("5000, 6000, 6100, 7300"),
+        "{}",
+        wrong.stderr
+    );
 
     // The sandbox's refusals: exit 1 with its reason.
     let unknown = pay123(&["sandbox", "status", "NOPE", "--set", "1"], &env, None).await;
@@ -676,7 +705,7 @@ async fn bad_input_is_one_clear_line_and_exit_2() {
             &["order", "create", "--amount", "1000", "--id", "Đơn-1"],
             "mTransactionID",
         ),
-        (&["order", "query", "ORDER123PVCB"], "mTransactionID"),
+        (&["order", "query", "ORDER\t1"], "mTransactionID"),
         (
             &[
                 "notify",
@@ -699,7 +728,7 @@ async fn bad_input_is_one_clear_line_and_exit_2() {
                 "--order",
                 "A",
                 "--status",
-                "-1",
+                "01",
             ],
             "transactionStatus",
         ),
@@ -915,10 +944,14 @@ async fn accepting_listener() -> String {
                 .find(|(k, _)| k == "mTransactionID")
                 .map(|(_, v)| v.into_owned())
                 .unwrap_or_default();
-            let ts = "1764576000123";
+            let ts = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .as_millis()
+                .to_string();
             let checksum = pay123_core::checksum::compute(
                 pay123_core::checksum::Message::NotifyReply,
-                &[&id, "1", ts],
+                &[&id, "1", &ts],
                 Credentials::sandbox().secret_key(),
             )
             .unwrap();

@@ -13,7 +13,7 @@
 ///     /// pay123's errors as my framework's responses.
 ///     pub struct Error;
 /// }
-/// let e = Error::from(pay123_core::QueryOrder::new("A B").unwrap_err());
+/// let e = Error::from(pay123_core::QueryOrder::new("A\tB").unwrap_err());
 /// assert_eq!(e.inner().http_status(), 500);
 /// assert!(e.to_string().contains("mTransactionID"));
 /// ```

@@ -13,7 +13,7 @@ use serde_json::json;
 
 use crate::cards;
 use crate::gateway::Gateway;
-use crate::transaction::AdminError;
+use crate::transaction::{AdminError, Method};
 
 /// `?merchant=CODE` narrows a lookup to one merchant.
 #[derive(Debug, Default, Deserialize)]
@@ -68,7 +68,7 @@ fn error(status: StatusCode, message: &str) -> Response {
 fn admin_error(e: &AdminError) -> Response {
     let status = match e {
         AdminError::NotFound(_) | AdminError::UnknownAfter(_) => StatusCode::NOT_FOUND,
-        AdminError::NotFinal(_) | AdminError::NotAnError(_) => StatusCode::BAD_REQUEST,
+        AdminError::NotFinal(_) | AdminError::NotInErrorTable { .. } => StatusCode::BAD_REQUEST,
         _ => StatusCode::CONFLICT,
     };
     error(status, &e.to_string())
@@ -121,7 +121,8 @@ pub(crate) async fn index(State(gateway): State<Gateway>) -> Response {
             "issue_date": cards::TEST_ISSUE_DATE,
             "otp": cards::TEST_OTP,
         },
-        "query_order_failure": gateway.query_order_failure(),
+        "create_order_failure": gateway.failure(Method::CreateOrder),
+        "query_order_failure": gateway.failure(Method::QueryOrder),
         "triggers": triggers,
     }))
     .into_response()
@@ -245,26 +246,44 @@ pub(crate) async fn report_total_amount(
     }
 }
 
-/// `POST /_sandbox/query-order/fail` with `{"code": "5000", "calls": 3}` (no `calls`: until
+/// `POST /_sandbox/create-order/fail` with `{"code": "6200", "calls": 3}` (no `calls`: until
 /// cleared).
+pub(crate) async fn fail_create_order(State(gateway): State<Gateway>, body: Bytes) -> Response {
+    fail(&gateway, Method::CreateOrder, &body)
+}
+
+/// `POST /_sandbox/query-order/fail` with `{"code": "5000", "calls": 3}`.
 pub(crate) async fn fail_query_order(State(gateway): State<Gateway>, body: Bytes) -> Response {
-    let body: FailBody = match json_body(&body, r#"{"code": "<returnCode>", "calls": <n>}"#) {
+    fail(&gateway, Method::QueryOrder, &body)
+}
+
+fn fail(gateway: &Gateway, method: Method, body: &Bytes) -> Response {
+    let body: FailBody = match json_body(body, r#"{"code": "<returnCode>", "calls": <n>}"#) {
         Ok(body) => body,
         Err(e) => return error(StatusCode::BAD_REQUEST, &e),
     };
-    match gateway.fail_query_order(ReturnCode::from_code(body.code.trim()), body.calls) {
+    match gateway.fail(method, ReturnCode::from_code(body.code.trim()), body.calls) {
         Ok(failure) => {
-            tracing::info!(failure = ?failure, "queryOrder failure injected");
+            tracing::info!(method = method.name(), failure = ?failure, "failure injected");
             Json(failure).into_response()
         }
         Err(e) => admin_error(&e),
     }
 }
 
+/// `POST /_sandbox/create-order/clear`
+pub(crate) async fn clear_create_order_failure(State(gateway): State<Gateway>) -> Response {
+    clear(&gateway, Method::CreateOrder)
+}
+
 /// `POST /_sandbox/query-order/clear`
 pub(crate) async fn clear_query_order_failure(State(gateway): State<Gateway>) -> Response {
-    gateway.clear_query_order_failure();
-    tracing::info!("queryOrder failure cleared");
+    clear(&gateway, Method::QueryOrder)
+}
+
+fn clear(gateway: &Gateway, method: Method) -> Response {
+    gateway.clear_failure(method);
+    tracing::info!(method = method.name(), "failure cleared");
     StatusCode::NO_CONTENT.into_response()
 }
 

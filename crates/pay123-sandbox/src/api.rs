@@ -14,7 +14,7 @@ use pay123_core::gateway::{
 };
 
 use crate::gateway::{Gateway, MerchantEntry};
-use crate::transaction::Refusal;
+use crate::transaction::{Method, Refusal};
 
 /// An `http::Response<Bytes>` of the core, as an axum response.
 pub(crate) fn from_core(response: http::Response<bytes::Bytes>) -> Response {
@@ -77,11 +77,21 @@ fn refuse_with(
 
 /// A header value: ASCII without diacritics, no control characters, at most 500 characters.
 fn header_text(text: &str) -> String {
-    pay123_core::text::unaccent(text)
-        .chars()
-        .map(|c| if c.is_ascii_graphic() { c } else { ' ' })
-        .take(500)
-        .collect()
+    // A header value is ASCII: any other character is written as its escape (`\u{1ec5}`), so
+    // that a detail naming a refused character names that one, not its unaccented letter.
+    let mut header = String::new();
+    for c in text.chars() {
+        if header.len() >= 500 {
+            break;
+        }
+        match c {
+            ' ' => header.push(' '),
+            c if c.is_ascii_graphic() => header.push(c),
+            c if c.is_ascii() => header.push(' '),
+            c => header.extend(c.escape_unicode()),
+        }
+    }
+    header
 }
 
 /// `[code, description]`: the specification's text for the code, exactly; the detail goes to
@@ -201,7 +211,12 @@ pub(crate) async fn create_order(
     let merchant_code = merchant.credentials.merchant_code();
     let bank = order.bank_code();
     let config = gateway.config();
-    let refusal = if !bank.is_known() {
+    let refusal = if let Some(code) = gateway.take_failure(Method::CreateOrder) {
+        Some((
+            code,
+            "failure injected through the sandbox's admin API".to_owned(),
+        ))
+    } else if !bank.is_known() {
         Some((
             ReturnCode::InvalidParameter,
             format!("bankCode: unknown bank {:?}", bank.code()),
@@ -277,7 +292,7 @@ pub(crate) async fn query_order(
         Err(answer) => return answer,
     };
     let merchant_code = merchant.credentials.merchant_code();
-    if let Some(code) = gateway.take_query_failure() {
+    if let Some(code) = gateway.take_failure(Method::QueryOrder) {
         return gateway_error(
             &gateway,
             METHOD,

@@ -70,8 +70,8 @@ pub use gateway::Gateway;
 pub use pay123_axum::server::{Limits, connection_cap};
 pub use pay123_core::clock::{Clock, ManualClock, SystemClock};
 pub use transaction::{
-    AdminError, AttemptOutcome, HistoryEntry, NotifyAttempt, QueryOrderFailure, Refusal, Step,
-    Transaction,
+    AdminError, AttemptOutcome, HistoryEntry, InjectedFailure, Method, NotifyAttempt, Refusal,
+    Step, Transaction,
 };
 
 /// Every route of the sandbox, with its state: merge it into another server or nest it under
@@ -84,7 +84,7 @@ pub use transaction::{
 /// | `GET /banksim/{session}` | the current bank page, or a 303 back to the merchant |
 /// | `POST /banksim/{session}/bank`, `/card`, `/otp`, `/cancel` | the bank page forms |
 /// | `GET /_sandbox/`, `/_sandbox/transactions`, `/_sandbox/transactions/{id}`, `/_sandbox/refusals` | admin: read |
-/// | `POST /_sandbox/transactions/{id}/status`, `/notify`, `/total-amount`; `/_sandbox/notify/drop-next`; `/_sandbox/query-order/fail`, `/clear`; `/_sandbox/reset` | admin: act |
+/// | `POST /_sandbox/transactions/{id}/status`, `/notify`, `/total-amount`; `/_sandbox/notify/drop-next`; `/_sandbox/create-order/fail`, `/clear`; `/_sandbox/query-order/fail`, `/clear`; `/_sandbox/reset` | admin: act |
 pub fn router(gateway: Gateway) -> Router {
     Router::new()
         .route("/miservice/createOrder1", post(api::create_order))
@@ -114,6 +114,14 @@ pub fn router(gateway: Gateway) -> Router {
             post(admin::report_total_amount),
         )
         .route("/_sandbox/notify/drop-next", post(admin::drop_next_notify))
+        .route(
+            "/_sandbox/create-order/fail",
+            post(admin::fail_create_order),
+        )
+        .route(
+            "/_sandbox/create-order/clear",
+            post(admin::clear_create_order_failure),
+        )
         .route("/_sandbox/query-order/fail", post(admin::fail_query_order))
         .route(
             "/_sandbox/query-order/clear",
@@ -283,19 +291,21 @@ impl Sandbox {
         self.gateway.report_total_amount(m_transaction_id, amount)
     }
 
-    /// queryOrder answers `code` to the next `calls` calls (`None`: until cleared); see
-    /// [`Gateway::fail_query_order`] (`POST /_sandbox/query-order/fail`).
-    pub fn fail_query_order(
+    /// `method` answers `code` to the next `calls` calls (`None`: until cleared); see
+    /// [`Gateway::fail`] (`POST /_sandbox/create-order/fail`, `/_sandbox/query-order/fail`).
+    pub fn fail(
         &self,
+        method: Method,
         code: ReturnCode,
         calls: Option<u32>,
-    ) -> Result<Option<QueryOrderFailure>, AdminError> {
-        self.gateway.fail_query_order(code, calls)
+    ) -> Result<Option<InjectedFailure>, AdminError> {
+        self.gateway.fail(method, code, calls)
     }
 
-    /// queryOrder answers normally again (`POST /_sandbox/query-order/clear`).
-    pub fn clear_query_order_failure(&self) {
-        self.gateway.clear_query_order_failure();
+    /// `method` answers normally again (`POST /_sandbox/create-order/clear`,
+    /// `/_sandbox/query-order/clear`).
+    pub fn clear_failure(&self, method: Method) {
+        self.gateway.clear_failure(method);
     }
 
     /// The next notify is not sent (`POST /_sandbox/notify/drop-next`).

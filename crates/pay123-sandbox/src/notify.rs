@@ -264,7 +264,8 @@ impl Gateway {
                 error: Some(format!("HTTP status {}", response.status())),
             };
         }
-        match NotifyReply::from_json_for(response.body(), notify, key) {
+        let window = pay123_core::DEFAULT_WINDOW;
+        match NotifyReply::from_json_for(response.body(), notify, key, self.now(), window) {
             Ok(reply) => {
                 let code = reply.return_code().clone();
                 let error = (!code.is_acknowledged())

@@ -178,15 +178,78 @@ pub enum AttemptOutcome {
     NoNotifyUrl,
 }
 
-/// A queryOrder failure injected with
-/// [`Gateway::fail_query_order`](crate::Gateway::fail_query_order).
+/// One of 123PAY's two methods, whose answers can be made to fail.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Method {
+    /// createOrder.
+    CreateOrder,
+    /// queryOrder.
+    QueryOrder,
+}
+
+impl Method {
+    /// The method's name, as in its URL.
+    #[must_use]
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::CreateOrder => "createOrder",
+            Self::QueryOrder => "queryOrder",
+        }
+    }
+
+    /// The method's segment in the admin API's paths (`/_sandbox/create-order/fail`).
+    #[must_use]
+    pub fn admin_segment(self) -> &'static str {
+        match self {
+            Self::CreateOrder => "create-order",
+            Self::QueryOrder => "query-order",
+        }
+    }
+
+    /// The codes of the method's error table in the specification: the ones a failure can be
+    /// injected with.
+    #[must_use]
+    pub fn error_codes(self) -> &'static [ReturnCode] {
+        use ReturnCode as R;
+        match self {
+            Self::CreateOrder => &[
+                R::Busy,
+                R::AuthenticationFailed,
+                R::InvalidParameter,
+                R::BusinessRule,
+                R::BankMaintenance,
+                R::DuplicateTransaction,
+                R::OverLimit,
+                R::InvalidPaymentInfo,
+                R::BankCommunication,
+            ],
+            Self::QueryOrder => &[
+                R::Busy,
+                R::AuthenticationFailed,
+                R::InvalidParameter,
+                R::BankCommunication,
+            ],
+        }
+    }
+
+    pub(crate) fn index(self) -> usize {
+        match self {
+            Self::CreateOrder => 0,
+            Self::QueryOrder => 1,
+        }
+    }
+}
+
+/// A failure injected with [`Gateway::fail`](crate::Gateway::fail): the method answers
+/// `[code, description]` to its next authenticated calls.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[non_exhaustive]
-pub struct QueryOrderFailure {
-    /// The `returnCode` queryOrder answers (`5000`, `7300`, ...).
+pub struct InjectedFailure {
+    /// The `returnCode` the method answers (`5000`, `7300`, ...).
     #[serde(serialize_with = "return_code")]
     pub code: ReturnCode,
-    /// How many more queryOrder calls get it; `None`: every call until cleared.
+    /// How many more calls get it; `None`: every call until cleared.
     pub calls_left: Option<u32>,
 }
 
@@ -211,9 +274,18 @@ pub enum AdminError {
     /// A notify is sent only for a final status.
     #[error("the transaction is not final (status {0}); there is no notify to send")]
     Pending(String),
-    /// Only an error code can be injected into queryOrder answers (`1` is a success).
-    #[error("returnCode {0:?} is not an error; inject an error code such as 5000")]
-    NotAnError(String),
+    /// Only a code of the method's error table can be injected (`1` is a success).
+    #[error(
+        "returnCode {code:?} is not in {}'s error table; inject one of {}",
+        method.name(),
+        method.error_codes().iter().map(ReturnCode::code).collect::<Vec<_>>().join(", ")
+    )]
+    NotInErrorTable {
+        /// The method.
+        method: Method,
+        /// The code given.
+        code: String,
+    },
 }
 
 fn status_code<S: Serializer>(status: &TransactionStatus, s: S) -> Result<S::Ok, S::Error> {

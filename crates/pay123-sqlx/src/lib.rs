@@ -80,7 +80,7 @@ const MAX_TEXT: usize = 2000;
 
 /// The tables. What 123PAY sends (its transaction id, a status, a bank, an error code) is TEXT:
 /// its length is not ours to choose, and a value too long for a column would fail the save.
-const CREATE: [&str; 3] = [
+const CREATE: [&str; 4] = [
     "CREATE TABLE IF NOT EXISTS pay123_payments (
         m_transaction_id VARCHAR(64) PRIMARY KEY,
         amount BIGINT NOT NULL,
@@ -101,6 +101,7 @@ const CREATE: [&str; 3] = [
         version BIGINT NOT NULL
     )",
     "CREATE INDEX IF NOT EXISTS pay123_payments_due ON pay123_payments (next_check_at)",
+    "CREATE INDEX IF NOT EXISTS pay123_payments_pay123_id ON pay123_payments (pay123_transaction_id)",
     "CREATE TABLE IF NOT EXISTS pay123_payment_history (
         m_transaction_id VARCHAR(64) NOT NULL,
         version BIGINT NOT NULL,
@@ -247,6 +248,18 @@ impl SqlStore {
     }
 }
 
+impl SqlStore {
+    /// The payment whose `column` (one of ours, never input) is `value`.
+    async fn load_where(&self, column: &str, value: &str) -> Result<Option<Payment>, Error> {
+        let sql = format!("SELECT {COLUMNS} FROM pay123_payments WHERE {column} = $1 LIMIT 1");
+        let row = sqlx::query(&sql)
+            .bind(value)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(payment_of_row).transpose()
+    }
+}
+
 impl PaymentStore for SqlStore {
     type Error = Error;
 
@@ -261,12 +274,11 @@ impl PaymentStore for SqlStore {
     }
 
     async fn load(&self, m_transaction_id: &str) -> Result<Option<Payment>, Error> {
-        let sql = format!("SELECT {COLUMNS} FROM pay123_payments WHERE m_transaction_id = $1");
-        let row = sqlx::query(&sql)
-            .bind(m_transaction_id)
-            .fetch_optional(&self.pool)
-            .await?;
-        row.as_ref().map(payment_of_row).transpose()
+        self.load_where("m_transaction_id", m_transaction_id).await
+    }
+
+    async fn load_by_pay123_transaction_id(&self, id: &str) -> Result<Option<Payment>, Error> {
+        self.load_where("pay123_transaction_id", id).await
     }
 
     async fn update(&self, payment: &Payment, expected_version: u64) -> Result<bool, Error> {

@@ -74,6 +74,12 @@ pub enum ReplyError {
     /// The checksum did not verify.
     #[error(transparent)]
     Checksum(#[from] ChecksumError),
+    /// A signed reply whose `returnCode` is none of the reply table's.
+    #[error("the reply's returnCode {0:?} is none of 1, 2, -1, -2, -3")]
+    UnknownCode(String),
+    /// A signed reply whose `ts` is not a timestamp within the window.
+    #[error("the reply's ts: {0}")]
+    Ts(String),
     /// A valid reply, but about another order than the notify it answers.
     #[error("the reply is about mTransactionID {got:?}, the notify was about {expected:?}")]
     OtherOrder {

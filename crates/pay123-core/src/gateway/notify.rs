@@ -124,10 +124,12 @@ impl ReturnTicket {
 }
 
 impl NotifyReply {
-    /// Reads and verifies a reply (gateway side), as strictly as 123PAY: a JSON object with
-    /// exactly the four fields of the specification, each once and each a JSON string, then the
-    /// checksum. A number where a string is due, a missing, repeated or extra field is refused
-    /// with a reason that names it.
+    /// Reads and verifies a reply (gateway side), as strictly as 123PAY: a JSON object of the
+    /// specification's fields, each at most once and each a JSON string, then the checksum.
+    /// `returnCode` and `checksum` are required; `mTransactionID` and `ts`, which the reply
+    /// table does not require, may be left out (read as empty, which signs the same string). A
+    /// number where a string is due, a missing required field, a repeated or an extra field is
+    /// refused with a reason that names it.
     pub fn from_json(body: &[u8], key: &SecretKey) -> Result<Self, ReplyError> {
         if body.starts_with(b"\xEF\xBB\xBF") {
             return Err(ReplyError::Malformed {
@@ -164,36 +166,56 @@ impl NotifyReply {
         Ok(reply)
     }
 
-    /// Reads and verifies a reply to `notify` (gateway side): [`from_json`](Self::from_json),
-    /// then that the reply is about the notified order. A reply that refuses the notify may name
-    /// no order (an empty `mTransactionID`), as a listener does for a notify it could not
-    /// authenticate; a reply that acknowledges it (`1`, `2`) must name it.
+    /// Reads and verifies a reply to `notify` (gateway side) at `now`: [`from_json`](Self::from_json),
+    /// then that it is a reply to this notify. Its `returnCode` is one of the reply table's
+    /// (`1`, `2`, `-1`, `-3`, and the `-2` seen in the field); its `ts`, when present, lies within
+    /// `window` of `now`; its `mTransactionID` is the notify's, or empty (the reply table does not
+    /// require it: a listener leaves it out for a notify it could not authenticate, and for an
+    /// id that ends with a bank code). A reply signed for another order, or re-cut from one
+    /// (`A` + `2` + `ts` read as `A2` + `1` + the rest of `ts`), is refused.
     pub fn from_json_for(
         body: &[u8],
         notify: &crate::message::notify::Notify,
         key: &SecretKey,
+        now: std::time::SystemTime,
+        window: std::time::Duration,
     ) -> Result<Self, ReplyError> {
         let reply = Self::from_json(body, key)?;
-        let names_no_order =
-            reply.m_transaction_id.is_empty() && !reply.return_code.is_acknowledged();
-        if reply.m_transaction_id != notify.m_transaction_id() && !names_no_order {
+        if matches!(reply.return_code, NotifyReturnCode::Unknown(_)) {
+            return Err(ReplyError::UnknownCode(reply.return_code.code().to_owned()));
+        }
+        if !reply.m_transaction_id.is_empty() && reply.m_transaction_id != notify.m_transaction_id()
+        {
             return Err(ReplyError::OtherOrder {
                 expected: notify.m_transaction_id().to_owned(),
                 got: reply.m_transaction_id,
             });
         }
+        if !reply.ts.is_empty() {
+            crate::message::timestamp::check_window(
+                crate::message::checksum::Message::NotifyReply,
+                "ts",
+                &reply.ts,
+                now,
+                window,
+                crate::message::timestamp::Unit::SecondsOrMillis,
+            )
+            .map_err(|e| ReplyError::Ts(e.to_string()))?;
+        }
         Ok(reply)
     }
 }
 
-/// The reply as 123PAY reads it: four string fields, no more, no fewer, none twice.
+/// The reply as 123PAY reads it: the four string fields, none twice, no other; `mTransactionID`
+/// and `ts` optional.
 #[derive(serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 struct StrictReply {
-    #[serde(rename = "mTransactionID")]
+    #[serde(rename = "mTransactionID", default)]
     m_transaction_id: String,
     #[serde(rename = "returnCode")]
     return_code: String,
+    #[serde(default)]
     ts: String,
     checksum: String,
 }

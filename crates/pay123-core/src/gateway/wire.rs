@@ -15,7 +15,8 @@ use crate::message::rule::{Rule, ValidationError};
 use crate::message::secret::{Credentials, Passcode};
 use crate::message::validate;
 
-/// 123PAY answers HTTP 415 to a request without `Accept: application/json`.
+/// 123PAY answers HTTP 415 to a request that does not accept JSON. `application/json`,
+/// `application/*` and `*/*` all accept it (RFC 9110, 12.5.1), unless given `q=0`.
 pub(crate) fn require_json_accept(headers: &http::HeaderMap) -> Result<(), RequestError> {
     let accepts = headers
         .get_all(header::ACCEPT)
@@ -23,8 +24,18 @@ pub(crate) fn require_json_accept(headers: &http::HeaderMap) -> Result<(), Reque
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(','))
         .any(|v| {
-            let media = v.split(';').next().unwrap_or("").trim();
-            media.eq_ignore_ascii_case("application/json")
+            let mut parts = v.split(';');
+            let media = parts.next().unwrap_or("").trim();
+            let refused = parts.any(|p| {
+                p.trim().split_once('=').is_some_and(|(k, q)| {
+                    k.trim().eq_ignore_ascii_case("q")
+                        && q.trim().parse::<f32>().is_ok_and(|q| q == 0.0)
+                })
+            });
+            let json = ["application/json", "application/*", "*/*"]
+                .iter()
+                .any(|m| media.eq_ignore_ascii_case(m));
+            json && !refused
         });
     if accepts {
         Ok(())

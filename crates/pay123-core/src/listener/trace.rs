@@ -63,6 +63,25 @@ pub(crate) fn answered(span: &Span, handled: &Handled) {
     let code = handled.reply.as_ref().map(|r| r.return_code().code());
     let id = handled.notify.as_ref().ok().map(Notify::m_transaction_id);
     match (&handled.notify, handled.panicked, &handled.handler_error) {
+        (
+            Err(
+                error @ crate::VerifyError::Malformed {
+                    signed: true,
+                    error: rule,
+                    ..
+                },
+            ),
+            _,
+            _,
+        ) => tracing::warn!(
+            %error,
+            field = rule.field,
+            claimed_m_transaction_id = error.claimed_m_transaction_id(),
+            http_status = handled.response.status(),
+            "notify refused although its checksum verifies: 123PAY's, in a form this version \
+             does not read (123PAY will retry, then give up; the reconciler still finds the \
+             payment), or cut out of another message signed with the key"
+        ),
         (Err(error), _, _) => tracing::warn!(
             %error,
             claimed_m_transaction_id = error.claimed_m_transaction_id(),

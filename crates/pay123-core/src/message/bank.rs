@@ -40,15 +40,6 @@ macro_rules! banks {
                 }
             }
 
-            /// The code of a known bank as a `'static` string (`""` for an unknown code).
-            pub(crate) fn static_code(&self) -> &'static str {
-                match self {
-                    Self::Pay123 => "123PAY",
-                    $( Self::$variant => $code, )*
-                    Self::Unknown(_) => "",
-                }
-            }
-
             /// The bank's short name (`Vietcombank`).
             #[must_use]
             pub fn name(&self) -> &'static str {
@@ -145,26 +136,34 @@ impl BankCode {
     }
 }
 
+/// Whether `code` has the form of 123PAY's bank codes: `123P` followed by capital letters, at
+/// most 20 characters (`123PVCB`, `123PAY`, or a bank added after the specification). The one
+/// rule for a bank code, shared by createOrder's builder, the notify listener and the reading of
+/// 123PAY's answers: a fixed alphabet, not the list of 2017's banks.
+pub(crate) fn has_bank_code_form(code: &str) -> bool {
+    code.len() <= 20
+        && code
+            .strip_prefix("123P")
+            .is_some_and(|rest| !rest.is_empty() && rest.bytes().all(|b| b.is_ascii_uppercase()))
+}
+
 /// The bank code an id ends with, alone or followed by digits and `-` only (`ORDER123PVCB`,
-/// `ORDER123PVCB720`, `ORDER-123PAY-1`), after at least one other character. Such an id joined
-/// with a return code and a `ts` reads as the start of a notify: see
+/// `ORDER123PVCB720`, `ORDER-123PAY-1`, `123PXYZ1`): any code of 123PAY's form
+/// ([`has_bank_code_form`]), at any place. Such an id, joined with a return code and a `ts`,
+/// reads as a notify (the part before the code being its `mTransactionID`, maybe empty): see
 /// [`Rule::EndsWithBankCode`](crate::Rule::EndsWithBankCode).
-pub(crate) fn trailing_bank_code(id: &str) -> Option<&'static str> {
+pub(crate) fn trailing_bank_code(id: &str) -> Option<&str> {
     let bytes = id.as_bytes();
-    (1..bytes.len())
+    (0..bytes.len())
         .filter(|&i| bytes[i..].starts_with(b"123P"))
         .find_map(|i| {
             let rest = &id[i..];
-            std::iter::once(&BankCode::Pay123)
-                .chain(BankCode::BANKS)
-                .map(BankCode::code)
-                .filter(|code| rest.starts_with(code))
-                .find(|code| {
-                    rest[code.len()..]
-                        .bytes()
-                        .all(|b| b.is_ascii_digit() || b == b'-')
-                })
-                .map(|code| BankCode::from_code(code).static_code())
+            let letters = rest[4..].bytes().take_while(u8::is_ascii_uppercase).count();
+            let code = &rest[..4 + letters];
+            let tail_is_digits = rest[code.len()..]
+                .bytes()
+                .all(|b| b.is_ascii_digit() || b == b'-');
+            (letters > 0 && tail_is_digits && has_bank_code_form(code)).then_some(code)
         })
 }
 
@@ -219,17 +218,48 @@ mod tests {
             ("ORD123PVCB-1", Some("123PVCB")),
             ("X123PAY", Some("123PAY")),
             ("A-123PMB7", Some("123PMB")),
+            // Capitals after a code make a longer code of the same form.
+            ("ORD123PVCBX", Some("123PVCBX")),
             // Something other than digits after the bank code: it cannot be a status and a ts.
-            ("ORD123PVCBX", None),
             ("ORD123PVCB1A", None),
-            // The id is the bank code itself: the notify's mTransactionID would be empty.
-            ("123PVCB", None),
-            ("123PVCB1", None),
-            ("123PXYZ1", None),
+            ("ORD123PVCBx", None),
+            // A code of 123PAY's form, known or not, at any place: the notify's mTransactionID
+            // may be empty.
+            ("123PVCB", Some("123PVCB")),
+            ("123PVCB1", Some("123PVCB")),
+            ("123PXYZ1", Some("123PXYZ")),
+            ("ORD123PKLB-7", Some("123PKLB")),
+            ("ORD123PAB123PVCB1", Some("123PVCB")),
+            ("ORD123PX1Y", None),
+            ("ORD123P1", None),
             ("SHOP20250102030405A1B2C3D4E5F6", None),
             ("ORDER-1", None),
         ] {
             assert_eq!(trailing_bank_code(id), bank, "{id}");
+        }
+    }
+
+    #[test]
+    fn the_form_of_a_bank_code() {
+        for code in [
+            "123PAY",
+            "123PVCB",
+            "123PKLB",
+            "123PCC",
+            "123PABCDEFGHIJKLMNOP",
+        ] {
+            assert!(has_bank_code_form(code), "{code}");
+        }
+        for code in [
+            "",
+            "123P",
+            "123pvcb",
+            "123PVCB1",
+            "123PVCB-",
+            "VCB",
+            "123PABCDEFGHIJKLMNOPQ",
+        ] {
+            assert!(!has_bank_code_form(code), "{code}");
         }
     }
 }

@@ -132,8 +132,10 @@ impl CreateOrder {
     pub(crate) fn validate(&self) -> Result<(), ValidationError> {
         validate::m_transaction_id("mTransactionID", &self.m_transaction_id)?;
         if let Some(bank) = &self.bank_code {
+            // The listener's rule: an order is never created with a bank whose notify it would
+            // refuse.
             validate::required("bankCode", bank.code())?;
-            validate::token("bankCode", bank.code(), 20)?;
+            validate::bank_code("bankCode", bank.code())?;
         }
         if self.total_amount == 0 {
             return Err(ValidationError::new("totalAmount", Rule::ZeroAmount));

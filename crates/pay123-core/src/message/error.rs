@@ -131,6 +131,11 @@ pub enum VerifyError {
         error: ValidationError,
         /// The `mTransactionID` claimed, when well formed.
         m_transaction_id: Option<String>,
+        /// The checksum verifies over the fields as received: the message was signed with the
+        /// merchant's key, by 123PAY in a form this version does not read, or cut out of another
+        /// signed string. A refused notify of this kind is logged at `warn` apart from forgeries:
+        /// 123PAY retries it a few times, then gives up (the reconciler still finds the payment).
+        signed: bool,
     },
     /// The checksum did not verify.
     #[error("{error}")]

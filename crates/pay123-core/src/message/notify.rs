@@ -30,24 +30,35 @@ pub struct Notify {
 }
 
 impl Notify {
-    /// The signed fields, held to the specification's formats before any checksum is computed or
-    /// checked: `mTransactionID` follows createOrder's rule, `bankCode` is a bank of the
-    /// specification or `123PAY`, `transactionStatus` has a status's form and `ts` is digits.
-    /// With every fixed alphabet enforced, no two ways of splitting a signed string into these
-    /// fields both pass (see [`Rule::EndsWithBankCode`]). The description is informative and not
-    /// signed: a received one is kept whatever its length.
+    /// The signed fields, held to the forms 123PAY writes them in before any checksum is
+    /// computed or checked, refusing nothing the specification allows. `bankCode`, the one
+    /// required signed field, is of 123PAY's form (`123P` and capital letters, a bank added
+    /// later included); `transactionStatus`, when present, has a status's form (digits without a
+    /// leading zero, a `-` before them or not); `ts`, when present, is digits without a leading
+    /// zero, and one of the two is present (a notify that ended with its bank code could be a
+    /// queryOrder answer re-cut); `mTransactionID` holds no control character. With these alphabets no two ways of
+    /// splitting a signed string into the fields both pass (see `docs/protocol.md`). The
+    /// description is informative and not signed: a received one is kept whatever its length.
     pub(crate) fn validate(&self) -> Result<(), ValidationError> {
-        validate::m_transaction_id("mTransactionID", &self.m_transaction_id)?;
+        validate::received_m_transaction_id("mTransactionID", &self.m_transaction_id)?;
         validate::required("bankCode", self.bank_code.code())?;
-        if !self.bank_code.is_known() {
-            return Err(ValidationError::new("bankCode", Rule::UnknownBank));
+        validate::bank_code("bankCode", self.bank_code.code())?;
+        if !self.status.code().is_empty() {
+            validate::status("transactionStatus", self.status.code())?;
         }
-        validate::status("transactionStatus", self.status.code())?;
-        validate::number("ts", &self.ts, 30)?;
+        if !self.ts.is_empty() {
+            validate::number("ts", &self.ts, 30)?;
+        }
+        if self.status.code().is_empty() && self.ts.is_empty() {
+            // Every queryOrder answer signs `... + opAmount + bankCode`: read as a notify, it
+            // ends with its bank code. A notify with neither field would carry no news anyway.
+            return Err(ValidationError::new("transactionStatus", Rule::StatusOrTs));
+        }
         Ok(())
     }
 
-    /// `mTransactionID`: the merchant's order.
+    /// `mTransactionID`: the merchant's order. 123PAY's notify table does not require it: a
+    /// notify without one is verified, and names no order.
     #[must_use]
     pub fn m_transaction_id(&self) -> &str {
         &self.m_transaction_id
@@ -57,7 +68,8 @@ impl Notify {
     pub fn bank_code(&self) -> &BankCode {
         &self.bank_code
     }
-    /// `transactionStatus`.
+    /// `transactionStatus`. A notify without one (the notify table does not require it) reads
+    /// as an unknown status (`Unknown("")`), pending: ask 123PAY with a queryOrder.
     #[must_use]
     pub fn status(&self) -> &TransactionStatus {
         &self.status
@@ -67,7 +79,9 @@ impl Notify {
     pub fn description(&self) -> &str {
         &self.description
     }
-    /// `ts` as received.
+    /// `ts` as received; empty when the notify had none (the notify table does not require it):
+    /// such a notify cannot be dated, and is accepted without the window's check. Its status
+    /// is only a claim to confirm with queryOrder, as every notify's is.
     #[must_use]
     pub fn ts(&self) -> &str {
         &self.ts
@@ -192,30 +206,39 @@ impl NotifyVerifier {
         };
         // The claimed id, for logs and errors, only when it is a well-formed id.
         let claimed = || {
-            validate::m_transaction_id("mTransactionID", &notify.m_transaction_id)
-                .is_ok()
-                .then(|| notify.m_transaction_id.clone())
+            let id = &notify.m_transaction_id;
+            (!id.is_empty() && validate::received_m_transaction_id("mTransactionID", id).is_ok())
+                .then(|| id.clone())
         };
-        notify.validate().map_err(|error| VerifyError::Malformed {
-            message: Message::Notify,
-            error,
-            m_transaction_id: claimed(),
-        })?;
+        if let Err(error) = notify.validate() {
+            // Signed with the key although its form is refused: 123PAY's, in a form this
+            // version does not read, or a re-cut of another signed string. Said in the error so
+            // that the listener logs it apart from a forgery.
+            let signed = notify.verify(&self.key, checksum.as_deref()).is_ok();
+            return Err(VerifyError::Malformed {
+                message: Message::Notify,
+                error,
+                m_transaction_id: claimed(),
+                signed,
+            });
+        }
         notify
             .verify(&self.key, checksum.as_deref())
             .map_err(|error| VerifyError::Checksum {
                 error,
                 m_transaction_id: claimed(),
             })?;
-        timestamp::check_window(
-            Message::Notify,
-            "ts",
-            &notify.ts,
-            now,
-            self.window,
-            timestamp::Unit::SecondsOrMillis,
-        )
-        .map_err(|e| e.with_m_transaction_id(claimed()))?;
+        if !notify.ts.is_empty() {
+            timestamp::check_window(
+                Message::Notify,
+                "ts",
+                &notify.ts,
+                now,
+                self.window,
+                timestamp::Unit::SecondsOrMillis,
+            )
+            .map_err(|e| e.with_m_transaction_id(claimed()))?;
+        }
         Ok(notify)
     }
 }

@@ -20,9 +20,6 @@ use crate::message::secret::{Credentials, SecretKey};
 use crate::message::status::TransactionStatus;
 use crate::{message::validate, message::wire};
 
-/// The queryOrder table's length of `clientIP`.
-const QUERY_CLIENT_IP_MAX: usize = 10;
-
 /// A valid queryOrder.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct QueryOrder {
@@ -49,7 +46,9 @@ impl QueryOrder {
         Ok(query)
     }
 
-    /// Adds `clientIP` (IPv4, dotted, at most 10 characters: the queryOrder table's limit).
+    /// Adds `clientIP`: an IPv4 address, dotted (up to 15 characters, as createOrder's table
+    /// allows: the queryOrder table's 10 would leave out most real addresses; see
+    /// `docs/protocol.md`).
     pub fn with_client_ip(mut self, ip: impl Into<String>) -> Result<Self, ValidationError> {
         self.client_ip = ip.into();
         self.validate()?;
@@ -57,23 +56,23 @@ impl QueryOrder {
     }
 
     /// Adds `clientIP` from an address as a server sees it (IPv4, or IPv4-mapped IPv6). The
-    /// field is optional and informative; an address that does not fit the queryOrder table's
-    /// 10 characters (`203.113.1.10`), and any other IPv6 address, is left out.
+    /// field is optional and informative; any other IPv6 address is left out.
     #[must_use]
     pub fn with_client_addr(mut self, addr: IpAddr) -> Self {
         self.client_ip = crate::client_ipv4(addr)
             .map(|ip| ip.to_string())
-            .filter(|ip| ip.len() <= QUERY_CLIENT_IP_MAX)
             .unwrap_or_default();
         self
     }
 
     pub(crate) fn validate(&self) -> Result<(), ValidationError> {
-        validate::m_transaction_id("mTransactionID", &self.m_transaction_id)?;
+        // Any id 123PAY may hold, an order created by another system included: the request
+        // goes to 123PAY only, and nobody else sees its signature.
+        validate::required("mTransactionID", &self.m_transaction_id)?;
+        validate::received_m_transaction_id("mTransactionID", &self.m_transaction_id)?;
         if !self.client_ip.is_empty() {
-            // The queryOrder table gives clientIP 10 characters (createOrder's gives 15): a
-            // longer address would be refused by 123PAY, so it is refused here.
-            validate::max_len("clientIP", &self.client_ip, QUERY_CLIENT_IP_MAX)?;
+            // The queryOrder table gives clientIP 10 characters, createOrder's 15, the length
+            // of a dotted IPv4 address: the 10 is read as a misprint (see docs/protocol.md).
             validate::ipv4("clientIP", &self.client_ip)?;
         }
         Ok(())
@@ -298,7 +297,7 @@ impl OrderStatus {
 fn answer_form(items: &[wire::Item<'_>]) -> Result<(), ValidationError> {
     let item = |i: usize| items.get(i).and_then(|v| v.as_deref()).unwrap_or("");
     validate::pay123_transaction_id("123PAYtransactionId", item(1))?;
-    validate::answer_status("transactionStatus", item(2))?;
+    validate::status("transactionStatus", item(2))?;
     validate::number("totalAmount", item(3), 20)?;
     if !item(4).is_empty() {
         validate::number("opAmount", item(4), 20)?;

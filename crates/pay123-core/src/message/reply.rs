@@ -27,19 +27,36 @@ pub struct NotifyReply {
 impl NotifyReply {
     /// A reply with `ts` (milliseconds) taken once from `now`. Crate-private: a reply is signed
     /// only over an authenticated `mTransactionID`, or an empty one.
+    ///
+    /// An id that ends with a bank code followed by digits (`SHOP123PMB2024`, created by
+    /// another system: pay123's createOrder refuses such ids) is left out of the reply, which
+    /// the reply table allows: signed with the return code and `ts` after it, it would read as
+    /// a notify of another order (`SHOP`, bank `123PMB`).
     pub(crate) fn new(
-        m_transaction_id: impl Into<String>,
+        m_transaction_id: &str,
         return_code: NotifyReturnCode,
         now: SystemTime,
     ) -> Self {
+        let m_transaction_id = match crate::message::bank::trailing_bank_code(m_transaction_id) {
+            Some(bank) => {
+                tracing::debug!(
+                    m_transaction_id,
+                    bank,
+                    "the reply leaves out an mTransactionID that ends with a bank code"
+                );
+                ""
+            }
+            None => m_transaction_id,
+        };
         Self {
-            m_transaction_id: m_transaction_id.into(),
+            m_transaction_id: m_transaction_id.to_owned(),
             return_code,
             ts: timestamp::unix_millis(now).to_string(),
         }
     }
 
-    /// `mTransactionID`: the verified notify's, or empty for a refused notify.
+    /// `mTransactionID`: the verified notify's, or empty for a refused notify (and for an id
+    /// that ends with a bank code and digits).
     #[must_use]
     pub fn m_transaction_id(&self) -> &str {
         &self.m_transaction_id
@@ -70,9 +87,9 @@ impl NotifyReply {
             ts: &self.ts,
             checksum,
         };
-        // The id follows createOrder's rule (letters, digits, `-`, `_`), the code and `ts` are
-        // digits, the checksum hex: none needs escaping, and the object is written as it
-        // stands. Anything else goes through serde_json.
+        // The code and `ts` are digits, the checksum hex, and most ids are letters, digits, `-`
+        // and `_`: none needs escaping, and the object is written as it stands. An id with a
+        // quote, a backslash or a control character goes through serde_json.
         let plain = |v: &str| v.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\');
         if [wire.m_transaction_id, wire.return_code, wire.ts]
             .into_iter()

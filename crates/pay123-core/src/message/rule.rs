@@ -63,26 +63,25 @@ pub enum Rule {
     Number,
     /// A JSON string was expected; 123PAY wants every value as a string.
     NotAString,
-    /// A bank code of the specification (or `123PAY`) was expected.
-    UnknownBank,
     /// A number (`ts`, `time`) must not start with `0`: with leading zeros allowed, the end of
     /// one signed field could be moved into the next (a status `-100` and a `ts` `T` sign the
     /// same string as a status `-10` and a `ts` `0T`).
     LeadingZero,
-    /// A transaction status must be `0`, digits without a leading zero, `-10` or `-100`.
+    /// A transaction status must be `0`, or digits without a leading zero, with a `-` before
+    /// them or not, at most 10 characters.
     Status,
-    /// A transaction status in 123PAY's answer must be `0`, or digits without a leading zero,
-    /// with a `-` before them or not.
-    AnswerStatus,
     /// An `mTransactionID` must not end with a bank code, alone or followed by digits: joined
     /// with the digits of a return code and a `ts`, it would read as a notify of another order.
     EndsWithBankCode {
         /// The bank code found.
-        bank: &'static str,
+        bank: String,
     },
     /// A `123PAYtransactionId` must be `123P` followed by letters and digits.
     Pay123TransactionId,
-    /// A bank code in 123PAY's answer must be `123P` followed by capital letters.
+    /// A notify needs `transactionStatus` or `ts`: without both, its signed string ends with the
+    /// bank code, as every queryOrder answer's does, and one could be read as the other.
+    StatusOrTs,
+    /// A bank code must be `123P` followed by capital letters, at most 20 characters.
     BankCodeForm,
 }
 
@@ -117,14 +116,9 @@ impl fmt::Display for Rule {
                  separator, so a leading zero could belong to the field before it",
             ),
             Self::NotAString => f.write_str("must be a JSON string"),
-            Self::UnknownBank => f.write_str(
-                "must be a bank code of the specification, such as 123PVCB, or 123PAY",
-            ),
-            Self::AnswerStatus => f.write_str(
-                "must be 0, or digits without a leading zero with a - before them or not",
-            ),
             Self::Status => f.write_str(
-                "must be a status of the specification: 0, digits without a leading zero, -10 or -100",
+                "must be 0, or digits without a leading zero with a - before them or not \
+                 (at most 10 characters)",
             ),
             Self::EndsWithBankCode { bank } => write!(
                 f,
@@ -132,11 +126,18 @@ impl fmt::Display for Rule {
                  separator, so a signature over this id would also sign a notify of another order; \
                  choose an id that does not end that way"
             ),
+            Self::StatusOrTs => f.write_str(
+                "is required when ts is absent: a notify with neither ends its signed string with \
+                 the bank code, as a queryOrder answer does, and could be one re-cut",
+            ),
             Self::Pay123TransactionId => {
                 f.write_str("must be 123P followed by letters and digits, such as 123P1707110106640")
             }
             Self::BankCodeForm => {
-                f.write_str("must be 123P followed by capital letters, such as 123PVCB or 123PAY")
+                f.write_str(
+                "must be 123P followed by capital letters (at most 20 characters), such as \
+                 123PVCB or 123PAY",
+            )
             }
         }
     }

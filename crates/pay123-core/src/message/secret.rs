@@ -65,6 +65,9 @@ impl fmt::Debug for Passcode {
     }
 }
 
+/// The longest passcode: createOrder's table.
+const PASSCODE_MAX: usize = 255;
+
 /// A merchant's credentials at 123PAY.
 #[derive(Clone, Debug)]
 pub struct Credentials {
@@ -76,9 +79,9 @@ pub struct Credentials {
 impl Credentials {
     /// Credentials from the values 123PAY handed out.
     ///
-    /// The merchant code must be 1 to 20 ASCII characters, the passcode 1 to 20 characters: the
-    /// queryOrder table's limit (createOrder's is 255, but the same passcode goes into every
-    /// queryOrder, which 123PAY would refuse).
+    /// The merchant code must be 1 to 20 ASCII characters, the passcode 1 to 255 characters
+    /// (createOrder's table; queryOrder's says 20, but 123PAY hands out one passcode for both
+    /// calls, so a longer one it gave is sent to both: see `docs/protocol.md`).
     pub fn new(
         merchant_code: impl Into<String>,
         passcode: impl Into<String>,
@@ -89,12 +92,12 @@ impl Credentials {
         validate::token("merchantCode", &merchant_code, 20)?;
         let passcode = passcode.into();
         validate::required("passcode", &passcode)?;
-        if passcode.chars().count() > 20 {
+        if passcode.chars().count() > PASSCODE_MAX {
             // The length only: the value is secret.
             return Err(ValidationError::new(
                 "passcode",
                 Rule::TooLong {
-                    max: 20,
+                    max: PASSCODE_MAX,
                     actual: passcode.chars().count(),
                 },
             ));

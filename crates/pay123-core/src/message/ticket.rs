@@ -78,13 +78,15 @@ impl ReturnCheck {
 impl ReturnTicket {
     pub(crate) fn validate(&self) -> Result<(), ValidationError> {
         validate::required("transactionID", &self.m_transaction_id)?;
-        validate::token("transactionID", &self.m_transaction_id, 50)?;
+        validate::received_m_transaction_id("transactionID", &self.m_transaction_id)?;
         validate::code("status", self.status.code())?;
         validate::number("time", &self.time, 30)?;
         Ok(())
     }
 
-    /// `transactionID`: the merchant's `mTransactionID`.
+    /// `transactionID`: the merchant's `mTransactionID`, or (as the one known real example
+    /// carries) 123PAY's transaction id: [`Payments::on_return`](crate::payments::Payments::on_return)
+    /// finds the order by either.
     #[must_use]
     pub fn m_transaction_id(&self) -> &str {
         &self.m_transaction_id
@@ -161,7 +163,9 @@ impl ReturnTicket {
     pub fn claimed_m_transaction_id(query: &str) -> Option<String> {
         let pairs = wire::form_pairs(query.as_bytes());
         wire::form_field(&pairs, "transactionID")
-            .filter(|id| validate::token("transactionID", id, 50).is_ok() && !id.is_empty())
+            .filter(|id| {
+                !id.is_empty() && validate::received_m_transaction_id("transactionID", id).is_ok()
+            })
             .map(str::to_owned)
     }
 
@@ -200,6 +204,9 @@ impl ReturnTicket {
             message: Message::ReturnTicket,
             error,
             m_transaction_id: claimed(),
+            signed: ticket
+                .verify(key, wire::form_field(&pairs, "ticket"))
+                .is_ok(),
         })?;
         ticket
             .verify(key, wire::form_field(&pairs, "ticket"))
@@ -238,7 +245,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn claimed_transaction_id_is_a_token_or_nothing() {
+    fn claimed_transaction_id_is_an_id_or_nothing() {
         let claimed = ReturnTicket::claimed_m_transaction_id;
         assert_eq!(
             claimed("transactionID=A-1&ticket=x").as_deref(),
@@ -246,8 +253,13 @@ mod tests {
         );
         assert_eq!(claimed("a=1&transactionID=B%2D2").as_deref(), Some("B-2"));
         assert_eq!(claimed("transactionID="), None);
-        assert_eq!(claimed("transactionID=two+words"), None);
-        assert_eq!(claimed("transactionID=%C4%90"), None);
+        // Any id 123PAY may send back but one with a control character.
+        assert_eq!(
+            claimed("transactionID=two+words").as_deref(),
+            Some("two words")
+        );
+        assert_eq!(claimed("transactionID=%C4%90").as_deref(), Some("Đ"));
+        assert_eq!(claimed("transactionID=A%0AB"), None);
         assert_eq!(claimed(&format!("transactionID={}", "x".repeat(51))), None);
         assert_eq!(claimed(""), None);
     }

@@ -49,6 +49,8 @@ pub(crate) fn check_window(
         message,
         error,
         m_transaction_id: None,
+        // Reached after the checksum verified.
+        signed: true,
     })?;
     let then = match unit {
         Unit::SecondsOrMillis => ts_to_time(ts),

@@ -64,36 +64,66 @@ pub(crate) fn token(field: &'static str, value: &str, max: usize) -> Result<(), 
     Ok(())
 }
 
-/// `mTransactionID`, as createOrder takes it and as a notify must carry it: required, visible
-/// ASCII without spaces, at most 50 characters, and not ending with a bank code (and digits).
+/// `mTransactionID`, as createOrder takes it: required, visible ASCII without spaces, at most 50
+/// characters, and not ending with a bank code (and digits).
 ///
 /// 123PAY joins signed fields with no separator. The notify signs `mTransactionID + bankCode +
 /// transactionStatus + ts` and the merchant's reply signs `mTransactionID + returnCode + ts`; for
 /// an id such as `ORDER123PVCB` (or `ORDER123PVCB720`) the reply's signed string is also the
-/// signed string of a notify for the order `ORDER` from bank `123PVCB`. Every bank code contains
+/// signed string of a notify for the order `ORDER` from bank `123PVCB`. Every bank code has
 /// letters and every status, return code and `ts` is digits, so an id without a bank code
-/// followed only by digits and `-` can never be read as the start of a notify.
+/// followed only by digits and `-` can never be read as the start of a notify. The listener
+/// accepts such ids from 123PAY (an order created elsewhere) but leaves them out of its reply.
 pub(crate) fn m_transaction_id(field: &'static str, value: &str) -> Result<(), ValidationError> {
     required(field, value)?;
     token(field, value, 50)?;
     if let Some(bank) = crate::message::bank::trailing_bank_code(value) {
-        return Err(ValidationError::new(field, Rule::EndsWithBankCode { bank }));
+        return Err(ValidationError::new(
+            field,
+            Rule::EndsWithBankCode {
+                bank: bank.to_owned(),
+            },
+        ));
     }
     Ok(())
 }
 
-/// A notify's `transactionStatus`: the specification's form of a status, so that the field has
-/// a fixed alphabet. `0`, or digits without a leading zero (at most 10), or one of the two
-/// negative codes of the specification, `-10` and `-100`. Unknown positive codes are kept (and
-/// read as pending); `-1`, `1.0`, `01` or `1-` are not statuses.
-pub(crate) fn status(field: &'static str, value: &str) -> Result<(), ValidationError> {
-    if value.is_empty() {
-        return Err(ValidationError::new(field, Rule::Required));
+/// An `mTransactionID` as 123PAY may send it back (a notify, a return redirect) or as a
+/// merchant may query it: an order this SDK did not create (by another system, before the
+/// merchant moved to pay123) keeps its id. The specification gives it 50 characters and no
+/// alphabet, so only what no id can hold is refused: a control character. Empty is allowed here
+/// (the notify table does not require it); callers that need one check [`required`].
+pub(crate) fn received_m_transaction_id(
+    field: &'static str,
+    value: &str,
+) -> Result<(), ValidationError> {
+    if let Some(character) = value.chars().find(|c| c.is_control()) {
+        return Err(ValidationError::new(
+            field,
+            Rule::Character {
+                character,
+                allowed: "any character but control characters",
+            },
+        ));
     }
-    let digits = value.bytes().all(|b| b.is_ascii_digit());
-    let canonical = value == "0" || (digits && !value.starts_with('0') && value.len() <= 10);
-    if canonical || value == "-10" || value == "-100" {
+    max_len(field, value, 50)
+}
+
+/// A `transactionStatus` as 123PAY writes it (a notify, a queryOrder answer): `0`, or digits
+/// without a leading zero, with a `-` before them or not, at most 10 characters. A code 123PAY
+/// adds later is read (as pending); a leading zero, which could belong to the field before or
+/// after it in a signed string, is refused, and so is `-0`.
+pub(crate) fn status(field: &'static str, value: &str) -> Result<(), ValidationError> {
+    let digits = value.strip_prefix('-').unwrap_or(value);
+    let canonical = !digits.is_empty()
+        && digits.bytes().all(|b| b.is_ascii_digit())
+        && (digits == "0" || !digits.starts_with('0'))
+        && value != "-0"
+        && value.len() <= 10;
+    if canonical {
         Ok(())
+    } else if value.is_empty() {
+        Err(ValidationError::new(field, Rule::Required))
     } else {
         Err(ValidationError::new(field, Rule::Status))
     }
@@ -118,38 +148,14 @@ pub(crate) fn pay123_transaction_id(
     Ok(())
 }
 
-/// A `bankCode` in an answer of 123PAY: empty (no bank yet), or `123P` then capital letters, at
-/// most 20 characters: the alphabet of 123PAY's codes, not the list of 2017's banks (a bank
-/// added later is still read).
+/// A `bankCode`: empty (no bank yet, in a queryOrder answer), or of 123PAY's form, `123P` then
+/// capital letters, at most 20 characters: the alphabet of 123PAY's codes, not the list of
+/// 2017's banks (a bank added later is still read). Callers that need one check [`required`].
 pub(crate) fn bank_code(field: &'static str, value: &str) -> Result<(), ValidationError> {
-    if value.is_empty() {
-        return Ok(());
-    }
-    max_len(field, value, 20)?;
-    let rest = value.strip_prefix("123P").unwrap_or("");
-    if rest.is_empty() || !rest.bytes().all(|b| b.is_ascii_uppercase()) {
-        return Err(ValidationError::new(field, Rule::BankCodeForm));
-    }
-    Ok(())
-}
-
-/// A `transactionStatus` in a queryOrder answer: `0`, or digits without a leading zero, with a
-/// `-` before them or not, at most 10 characters. Wider than a notify's ([`status`]): only
-/// 123PAY signs an answer, so a status code it adds later is read (as pending), while a leading
-/// zero, which could belong to the amount after it, is refused.
-pub(crate) fn answer_status(field: &'static str, value: &str) -> Result<(), ValidationError> {
-    let digits = value.strip_prefix('-').unwrap_or(value);
-    let canonical = !digits.is_empty()
-        && digits.bytes().all(|b| b.is_ascii_digit())
-        && (digits == "0" || !digits.starts_with('0'))
-        && value != "-0"
-        && value.len() <= 10;
-    if canonical {
+    if value.is_empty() || crate::message::bank::has_bank_code_form(value) {
         Ok(())
-    } else if value.is_empty() {
-        Err(ValidationError::new(field, Rule::Required))
     } else {
-        Err(ValidationError::new(field, Rule::AnswerStatus))
+        Err(ValidationError::new(field, Rule::BankCodeForm))
     }
 }
 

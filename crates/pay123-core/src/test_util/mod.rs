@@ -337,34 +337,28 @@ pub fn notify_hidden_in(signed: &str, checksum: &str, key: &crate::SecretKey) ->
 /// fields with no separator. For a genuine notify's own signed string, the answer should be that
 /// notify alone.
 ///
-/// Strings up to 48 characters are cut in every way; longer ones with the bank field at each
-/// place where a bank code of the specification (or `123PAY`) appears, which the verifier
-/// requires anyway.
+/// Every field but `bankCode` may be empty (the notify table requires only it). Strings up to 48
+/// characters are cut in every way; longer ones with the bank field starting at each `123P`,
+/// which the verifier requires anyway.
 #[must_use]
 pub fn notifies_hidden_in(signed: &str, checksum: &str, key: &crate::SecretKey) -> Vec<String> {
     let verifier = crate::NotifyVerifier::new(key.clone()).with_window(std::time::Duration::MAX);
-    let cuts: Vec<usize> = (1..signed.len())
+    let cuts: Vec<usize> = (0..=signed.len())
         .filter(|&i| signed.is_char_boundary(i))
         .collect();
-    let codes: Vec<&str> = std::iter::once("123PAY")
-        .chain(BankCode::BANKS.iter().map(BankCode::code))
-        .collect();
-    let banks = |i: usize| -> Vec<usize> {
-        if signed.len() <= 48 {
-            cuts.iter().copied().filter(|&j| j > i).collect()
-        } else {
-            codes
-                .iter()
-                .filter(|c| signed[i..].starts_with(**c))
-                .map(|c| i + c.len())
-                .collect()
-        }
+    let starts: Vec<usize> = if signed.len() <= 48 {
+        cuts.clone()
+    } else {
+        cuts.iter()
+            .copied()
+            .filter(|&i| signed[i..].starts_with("123P"))
+            .collect()
     };
     let now = std::time::SystemTime::UNIX_EPOCH;
     let mut found = Vec::new();
-    for &i in &cuts {
-        for j in banks(i) {
-            for &k in cuts.iter().filter(|&&k| k > j) {
+    for &i in &starts {
+        for &j in cuts.iter().filter(|&&j| j > i && j - i <= 20) {
+            for &k in cuts.iter().filter(|&&k| k >= j) {
                 let form = crate::gateway::answer::form_encode([
                     ("mTransactionID", &signed[..i]),
                     ("bankCode", &signed[i..j]),

@@ -103,6 +103,18 @@ impl PaymentStore for MemoryStore {
         Ok(self.open()?.payments.get(m_transaction_id).cloned())
     }
 
+    async fn load_by_pay123_transaction_id(
+        &self,
+        id: &str,
+    ) -> Result<Option<Payment>, MemoryStoreDown> {
+        let state = self.open()?;
+        let found = state
+            .payments
+            .values()
+            .find(|p| p.pay123_transaction_id.as_deref() == Some(id));
+        Ok(found.cloned())
+    }
+
     async fn update(
         &self,
         payment: &Payment,
@@ -195,6 +207,23 @@ where
         store.load("ORDER-2").await.expect("load"),
         None,
         "load: an unknown id is None"
+    );
+    assert_eq!(
+        store
+            .load_by_pay123_transaction_id("123P1707110106638")
+            .await
+            .expect("load by 123PAY's id")
+            .as_ref(),
+        Some(&full),
+        "load_by_pay123_transaction_id: the payment with this 123PAYtransactionId"
+    );
+    assert_eq!(
+        store
+            .load_by_pay123_transaction_id("123P1707110106639")
+            .await
+            .expect("load by 123PAY's id"),
+        None,
+        "load_by_pay123_transaction_id: an unknown id is None"
     );
     let mut bare = Payment::restore("ORDER-2", 1, PaymentState::Creating, at(5), 1);
     bare.next_check_at = None;

@@ -236,7 +236,7 @@ fn every_error_has_the_status_and_text_an_app_answers_with() {
     assert!(format!("{e:#}").ends_with(": slow"), "{e:#}");
     // A value of the merchant's that breaks a rule is the shop's problem, not the buyer's: 500,
     // and the field only in the log.
-    let e = pay123_core::Error::from(QueryOrder::new("A B").unwrap_err());
+    let e = pay123_core::Error::from(QueryOrder::new("A\tB").unwrap_err());
     assert_eq!(e.http_status(), 500);
     assert!(!e.is_retryable());
     assert!(

@@ -42,6 +42,22 @@ pub(crate) fn notify_status() -> impl Strategy<Value = TransactionStatus> {
     ]
 }
 
+/// An `mTransactionID` 123PAY may send back: up to 50 characters, any but control characters
+/// (an order created by another system included), or none.
+pub(crate) fn received_id() -> impl Strategy<Value = String> {
+    prop_oneof![
+        Just(String::new()),
+        "[ -~]{1,30}",
+        "[A-Za-z0-9]{0,8}123P[A-Z]{1,4}[-0-9]{0,4}",
+        "[a-zA-Z0-9 ĐđơưÀ-ỹ-]{1,20}",
+    ]
+}
+
+/// A bank code of 123PAY's form: one of the specification, or one added later.
+pub(crate) fn bank_form() -> impl Strategy<Value = String> {
+    prop_oneof![bank().prop_map(|b| b.code().to_owned()), "123P[A-Z]{1,16}",]
+}
+
 fn ascii_text(max: usize) -> impl Strategy<Value = String> {
     proptest::string::string_regex(&format!("[A-Za-z0-9 ,./-]{{0,{max}}}")).unwrap()
 }

@@ -64,8 +64,14 @@ fn any_other_shape_is_refused_with_the_reason() {
             "mTransactionID must be a JSON string, not null",
         ),
         (
-            format!(r#"{{"mTransactionID":"ORDER-1","returnCode":"1","checksum":"{checksum}"}}"#),
-            "ts is missing",
+            format!(
+                r#"{{"mTransactionID":"ORDER-1","ts":"1764061255012","checksum":"{checksum}"}}"#
+            ),
+            "returnCode is missing",
+        ),
+        (
+            r#"{"mTransactionID":"ORDER-1","returnCode":"1","ts":"1764061255012"}"#.to_owned(),
+            "checksum is missing",
         ),
         (
             format!(
@@ -96,8 +102,11 @@ fn any_other_shape_is_refused_with_the_reason() {
     }
 }
 
+/// The reply table requires `returnCode` and `checksum` only: a reply that leaves out
+/// `mTransactionID` or `ts` (or writes them empty, which signs the same string) is read, as a
+/// reply to the notify it answers.
 #[test]
-fn a_refusal_may_name_no_order_an_acknowledgement_must() {
+fn a_reply_may_leave_out_what_the_reply_table_does_not_require() {
     let notify = Notify::new(
         "ORDER-1",
         BankCode::Vietcombank,
@@ -106,14 +115,73 @@ fn a_refusal_may_name_no_order_an_acknowledgement_must() {
         now(),
     )
     .unwrap();
-    let refusal = reply("", "-1", "1764061255012");
-    let read = NotifyReply::from_json_for(refusal.as_bytes(), &notify, &key()).unwrap();
-    assert_eq!(read.return_code().code(), "-1");
-    let ack = reply("", "1", "1764061255012");
+    let ts = "1499789401000";
+    let window = pay123_core::DEFAULT_WINDOW;
+    let for_notify =
+        |body: &str| NotifyReply::from_json_for(body.as_bytes(), &notify, &key(), now(), window);
+    let refusal = reply("", "-1", ts);
+    assert_eq!(for_notify(&refusal).unwrap().return_code().code(), "-1");
+    let ack = reply("", "1", ts);
+    assert_eq!(for_notify(&ack).unwrap().return_code().code(), "1");
+    let checksum = sha1_hex("1MIKEY");
+    let bare = format!(r#"{{"returnCode":"1","checksum":"{checksum}"}}"#);
+    let read = for_notify(&bare).unwrap();
+    assert_eq!((read.m_transaction_id(), read.ts()), ("", ""));
+    assert_eq!(for_notify(&reply("", "1", "")).unwrap(), read);
+    let checksum = sha1_hex(&format!("ORDER-12{ts}MIKEY"));
+    let no_ts = format!(
+        r#"{{"mTransactionID":"ORDER-1","returnCode":"2","checksum":"{}"}}"#,
+        sha1_hex("ORDER-12MIKEY")
+    );
+    assert_eq!(for_notify(&no_ts).unwrap().return_code().code(), "2");
+    let named = format!(
+        r#"{{"mTransactionID":"ORDER-1","returnCode":"2","ts":"{ts}","checksum":"{checksum}"}}"#
+    );
+    assert!(for_notify(&named).is_ok());
+    // Another order's reply is not this one's.
     assert!(matches!(
-        NotifyReply::from_json_for(ack.as_bytes(), &notify, &key()),
+        for_notify(&reply("ORDER-2", "1", ts)),
         Err(ReplyError::OtherOrder { .. })
     ));
+}
+
+/// A shop's reply `2` for order `A` signs `A` + `2` + `ts`: the same string as `A2` + `1` + the
+/// rest of `ts` when `ts` starts with `1`. Read with any `ts` and any code, it acknowledged order
+/// `A2`'s notify, which the shop never answered. The gateway now holds the code to the reply
+/// table and `ts` to the window.
+#[test]
+fn a_reply_for_one_order_is_not_cut_into_another_orders_acknowledgement() {
+    let ts = "1499789401000";
+    let genuine = reply("A", "2", ts);
+    let checksum: serde_json::Value = serde_json::from_str(&genuine).unwrap();
+    let checksum = checksum["checksum"].as_str().unwrap();
+    let notify_a2 = Notify::new(
+        "A2",
+        BankCode::Vietcombank,
+        TransactionStatus::Success,
+        "",
+        now(),
+    )
+    .unwrap();
+    let window = pay123_core::DEFAULT_WINDOW;
+    let recut = format!(
+        r#"{{"mTransactionID":"A2","returnCode":"1","ts":"{}","checksum":"{checksum}"}}"#,
+        &ts[1..]
+    );
+    // The signature holds: only the new checks refuse it.
+    assert!(NotifyReply::from_json(recut.as_bytes(), &key()).is_ok());
+    let e = NotifyReply::from_json_for(recut.as_bytes(), &notify_a2, &key(), now(), window)
+        .unwrap_err();
+    assert!(matches!(e, ReplyError::Ts(_)), "{e:?}");
+    assert!(e.to_string().contains("window"), "{e}");
+    // With the digits moved into the code instead, the code is none of the table's.
+    let recut = format!(
+        r#"{{"mTransactionID":"A2","returnCode":"{}","ts":"","checksum":"{checksum}"}}"#,
+        &ts
+    );
+    let e = NotifyReply::from_json_for(recut.as_bytes(), &notify_a2, &key(), now(), window)
+        .unwrap_err();
+    assert!(matches!(e, ReplyError::UnknownCode(_)), "{e:?}");
 }
 
 #[test]

@@ -6,7 +6,7 @@ use bytes::Bytes;
 use futures_executor::block_on;
 use pay123_core::{
     BankCode, BodyRefusal, Notify, NotifyListener, NotifyOutcome, NotifyReply, NotifyRequest,
-    NotifyReturnCode, SecretKey, TransactionStatus, VerifyError,
+    NotifyReturnCode, Rule, SecretKey, TransactionStatus, VerifyError,
 };
 
 use crate::common::now;
@@ -196,60 +196,63 @@ fn signed_form(id: &str, bank: &str, status: &str, ts: &str) -> String {
 
 #[test]
 fn the_fields_are_held_to_their_formats_before_the_checksum() {
+    let logs = pay123_core::test_util::logs();
     let listener = NotifyListener::new(key());
     let ts = "1499789401000";
-    // Even correctly signed, a field outside the specification's alphabet is refused with -1.
+    let long_id = "X".repeat(51);
+    // Even correctly signed, a field outside the forms 123PAY writes is refused with -1, and
+    // logged as a refusal of a message that carries the merchant's signature.
     for (id, bank, status, field, rule) in [
-        (
-            "ORDER-1",
-            "123PVCB-",
-            "1",
-            "bankCode",
-            pay123_core::Rule::UnknownBank,
-        ),
-        (
-            "ORDER-1",
-            "123PXYZ",
-            "1",
-            "bankCode",
-            pay123_core::Rule::UnknownBank,
-        ),
-        (
-            "ORDER-1",
-            "123PVCB",
-            "-1",
-            "transactionStatus",
-            pay123_core::Rule::Status,
-        ),
+        ("ORDER-1", "123PVCB-", "1", "bankCode", Rule::BankCodeForm),
+        ("ORDER-1", "123pvcb", "1", "bankCode", Rule::BankCodeForm),
+        ("ORDER-1", "VCB", "1", "bankCode", Rule::BankCodeForm),
+        ("ORDER-1", "", "1", "bankCode", Rule::Required),
         (
             "ORDER-1",
             "123PVCB",
             "01",
             "transactionStatus",
-            pay123_core::Rule::Status,
+            Rule::Status,
+        ),
+        (
+            "ORDER-1",
+            "123PVCB",
+            "-0",
+            "transactionStatus",
+            Rule::Status,
         ),
         (
             "ORDER-1",
             "123PVCB",
             "1.0",
             "transactionStatus",
-            pay123_core::Rule::Status,
+            Rule::Status,
         ),
         (
-            "ORDER123PVCB",
+            "ORDER-1",
+            "123PVCB",
+            "12345678901",
+            "transactionStatus",
+            Rule::Status,
+        ),
+        (
+            "ORDER\n1",
             "123PVCB",
             "1",
             "mTransactionID",
-            pay123_core::Rule::EndsWithBankCode { bank: "123PVCB" },
+            Rule::Character {
+                character: '\n',
+                allowed: "any character but control characters",
+            },
         ),
         (
-            "ORDER 1",
+            &long_id,
             "123PVCB",
             "1",
             "mTransactionID",
-            pay123_core::Rule::Character {
-                character: ' ',
-                allowed: "visible ASCII characters without spaces",
+            Rule::TooLong {
+                max: 50,
+                actual: 51,
             },
         ),
     ] {
@@ -259,29 +262,82 @@ fn the_fields_are_held_to_their_formats_before_the_checksum() {
             block_on(listener.handle(&request, now(), |_n| async { NotifyOutcome::Updated }));
         assert_eq!(reply_of(&handled).return_code().code(), "-1", "{form}");
         match handled.notify {
-            Err(VerifyError::Malformed { error, .. }) => {
+            Err(VerifyError::Malformed { error, signed, .. }) => {
                 assert_eq!((error.field, error.rule), (field, rule), "{form}");
+                assert!(
+                    signed,
+                    "{form}: the checksum verifies over the fields received"
+                );
             }
             other => panic!("{form}: {other:?}"),
         }
     }
-    // Unknown statuses of the right form are kept, as pending.
-    for status in ["0", "42", "4242"] {
-        let form = signed_form("ORDER-1", "123PVCB", status, ts);
-        let notify = listener
-            .verifier()
-            .verify_form(form.as_bytes(), now())
-            .unwrap();
-        assert!(notify.status().is_pending(), "{status}");
-    }
-    for status in ["-10", "-100", "7201"] {
-        let form = signed_form("ORDER-1", "123PAY", status, ts);
-        assert!(
-            listener
-                .verifier()
-                .verify_form(form.as_bytes(), now())
-                .is_ok()
-        );
+    // Neither transactionStatus nor ts: the signed string ends with the bank code, as every
+    // queryOrder answer's does.
+    let form = signed_form("ORDER-1", "123PVCB", "", "");
+    let refused = listener.verifier().verify_form(form.as_bytes(), now());
+    assert!(
+        matches!(&refused, Err(VerifyError::Malformed { error, signed: true, .. }) if error.rule == Rule::StatusOrTs),
+        "{refused:?}"
+    );
+    let line = logs
+        .line(&["notify refused although its checksum verifies", "bankCode"])
+        .unwrap_or_else(|| panic!("no warning for a signed notify refused:\n{}", logs.text()));
+    assert!(line.contains("WARN"), "{line}");
+    // The same form with a checksum that is not the key's is a forgery, and says so.
+    let forged = signed_form("ORDER-1", "123pvcb", "1", ts).replace("checksum=", "checksum=0");
+    let verified = listener.verifier().verify_form(forged.as_bytes(), now());
+    assert!(
+        matches!(verified, Err(VerifyError::Malformed { signed: false, .. })),
+        "{verified:?}"
+    );
+}
+
+/// Every notify the specification allows, correctly signed, is accepted: a bank 123PAY added
+/// after 2017, any status of a status's form (an unknown one read as pending), an id pay123
+/// would not create, and the fields the notify table does not require left out.
+#[test]
+fn every_notify_the_specification_allows_is_accepted() {
+    let listener = NotifyListener::new(key());
+    let ts = "1499789401000";
+    for (id, bank, status, ts, pending) in [
+        ("ORDER-1", "123PKLB", "1", ts, false),
+        ("ORDER-1", "123PABCDEFGHIJKLMNOP", "1", ts, false),
+        ("ORDER-1", "123PVCB", "-1", ts, true),
+        ("ORDER-1", "123PVCB", "-7", ts, true),
+        ("ORDER-1", "123PVCB", "-100", ts, false),
+        ("ORDER-1", "123PVCB", "4242", ts, true),
+        ("ORDER 1", "123PVCB", "1", ts, false),
+        ("INV-123PAY1", "123PAY", "1", ts, false),
+        ("SHOP123PMB2024", "123PMB", "1", ts, false),
+        ("Đơn-1", "123PVCB", "1", ts, false),
+        ("ORDER-1", "123PVCB", "", ts, true),
+        ("ORDER-1", "123PVCB", "1", "", false),
+        ("", "123PVCB", "1", ts, false),
+    ] {
+        let form = signed_form(id, bank, status, ts);
+        let request = NotifyRequest::new("POST", "", None, form.as_bytes());
+        let handled =
+            block_on(listener.handle(&request, now(), |_n| async { NotifyOutcome::Updated }));
+        let notify = handled
+            .notify
+            .as_ref()
+            .unwrap_or_else(|e| panic!("{form}: {e}"));
+        assert_eq!(notify.m_transaction_id(), id);
+        assert_eq!(notify.bank_code().code(), bank);
+        assert_eq!(notify.status().code(), status);
+        assert_eq!(notify.status().is_pending(), pending, "{form}");
+        assert_eq!(notify.ts(), ts);
+        let reply = reply_of(&handled);
+        assert_eq!(reply.return_code().code(), "1", "{form}");
+        // An id that ends with a bank code and digits is left out of the signed reply: with
+        // the reply's digits after it, it would read as a notify of another order.
+        let named = if id.ends_with("123PAY1") || id.ends_with("123PMB2024") {
+            ""
+        } else {
+            id
+        };
+        assert_eq!(reply.m_transaction_id(), named, "{form}");
     }
 }
 

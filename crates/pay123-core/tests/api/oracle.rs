@@ -16,12 +16,14 @@ use crate::common::now;
 
 const KEY: &str = "MIKEY";
 
-/// Ids an attacker would try: a prefix, maybe a bank code, maybe digits and signs after it.
+/// Ids an attacker would try: a prefix, maybe a bank code (of the specification or of its
+/// form only), maybe digits and signs after it.
 fn crafted_id() -> impl Strategy<Value = String> {
     let bank = prop_oneof![
         Just(String::new()),
         Just("123PAY".to_owned()),
         proptest::sample::select(BankCode::BANKS.to_vec()).prop_map(|b| b.code().to_owned()),
+        "123P[A-Z]{1,3}",
     ];
     ("[A-Za-z0-9]{0,6}", bank, "[-0-9]{0,4}").prop_map(|(a, b, c)| format!("{a}{b}{c}"))
 }
@@ -70,17 +72,13 @@ fn sent() -> impl Strategy<Value = Sent> {
                 ts,
                 checksum
             }),
-        (crafted_id(), 0usize..3, 0usize..41).prop_filter_map(
-            "ids createOrder accepts",
-            |(id, outcome, status)| {
-                pay123_core::QueryOrder::new(id.as_str()).ok()?;
-                Some(Sent::Genuine {
-                    id,
-                    status: TransactionStatus::KNOWN[status].clone(),
-                    outcome,
-                })
-            }
-        ),
+        // Any id 123PAY may notify, one that ends with a bank code included (an order created
+        // by another system).
+        (crafted_id(), 0usize..3, 0usize..41).prop_map(|(id, outcome, status)| Sent::Genuine {
+            id,
+            status: TransactionStatus::KNOWN[status].clone(),
+            outcome,
+        }),
     ]
 }
 
@@ -109,9 +107,7 @@ proptest! {
                         .finish()
                 }
                 Sent::Genuine { id, status, .. } => {
-                    Notify::new(id.as_str(), BankCode::Vietcombank, status.clone(), "", now())
-                        .unwrap()
-                        .to_form(&key)
+                    signed_form(&[id, "123PVCB", status.code(), &now_ms()], &key)
                 }
             };
             let outcome = match &request {
@@ -211,6 +207,94 @@ proptest! {
             .map(|f| signed_fields(&f))
             .collect();
         prop_assert_eq!(accepted, vec![signed_fields(&form)]);
+    }
+}
+
+/// The current test time in milliseconds, as a notify's `ts`.
+fn now_ms() -> String {
+    now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis()
+        .to_string()
+}
+
+/// A notify form of exactly these signed fields (`mTransactionID`, `bankCode`,
+/// `transactionStatus`, `ts`), signed with `key`; an empty field is left out of the form.
+fn signed_form(fields: &[&str; 4], key: &SecretKey) -> String {
+    let checksum =
+        pay123_core::checksum::compute(pay123_core::checksum::Message::Notify, fields, key)
+            .unwrap();
+    let mut form = form_urlencoded::Serializer::new(String::new());
+    for (name, value) in ["mTransactionID", "bankCode", "transactionStatus", "ts"]
+        .into_iter()
+        .zip(fields)
+    {
+        if !value.is_empty() {
+            form.append_pair(name, value);
+        }
+    }
+    form.append_pair("description", "Giao dich thanh cong");
+    form.append_pair("checksum", &checksum);
+    form.finish()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    /// Every notify the specification's tables allow, correctly signed, is accepted: any bank
+    /// code of 123PAY's form, any status of the table or an unknown positive one, the fields
+    /// the notify table does not require left out, any id 123PAY may send back. And its
+    /// signature signs that notify only: every other cut of its signed string is refused.
+    #[test]
+    fn every_genuine_notify_is_accepted_and_no_other_cut(
+        id in crate::common::received_id(),
+        bank in crate::common::bank_form(),
+        status in prop_oneof![Just(None), crate::common::notify_status().prop_map(Some)],
+        with_ts in any::<bool>(),
+        millis in 0u64..10_000_000,
+    ) {
+        let key = SecretKey::new(KEY);
+        let at = now() + Duration::from_millis(millis);
+        let ts = if with_ts {
+            at.duration_since(std::time::UNIX_EPOCH).unwrap().as_millis().to_string()
+        } else {
+            String::new()
+        };
+        let status = status.as_ref().map_or("", TransactionStatus::code);
+        let form = signed_form(&[&id, &bank, status, &ts], &key);
+        let verifier = NotifyVerifier::new(key.clone());
+        let notify = verifier.verify_form(form.as_bytes(), at);
+        if status.is_empty() && ts.is_empty() {
+            // Neither: the signed string would end with the bank code, as a queryOrder answer's.
+            let refused = matches!(&notify, Err(pay123_core::VerifyError::Malformed { error, signed: true, .. }) if error.rule == pay123_core::Rule::StatusOrTs);
+            prop_assert!(refused, "{form}: {notify:?}");
+            return Ok(());
+        }
+        prop_assert!(notify.is_ok(), "{form}: {notify:?}");
+        let notify = notify.unwrap();
+        prop_assert_eq!(
+            (notify.m_transaction_id(), notify.bank_code().code(), notify.status().code(), notify.ts()),
+            (id.as_str(), bank.as_str(), status, ts.as_str())
+        );
+        let signed = format!("{id}{bank}{status}{ts}");
+        let checksum = form_urlencoded::parse(form.as_bytes())
+            .find(|(k, _)| k == "checksum")
+            .unwrap()
+            .1
+            .into_owned();
+        let accepted: Vec<_> = pay123_core::test_util::notifies_hidden_in(&signed, &checksum, &key)
+            .into_iter()
+            .filter(|f| verifier.verify_form(f.as_bytes(), at).is_ok())
+            .map(|f| signed_fields(&f))
+            .collect();
+        let original: Vec<_> = signed_fields(&form)
+            .into_iter()
+            .collect();
+        prop_assert_eq!(accepted.len(), 1, "{:?}", accepted);
+        // The hidden form writes every field, empty or not.
+        let written: Vec<_> = accepted[0].iter().filter(|(_, v)| !v.is_empty()).cloned().collect();
+        prop_assert_eq!(written, original);
     }
 }
 

@@ -222,10 +222,11 @@ proptest! {
             prop_assert!(NotifyReply::from_json(&serde_json::to_vec(&t).unwrap(), &key).is_err(), "{}", field);
         }
         // The gateway side also checks that the reply is about the notified order.
-        prop_assert!(NotifyReply::from_json_for(&body, &notify, &key).is_ok());
+        let window = pay123_core::DEFAULT_WINDOW;
+        prop_assert!(NotifyReply::from_json_for(&body, &notify, &key, at, window).is_ok());
         let other = Notify::new(alter(reply.m_transaction_id()), BankCode::Vietcombank, TransactionStatus::Success, "", now()).unwrap();
         let is_other_order = matches!(
-            NotifyReply::from_json_for(&body, &other, &key),
+            NotifyReply::from_json_for(&body, &other, &key, at, window),
             Err(pay123_core::gateway::ReplyError::OtherOrder { .. })
         );
         prop_assert!(is_other_order);

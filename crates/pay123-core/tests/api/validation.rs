@@ -1,7 +1,9 @@
 //! Every validation rule of the specification's table, with accented and over-long input.
 
 use pay123_core::text::{description, unaccent};
-use pay123_core::{CreateOrder, Credentials, Endpoints, QueryOrder, Rule, ValidationError};
+use pay123_core::{
+    BankCode, CreateOrder, Credentials, Endpoints, QueryOrder, Rule, ValidationError,
+};
 
 fn order() -> pay123_core::CreateOrderBuilder {
     CreateOrder::builder("ORDER-1", 100_000, "https://shop.vn/return")
@@ -97,12 +99,14 @@ fn lengths() {
             .to_string()
             .contains("merchantCode")
     );
-    // createOrder's table allows 255, queryOrder's 20: the passcode goes into both.
+    // createOrder's table allows 255, queryOrder's 20: 123PAY's one passcode goes into both.
     assert_eq!(
-        Credentials::new("M", "p".repeat(21), "k").unwrap_err().rule,
+        Credentials::new("M", "p".repeat(256), "k")
+            .unwrap_err()
+            .rule,
         Rule::TooLong {
-            max: 20,
-            actual: 21
+            max: 255,
+            actual: 256
         }
     );
     assert!(Credentials::new("M", "p".repeat(20), "k").is_ok());
@@ -265,6 +269,23 @@ fn the_gateway_side_names_missing_fields_and_wants_json_accept() {
     ));
     assert_eq!(e.return_code(), None);
     assert_eq!(e.to_http_response().status(), 415);
+    // Any Accept that takes JSON is enough; one that names JSON with q=0 or only another type
+    // is not.
+    for (accept, ok) in [
+        ("application/json", true),
+        ("*/*", true),
+        ("application/*", true),
+        ("text/html, application/json;q=0.5", true),
+        ("text/html", false),
+        ("application/json;q=0", false),
+        ("text/*", false),
+    ] {
+        request
+            .headers_mut()
+            .insert("accept", http::HeaderValue::from_static(accept));
+        let read = pay123_core::gateway::ReceivedCreateOrder::from_http_request(&request);
+        assert_eq!(read.is_ok(), ok, "{accept}: {read:?}");
+    }
     // Other refusals are answered [code, description] with HTTP 200.
     let e = pay123_core::gateway::ReceivedCreateOrder::from_json(b"{}").unwrap_err();
     let answer = e.to_http_response();
@@ -388,10 +409,12 @@ fn a_received_notify_keeps_a_long_description_it_does_not_sign() {
 
 #[test]
 fn the_buyers_address_is_taken_in_any_form() {
-    // createOrder's table gives clientIP 15 characters, queryOrder's 10.
+    // createOrder's table gives clientIP 15 characters, queryOrder's 10: read as a misprint,
+    // both take a real IPv4 address.
     for (addr, create, query) in [
-        ("203.113.1.10", "203.113.1.10", ""),
-        ("::ffff:203.113.1.10", "203.113.1.10", ""),
+        ("203.113.1.10", "203.113.1.10", "203.113.1.10"),
+        ("::ffff:203.113.1.10", "203.113.1.10", "203.113.1.10"),
+        ("255.255.255.255", "255.255.255.255", "255.255.255.255"),
         ("10.0.0.7", "10.0.0.7", "10.0.0.7"),
         ("::ffff:10.0.0.7", "10.0.0.7", "10.0.0.7"),
         ("2001:db8::1", "", ""),
@@ -404,32 +427,80 @@ fn the_buyers_address_is_taken_in_any_form() {
             .with_client_addr(addr.parse().unwrap());
         assert_eq!(q.client_ip(), query, "{addr}");
     }
-    let e = QueryOrder::new("A1")
+    let q = QueryOrder::new("A1")
         .unwrap()
         .with_client_ip("203.113.1.10")
+        .unwrap();
+    assert_eq!(q.client_ip(), "203.113.1.10");
+    let e = QueryOrder::new("A1")
+        .unwrap()
+        .with_client_ip("203.113.1.010")
         .unwrap_err();
-    assert_eq!(
-        (e.field, e.rule),
-        (
-            "clientIP",
-            Rule::TooLong {
-                max: 10,
-                actual: 12
-            }
-        )
-    );
+    assert_eq!((e.field, e.rule), ("clientIP", Rule::Ipv4));
 }
 
 #[test]
 fn an_id_that_ends_with_a_bank_code_is_refused_with_the_reason() {
     let e = err(CreateOrder::builder("ORDER123PVCB", 1000, "https://shop.vn/").build());
     assert_eq!(e.field, "mTransactionID");
-    assert_eq!(e.rule, Rule::EndsWithBankCode { bank: "123PVCB" });
+    assert_eq!(
+        e.rule,
+        Rule::EndsWithBankCode {
+            bank: "123PVCB".to_owned()
+        }
+    );
     assert!(e.to_string().contains("no separator"), "{e}");
+    // Any code of 123PAY's form, known or not, at any place.
+    for id in ["ORDER123PKLB7", "123PVCB1", "A-123PAY-1"] {
+        let e = err(CreateOrder::builder(id, 1000, "https://shop.vn/").build());
+        assert!(matches!(e.rule, Rule::EndsWithBankCode { .. }), "{id}");
+    }
     assert!(
         CreateOrder::builder("ORDER-123PVCB-A", 1000, "https://shop.vn/")
             .build()
             .is_ok()
     );
-    assert!(QueryOrder::new("ORDER123PAY1").is_err());
+    // An order created elsewhere can still be queried: the request goes to 123PAY only.
+    assert!(QueryOrder::new("ORDER123PAY1").is_ok());
+    assert!(QueryOrder::new("ORDER 1").is_ok());
+    assert!(QueryOrder::new("ORDER\n1").is_err());
+    assert!(QueryOrder::new("").is_err());
+}
+
+#[test]
+fn one_rule_for_a_bank_code_in_the_builder_and_the_listener() {
+    // A bank added after the specification: created, and its notify accepted.
+    let order = CreateOrder::builder("ORDER-1", 1000, "https://shop.vn/")
+        .bank_code(BankCode::from_code("123PKLB"))
+        .build()
+        .unwrap();
+    assert_eq!(order.bank_code().code(), "123PKLB");
+    for code in ["123pklb", "KLB", "123PKLB1", "123P"] {
+        let e = err(CreateOrder::builder("ORDER-1", 1000, "https://shop.vn/")
+            .bank_code(BankCode::from_code(code))
+            .build());
+        assert_eq!(
+            (e.field, e.rule),
+            ("bankCode", Rule::BankCodeForm),
+            "{code}"
+        );
+    }
+}
+
+#[test]
+fn a_passcode_as_long_as_create_orders_table_allows() {
+    let long = "p".repeat(255);
+    let credentials = Credentials::new("MICODE", long.as_str(), "MIKEY").unwrap();
+    assert_eq!(credentials.passcode().expose_secret(), long);
+    let e = Credentials::new("MICODE", "p".repeat(256), "MIKEY").unwrap_err();
+    assert_eq!(
+        (e.field, e.rule),
+        (
+            "passcode",
+            Rule::TooLong {
+                max: 255,
+                actual: 256
+            }
+        )
+    );
 }

@@ -7,7 +7,7 @@ use std::time::{Duration, SystemTime};
 
 use pay123_core::{ReturnCode, TransactionStatus};
 
-use crate::transaction::{AdminError, HistoryEntry, QueryOrderFailure, Refusal, Transaction};
+use crate::transaction::{AdminError, HistoryEntry, InjectedFailure, Method, Refusal, Transaction};
 
 use super::*;
 
@@ -263,34 +263,38 @@ impl Gateway {
         })
     }
 
-    /// queryOrder answers `[code, description]` to the next `calls` authenticated calls, or to
-    /// every call until [`clear_query_order_failure`](Self::clear_query_order_failure) when
-    /// `calls` is `None`, whatever the transaction; `Some(0)` clears. createOrder is not
-    /// affected. Replaces an earlier failure. `1` (and an empty code) is refused: it is not an
-    /// error.
-    pub fn fail_query_order(
+    /// `method` answers `[code, description]` to the next `calls` authenticated calls, or to
+    /// every call until [`clear_failure`](Self::clear_failure) when `calls` is `None`, whatever
+    /// the transaction; `Some(0)` clears. The other method is not affected. Replaces an earlier
+    /// failure of the method. Only a code of the method's error table in the specification is
+    /// taken ([`Method::error_codes`]): createOrder's `6200` or `7200`, queryOrder's `5000`...
+    pub fn fail(
         &self,
+        method: Method,
         code: ReturnCode,
         calls: Option<u32>,
-    ) -> Result<Option<QueryOrderFailure>, AdminError> {
-        if code == ReturnCode::Success || code.code().is_empty() {
-            return Err(AdminError::NotAnError(code.code().to_owned()));
+    ) -> Result<Option<InjectedFailure>, AdminError> {
+        if !method.error_codes().contains(&code) {
+            return Err(AdminError::NotInErrorTable {
+                method,
+                code: code.code().to_owned(),
+            });
         }
-        let failure = (calls != Some(0)).then_some(QueryOrderFailure {
+        let failure = (calls != Some(0)).then_some(InjectedFailure {
             code,
             calls_left: calls,
         });
         self.with_global(|global, fx| {
-            global.query_failure.clone_from(&failure);
+            global.failures[method.index()].clone_from(&failure);
             fx.changed();
         });
         Ok(failure)
     }
 
-    /// queryOrder answers normally again.
-    pub fn clear_query_order_failure(&self) {
+    /// `method` answers normally again.
+    pub fn clear_failure(&self, method: Method) {
         self.with_global(|global, fx| {
-            global.query_failure = None;
+            global.failures[method.index()] = None;
             fx.changed();
         });
     }
@@ -302,22 +306,23 @@ impl Gateway {
         self.inner.query_calls.load(Ordering::Relaxed)
     }
 
-    /// The queryOrder failure in force, if any.
+    /// The failure in force for `method`, if any.
     #[must_use]
-    pub fn query_order_failure(&self) -> Option<QueryOrderFailure> {
-        self.global().query_failure.clone()
+    pub fn failure(&self, method: Method) -> Option<InjectedFailure> {
+        self.global().failures[method.index()].clone()
     }
 
-    /// The code an authenticated queryOrder call answers now, if a failure is injected; counts
+    /// The code an authenticated call of `method` answers now, if a failure is injected; counts
     /// the call.
-    pub(crate) fn take_query_failure(&self) -> Option<ReturnCode> {
+    pub(crate) fn take_failure(&self, method: Method) -> Option<ReturnCode> {
         self.with_global(|global, fx| {
-            let failure = global.query_failure.as_mut()?;
+            let slot = &mut global.failures[method.index()];
+            let failure = slot.as_mut()?;
             let code = failure.code.clone();
             if let Some(left) = &mut failure.calls_left {
                 *left = left.saturating_sub(1);
                 if *left == 0 {
-                    global.query_failure = None;
+                    *slot = None;
                 }
             }
             fx.changed();
@@ -363,7 +368,7 @@ impl Gateway {
         });
     }
 
-    /// Forgets every transaction, the notifies to drop and the injected queryOrder failure;
+    /// Forgets every transaction, the notifies to drop and the injected failures;
     /// deliveries still running stop.
     pub fn reset(&self) {
         self.inner.generation.fetch_add(1, Ordering::Relaxed);

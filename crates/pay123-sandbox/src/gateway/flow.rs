@@ -14,6 +14,13 @@ use crate::transaction::Step;
 
 use super::*;
 
+/// The specification's FAQ 8: Visa and Master cards cannot be paid in the test environment;
+/// a merchant tests with an ATM card, and 123PAY makes international cards work in production.
+const CREDIT_CARD_UNTESTABLE: &str = "Hiện tại ở môi trường test không test được các thẻ Credit \
+     (Visa, Master). Vui lòng thanh toán bằng thẻ ATM hoặc hủy giao dịch. (International cards \
+     cannot be paid in the test environment, as 123PAY's FAQ 8 says: pay with an ATM card's \
+     bank, or cancel.)";
+
 /// What a bank page request leads to.
 #[derive(Debug)]
 pub(crate) enum PageOutcome {
@@ -168,6 +175,9 @@ impl Gateway {
     /// The current step's page, or the way back to the merchant once the payment has ended.
     pub(crate) fn show(&self, token: &str) -> PageOutcome {
         self.with_session(token, |gw, record, now, _| match record.step {
+            Step::Card if *record.bank_used() == BankCode::CreditCard => PageOutcome::Show(
+                Box::new(gw.view(record, Some(CREDIT_CARD_UNTESTABLE.to_owned()))),
+            ),
             Step::ChooseBank | Step::Card | Step::Otp => {
                 PageOutcome::Show(Box::new(gw.view(record, None)))
             }
@@ -239,6 +249,19 @@ impl Gateway {
         let checked = self.with_session(token, |gw, record, now, fx| {
             if record.step != Step::Card {
                 return Err(PageOutcome::Redirect(gw.page_url(record.token.as_str())));
+            }
+            if *record.bank_used() == BankCode::CreditCard {
+                // FAQ 8: international cards cannot be paid in 123PAY's test environment.
+                record.event(
+                    now,
+                    "card form sent for 123PCC: not payable in the sandbox",
+                    fx,
+                );
+                return Err(PageOutcome::Show(Box::new(gw.form_view(
+                    record,
+                    CREDIT_CARD_UNTESTABLE,
+                    form,
+                ))));
             }
             let fields = [&form.card_holder, &form.card_number, &form.issue_date];
             if fields.iter().any(|f| f.trim().is_empty()) {

@@ -11,7 +11,7 @@ use hashbrown::HashTable;
 use pay123_core::{BankCode, CreateOrder, TransactionStatus};
 
 use crate::cards::Debit;
-use crate::transaction::{NotifyAttempt, QueryOrderFailure, Refusal, Step};
+use crate::transaction::{InjectedFailure, NotifyAttempt, Refusal, Step};
 
 use super::*;
 
@@ -137,8 +137,10 @@ impl Shard {
 #[derive(Debug, Default)]
 pub(crate) struct Global {
     pub(crate) drop_next: u32,
-    /// The failure queryOrder answers, when one is injected.
-    pub(super) query_failure: Option<QueryOrderFailure>,
+    /// The failure each method answers, when one is injected (by [`Method::index`]).
+    ///
+    /// [`Method::index`]: crate::transaction::Method::index
+    pub(super) failures: [Option<InjectedFailure>; 2],
     /// The last refused requests, oldest first.
     pub(super) refusals: std::collections::VecDeque<Refusal>,
 }

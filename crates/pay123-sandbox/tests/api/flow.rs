@@ -236,3 +236,26 @@ async fn status_10_shows_while_the_bank_checks_the_card() {
     assert_eq!(answer.status, StatusCode::SEE_OTHER);
     assert_eq!(h.status("CHECKING-1").await, TransactionStatus::AwaitingOtp);
 }
+
+/// The specification's FAQ 8: Visa and Master cards cannot be paid in 123PAY's test
+/// environment. `123PCC` shows the card page with that message; the test card does not pay, and
+/// the buyer can only cancel.
+#[tokio::test]
+async fn international_cards_cannot_be_paid_in_the_sandbox() {
+    let h = Harness::new(|_| {}).await;
+    let page = h.start_payment("CC-1", BankCode::CreditCard).await;
+    assert_eq!(page.form_id(), "card_form");
+    assert!(
+        page.body
+            .contains("môi trường test không test được các thẻ Credit"),
+        "{}",
+        page.body
+    );
+    let again = h.test_card(&page).await;
+    assert_eq!(again.status, StatusCode::OK, "{again:?}");
+    assert_eq!(again.form_id(), "card_form");
+    assert!(again.body.contains("FAQ 8"), "{}", again.body);
+    assert_eq!(h.status("CC-1").await, TransactionStatus::New);
+    let back = h.cancel(&again).await;
+    assert_eq!(h.returned(&back).status, TransactionStatus::Cancelled);
+}

@@ -3,7 +3,7 @@
 
 use http::StatusCode;
 use pay123_core::{BankCode, ClientError, QueryOrder, ReturnCode, TransactionStatus};
-use pay123_sandbox::AdminError;
+use pay123_sandbox::{AdminError, Method};
 
 use super::support::{AMOUNT, Harness};
 
@@ -27,7 +27,7 @@ async fn query_order_fails_for_the_next_calls_only() {
     h.create("QF-1", BankCode::Acb).await;
     let failure = h
         .sandbox
-        .fail_query_order(ReturnCode::Busy, Some(2))
+        .fail(Method::QueryOrder, ReturnCode::Busy, Some(2))
         .unwrap()
         .expect("a failure in force");
     assert_eq!(failure.calls_left, Some(2));
@@ -51,7 +51,7 @@ async fn query_order_fails_for_the_next_calls_only() {
         let e = query_error(&h, "QF-1").await;
         assert_eq!(code_of(&e), "5000", "{e}");
     }
-    assert_eq!(h.sandbox.gateway().query_order_failure(), None);
+    assert_eq!(h.sandbox.gateway().failure(Method::QueryOrder), None);
     assert_eq!(h.status("QF-1").await, TransactionStatus::New);
 }
 
@@ -59,7 +59,7 @@ async fn query_order_fails_for_the_next_calls_only() {
 async fn query_order_fails_until_cleared() {
     let h = Harness::with_sink(vec![], |_| {}).await;
     h.sandbox
-        .fail_query_order(ReturnCode::BankCommunication, None)
+        .fail(Method::QueryOrder, ReturnCode::BankCommunication, None)
         .unwrap();
     for id in ["QC-1", "QC-2", "NEVER-CREATED"] {
         if id != "NEVER-CREATED" {
@@ -72,22 +72,38 @@ async fn query_order_fails_until_cleared() {
     h.settled("QC-PAID").await;
     assert_eq!(h.sink().received()[0].status, TransactionStatus::Success);
     assert_eq!(code_of(&query_error(&h, "QC-PAID").await), "7300");
-    h.sandbox.clear_query_order_failure();
+    h.sandbox.clear_failure(Method::QueryOrder);
     assert_eq!(h.status("QC-PAID").await, TransactionStatus::Success);
     assert_eq!(h.status("QC-1").await, TransactionStatus::New);
 
-    // `1` is not an error; zero calls clears; reset clears.
+    // Only codes of queryOrder's error table: `1` is not an error, and `6200` is createOrder's.
+    for code in ["1", "6200", "6203", "6206", "6212", "7200", "4242"] {
+        let e = h
+            .sandbox
+            .fail(Method::QueryOrder, ReturnCode::from_code(code), None)
+            .unwrap_err();
+        assert_eq!(
+            e,
+            AdminError::NotInErrorTable {
+                method: Method::QueryOrder,
+                code: code.into()
+            }
+        );
+        assert!(e.to_string().contains("5000, 6000, 6100, 7300"), "{e}");
+    }
+    // Zero calls clears; reset clears.
+    h.sandbox
+        .fail(Method::QueryOrder, ReturnCode::Busy, None)
+        .unwrap();
     assert_eq!(
-        h.sandbox.fail_query_order(ReturnCode::Success, None),
-        Err(AdminError::NotAnError("1".into()))
-    );
-    h.sandbox.fail_query_order(ReturnCode::Busy, None).unwrap();
-    assert_eq!(
-        h.sandbox.fail_query_order(ReturnCode::Busy, Some(0)),
+        h.sandbox
+            .fail(Method::QueryOrder, ReturnCode::Busy, Some(0)),
         Ok(None)
     );
     assert_eq!(h.status("QC-PAID").await, TransactionStatus::Success);
-    h.sandbox.fail_query_order(ReturnCode::Busy, None).unwrap();
+    h.sandbox
+        .fail(Method::QueryOrder, ReturnCode::Busy, None)
+        .unwrap();
     h.sandbox.reset();
     assert_eq!(h.status("QC-PAID").await, TransactionStatus::NotFound);
 }
@@ -127,6 +143,7 @@ async fn query_order_failures_through_the_admin_api() {
 
     for bad in [
         r#"{"code": "1"}"#,
+        r#"{"code": "7200"}"#,
         r#"{"code": ""}"#,
         r#"{"code": 5000}"#,
         r#"{"code": "5000", "times": 2}"#,
@@ -214,4 +231,57 @@ async fn another_total_amount_through_the_admin_api() {
         )
         .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
+}
+
+/// Every code of createOrder's error table can be rehearsed, `6200` and `7200` included, which
+/// no request of the merchant's can provoke in the sandbox; queryOrder is not affected.
+#[tokio::test]
+async fn create_order_fails_with_any_code_of_its_table() {
+    let h = Harness::new(|_| {}).await;
+    h.create("CF-0", BankCode::Acb).await;
+    for code in Method::CreateOrder.error_codes() {
+        h.sandbox
+            .fail(Method::CreateOrder, code.clone(), Some(1))
+            .unwrap();
+        let order = pay123_core::CreateOrder::builder(
+            format!("CF-{}", code.code()),
+            AMOUNT,
+            "https://shop.example/return",
+        )
+        .build()
+        .unwrap();
+        let e = h.client.create_order(&order).await.unwrap_err();
+        assert_eq!(e.return_code(), Some(code), "{e}");
+        assert_eq!(h.status("CF-0").await, TransactionStatus::New);
+    }
+    assert_eq!(h.sandbox.gateway().failure(Method::CreateOrder), None);
+    // The order refused with an injected code was not created: the same id works now.
+    h.create("CF-6200", BankCode::Acb).await;
+    assert_eq!(
+        h.sandbox
+            .fail(Method::CreateOrder, ReturnCode::Success, None)
+            .unwrap_err()
+            .to_string(),
+        "returnCode \"1\" is not in createOrder's error table; inject one of 5000, 6000, 6100, \
+         6200, 6203, 6206, 6212, 7200, 7300"
+    );
+    // Through the admin API.
+    let (status, body) = h
+        .http
+        .post_json(&h.url("/_sandbox/create-order/fail"), r#"{"code": "7200"}"#)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (_, index) = h.http.get_json(&h.url("/_sandbox/")).await;
+    assert_eq!(index["create_order_failure"]["code"], "7200");
+    let order = pay123_core::CreateOrder::builder("CF-API", AMOUNT, "https://shop.example/return")
+        .build()
+        .unwrap();
+    let e = h.client.create_order(&order).await.unwrap_err();
+    assert_eq!(e.return_code(), Some(&ReturnCode::InvalidPaymentInfo));
+    let (status, _) = h
+        .http
+        .post_json(&h.url("/_sandbox/create-order/clear"), "")
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    h.create("CF-API", BankCode::Acb).await;
 }

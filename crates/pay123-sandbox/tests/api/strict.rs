@@ -5,8 +5,8 @@
 use std::time::{Duration, SystemTime};
 
 use http::StatusCode;
-use pay123_core::SecretKey;
-use pay123_sandbox::{AttemptOutcome, Transaction};
+use pay123_core::{BankCode, Credentials, SecretKey, TransactionStatus};
+use pay123_sandbox::{AttemptOutcome, Merchant, Transaction};
 use proptest::prelude::*;
 
 use super::support::{Answer, Harness, detail, gateway_error, sha1_hex};
@@ -76,22 +76,24 @@ async fn a_6000_never_says_which_credential_was_wrong() {
     assert_eq!(items[2].as_deref(), Some("-10"));
 }
 
+/// The queryOrder table's limits (passcode 20, clientIP 10) would refuse most real buyers'
+/// addresses and any passcode 123PAY handed out longer than 20 characters, which createOrder's
+/// table takes: queryOrder takes what createOrder takes (255, a dotted IPv4 address), and
+/// refuses beyond it with `6100`.
 #[tokio::test]
-async fn query_orders_table_limits_are_format_errors() {
-    let h = Harness::new(|_| {}).await;
+async fn query_order_takes_what_create_order_takes() {
+    let long = Credentials::new("LONGPASS", "P".repeat(40), "LONGKEY").unwrap();
+    let h = Harness::new(|c| *c = c.clone().with_merchant(Merchant::new(long.clone()))).await;
     let url = h.url("/miservice/queryOrder1");
-    // The queryOrder table: passcode 20, clientIP 10. Formats are checked before credentials,
-    // so an over-long passcode is 6100, not 6000.
-    let long_passcode = "P".repeat(21);
     for (what, body, field) in [
         (
-            "21-character passcode",
-            query_body("Q2", "MICODE", "", &long_passcode, "MIKEY"),
+            "256-character passcode",
+            query_body("Q2", "MICODE", "", &"P".repeat(256), "MIKEY"),
             "passcode",
         ),
         (
-            "11-character clientIP",
-            query_body("Q2", "MICODE", "10.10.10.10", "MIPASSCODE", "MIKEY"),
+            "a clientIP that is no address",
+            query_body("Q2", "MICODE", "10.10.10.10.1", "MIPASSCODE", "MIKEY"),
             "clientIP",
         ),
     ] {
@@ -103,30 +105,41 @@ async fn query_orders_table_limits_are_format_errors() {
             detail(&response)
         );
     }
-    let twenty = "P".repeat(20);
     let response = h
         .http
         .post_raw(
             &url,
-            &query_body("Q2", "MICODE", "", &twenty, "MIKEY"),
+            &query_body("Q2", "MICODE", "", &"P".repeat(21), "MIKEY"),
             true,
         )
         .await;
     assert_eq!(
         gateway_error(&response).0,
         "6000",
-        "a 20-character passcode is a format 123PAY takes"
+        "a 21-character passcode has 123PAY's form (and is not MICODE's)"
     );
     let response = h
         .http
         .post_raw(
             &url,
-            &query_body("Q2", "MICODE", "10.0.0.1", "MIPASSCODE", "MIKEY"),
+            &query_body("Q2", "MICODE", "203.113.100.200", "MIPASSCODE", "MIKEY"),
             true,
         )
         .await;
     let items: Vec<Option<String>> = serde_json::from_slice(response.body()).unwrap();
-    assert_eq!(items[0].as_deref(), Some("1"));
+    assert_eq!(items[0].as_deref(), Some("1"), "a 15-character clientIP");
+    // A merchant whose passcode is 40 characters creates and queries its orders.
+    let client = pay123_core::Client::new(h.http.clone(), long, h.sandbox.endpoints());
+    client
+        .create_order(&Harness::order("LONG-1", BankCode::Acb))
+        .await
+        .unwrap();
+    let query = pay123_core::QueryOrder::new("LONG-1")
+        .unwrap()
+        .with_client_addr("203.113.100.200".parse().unwrap());
+    assert_eq!(query.client_ip(), "203.113.100.200");
+    let status = client.query_order(&query).await.unwrap();
+    assert_eq!(status.status(), &TransactionStatus::New);
 }
 
 #[tokio::test]
@@ -161,8 +174,16 @@ fn reply_json(id: &str, code: &str, ts: &str, shape: &str) -> String {
         "numbers" => format!(
             r#"{{"mTransactionID":"{id}","returnCode":{code},"ts":{ts},"checksum":"{checksum}"}}"#
         ),
+        "no code" => {
+            format!(r#"{{"mTransactionID":"{id}","ts":"{ts}","checksum":"{checksum}"}}"#)
+        }
         "no ts" => {
+            let checksum = sha1_hex(&format!("{id}{code}MIKEY"));
             format!(r#"{{"mTransactionID":"{id}","returnCode":"{code}","checksum":"{checksum}"}}"#)
+        }
+        "no id" => {
+            let checksum = sha1_hex(&format!("{code}{ts}MIKEY"));
+            format!(r#"{{"returnCode":"{code}","ts":"{ts}","checksum":"{checksum}"}}"#)
         }
         "two ts" => format!(
             r#"{{"mTransactionID":"{id}","returnCode":"{code}","ts":"{ts}","ts":"1","checksum":"{checksum}"}}"#
@@ -185,7 +206,7 @@ async fn a_reply_123pay_would_not_accept_is_not_acknowledged_and_retried() {
         .to_string();
     for (shape, reason) in [
         ("numbers", "returnCode must be a JSON string, not a number"),
-        ("no ts", "ts is missing"),
+        ("no code", "returnCode is missing"),
         ("two ts", "duplicate field `ts`"),
         ("extra", "\"note\" is not a field of the reply"),
     ] {
@@ -207,15 +228,16 @@ async fn a_reply_123pay_would_not_accept_is_not_acknowledged_and_retried() {
         let error = first.error.as_deref().unwrap();
         assert!(error.contains(reason), "{shape}: {error}");
     }
-    // The well-formed reply, written the same way, is acknowledged at once.
-    let h = Harness::with_sink(
-        vec![Answer::Raw(reply_json("STRICT-OK", "1", &ts, "strings"))],
-        |_| {},
-    )
-    .await;
-    h.pay("STRICT-OK").await;
-    let t = h.settled("STRICT-OK").await;
-    assert_eq!(outcomes(&t), [AttemptOutcome::Acknowledged]);
+    // The well-formed reply, written the same way, is acknowledged at once; so is one without
+    // the fields the reply table does not require (`mTransactionID`, `ts`), signed without them.
+    for shape in ["strings", "no ts", "no id"] {
+        let id = format!("STRICT-OK-{}", shape.replace(' ', "-"));
+        let h =
+            Harness::with_sink(vec![Answer::Raw(reply_json(&id, "1", &ts, shape))], |_| {}).await;
+        h.pay(&id).await;
+        let t = h.settled(&id).await;
+        assert_eq!(outcomes(&t), [AttemptOutcome::Acknowledged], "{shape}");
+    }
     let _ = (StatusCode::OK, Duration::ZERO);
 }
 

@@ -56,13 +56,30 @@ pub struct Returned {
     pub asked: bool,
     /// Why the query failed, if it did (for the log; the payment is shown as stored).
     pub query_error: Option<String>,
+    /// Which id of the payment the URL's `transactionID` matched, when the store has it.
+    pub found_by: Option<FoundBy>,
+}
+
+/// Which id a return URL's `transactionID` carried: 123PAY's return may name the merchant's
+/// `mTransactionID` or its own `123PAYtransactionId`, and the merchant knows both once
+/// createOrder answered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum FoundBy {
+    /// The merchant's `mTransactionID`.
+    MTransactionId,
+    /// 123PAY's transaction id (`123P...`), saved from createOrder's answer.
+    Pay123TransactionId,
 }
 
 impl Returned {
-    /// The payment's `mTransactionID`, as the URL names it.
+    /// The payment's `mTransactionID`: the found payment's, else the id the URL names.
     #[must_use]
     pub fn m_transaction_id(&self) -> Option<&str> {
-        self.ticket.m_transaction_id()
+        match &self.payment {
+            Some(payment) => Some(&payment.m_transaction_id),
+            None => self.ticket.m_transaction_id(),
+        }
     }
 
     /// What to tell the buyer, in Vietnamese.
@@ -577,14 +594,17 @@ impl<C: HttpClient, S: PaymentStore> Payments<C, S> {
             payment: None,
             asked: false,
             query_error: None,
+            found_by: None,
             ticket,
         };
-        let Some(id) = returned.ticket.m_transaction_id().map(str::to_owned) else {
+        let Some(named) = returned.ticket.m_transaction_id().map(str::to_owned) else {
             return Ok(returned);
         };
-        let Some(payment) = self.load(&id).await? else {
+        let Some((payment, found_by)) = self.load_returned(&named).await? else {
             return Ok(returned);
         };
+        returned.found_by = Some(found_by);
+        let id = payment.m_transaction_id.clone();
         if !matches!(payment.state, PaymentState::Pending | PaymentState::Unsure) {
             returned.payment = Some(payment);
             return Ok(returned);
@@ -613,6 +633,32 @@ impl<C: HttpClient, S: PaymentStore> Payments<C, S> {
             }
         }
         Ok(returned)
+    }
+}
+
+impl<C: HttpClient, S: PaymentStore> Payments<C, S> {
+    /// The payment a return URL's `transactionID` names: by the merchant's id first, then, for
+    /// an id of 123PAY's form, by 123PAY's.
+    async fn load_returned(&self, named: &str) -> Result<Option<(Payment, FoundBy)>, Error> {
+        if let Some(payment) = self.load(named).await? {
+            return Ok(Some((payment, FoundBy::MTransactionId)));
+        }
+        if crate::message::validate::pay123_transaction_id("transactionID", named).is_err() {
+            return Ok(None);
+        }
+        let found = self
+            .store()
+            .load_by_pay123_transaction_id(named)
+            .await
+            .map_err(|e| Error::from(StoreError::failed(e)))?;
+        if let Some(payment) = &found {
+            tracing::debug!(
+                pay123_transaction_id = named,
+                m_transaction_id = %payment.m_transaction_id,
+                "the return URL named 123PAY's transaction id"
+            );
+        }
+        Ok(found.map(|payment| (payment, FoundBy::Pay123TransactionId)))
     }
 }
 

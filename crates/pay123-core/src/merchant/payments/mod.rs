@@ -49,7 +49,7 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-pub use flow::Returned;
+pub use flow::{FoundBy, Returned};
 pub use handover::{HAND_OVER_RETRY, HAND_OVER_RETRY_MAX, HAND_OVER_TIMEOUT};
 pub use limits::{RETURN_QUERY_CONCURRENCY, RETURN_QUERY_INTERVAL};
 pub use reconciler::{ReconcileReport, Reconciler, ReconcilerSettings};

@@ -10,7 +10,7 @@ use super::record::{Payment, PaymentState};
 /// The merchant's payments, as the library needs them: record one, read one, save a change
 /// only if nobody saved another since, and list the ones the reconciler should ask about.
 ///
-/// Four methods; every write is conditional, so that two instances of the app, a notify, the
+/// Five methods; every write is conditional, so that two instances of the app, a notify, the
 /// return page and the reconciler never undo each other's work. `pay123-sqlx` implements it
 /// on SQLite and PostgreSQL; `pay123_core::test_util::MemoryStore` in memory (tests);
 /// `pay123_core::test_util::check_store` checks an implementation of your own.
@@ -42,6 +42,11 @@ use super::record::{Payment, PaymentState};
 ///
 ///     async fn load(&self, m_transaction_id: &str) -> Result<Option<Payment>, Self::Error> {
 ///         Ok(self.0.lock().unwrap().get(m_transaction_id).cloned())
+///     }
+///
+///     async fn load_by_pay123_transaction_id(&self, id: &str) -> Result<Option<Payment>, Self::Error> {
+///         let all = self.0.lock().unwrap();
+///         Ok(all.values().find(|p| p.pay123_transaction_id.as_deref() == Some(id)).cloned())
 ///     }
 ///
 ///     async fn update(&self, payment: &Payment, expected_version: u64) -> Result<bool, Self::Error> {
@@ -82,6 +87,14 @@ pub trait PaymentStore: Send + Sync + 'static {
     fn load(
         &self,
         m_transaction_id: &str,
+    ) -> impl Future<Output = Result<Option<Payment>, Self::Error>> + Send;
+
+    /// The payment whose [`pay123_transaction_id`](Payment::pay123_transaction_id) is `id`
+    /// (`WHERE pay123_transaction_id = $id`, an index on that column): the return page's
+    /// `transactionID` may carry 123PAY's id rather than the merchant's.
+    fn load_by_pay123_transaction_id(
+        &self,
+        id: &str,
     ) -> impl Future<Output = Result<Option<Payment>, Self::Error>> + Send;
 
     /// Replaces the stored payment with `payment` only if the stored one's version is

@@ -268,3 +268,41 @@ async fn a_ticket_without_its_time_is_invalid_not_absent() {
     assert_eq!(returned.payment.unwrap().state, PaymentState::Pending);
     assert_eq!(t.fake.query_calls(), 1);
 }
+
+/// 123PAY's return may carry its own transaction id in `transactionID` (the one known real
+/// example does): the page finds the payment by either id and says which it used.
+#[tokio::test]
+async fn the_return_finds_its_payment_by_either_id() {
+    use pay123_core::payments::FoundBy;
+    let t = world();
+    let id = t.checkout().await;
+    t.fake.set_status(&id, "1");
+    let pay123_id = t
+        .payment(&id)
+        .pay123_transaction_id
+        .expect("saved from createOrder's answer");
+    assert_ne!(pay123_id, id);
+
+    let returned = t
+        .returned_for(&return_query(&pay123_id, TransactionStatus::Success))
+        .await;
+    assert!(returned.ticket.is_verified());
+    assert_eq!(returned.found_by, Some(FoundBy::Pay123TransactionId));
+    assert_eq!(returned.m_transaction_id(), Some(id.as_str()));
+    assert!(returned.asked);
+    assert!(returned.payment.expect("found by 123PAY's id").is_paid());
+
+    let returned = t
+        .returned_for(&return_query(&id, TransactionStatus::Success))
+        .await;
+    assert_eq!(returned.found_by, Some(FoundBy::MTransactionId));
+    // An id of neither kind finds nothing.
+    let returned = t
+        .returned_for(&return_query(
+            "123P0000000000000",
+            TransactionStatus::Success,
+        ))
+        .await;
+    assert_eq!(returned.found_by, None);
+    assert!(returned.payment.is_none());
+}
