@@ -51,6 +51,7 @@ macro_rules! conformance {
             cancel,
             wrong_otp_three_times,
             duplicate_notify,
+            concurrent_duplicates_cost_few_queries,
             forged_notify,
             dropped_notify_resolved_by_the_return_page,
             lost_notify_and_no_return_paid_by_the_reconciler,

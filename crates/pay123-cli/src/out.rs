@@ -33,10 +33,12 @@ impl Out {
         self.error(text);
     }
 
-    /// Prints a JSON value (pretty), for `--json`.
+    /// Prints a JSON value (pretty), for `--json`, fit for a terminal: what JSON leaves as is
+    /// and a terminal acts on (DEL, C1 controls such as U+009B, bidirectional overrides) is
+    /// written as a JSON escape (`\u009b`), which reads back as the same string.
     pub(crate) fn value(&self, value: &serde_json::Value) {
-        let text = serde_json::to_string_pretty(value).unwrap_or_default();
-        let _ = writeln!(std::io::stdout(), "{text}");
+        let text = serde_json::to_string_pretty(value).expect("a JSON value serializes");
+        let _ = writeln!(std::io::stdout(), "{}", json_safe(&text));
     }
 
     /// Prints a line for people (colour codes are dropped when stdout is not a terminal).
@@ -137,6 +139,24 @@ fn terminal_safe(text: &str) -> String {
     safe
 }
 
+/// JSON text with every character [`is_unsafe`] written as a `\uXXXX` escape. serde_json
+/// escapes the C0 controls already; the others can only stand inside strings, where the escape
+/// means the same character.
+fn json_safe(json: &str) -> String {
+    let mut safe = String::with_capacity(json.len());
+    for c in json.chars() {
+        if c != '\n' && is_unsafe(c) {
+            let mut units = [0u16; 2];
+            for unit in c.encode_utf16(&mut units) {
+                safe.push_str(&format!("\\u{unit:04x}"));
+            }
+        } else {
+            safe.push(c);
+        }
+    }
+    safe
+}
+
 fn is_unsafe(c: char) -> bool {
     c.is_control()
         || matches!(
@@ -183,5 +203,19 @@ mod tests {
             "{safe:?}"
         );
         assert!(!safe.contains("\x1b[2J"), "{safe:?}");
+    }
+
+    /// `--json` writes a server's text as JSON, which leaves C1 controls (U+009B, a CSI on
+    /// many terminals), DEL and bidirectional overrides as they are: escaped here, and the
+    /// JSON still reads back as the same strings.
+    #[test]
+    fn json_output_cannot_drive_the_terminal() {
+        let evil = "a\u{9b}2Jb\u{7f}c\u{202e}d\u{1b}[2Je\nf😀";
+        let value = serde_json::json!({"description": evil, "list": [evil]});
+        let text = json_safe(&serde_json::to_string_pretty(&value).unwrap());
+        assert!(!text.chars().any(|c| c != '\n' && is_unsafe(c)), "{text:?}");
+        assert!(text.contains("\\u009b"), "{text}");
+        let read: serde_json::Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(read, value);
     }
 }

@@ -14,6 +14,10 @@ pub const SANDBOX_API_URL: &str = "https://sandbox.123pay.vn/miservice";
 /// The `PAY123_API_URL` of 123PAY's production.
 pub const PRODUCTION_API_URL: &str = "https://mi.123pay.vn";
 
+/// Names the one host plain `http` may reach when it is not on this machine: a sandbox on a test
+/// network. Never in production.
+const INSECURE_HTTP_HOST: &str = "PAY123_INSECURE_HTTP_HOST";
+
 /// The variables, in the order of [`Credentials::new`].
 const CREDENTIALS: [&str; 3] = [
     "PAY123_MERCHANT_CODE",
@@ -123,11 +127,23 @@ impl Config {
         if endpoints.create_order().scheme_str() == Some("http") && !endpoints.is_on_this_machine()
         {
             let host = endpoints.create_order().host().unwrap_or("");
-            return Err(ConfigError::Url(format!(
-                "plain http to {host}: 123PAY's answers must come over https (their checksum \
-                 does not cover every boundary between fields); http is for a sandbox on this \
-                 machine"
-            )));
+            // A sandbox on a test network (another container) is reached by its name, in the
+            // open: allowed only for the host named in a variable that says what it costs.
+            if var(INSECURE_HTTP_HOST).is_some_and(|allowed| allowed.eq_ignore_ascii_case(host)) {
+                tracing::warn!(
+                    host,
+                    "PAY123_INSECURE_HTTP_HOST: 123PAY's answers are read over plain http: anyone \
+                     on the network between can answer for one order with another's; for a \
+                     test network only"
+                );
+            } else {
+                return Err(ConfigError::Url(format!(
+                    "plain http to {host}: 123PAY's answers must come over https (they do not \
+                     sign the order's id, so anyone in between could answer for one order with \
+                     another's); http is for a sandbox on this machine, or on a test network \
+                     named in {INSECURE_HTTP_HOST}"
+                )));
+            }
         }
         let values = CREDENTIALS.map(var);
         let credentials = match values {
@@ -279,7 +295,18 @@ mod tests {
             let e = with(remote).unwrap_err();
             assert!(matches!(e, ConfigError::Url(_)), "{remote}: {e:?}");
             assert!(e.to_string().contains("https"), "{e}");
+            assert!(e.to_string().contains("PAY123_INSECURE_HTTP_HOST"), "{e}");
         }
+        // A sandbox on a test network: only the host the variable names.
+        let on_network = |url: &'static str, allowed: &'static str| {
+            let mut vars = creds.to_vec();
+            vars.push(("PAY123_API_URL", url));
+            vars.push(("PAY123_INSECURE_HTTP_HOST", allowed));
+            config(&vars)
+        };
+        assert!(on_network("http://sandbox:3123/miservice", "sandbox").is_ok());
+        assert!(on_network("http://sandbox:3123/miservice", "other").is_err());
+        assert!(on_network("http://10.0.0.5/miservice", "sandbox").is_err());
         let e = with("https://user:hunter2@mi.123pay.vn").unwrap_err();
         assert!(e.to_string().contains("user info"), "{e}");
         assert!(!e.to_string().contains("hunter2"), "{e}");

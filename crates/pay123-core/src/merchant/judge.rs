@@ -43,15 +43,24 @@ pub enum Mismatch {
         /// What the merchant recorded.
         known: String,
     },
+    /// A payment for an order whose createOrder answer never arrived: 123PAY's answer does not
+    /// sign the merchant's `mTransactionID`, so nothing ties the reported transaction to this
+    /// order (another order's genuine answer would read the same).
+    UnknownTransaction {
+        /// What 123PAY reported.
+        reported: String,
+    },
 }
 
 impl Mismatch {
-    /// A short code to store: `amount_mismatch` or `transaction_mismatch`.
+    /// A short code to store: `amount_mismatch`, `transaction_mismatch` or
+    /// `transaction_not_known`.
     #[must_use]
     pub fn code(&self) -> &'static str {
         match self {
             Self::Amount { .. } => "amount_mismatch",
             Self::Transaction { .. } => "transaction_mismatch",
+            Self::UnknownTransaction { .. } => "transaction_not_known",
         }
     }
 }
@@ -67,6 +76,11 @@ impl fmt::Display for Mismatch {
                 f,
                 "123PAY reports transaction {reported:?}, the order has {known:?}"
             ),
+            Self::UnknownTransaction { reported } => write!(
+                f,
+                "123PAY reports a payment (transaction {reported:?}) for an order whose \
+                 createOrder answer never arrived: nothing ties it to this order"
+            ),
         }
     }
 }
@@ -76,17 +90,31 @@ impl OrderStatus {
     /// `123PAYtransactionId` createOrder returned for it (`None` when createOrder's answer was
     /// lost).
     ///
+    /// 123PAY's answer signs its fields, not the merchant's `mTransactionID`: another order's
+    /// genuine answer verifies too. So the answer is compared with what the merchant knows. A
+    /// success must report the order's amount and, when the order's 123PAY transaction is
+    /// known, that transaction; a success for an order whose transaction is not known is held
+    /// for review ([`Mismatch::UnknownTransaction`]). A final failure of a known transaction
+    /// must name it (`-10`, "no such transaction", names none); one that names another is held
+    /// for review too, never applied.
+    ///
     /// ```
     /// use pay123_core::{BankCode, Judgement, Mismatch, OrderStatus, TransactionStatus};
     /// let paid = OrderStatus::new("123P1", TransactionStatus::Success, "100000", "100000", BankCode::Vietcombank);
     /// assert_eq!(paid.judge(100_000, Some("123P1")), Judgement::Paid);
     /// assert!(matches!(paid.judge(150_000, Some("123P1")), Judgement::Review(Mismatch::Amount { .. })));
+    /// assert!(matches!(paid.judge(100_000, None), Judgement::Review(Mismatch::UnknownTransaction { .. })));
     /// let otp = OrderStatus::new("123P1", TransactionStatus::AwaitingOtp, "100000", "0", BankCode::Vietcombank);
     /// assert_eq!(otp.judge(100_000, None), Judgement::Pending);
     /// ```
     #[must_use]
     pub fn judge(&self, amount_vnd: u64, known_pay123_transaction_id: Option<&str>) -> Judgement {
         let status = self.status();
+        let reported = self.pay123_transaction_id();
+        let other_transaction = |known: &str| Mismatch::Transaction {
+            reported: reported.to_owned(),
+            known: known.to_owned(),
+        };
         if status.is_success() {
             if self.total_amount_vnd() != Some(amount_vnd) {
                 return Judgement::Review(Mismatch::Amount {
@@ -94,17 +122,22 @@ impl OrderStatus {
                     expected: amount_vnd,
                 });
             }
-            if let Some(known) = known_pay123_transaction_id
-                && known != self.pay123_transaction_id()
-            {
-                return Judgement::Review(Mismatch::Transaction {
-                    reported: self.pay123_transaction_id().to_owned(),
-                    known: known.to_owned(),
-                });
+            match known_pay123_transaction_id {
+                Some(known) if known != reported => Judgement::Review(other_transaction(known)),
+                Some(_) => Judgement::Paid,
+                None => Judgement::Review(Mismatch::UnknownTransaction {
+                    reported: reported.to_owned(),
+                }),
             }
-            Judgement::Paid
         } else if status.is_failure() {
-            Judgement::Failed
+            match known_pay123_transaction_id {
+                Some(known)
+                    if known != reported && *status != crate::TransactionStatus::NotFound =>
+                {
+                    Judgement::Review(other_transaction(known))
+                }
+                _ => Judgement::Failed,
+            }
         } else {
             Judgement::Pending
         }
@@ -149,10 +182,12 @@ mod tests {
         }
         let other = answer("1", "100000", "123P2").judge(100_000, known);
         assert!(matches!(&other, Judgement::Review(m) if m.code() == "transaction_mismatch"));
-        // createOrder's answer was lost: there is no id to compare.
+        // createOrder's answer was lost: nothing ties the payment to the order.
         assert_eq!(
             answer("1", "100000", "123P9").judge(100_000, None),
-            Judgement::Paid
+            Judgement::Review(Mismatch::UnknownTransaction {
+                reported: "123P9".to_owned()
+            })
         );
         for pending in ["0", "10", "11", "20", "4242"] {
             assert_eq!(
@@ -167,6 +202,22 @@ mod tests {
                 Judgement::Failed,
                 "{failed}"
             );
+            // Without a known transaction, a failure is a failure.
+            assert_eq!(
+                answer(failed, "100000", "123P9").judge(100_000, None),
+                Judgement::Failed,
+                "{failed}"
+            );
         }
+        // Another transaction's failure is not this order's: held, never applied.
+        let other = answer("7201", "100000", "123P2").judge(100_000, known);
+        assert!(matches!(&other, Judgement::Review(m) if m.code() == "transaction_mismatch"));
+        let unnamed = answer("-100", "100000", "").judge(100_000, known);
+        assert!(matches!(&unnamed, Judgement::Review(m) if m.code() == "transaction_mismatch"));
+        // "No such transaction" names none.
+        assert_eq!(
+            answer("-10", "0", "").judge(100_000, known),
+            Judgement::Failed
+        );
     }
 }

@@ -178,14 +178,17 @@ impl NotifyVerifier {
 
     /// Verifies a form-urlencoded body (or a query string: the format is the same).
     pub fn verify_form(&self, form: &[u8], now: SystemTime) -> Result<Notify, VerifyError> {
-        let [
-            m_transaction_id,
-            bank_code,
-            status,
-            description,
-            ts,
-            checksum,
-        ] = wire::form_fields(
+        let (
+            [
+                m_transaction_id,
+                bank_code,
+                status,
+                description,
+                ts,
+                checksum,
+            ],
+            repeated,
+        ) = wire::form_fields(
             form,
             [
                 "mTransactionID",
@@ -210,7 +213,9 @@ impl NotifyVerifier {
             (!id.is_empty() && validate::received_m_transaction_id("mTransactionID", id).is_ok())
                 .then(|| id.clone())
         };
-        if let Err(error) = notify.validate() {
+        // A field given twice could be read either way: 123PAY sends each once.
+        let repeated = repeated.map(|field| ValidationError::new(field, Rule::Repeated));
+        if let Err(error) = repeated.map_or_else(|| notify.validate(), Err) {
             // Signed with the key although its form is refused: 123PAY's, in a form this
             // version does not read, or a re-cut of another signed string. Said in the error so
             // that the listener logs it apart from a forgery.

@@ -78,6 +78,9 @@ pub enum Rule {
     },
     /// A `123PAYtransactionId` must be `123P` followed by letters and digits.
     Pay123TransactionId,
+    /// A field is given twice: 123PAY sends each field once, and two values could be read
+    /// either way (the checksum over one, the order from the other).
+    Repeated,
     /// A notify needs `transactionStatus` or `ts`: without both, its signed string ends with the
     /// bank code, as every queryOrder answer's does, and one could be read as the other.
     StatusOrTs,
@@ -125,6 +128,10 @@ impl fmt::Display for Rule {
                 "ends with the bank code {bank} (and digits): 123PAY joins signed fields with no \
                  separator, so a signature over this id would also sign a notify of another order; \
                  choose an id that does not end that way"
+            ),
+            Self::Repeated => f.write_str(
+                "is given twice: 123PAY sends each field once, and two values could be read \
+                 either way",
             ),
             Self::StatusOrTs => f.write_str(
                 "is required when ts is absent: a notify with neither ends its signed string with \

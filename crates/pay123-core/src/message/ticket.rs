@@ -200,14 +200,18 @@ impl ReturnTicket {
             time: field("time"),
         };
         let claimed = || Self::claimed_m_transaction_id(query);
-        ticket.validate().map_err(|error| VerifyError::Malformed {
-            message: Message::ReturnTicket,
-            error,
-            m_transaction_id: claimed(),
-            signed: ticket
-                .verify(key, wire::form_field(&pairs, "ticket"))
-                .is_ok(),
-        })?;
+        let repeated = wire::repeated_field(&pairs, &["transactionID", "time", "status", "ticket"])
+            .map(|field| ValidationError::new(field, crate::message::rule::Rule::Repeated));
+        repeated
+            .map_or_else(|| ticket.validate(), Err)
+            .map_err(|error| VerifyError::Malformed {
+                message: Message::ReturnTicket,
+                error,
+                m_transaction_id: claimed(),
+                signed: ticket
+                    .verify(key, wire::form_field(&pairs, "ticket"))
+                    .is_ok(),
+            })?;
         ticket
             .verify(key, wire::form_field(&pairs, "ticket"))
             .map_err(|error| VerifyError::Checksum {

@@ -171,19 +171,33 @@ pub(crate) fn form_pairs(input: &[u8]) -> Vec<(Cow<'_, str>, Cow<'_, str>)> {
     parse_form(input).collect()
 }
 
-/// The last value of each of `names` in a form (`None` when absent), in one pass that keeps
-/// no other pair.
+/// The value of each of `names` in a form (`None` when absent), in one pass that keeps no other
+/// pair, and the first of `names` given more than once (its last value is kept).
 pub(crate) fn form_fields<'a, const N: usize>(
     input: &'a [u8],
-    names: [&str; N],
-) -> [Option<Cow<'a, str>>; N] {
+    names: [&'static str; N],
+) -> ([Option<Cow<'a, str>>; N], Option<&'static str>) {
     let mut values = [const { None }; N];
+    let mut repeated = None;
     for (name, value) in parse_form(input) {
         if let Some(i) = names.iter().position(|n| *n == name) {
-            values[i] = Some(value);
+            if values[i].replace(value).is_some() {
+                repeated = repeated.or(Some(names[i]));
+            }
         }
     }
-    values
+    (values, repeated)
+}
+
+/// The first of `names` given more than once in form pairs.
+pub(crate) fn repeated_field(
+    pairs: &[(Cow<'_, str>, Cow<'_, str>)],
+    names: &[&'static str],
+) -> Option<&'static str> {
+    names
+        .iter()
+        .find(|name| pairs.iter().filter(|(k, _)| k == *name).count() > 1)
+        .copied()
 }
 
 /// The last value of a field in form pairs (absent fields are `None`).
@@ -278,12 +292,16 @@ mod tests {
         }
 
         #[test]
-        fn form_fields_are_the_last_values(input in form_bytes()) {
+        fn form_fields_are_the_last_values_and_name_a_repeated_one(input in form_bytes()) {
             let pairs: Vec<_> = form_urlencoded::parse(&input).collect();
             let names = ["a", "a%", "a ", "\u{e1}", ""];
-            let fields = form_fields(&input, names);
+            let (fields, repeated) = form_fields(&input, names);
             for (name, value) in names.iter().zip(fields) {
                 prop_assert_eq!(value.as_deref(), form_field(&pairs, name));
+            }
+            prop_assert_eq!(repeated.is_some(), repeated_field(&pairs, &names).is_some());
+            if let Some(name) = repeated {
+                prop_assert!(pairs.iter().filter(|(k, _)| k == name).count() > 1);
             }
         }
     }

@@ -427,3 +427,48 @@ fn refused_bodies_are_answered_413_408_400() {
         assert_eq!(response.clone().into_http().status().as_u16(), status);
     }
 }
+
+/// A field given twice could be read either way (the checksum verified over one value, the
+/// order taken from the other): refused, in a notify and in a return URL.
+#[test]
+fn a_field_given_twice_is_refused() {
+    let listener = NotifyListener::new(key());
+    let ts = "1499789401000";
+    let form = signed_form("ORDER-1", "123PVCB", "1", ts);
+    for (extra, field) in [
+        ("&transactionStatus=1", "transactionStatus"),
+        ("&mTransactionID=ORDER-2", "mTransactionID"),
+        ("&checksum=00", "checksum"),
+        ("&ts=1499789401000", "ts"),
+    ] {
+        let twice = format!("{form}{extra}");
+        let verified = listener.verifier().verify_form(twice.as_bytes(), now());
+        match verified {
+            Err(VerifyError::Malformed { error, .. }) => {
+                assert_eq!(
+                    (error.field, error.rule),
+                    (field, Rule::Repeated),
+                    "{twice}"
+                );
+            }
+            other => panic!("{twice}: {other:?}"),
+        }
+    }
+    assert!(
+        listener
+            .verifier()
+            .verify_form(form.as_bytes(), now())
+            .is_ok()
+    );
+    // The return URL's fields too.
+    let ticket = pay123_core::ReturnTicket::new("ORDER-1", TransactionStatus::Success, now())
+        .unwrap()
+        .to_query(&key());
+    let twice = format!("{ticket}&transactionID=ORDER-2");
+    let refused =
+        pay123_core::ReturnTicket::verify_query(&twice, &key(), now(), pay123_core::RETURN_WINDOW);
+    assert!(
+        matches!(&refused, Err(VerifyError::Malformed { error, .. }) if error.rule == Rule::Repeated && error.field == "transactionID"),
+        "{refused:?}"
+    );
+}

@@ -443,7 +443,8 @@ impl<C: HttpClient, S: PaymentStore> Payments<C, S> {
         paid: &mut Option<Box<Payment>>,
     ) -> Result<NotifyOutcome, Error> {
         let id = notify.m_transaction_id();
-        let _turn = self.inner.locks.lock(id).await;
+        let arrived = self.now();
+        let turn = self.inner.locks.lock(id).await;
         let Some(payment) = self.load(id).await? else {
             tracing::warn!(m_transaction_id = id, "notify for an unknown payment");
             return Ok(NotifyOutcome::RetryLater);
@@ -478,7 +479,20 @@ impl<C: HttpClient, S: PaymentStore> Payments<C, S> {
                 Err(()) => NotifyOutcome::AlreadyUpdated,
             });
         }
-        // A final status, success or failure: 123PAY's queryOrder decides.
+        // A final status, success or failure: 123PAY's queryOrder decides. When a copy of this
+        // notify asked while this one waited, or moments before it arrived, and 123PAY's answer
+        // left the payment open (pending, or the call failed), asking again would repeat it:
+        // 123PAY sends the notify again later.
+        let interval = self.config.return_query_interval;
+        let since = arrived.checked_sub(interval).unwrap_or(arrived);
+        if turn.asked_since(since) {
+            tracing::debug!(
+                m_transaction_id = id,
+                "123PAY was asked about this payment moments ago; the notify is to be sent again"
+            );
+            return Ok(NotifyOutcome::RetryLater);
+        }
+        turn.asked(self.now(), interval);
         Ok(
             match self
                 .confirm(payment, Source::Notify, self.config.notify_budget)

@@ -10,11 +10,15 @@ use std::time::{Duration, SystemTime};
 use futures_util::lock::{Mutex as AsyncMutex, OwnedMutexGuard};
 
 /// One lock per payment being worked on: concurrent notifies for one payment wait for each
-/// other, so that a thousand duplicates cost one queryOrder (the others find the payment final
-/// and answer `2`).
+/// other, so that a thousand duplicates cost one queryOrder. The others find the payment final
+/// and answer `2`; or, when 123PAY's answer left it open (pending, or the call failed), they
+/// learn that it was asked moments before ([`OrderGuard::asked_since`]) and leave the retry to
+/// 123PAY.
 #[derive(Debug, Default)]
 pub(crate) struct OrderLocks {
     locks: Mutex<HashMap<String, Arc<AsyncMutex<()>>>>,
+    /// When 123PAY was last asked about a payment under its lock.
+    asked: Mutex<HashMap<String, SystemTime>>,
 }
 
 /// The lock of one payment; the last holder's drop forgets it.
@@ -22,6 +26,24 @@ pub(crate) struct OrderGuard<'a> {
     locks: &'a OrderLocks,
     m_transaction_id: String,
     guard: Option<OwnedMutexGuard<()>>,
+}
+
+impl OrderGuard<'_> {
+    /// Whether 123PAY was asked about the payment, under this lock, at `since` or later.
+    pub(crate) fn asked_since(&self, since: SystemTime) -> bool {
+        lock(&self.locks.asked)
+            .get(&self.m_transaction_id)
+            .is_some_and(|at| *at >= since)
+    }
+
+    /// Says that 123PAY is asked about the payment at `now`.
+    pub(crate) fn asked(&self, now: SystemTime, keep: Duration) {
+        let mut asked = lock(&self.locks.asked);
+        if asked.len() >= PRUNE_ABOVE {
+            asked.retain(|_, at| now.duration_since(*at).is_ok_and(|age| age < keep));
+        }
+        asked.insert(self.m_transaction_id.clone(), now);
+    }
 }
 
 impl OrderLocks {

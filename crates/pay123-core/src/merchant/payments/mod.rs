@@ -185,7 +185,11 @@ impl<C, S> Payments<C, S> {
         with_reconcile_policy(policy: ReconcilePolicy) => config.policy;
         /// Lets the return page ask 123PAY about a payment at most once per `interval`
         /// ([`RETURN_QUERY_INTERVAL`] by default). Whatever the interval, one query per payment
-        /// is under way at a time, and [`RETURN_QUERY_CONCURRENCY`] for all payments.
+        /// is under way at a time, and [`RETURN_QUERY_CONCURRENCY`] for all payments. Copies of
+        /// a notify are held to it too: one that arrives while another asks 123PAY about its
+        /// payment, or within `interval` after, asks nothing itself when the payment is still
+        /// open (answered `-3`, 123PAY sends it again), so that a thousand duplicates cost one
+        /// queryOrder.
         #[must_use]
         with_return_query_interval(interval: Duration) => config.return_query_interval;
     }

@@ -81,12 +81,17 @@ pub(crate) fn apply(
         }
         Settlement::Judged(Judgement::Pending) => {
             if matches!(payment.state, PaymentState::Creating | PaymentState::Unsure) {
-                // createOrder's answer was lost, but 123PAY has the payment.
+                // createOrder's answer was lost, but 123PAY has the payment. Its transaction id
+                // is not adopted: the answer does not sign the order's id, so nothing ties the
+                // transaction it names to this order, and a payment reported later is held for
+                // review (`Mismatch::UnknownTransaction`).
                 let mut next = heard(payment.moved(PaymentState::Pending, now, source));
-                if !answer.pay123_transaction_id().is_empty() {
-                    next.pay123_transaction_id = Some(answer.pay123_transaction_id().to_owned());
-                }
-                next.note = Some(format!("queryOrder: 123PAY has the payment, status {code}"));
+                next.note = Some(format!(
+                    "queryOrder: 123PAY has a payment (transaction {:?}), status {code}; \
+                     createOrder's answer was lost, so a payment reported for it is held for \
+                     review",
+                    answer.pay123_transaction_id()
+                ));
                 next
             } else if payment.transaction_status.as_ref() != Some(status) {
                 let mut next = heard(payment.next(now, source));
@@ -323,7 +328,8 @@ mod tests {
             ),
             Decision::Keep(Kept::Pending)
         );
-        // An unsure payment 123PAY has becomes pending, with 123PAY's id.
+        // An unsure payment 123PAY has becomes pending; the transaction id its answer names is
+        // not adopted, so a payment reported later is held for review.
         let mut unsure = payment(PaymentState::Unsure);
         unsure.pay123_transaction_id = None;
         let found = saved(apply(
@@ -334,7 +340,16 @@ mod tests {
             Source::Reconcile,
         ));
         assert_eq!(found.state, PaymentState::Pending);
-        assert_eq!(found.pay123_transaction_id.as_deref(), Some("123P1"));
+        assert_eq!(found.pay123_transaction_id, None);
+        let held = saved(apply(
+            &found,
+            &answer("1", "100000"),
+            &policy,
+            at(50),
+            Source::Reconcile,
+        ));
+        assert_eq!(held.state, PaymentState::Review);
+        assert_eq!(held.error_code.as_deref(), Some("transaction_not_known"));
     }
 
     #[test]

@@ -435,3 +435,84 @@ async fn replayed_contradicting_notifies_cost_one_query_per_interval() {
     assert_eq!(t.fake.query_calls(), queries + 1);
     assert_eq!(t.payment(&id), before);
 }
+
+/// queryOrder's answer signs its fields, not the order's id: someone between the shop and
+/// 123PAY can answer for one order with another order's genuine answer. A payment 123PAY made
+/// for order A must not end `failed` on order B's genuine `7201`; it is held for review, and A
+/// is paid once 123PAY's own answer for it gets through.
+#[tokio::test]
+async fn another_orders_genuine_failure_does_not_fail_a_payment() {
+    let t = world();
+    let paid = t.checkout().await;
+    let declined = t.checkout().await;
+    t.fake.set_status(&paid, "1");
+    t.fake.set_status(&declined, "7201");
+    t.fake.swap_answer(&paid, &declined);
+
+    t.notified(&paid, "1").await;
+    let payment = t.payment(&paid);
+    assert_ne!(payment.state, PaymentState::Failed);
+    assert_eq!(payment.state, PaymentState::Review);
+    assert_eq!(payment.error_code.as_deref(), Some("transaction_mismatch"));
+}
+
+/// Nor may another order's genuine success of the same amount pay a payment whose createOrder
+/// answer was lost (its 123PAY transaction is not known, so nothing ties the answer to it).
+#[tokio::test]
+async fn another_orders_genuine_success_does_not_pay_an_unsure_payment() {
+    let t = world();
+    let other = t.checkout().await;
+    t.fake.set_status(&other, "1");
+    let payments = t
+        .payments
+        .clone()
+        .with_gateway_timeout(Duration::from_millis(200));
+    t.fake.set_create(Behaviour::LoseAnswer);
+    let request = super::support::order(450_000);
+    let unsure = request.m_transaction_id().to_owned();
+    payments.create(&request).await.unwrap_err();
+    assert_eq!(t.payment(&unsure).state, PaymentState::Unsure);
+    t.fake.swap_answer(&unsure, &other);
+
+    payments.on_notify(notify(&unsure, "1")).await.unwrap();
+    let payment = t.payment(&unsure);
+    assert!(!payment.is_paid(), "{payment:?}");
+    assert_eq!(payment.state, PaymentState::Review);
+    assert_eq!(payment.error_code.as_deref(), Some("transaction_not_known"));
+}
+
+/// A thousand copies of one notify at once cost one queryOrder, whatever 123PAY answers: paid
+/// (the others find the payment final), pending or failing (the others learn it was asked while
+/// they waited, and leave the retry to 123PAY).
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_thousand_duplicates_cost_one_query_whatever_123pay_answers() {
+    for (query_says, behaviour, expected) in [
+        ("1", Behaviour::Answer, NotifyOutcome::AlreadyUpdated),
+        ("0", Behaviour::Answer, NotifyOutcome::RetryLater),
+        (
+            "0",
+            Behaviour::Error(ReturnCode::Busy),
+            NotifyOutcome::RetryLater,
+        ),
+    ] {
+        let mut t = world();
+        t.payments = t
+            .payments
+            .clone()
+            .with_return_query_interval(pay123_core::payments::RETURN_QUERY_INTERVAL);
+        let id = t.checkout().await;
+        t.fake.set_status(&id, query_says);
+        t.fake.set_query(behaviour.clone());
+        let before = t.fake.query_calls();
+        let outcomes = t.notify_at_once(&id, "1", 1000).await;
+        let asked = t.fake.query_calls() - before;
+        assert!(
+            asked <= 10,
+            "{query_says} {behaviour:?}: {asked} queryOrders"
+        );
+        assert!(
+            outcomes.iter().filter(|o| **o == expected).count() >= 990,
+            "{query_says} {behaviour:?}: {outcomes:?}"
+        );
+    }
+}

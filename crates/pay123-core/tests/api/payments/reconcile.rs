@@ -102,7 +102,9 @@ async fn a_failed_query_is_counted_and_asked_again_never_failed() {
 }
 
 /// createOrder reached 123PAY but its answer was lost: the payment is `unsure`; the reconciler
-/// learns that 123PAY has it and makes it `pending`, with 123PAY's transaction id.
+/// learns that 123PAY has it and makes it `pending`, without adopting the transaction id the
+/// answer names (nothing in it is bound to the order): a payment reported later is held for
+/// review, never paid automatically.
 #[tokio::test]
 async fn an_unsure_payment_that_123pay_has_becomes_pending() {
     let t = world();
@@ -120,9 +122,15 @@ async fn an_unsure_payment_that_123pay_has_becomes_pending() {
     payments.reconciler().pass().await.unwrap();
     let payment = t.payment(&id);
     assert_eq!(payment.state, PaymentState::Pending);
-    assert_eq!(
-        payment.pay123_transaction_id.as_deref(),
-        Some(created.pay123_transaction_id())
+    assert_eq!(payment.pay123_transaction_id, None);
+    let found = t.history(&id).pop().unwrap();
+    assert!(
+        found
+            .note
+            .as_deref()
+            .is_some_and(|n| n.contains(created.pay123_transaction_id())),
+        "{:?}",
+        found.note
     );
     assert!(payment.next_check_at.is_some(), "still asked about");
     let states: Vec<_> = t.history(&id).iter().map(|p| p.state).collect();
@@ -134,6 +142,15 @@ async fn an_unsure_payment_that_123pay_has_becomes_pending() {
             PaymentState::Pending
         ]
     );
+    // 123PAY reports it paid (its notify, confirmed): held for a person, not paid.
+    t.fake.set_status(&id, "1");
+    payments
+        .on_notify(super::support::notify(&id, "1"))
+        .await
+        .unwrap();
+    let payment = t.payment(&id);
+    assert_eq!(payment.state, PaymentState::Review);
+    assert_eq!(payment.error_code.as_deref(), Some("transaction_not_known"));
 }
 
 /// createOrder never reached 123PAY: "no such transaction" keeps the payment open while the

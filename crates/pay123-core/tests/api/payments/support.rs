@@ -39,6 +39,8 @@ struct Holds {
     paths: HashMap<&'static str, bool>,
     lost: HashMap<&'static str, bool>,
     held: Option<String>,
+    /// queryOrder answers for these orders replaced by another order's genuine answer.
+    swapped: HashMap<String, String>,
 }
 
 /// The script and the record of the fake gateway.
@@ -91,6 +93,11 @@ impl Fake {
             Behaviour::Hang => (None, Transport::NeverAnswer),
         }
     }
+    /// Someone between the shop and 123PAY: a queryOrder for `id` gets 123PAY's genuine answer
+    /// for `other` (its checksum verifies; it does not sign the order's id).
+    pub(crate) fn swap_answer(&self, id: &str, other: &str) {
+        self.holds().swapped.insert(id.to_owned(), other.to_owned());
+    }
     /// The `transactionStatus` queryOrder reports for this order (`0` until set).
     pub(crate) fn set_status(&self, id: &str, code: &str) {
         self.gateway
@@ -125,6 +132,16 @@ impl Fake {
             self.release.notified().await;
         }
         let lose = matches(&self.holds().lost);
+        let swapped = path
+            .ends_with("/queryOrder1")
+            .then(|| self.holds().swapped.get(&order_id(&request)).cloned())
+            .flatten();
+        let request = match swapped {
+            Some(other) => pay123_core::QueryOrder::new(other)
+                .unwrap()
+                .to_http_request(&Credentials::sandbox(), &Endpoints::sandbox()),
+            None => request,
+        };
         let answer = pay123_core::HttpClient::send(&self.gateway, request).await;
         if lose {
             std::future::pending::<()>().await;
