@@ -180,10 +180,10 @@ pub(crate) fn form_fields<'a, const N: usize>(
     let mut values = [const { None }; N];
     let mut repeated = None;
     for (name, value) in parse_form(input) {
-        if let Some(i) = names.iter().position(|n| *n == name) {
-            if values[i].replace(value).is_some() {
-                repeated = repeated.or(Some(names[i]));
-            }
+        if let Some(i) = names.iter().position(|n| *n == name)
+            && values[i].replace(value).is_some()
+        {
+            repeated = repeated.or(Some(names[i]));
         }
     }
     (values, repeated)
