@@ -39,6 +39,9 @@ struct Admin {
         default_value = "http://127.0.0.1:3123"
     )]
     sandbox_url: String,
+    /// The sandbox's admin token, when it was started with one (needed from another machine).
+    #[arg(long, env = "PAY123_SANDBOX_ADMIN_TOKEN", hide_env_values = true)]
+    admin_token: Option<String>,
 }
 
 /// A failure to inject into one of 123PAY's methods.
@@ -287,12 +290,20 @@ async fn call(
 ) -> Result<Value, Failure> {
     let base = admin.sandbox_url.trim_end_matches('/');
     let url = format!("{base}{path}");
-    let request = Request::builder()
+    let mut request = Request::builder()
         .method(method)
         .uri(&url)
-        .header(header::CONTENT_TYPE, "application/json")
+        .header(header::CONTENT_TYPE, "application/json");
+    if let Some(token) = admin
+        .admin_token
+        .as_deref()
+        .filter(|t| !t.trim().is_empty())
+    {
+        request = request.header(header::AUTHORIZATION, format!("Bearer {}", token.trim()));
+    }
+    let request = request
         .body(Bytes::from(body.map(|b| b.to_string()).unwrap_or_default()))
-        .map_err(|e| Failure::usage(format!("--sandbox-url: {e}")))?;
+        .map_err(|e| Failure::usage(format!("--sandbox-url or --admin-token: {e}")))?;
     // A listing page holds up to 1,000 transactions with their histories: several MiB.
     let http = HyperClient::builder()
         .request_timeout(Duration::from_secs(10))

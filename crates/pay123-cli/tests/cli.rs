@@ -1084,3 +1084,19 @@ async fn more_bad_input_and_json_errors() {
     );
     assert!(!run.all().contains("0THER-PASS"));
 }
+
+/// A sandbox started with an admin token answers the commands that send it
+/// (`PAY123_SANDBOX_ADMIN_TOKEN`), and refuses the others with the reason.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_admin_token_is_sent_when_set() {
+    let sandbox = sandbox(|c| c.admin_token = pay123_sandbox::AdminToken::new("T0KEN-42")).await;
+    let mut env = at(&sandbox);
+    let refused = pay123(&["sandbox", "transactions"], &vars(&env), None).await;
+    refused.exits(1);
+    assert!(refused.stderr.contains("admin token"), "{}", refused.stderr);
+    assert!(refused.stderr.contains("401"), "{}", refused.stderr);
+    env.push(("PAY123_SANDBOX_ADMIN_TOKEN", "T0KEN-42".to_owned()));
+    let listed = pay123(&["sandbox", "transactions"], &vars(&env), None).await;
+    listed.exits(0);
+    assert!(!listed.all().contains("T0KEN-42"), "{}", listed.all());
+}

@@ -119,6 +119,11 @@ pub struct Args {
     /// Time an answer may wait, without progress, for the client to read it.
     #[arg(long, default_value = "10s", value_parser = parse_duration)]
     write_timeout: Duration,
+
+    /// Opens the admin API (/_sandbox/) to other machines that send this token
+    /// (Authorization: Bearer TOKEN); without it, only this machine may use it.
+    #[arg(long, env = "PAY123_SANDBOX_ADMIN_TOKEN", hide_env_values = true)]
+    admin_token: Option<String>,
 }
 
 #[derive(Clone)]
@@ -245,6 +250,7 @@ impl Args {
                 .body_timeout(self.body_timeout)
                 .write_timeout(self.write_timeout),
             lenient: self.lenient,
+            admin_token: self.admin_token.and_then(crate::AdminToken::new),
             ..Config::default()
         };
         if let Some(url) = self.notify_url {
@@ -262,6 +268,8 @@ impl Args {
 pub async fn run(args: Args) -> ExitCode {
     let listen = args.listen;
     let mut config = args.config();
+    let admin_token = config.admin_token.is_some();
+    let public_url = config.public_url.clone();
     config.server_limits = config.server_limits.max_connections(crate::connection_cap(
         config.server_limits.max_connections,
         1,
@@ -292,7 +300,22 @@ pub async fn run(args: Args) -> ExitCode {
     };
     let endpoints = sandbox.endpoints();
     let mut out = std::io::stdout().lock();
-    let _ = writeln!(out, "pay123-sandbox listening on {}", sandbox.base_url());
+    let _ = writeln!(out, "pay123-sandbox listening on http://{listen}");
+    if !listen.ip().is_loopback() {
+        let admin = if admin_token {
+            "clients that send the admin token"
+        } else {
+            "this machine only (--admin-token opens it to others)"
+        };
+        let _ = writeln!(
+            out,
+            "  WARNING: reachable from other machines; the admin API answers {admin}"
+        );
+    }
+    let buyer_urls = public_url.unwrap_or_else(|| sandbox.base_url());
+    if buyer_urls != format!("http://{listen}") {
+        let _ = writeln!(out, "  buyer URLs   {buyer_urls}");
+    }
     let _ = writeln!(out, "  createOrder  {}", endpoints.create_order());
     let _ = writeln!(out, "  queryOrder   {}", endpoints.query_order());
     let _ = writeln!(out, "  admin API    {}/_sandbox/", sandbox.base_url());

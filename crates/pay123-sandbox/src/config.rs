@@ -104,6 +104,10 @@ pub struct Config {
     /// default: 123PAY answers the text of its table only, and the explanation is in the
     /// `X-Pay123-Sandbox-Detail` header, the log and `GET /_sandbox/refusals`.
     pub lenient: bool,
+    /// Opens the admin API (`/_sandbox/...`) to clients on other machines that send it
+    /// (`Authorization: Bearer <token>`); without one, only this machine may use it. See
+    /// `docs/sandbox.md`, "Who may use the admin API".
+    pub admin_token: Option<crate::AdminToken>,
 }
 
 impl Default for Config {
@@ -123,6 +127,7 @@ impl Default for Config {
             clock: Arc::new(SystemClock),
             server_limits: pay123_axum::server::Limits::default(),
             lenient: false,
+            admin_token: None,
         }
     }
 }

@@ -45,6 +45,7 @@ pub mod cards;
 pub mod cli;
 mod config;
 mod gateway;
+mod guard;
 mod notify;
 mod pages;
 mod transaction;
@@ -67,6 +68,7 @@ use tokio::task::JoinHandle;
 
 pub use config::{Config, Faults, Merchant};
 pub use gateway::Gateway;
+pub use guard::AdminToken;
 pub use pay123_axum::server::{Limits, connection_cap};
 pub use pay123_core::clock::{Clock, ManualClock, SystemClock};
 pub use transaction::{
@@ -128,6 +130,10 @@ pub fn router(gateway: Gateway) -> Router {
             post(admin::clear_query_order_failure),
         )
         .route("/_sandbox/reset", post(admin::reset))
+        .layer(middleware::from_fn_with_state(
+            gateway.clone(),
+            guard::admin,
+        ))
         .layer(middleware::from_fn(log_request))
         .with_state(gateway)
 }
@@ -170,6 +176,14 @@ fn masked_path(path: &str) -> String {
 /// rate outside 0..=1) or outside a Tokio runtime.
 pub async fn start(listener: TcpListener, mut config: Config) -> io::Result<Sandbox> {
     let mut addr = listener.local_addr()?;
+    if !addr.ip().is_loopback() {
+        tracing::warn!(
+            listen = %addr,
+            admin_token = config.admin_token.is_some(),
+            "the sandbox listens beyond this machine: its bank pages and gateway methods are open \
+             to the network; its admin API answers this machine only, unless an admin token is set"
+        );
+    }
     if addr.ip().is_unspecified() {
         // Listening on every interface: hand out loopback URLs.
         addr.set_ip(if addr.is_ipv4() {

@@ -410,3 +410,132 @@ async fn the_listing_is_paginated() {
     let (_, index) = h.http.get_json(&h.url("/_sandbox/")).await;
     assert_eq!(index["transaction_count"], 60);
 }
+
+/// No web page can drive the admin API: a cross-origin form or `text/plain` POST (which needs
+/// no preflight) is refused before it acts, and so is a request addressed to another name (DNS
+/// rebinding); a gateway method or a bank page is not concerned.
+#[tokio::test]
+async fn a_web_page_cannot_drive_the_admin_api() {
+    let h = Harness::with_sink(vec![], |_| {}).await;
+    h.create("CSRF-1", BankCode::Acb).await;
+    let url = h.url("/_sandbox/transactions/CSRF-1/status");
+    for content_type in [
+        "text/plain",
+        "application/x-www-form-urlencoded",
+        "multipart/form-data; boundary=x",
+    ] {
+        let request = http::Request::post(&url)
+            .header("content-type", content_type)
+            .body(bytes::Bytes::from(r#"{"status": "1"}"#))
+            .unwrap();
+        let answer = h.http.send(request).await;
+        assert_eq!(
+            answer.status(),
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "{content_type}"
+        );
+    }
+    let request = http::Request::post(&url)
+        .body(bytes::Bytes::from(r#"{"status": "1"}"#))
+        .unwrap();
+    assert_eq!(
+        h.http.send(request).await.status(),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE
+    );
+    assert_eq!(h.status("CSRF-1").await, TransactionStatus::New);
+    // DNS rebinding: a page of evil.example that points its name at 127.0.0.1 sends its name.
+    for (method, path) in [
+        ("GET", "/_sandbox/transactions"),
+        ("POST", "/_sandbox/reset"),
+    ] {
+        let request = http::Request::builder()
+            .method(method)
+            .uri(h.url(path))
+            .header("host", "evil.example:3123")
+            .header("content-type", "application/json")
+            .body(bytes::Bytes::new())
+            .unwrap();
+        let answer = h.http.send(request).await;
+        assert_eq!(
+            answer.status(),
+            StatusCode::MISDIRECTED_REQUEST,
+            "{method} {path}"
+        );
+    }
+    assert_eq!(h.sandbox.transactions().len(), 1);
+    // The buyer's pages and 123PAY's methods answer any host (a sandbox behind a name).
+    let request = http::Request::get(h.url("/banksim/nope"))
+        .header("host", "pay.example.test")
+        .body(bytes::Bytes::new())
+        .unwrap();
+    assert_eq!(h.http.send(request).await.status(), StatusCode::NOT_FOUND);
+    // JSON from this machine, as the CLI and the tests send it, works.
+    let (status, _) = h.http.post_json(&url, r#"{"status": "1"}"#).await;
+    assert_eq!(status, StatusCode::OK);
+}
+
+/// Only this machine may use the admin API, unless the sandbox was given an admin token; then
+/// any client that sends it, and none that does not.
+#[tokio::test]
+async fn the_admin_api_answers_this_machine_or_the_token() {
+    use tower::ServiceExt;
+    let from = |ip: &str, token: Option<&str>| {
+        let mut request = http::Request::get("/_sandbox/transactions")
+            .header("host", "192.0.2.10:3123")
+            .body(axum::body::Body::empty())
+            .unwrap();
+        request
+            .extensions_mut()
+            .insert(axum::extract::ConnectInfo(std::net::SocketAddr::new(
+                ip.parse().unwrap(),
+                40000,
+            )));
+        if let Some(token) = token {
+            request
+                .headers_mut()
+                .insert("authorization", format!("Bearer {token}").parse().unwrap());
+        }
+        request
+    };
+    let mounted = Config {
+        public_url: Some("http://192.0.2.10:3123".to_owned()),
+        ..Config::default()
+    };
+    let open = pay123_sandbox::router(pay123_sandbox::Gateway::new(mounted.clone()).unwrap());
+    let status = |router: &axum::Router, request: http::Request<axum::body::Body>| {
+        let router = router.clone();
+        async move { router.oneshot(request).await.unwrap().status() }
+    };
+    assert_eq!(status(&open, from("127.0.0.1", None)).await, StatusCode::OK);
+    assert_eq!(status(&open, from("::1", None)).await, StatusCode::OK);
+    assert_eq!(
+        status(&open, from("192.0.2.55", None)).await,
+        StatusCode::FORBIDDEN
+    );
+    let mut unknown_peer = from("127.0.0.1", None);
+    unknown_peer.extensions_mut().clear();
+    assert_eq!(status(&open, unknown_peer).await, StatusCode::FORBIDDEN);
+
+    let config = Config {
+        admin_token: pay123_sandbox::AdminToken::new("s3cr3t-token"),
+        ..mounted
+    };
+    assert!(!format!("{config:?}").contains("s3cr3t-token"));
+    let closed = pay123_sandbox::router(pay123_sandbox::Gateway::new(config).unwrap());
+    assert_eq!(
+        status(&closed, from("192.0.2.55", Some("s3cr3t-token"))).await,
+        StatusCode::OK
+    );
+    assert_eq!(
+        status(&closed, from("192.0.2.55", None)).await,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        status(&closed, from("127.0.0.1", None)).await,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        status(&closed, from("192.0.2.55", Some("wrong"))).await,
+        StatusCode::UNAUTHORIZED
+    );
+}
