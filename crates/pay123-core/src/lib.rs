@@ -116,6 +116,7 @@ macro_rules! setters {
 
 mod adapter;
 pub mod clock;
+pub mod proxy;
 pub mod text;
 
 pub(crate) mod message;

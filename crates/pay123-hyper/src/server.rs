@@ -16,9 +16,12 @@
 //! - closes a connection that reads nothing of its answers for [`Limits::write_timeout`]: a
 //!   client that pipelines requests and never reads the answers holds no connection for long;
 //! - serves at most [`Limits::max_connections`] connections at once (more wait in the kernel's
-//!   backlog), and at most [`Limits::max_connections_per_ip`] from one address (more are closed
-//!   at once): one client cannot take every slot, even with slow but busy keep-alive
-//!   connections;
+//!   backlog), at most [`Limits::max_connections_per_ip`] from one address, and, from an address
+//!   that holds connections already, one more only while a fair share of the free slots stays
+//!   for the others (more are closed at once): as the server fills, the last slots go to
+//!   addresses that hold none, so a handful of clients cannot take every slot, and a buyer or
+//!   123PAY's notify still gets in. A [trusted proxy](Serve::trusted_proxies) is held to the
+//!   total only;
 //! - gives each request to a [`Handler`] with the peer's address.
 
 use std::convert::Infallible;
@@ -146,6 +149,7 @@ pub fn serve<H: Handler>(listener: TcpListener, handler: H) -> Serve<H> {
         listener,
         handler,
         limits: Limits::default(),
+        proxies: pay123_core::proxy::TrustedProxies::none(),
         signal: Box::pin(std::future::pending()),
     }
 }
@@ -156,6 +160,7 @@ pub struct Serve<H> {
     listener: TcpListener,
     handler: H,
     limits: Limits,
+    proxies: pay123_core::proxy::TrustedProxies,
     signal: Pin<Box<dyn Future<Output = ()> + Send>>,
 }
 
@@ -175,6 +180,15 @@ impl<H: Handler> Serve<H> {
         self
     }
 
+    /// The reverse proxies in front of the server: their connections carry many clients, so
+    /// the per-address rules ([`Limits::max_connections_per_ip`] and the fair share) do not
+    /// apply to them (the proxy limits each client; see `docs/deploying.md`). The total cap
+    /// still does.
+    pub fn trusted_proxies(mut self, proxies: pay123_core::proxy::TrustedProxies) -> Self {
+        self.proxies = proxies;
+        self
+    }
+
     /// Stops accepting connections when `signal` completes, then lets the requests under way
     /// finish for at most [`Limits::grace`].
     pub fn with_graceful_shutdown(
@@ -190,6 +204,7 @@ impl<H: Handler> Serve<H> {
             listener,
             handler,
             limits,
+            proxies,
             mut signal,
         } = self;
         let permits = Arc::new(Semaphore::new(limits.max_connections));
@@ -213,9 +228,15 @@ impl<H: Handler> Serve<H> {
                 },
                 () = &mut signal => break,
             };
-            let Some(slot) = per_ip.take(peer.ip(), limits.max_connections_per_ip) else {
-                tracing::debug!(%peer, "too many connections from this address; closed");
-                continue;
+            let slot = if proxies.contains(peer.ip()) {
+                None
+            } else {
+                let free = permits.available_permits();
+                let Some(slot) = per_ip.take(peer.ip(), limits.max_connections_per_ip, free) else {
+                    tracing::debug!(%peer, "too many connections from this address; closed");
+                    continue;
+                };
+                Some(slot)
             };
             let _ = stream.set_nodelay(true);
             let handler = handler.clone();
@@ -304,19 +325,31 @@ pub fn connection_cap(wanted: usize, servers: u64) -> usize {
         .max(1)
 }
 
+/// An address that holds connections may take another only while at least this many times
+/// what it holds is free.
+const FAIR_SHARE: usize = 4;
+
 /// The connections open per IP address.
 #[derive(Debug, Clone, Default)]
 struct PerIp(Arc<std::sync::Mutex<std::collections::HashMap<std::net::IpAddr, usize>>>);
 
 impl PerIp {
-    /// A slot for one more connection from `ip`, unless it has `max` already.
-    fn take(&self, ip: std::net::IpAddr, max: usize) -> Option<IpSlot> {
+    /// A slot for one more connection from `ip`, unless it has `max` already, or it holds
+    /// connections and taking one more would leave the others less than their fair share of
+    /// the `free` slots: an address may hold at most a quarter of what is free beside its own.
+    /// As the server fills, what a busy address may add shrinks to nothing, and the last slots
+    /// go to addresses that hold none (a buyer arriving, 123PAY's notify), so that a handful of
+    /// addresses cannot take them all.
+    fn take(&self, ip: std::net::IpAddr, max: usize, free: usize) -> Option<IpSlot> {
         let mut open = self
             .0
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         let count = open.entry(ip).or_insert(0);
-        if *count >= max {
+        if *count >= max || (*count > 0 && *count * FAIR_SHARE > free) {
+            if *count == 0 {
+                open.remove(&ip);
+            }
             return None;
         }
         *count += 1;

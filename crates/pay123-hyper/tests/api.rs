@@ -533,4 +533,75 @@ mod server {
         let mut again = from("127.0.0.3", addr).await;
         assert!(answered(&mut again).await);
     }
+
+    /// Five addresses that take every connection they can and hold them (as a handful of
+    /// attackers did, with a per-address cap of a quarter) leave room for others: a buyer and
+    /// 123PAY's notify from addresses that hold nothing are still served.
+    #[tokio::test]
+    async fn a_handful_of_addresses_cannot_take_every_connection() {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        // Idle connections are not cut during the test: the attackers' stay held.
+        let limits = Limits::default()
+            .max_connections(40)
+            .header_timeout(Duration::from_secs(120));
+        assert_eq!(limits.max_connections_per_ip, 10);
+        tokio::spawn(
+            pay123_hyper::server::serve(listener, Hello)
+                .limits(limits)
+                .into_future(),
+        );
+        let mut held = Vec::new();
+        for attacker in 10..15 {
+            for _ in 0..12 {
+                let mut stream = from(&format!("127.0.0.{attacker}"), addr).await;
+                let mut buf = [0u8; 1];
+                let closed = matches!(
+                    tokio::time::timeout(Duration::from_millis(200), stream.read(&mut buf)).await,
+                    Ok(Ok(0) | Err(_))
+                );
+                if !closed {
+                    held.push(stream);
+                }
+            }
+        }
+        // Every connection the server kept is served; together they hold less than all.
+        assert!(held.len() < 40, "{} held", held.len());
+        for (buyer, notify) in [("127.0.0.20", "127.0.0.21"), ("127.0.0.22", "127.0.0.23")] {
+            let mut buyer = from(buyer, addr).await;
+            assert!(answered(&mut buyer).await, "a buyer is served");
+            let mut notify = from(notify, addr).await;
+            assert!(answered(&mut notify).await, "a notify is served");
+        }
+    }
+
+    /// A trusted proxy carries many clients: the per-address rules do not hold it back.
+    #[tokio::test]
+    async fn a_trusted_proxy_is_held_to_the_total_only() {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let limits = Limits::default()
+            .max_connections(64)
+            .max_connections_per_ip(3);
+        tokio::spawn(
+            pay123_hyper::server::serve(listener, Hello)
+                .limits(limits)
+                .trusted_proxies("127.0.0.5".parse().unwrap())
+                .into_future(),
+        );
+        let mut held = Vec::new();
+        for _ in 0..20 {
+            held.push(from("127.0.0.5", addr).await);
+        }
+        for stream in &mut held {
+            assert!(answered(stream).await);
+        }
+        // Anyone else still has the per-address cap.
+        let mut others = Vec::new();
+        for _ in 0..3 {
+            others.push(from("127.0.0.6", addr).await);
+        }
+        let mut fourth = from("127.0.0.6", addr).await;
+        assert!(closed_at_once(&mut fourth).await);
+    }
 }
