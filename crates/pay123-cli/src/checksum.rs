@@ -103,8 +103,9 @@ pub(crate) fn run(command: ChecksumCommand, out: &Out) -> Outcome {
 fn explain(input: &Input, out: &Out) -> Outcome {
     let bytes = read(input)?;
     let key = gateway::secret_key()?;
-    let explained = explain::explain(&bytes, input.message.map(MessageArg::message), &key)
+    let parsed = explain::parse(&bytes, input.message.map(MessageArg::message))
         .map_err(|e| Failure::usage(e.to_string()))?;
+    let explained = explain::explain(parsed, &key);
     let message = explained.parsed.message;
     let fields = explained.parsed.masked_values();
     let given = explained.parsed.checksum.clone();
@@ -240,9 +241,10 @@ fn sign(input: &Input, out: &Out) -> Outcome {
     let bytes = read(input)?;
     let key = gateway::secret_key()?;
     let message = input.message.map(MessageArg::message);
-    let signed = explain::sign(&bytes, message, &key).map_err(|e| Failure::usage(e.to_string()))?;
-    let explained = explain::explain(signed.as_bytes(), message, &key)
-        .map_err(|e| Failure::usage(e.to_string()))?;
+    let parse =
+        |input: &[u8]| explain::parse(input, message).map_err(|e| Failure::usage(e.to_string()));
+    let signed = explain::sign(parse(&bytes)?, &key);
+    let explained = explain::explain(parse(signed.as_bytes())?, &key);
     // A request body holds the passcode: it is printed masked, never as given.
     let (shown, masked) = mask_passcode(&signed);
     if masked {

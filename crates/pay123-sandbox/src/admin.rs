@@ -1,10 +1,11 @@
 //! The admin API under `/_sandbox/`: JSON for tests, scripts and curious developers. Each route
 //! is the HTTP face of an in-process method of [`Gateway`].
 
-use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
 use http::StatusCode;
 use pay123_core::{ReturnCode, TransactionStatus};
 use serde::de::DeserializeOwned;
@@ -14,6 +15,23 @@ use serde_json::json;
 use crate::cards;
 use crate::gateway::Gateway;
 use crate::transaction::{AdminError, Method};
+
+/// The admin routes but the index, to nest under `/_sandbox` (see [`crate::router`]).
+pub(crate) fn routes() -> Router<Gateway> {
+    Router::new()
+        .route("/transactions", get(list))
+        .route("/refusals", get(refusals))
+        .route("/transactions/{id}", get(show))
+        .route("/transactions/{id}/status", post(force_status))
+        .route("/transactions/{id}/notify", post(resend_notify))
+        .route("/transactions/{id}/total-amount", post(report_total_amount))
+        .route("/notify/drop-next", post(drop_next_notify))
+        .route("/create-order/fail", post(fail_create_order))
+        .route("/create-order/clear", post(clear_create_order_failure))
+        .route("/query-order/fail", post(fail_query_order))
+        .route("/query-order/clear", post(clear_query_order_failure))
+        .route("/reset", post(reset))
+}
 
 /// `?merchant=CODE` narrows a lookup to one merchant.
 #[derive(Debug, Default, Deserialize)]

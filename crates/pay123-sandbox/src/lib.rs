@@ -54,6 +54,7 @@ use std::fmt;
 use std::future::IntoFuture;
 use std::io;
 use std::net::SocketAddr;
+use std::ops::Deref;
 use std::time::{Duration, Instant};
 
 use axum::Router;
@@ -61,7 +62,7 @@ use axum::extract::Request;
 use axum::middleware::{self, Next};
 use axum::response::Response;
 use axum::routing::{get, post};
-use pay123_core::{Endpoints, ReturnCode, TransactionStatus};
+use pay123_core::Endpoints;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
@@ -100,36 +101,7 @@ pub fn router(gateway: Gateway) -> Router {
         .route("/banksim/{token}/cancel", post(pages::cancel))
         .route("/_sandbox", get(admin::index))
         .route("/_sandbox/", get(admin::index))
-        .route("/_sandbox/transactions", get(admin::list))
-        .route("/_sandbox/refusals", get(admin::refusals))
-        .route("/_sandbox/transactions/{id}", get(admin::show))
-        .route(
-            "/_sandbox/transactions/{id}/status",
-            post(admin::force_status),
-        )
-        .route(
-            "/_sandbox/transactions/{id}/notify",
-            post(admin::resend_notify),
-        )
-        .route(
-            "/_sandbox/transactions/{id}/total-amount",
-            post(admin::report_total_amount),
-        )
-        .route("/_sandbox/notify/drop-next", post(admin::drop_next_notify))
-        .route(
-            "/_sandbox/create-order/fail",
-            post(admin::fail_create_order),
-        )
-        .route(
-            "/_sandbox/create-order/clear",
-            post(admin::clear_create_order_failure),
-        )
-        .route("/_sandbox/query-order/fail", post(admin::fail_query_order))
-        .route(
-            "/_sandbox/query-order/clear",
-            post(admin::clear_query_order_failure),
-        )
-        .route("/_sandbox/reset", post(admin::reset))
+        .nest("/_sandbox", admin::routes())
         .layer(middleware::from_fn_with_state(
             gateway.clone(),
             guard::admin,
@@ -223,6 +195,15 @@ pub async fn start(listener: TcpListener, mut config: Config) -> io::Result<Sand
 
 /// A running sandbox. Dropping it stops the server; [`shutdown`](Self::shutdown) also waits
 /// for it to finish.
+///
+/// It dereferences to its [`Gateway`]: the in-process admin API ([`transactions`],
+/// [`force_status`], [`fail`], [`wait_for`]...) is called on it directly, as
+/// `sandbox.force_status(id, status)`.
+///
+/// [`transactions`]: Gateway::transactions
+/// [`force_status`]: Gateway::force_status
+/// [`fail`]: Gateway::fail
+/// [`wait_for`]: Gateway::wait_for
 pub struct Sandbox {
     addr: SocketAddr,
     base_url: String,
@@ -265,85 +246,6 @@ impl Sandbox {
         &self.gateway
     }
 
-    /// Every transaction, oldest first (`GET /_sandbox/transactions`).
-    #[must_use]
-    pub fn transactions(&self) -> Vec<Transaction> {
-        self.gateway.transactions()
-    }
-
-    /// One transaction with its history and notify attempts
-    /// (`GET /_sandbox/transactions/{id}`).
-    #[must_use]
-    pub fn transaction(&self, m_transaction_id: &str) -> Option<Transaction> {
-        self.gateway.transaction(m_transaction_id)
-    }
-
-    /// Ends a pending transaction with a final status and sends the notify
-    /// (`POST /_sandbox/transactions/{id}/status`).
-    pub fn force_status(
-        &self,
-        m_transaction_id: &str,
-        status: TransactionStatus,
-    ) -> Result<Transaction, AdminError> {
-        self.gateway.force_status(m_transaction_id, status)
-    }
-
-    /// Sends the notify of a final transaction again
-    /// (`POST /_sandbox/transactions/{id}/notify`).
-    pub fn resend_notify(&self, m_transaction_id: &str) -> Result<Transaction, AdminError> {
-        self.gateway.resend_notify(m_transaction_id)
-    }
-
-    /// queryOrder reports `amount` as this transaction's `totalAmount` (`None`: the order's
-    /// amount again); see [`Gateway::report_total_amount`]
-    /// (`POST /_sandbox/transactions/{id}/total-amount`).
-    pub fn report_total_amount(
-        &self,
-        m_transaction_id: &str,
-        amount: Option<u64>,
-    ) -> Result<Transaction, AdminError> {
-        self.gateway.report_total_amount(m_transaction_id, amount)
-    }
-
-    /// `method` answers `code` to the next `calls` calls (`None`: until cleared); see
-    /// [`Gateway::fail`] (`POST /_sandbox/create-order/fail`, `/_sandbox/query-order/fail`).
-    pub fn fail(
-        &self,
-        method: Method,
-        code: ReturnCode,
-        calls: Option<u32>,
-    ) -> Result<Option<InjectedFailure>, AdminError> {
-        self.gateway.fail(method, code, calls)
-    }
-
-    /// `method` answers normally again (`POST /_sandbox/create-order/clear`,
-    /// `/_sandbox/query-order/clear`).
-    pub fn clear_failure(&self, method: Method) {
-        self.gateway.clear_failure(method);
-    }
-
-    /// The next notify is not sent (`POST /_sandbox/notify/drop-next`).
-    pub fn drop_next_notify(&self) {
-        self.gateway.drop_next_notify();
-    }
-
-    /// Forgets every transaction and the injected queryOrder failure (`POST /_sandbox/reset`).
-    pub fn reset(&self) {
-        self.gateway.reset();
-    }
-
-    /// Waits until `predicate` holds for the transaction; see [`Gateway::wait_for`].
-    pub async fn wait_for(
-        &self,
-        m_transaction_id: &str,
-        timeout: Duration,
-        predicate: impl FnMut(&Transaction) -> bool,
-    ) -> Option<Transaction> {
-        self.gateway
-            .wait_for(m_transaction_id, timeout, predicate)
-            .await
-    }
-
     /// Stops accepting requests, lets running ones finish (for at most 5 seconds), and stops
     /// the notify deliveries.
     pub async fn shutdown(mut self) {
@@ -358,6 +260,14 @@ impl Sandbox {
             server.abort();
         }
         self.gateway.stop();
+    }
+}
+
+impl Deref for Sandbox {
+    type Target = Gateway;
+
+    fn deref(&self) -> &Gateway {
+        &self.gateway
     }
 }
 

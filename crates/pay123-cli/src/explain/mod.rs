@@ -296,7 +296,7 @@ pub(crate) fn parse(input: &[u8], message: Option<Message>) -> Result<Parsed, Ex
         .filter(|f| *f != Field::SecretKey)
         .collect();
     let mut numbers = Vec::new();
-    match message {
+    let (values, checksum, description, form) = match message {
         Message::CreateOrderRequest | Message::QueryOrderRequest | Message::NotifyReply => {
             let object: serde_json::Map<String, serde_json::Value> = serde_json::from_str(text)
                 .map_err(|e| malformed(format!("a JSON object is expected ({e})")))?;
@@ -321,14 +321,7 @@ pub(crate) fn parse(input: &[u8], message: Option<Message>) -> Result<Parsed, Ex
                 .get("description")
                 .and_then(serde_json::Value::as_str)
                 .map(str::to_owned);
-            Ok(Parsed {
-                message,
-                values,
-                checksum,
-                numbers,
-                description,
-                form: Form::Object(object),
-            })
+            (values, checksum, description, Form::Object(object))
         }
         Message::CreateOrderResponse | Message::QueryOrderResponse => {
             let array: Vec<serde_json::Value> = serde_json::from_str(text)
@@ -367,14 +360,7 @@ pub(crate) fn parse(input: &[u8], message: Option<Message>) -> Result<Parsed, Ex
                 .collect();
             let description = (expected == 8).then(|| text_of(&array[6]));
             let checksum = array.last().map(text_of);
-            Ok(Parsed {
-                message,
-                values,
-                checksum,
-                numbers,
-                description,
-                form: Form::Array(array),
-            })
+            (values, checksum, description, Form::Array(array))
         }
         Message::Notify | Message::ReturnTicket => {
             let (prefix, query) = split_query(text);
@@ -401,32 +387,29 @@ pub(crate) fn parse(input: &[u8], message: Option<Message>) -> Result<Parsed, Ex
             } else {
                 "checksum"
             };
-            Ok(Parsed {
-                message,
-                values,
-                checksum: get(checksum_name),
-                numbers,
-                description: get("description"),
-                form: Form::Pairs {
-                    prefix: prefix.to_owned(),
-                    pairs,
-                },
-            })
+            let (checksum, description) = (get(checksum_name), get("description"));
+            let prefix = prefix.to_owned();
+            (values, checksum, description, Form::Pairs { prefix, pairs })
         }
-        _ => Err(malformed(
-            "a message this explainer does not read yet".into(),
-        )),
-    }
+        _ => {
+            return Err(malformed(
+                "a message this explainer does not read yet".into(),
+            ));
+        }
+    };
+    Ok(Parsed {
+        message,
+        values,
+        checksum,
+        numbers,
+        description,
+        form,
+    })
 }
 
-/// Reads `input` (see [`parse`]), computes its checksum with `key` and compares it with the one
+/// Computes the checksum of a message read by [`parse`] with `key` and compares it with the one
 /// it carries; on a mismatch, finds the mistake that reproduces the checksum given.
-pub(crate) fn explain(
-    input: &[u8],
-    message: Option<Message>,
-    key: &SecretKey,
-) -> Result<Explanation, ExplainError> {
-    let parsed = parse(input, message)?;
+pub(crate) fn explain(parsed: Parsed, key: &SecretKey) -> Explanation {
     let computed = compute(&parsed, &parsed.value_refs(), key);
     let verdict = match parsed.checksum.as_deref().map(str::trim) {
         None | Some("") => Verdict::Missing,
@@ -439,25 +422,20 @@ pub(crate) fn explain(
         None
     };
     let warnings = warnings(&parsed);
-    Ok(Explanation {
+    Explanation {
         parsed,
         computed,
         verdict,
         cause,
         warnings,
-    })
+    }
 }
 
-/// `input` written back with the checksum computed with `key` (set or replaced), in the form it
-/// came: a JSON object or array, a form, a URL.
-pub(crate) fn sign(
-    input: &[u8],
-    message: Option<Message>,
-    key: &SecretKey,
-) -> Result<String, ExplainError> {
-    let parsed = parse(input, message)?;
+/// A message read by [`parse`] written back with the checksum computed with `key` (set or
+/// replaced), in the form it came: a JSON object or array, a form, a URL.
+pub(crate) fn sign(parsed: Parsed, key: &SecretKey) -> String {
     let checksum = compute(&parsed, &parsed.value_refs(), key);
-    Ok(match parsed.form {
+    match parsed.form {
         Form::Object(mut object) => {
             object.insert("checksum".into(), serde_json::Value::String(checksum));
             serde_json::to_string(&object).expect("a JSON value serializes")
@@ -483,7 +461,7 @@ pub(crate) fn sign(
                 .finish();
             format!("{prefix}{query}")
         }
-    })
+    }
 }
 
 impl fmt::Display for Cause {

@@ -7,6 +7,15 @@ fn key() -> SecretKey {
     SecretKey::new("MIKEY")
 }
 
+/// `input` read by [`parse`], then explained with `key`.
+fn explain(
+    input: &[u8],
+    message: Option<Message>,
+    key: &SecretKey,
+) -> Result<Explanation, ExplainError> {
+    parse(input, message).map(|parsed| super::explain(parsed, key))
+}
+
 const CREATE_ORDER: &str = r#"{"mTransactionID":"V20170711001","merchantCode":"MICODE","bankCode":"123PVTB","totalAmount":"100000","clientIP":"127.0.0.1","custName":"","custAddress":"","custGender":"M","custDOB":"","custPhone":"","custMail":"","cancelURL":"https://www.google.com.vn/","redirectURL":"https://www.google.com.vn/","errorURL":"https://www.google.com.vn/","passcode":"MIPASSCODE","checksum":"50a98e764eb6ab1a00d80735fd37dcf582c6b217"}"#;
 
 #[test]
@@ -57,12 +66,9 @@ fn with(signed_change: impl Fn(&mut serde_json::Map<String, serde_json::Value>))
         serde_json::from_str(CREATE_ORDER).unwrap();
     let mut signed = object.clone();
     signed_change(&mut signed);
-    let resigned = sign(
-        serde_json::to_string(&signed).unwrap().as_bytes(),
-        Some(Message::CreateOrderRequest),
-        &key(),
-    )
-    .unwrap();
+    let signed = serde_json::to_string(&signed).unwrap();
+    let parsed = parse(signed.as_bytes(), Some(Message::CreateOrderRequest)).unwrap();
+    let resigned = sign(parsed, &key());
     let resigned: serde_json::Map<String, serde_json::Value> =
         serde_json::from_str(&resigned).unwrap();
     object.insert("checksum".into(), resigned["checksum"].clone());
@@ -161,14 +167,14 @@ fn an_unsigned_description_or_a_missing_passcode_is_found() {
 #[test]
 fn sign_writes_the_message_back_with_its_checksum() {
     let form = "mTransactionID=V1&bankCode=123PVTB&transactionStatus=1&ts=1499789401525";
-    let signed = sign(form.as_bytes(), None, &key()).unwrap();
+    let signed = sign(parse(form.as_bytes(), None).unwrap(), &key());
     assert!(signed.starts_with(form), "{signed}");
     assert_eq!(
         explain(signed.as_bytes(), None, &key()).unwrap().verdict,
         Verdict::Matches
     );
     let url = "https://shop.vn/return?transactionID=V1&time=1349164000&status=1";
-    let signed = sign(url.as_bytes(), None, &key()).unwrap();
+    let signed = sign(parse(url.as_bytes(), None).unwrap(), &key());
     assert!(signed.starts_with("https://shop.vn/return?transactionID=V1"));
     assert!(signed.contains("&ticket="));
 }

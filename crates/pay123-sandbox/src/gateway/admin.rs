@@ -14,7 +14,7 @@ use super::*;
 impl Gateway {
     // ---- the in-process admin API ---------------------------------------------------------
 
-    /// Every transaction, oldest first.
+    /// Every transaction, oldest first (`GET /_sandbox/transactions`).
     #[must_use]
     pub fn transactions(&self) -> Vec<Transaction> {
         self.page(None, usize::MAX)
@@ -133,7 +133,7 @@ impl Gateway {
     }
 
     /// The transaction with this `mTransactionID` (the newest one if several merchants used
-    /// it).
+    /// it), with its history and notify attempts (`GET /_sandbox/transactions/{id}`).
     #[must_use]
     pub fn transaction(&self, m_transaction_id: &str) -> Option<Transaction> {
         self.transaction_of(None, m_transaction_id)
@@ -184,7 +184,7 @@ impl Gateway {
     }
 
     /// Ends a pending transaction with a final status, as the buyer's bank would, and sends
-    /// the notify.
+    /// the notify (`POST /_sandbox/transactions/{id}/status`).
     pub fn force_status(
         &self,
         m_transaction_id: &str,
@@ -212,7 +212,8 @@ impl Gateway {
         })
     }
 
-    /// Sends the notify of a final transaction again (a new delivery, with its retries).
+    /// Sends the notify of a final transaction again (a new delivery, with its retries)
+    /// (`POST /_sandbox/transactions/{id}/notify`).
     pub fn resend_notify(&self, m_transaction_id: &str) -> Result<Transaction, AdminError> {
         self.resend_notify_of(None, m_transaction_id)
     }
@@ -236,7 +237,8 @@ impl Gateway {
     /// From now on queryOrder reports `amount` as this transaction's `totalAmount` (and, once
     /// paid, as its `opAmount`): "the gateway reports 1 VND", to test that a merchant checks
     /// the amount before fulfilling an order. `None` reports the order's amount again. The bank
-    /// pages and the notify (which carries no amount) do not change.
+    /// pages and the notify (which carries no amount) do not change
+    /// (`POST /_sandbox/transactions/{id}/total-amount`).
     pub fn report_total_amount(
         &self,
         m_transaction_id: &str,
@@ -268,6 +270,7 @@ impl Gateway {
     /// the transaction; `Some(0)` clears. The other method is not affected. Replaces an earlier
     /// failure of the method. Only a code of the method's error table in the specification is
     /// taken ([`Method::error_codes`]): createOrder's `6200` or `7200`, queryOrder's `5000`...
+    /// (`POST /_sandbox/create-order/fail`, `/_sandbox/query-order/fail`).
     pub fn fail(
         &self,
         method: Method,
@@ -291,7 +294,8 @@ impl Gateway {
         Ok(failure)
     }
 
-    /// `method` answers normally again.
+    /// `method` answers normally again (`POST /_sandbox/create-order/clear`,
+    /// `/_sandbox/query-order/clear`).
     pub fn clear_failure(&self, method: Method) {
         self.with_global(|global, fx| {
             global.failures[method.index()] = None;
@@ -360,7 +364,8 @@ impl Gateway {
         self.global().refusals.iter().cloned().collect()
     }
 
-    /// The next notify is not sent at all (recorded as dropped), as if it were lost.
+    /// The next notify is not sent at all (recorded as dropped), as if it were lost
+    /// (`POST /_sandbox/notify/drop-next`).
     pub fn drop_next_notify(&self) {
         self.with_global(|global, fx| {
             global.drop_next += 1;
@@ -369,7 +374,7 @@ impl Gateway {
     }
 
     /// Forgets every transaction, the notifies to drop and the injected failures;
-    /// deliveries still running stop.
+    /// deliveries still running stop (`POST /_sandbox/reset`).
     pub fn reset(&self) {
         self.inner.generation.fetch_add(1, Ordering::Relaxed);
         self.each_shard(|shard, fx| {

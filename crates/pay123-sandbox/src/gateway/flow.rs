@@ -324,20 +324,9 @@ impl Gateway {
                     PageOutcome::Redirect(gw.return_url(record, now))
                 }
                 CardCheck::Wrong(status) => {
-                    let progress = record.progress();
-                    progress.card_failures += 1;
-                    progress.last_error = Some(status.clone());
-                    let failures = progress.card_failures;
-                    if failures >= MAX_ATTEMPTS {
-                        record.finish(
-                            TransactionStatus::WrongCardInfoThreeTimes,
-                            now,
-                            "wrong card details three times",
-                            fx,
-                        );
+                    let Some(left) = record.wrong_attempt(status.clone(), now, fx) else {
                         return PageOutcome::Redirect(gw.return_url(record, now));
-                    }
-                    let left = MAX_ATTEMPTS - failures;
+                    };
                     record.event(
                         now,
                         format!(
@@ -400,20 +389,9 @@ impl Gateway {
                 return PageOutcome::Redirect(gw.page_url(record.token.as_str()));
             }
             if otp != cards::TEST_OTP {
-                let progress = record.progress();
-                progress.otp_failures += 1;
-                progress.last_error = Some(TransactionStatus::WrongOtp);
-                let failures = progress.otp_failures;
-                if failures >= MAX_ATTEMPTS {
-                    record.finish(
-                        TransactionStatus::WrongOtpThreeTimes,
-                        now,
-                        "wrong OTP three times",
-                        fx,
-                    );
+                let Some(left) = record.wrong_attempt(TransactionStatus::WrongOtp, now, fx) else {
                     return PageOutcome::Redirect(gw.return_url(record, now));
-                }
-                let left = MAX_ATTEMPTS - failures;
+                };
                 record.event(now, format!("wrong OTP; {}", attempts_left(left)), fx);
                 let message = format!(
                     "{}. Bạn còn {left} lần nhập. (Wrong OTP; {}.)",

@@ -10,7 +10,7 @@ use std::time::{Duration, SystemTime};
 use hashbrown::HashTable;
 use pay123_core::{BankCode, CreateOrder, TransactionStatus};
 
-use crate::cards::Debit;
+use crate::cards::{Debit, MAX_ATTEMPTS};
 use crate::transaction::{InjectedFailure, NotifyAttempt, Refusal, Step};
 
 use super::*;
@@ -190,12 +190,9 @@ pub(super) struct Status(u8);
 
 impl Status {
     pub(super) fn of(status: &TransactionStatus) -> Self {
-        let index = TransactionStatus::KNOWN
-            .iter()
-            .position(|s| s == status)
-            .unwrap_or(0);
-        debug_assert!(TransactionStatus::KNOWN[index] == *status, "{status:?}");
-        Self(u8::try_from(index).unwrap_or(0))
+        let index = index_in(TransactionStatus::KNOWN, status).unwrap_or(0);
+        debug_assert!(Self(index).get() == status, "{status:?}");
+        Self(index)
     }
 
     pub(super) fn get(self) -> &'static TransactionStatus {
@@ -213,11 +210,7 @@ pub(super) struct Bank(u8);
 
 impl Bank {
     pub(super) fn of(bank: &BankCode) -> Self {
-        let index = BankCode::BANKS
-            .iter()
-            .position(|b| b == bank)
-            .map_or(0, |i| i + 1);
-        Self(u8::try_from(index).unwrap_or(0))
+        Self(index_in(BankCode::BANKS, bank).map_or(0, |i| i + 1))
     }
 
     pub(super) fn get(self) -> &'static BankCode {
@@ -226,6 +219,14 @@ impl Bank {
             i => &BankCode::BANKS[i - 1],
         }
     }
+}
+
+/// `item`'s index in `list`, when it is there: the lists of the specification are short enough
+/// for a `u8`.
+fn index_in<T: PartialEq>(list: &[T], item: &T) -> Option<u8> {
+    list.iter()
+        .position(|x| x == item)
+        .and_then(|i| u8::try_from(i).ok())
 }
 
 /// What the sandbox keeps of a createOrder: the amount, the bank asked for, the description and
@@ -397,6 +398,39 @@ impl Record {
         self.schedule_delivery(fx);
     }
 
+    /// A wrong card or OTP at the current step, refused with `error` (what a timeout then
+    /// reports): counted, and the [`MAX_ATTEMPTS`]th wrong attempt at the step ends the
+    /// transaction (`None`); before it, `Some` holds the attempts left.
+    pub(super) fn wrong_attempt(
+        &mut self,
+        error: TransactionStatus,
+        now: SystemTime,
+        fx: &mut Effects,
+    ) -> Option<u32> {
+        let step = self.step;
+        let progress = self.progress();
+        progress.last_error = Some(error);
+        let (failures, three_times, event) = match step {
+            Step::Otp => (
+                &mut progress.otp_failures,
+                TransactionStatus::WrongOtpThreeTimes,
+                "wrong OTP three times",
+            ),
+            _ => (
+                &mut progress.card_failures,
+                TransactionStatus::WrongCardInfoThreeTimes,
+                "wrong card details three times",
+            ),
+        };
+        *failures += 1;
+        let left = MAX_ATTEMPTS.saturating_sub(*failures);
+        if left == 0 {
+            self.finish(three_times, now, event, fx);
+            return None;
+        }
+        Some(left)
+    }
+
     /// Schedules a delivery of the notify: it counts as in progress from now, so that a waiter
     /// on `notify_in_progress` never sees the moment before it starts.
     pub(crate) fn schedule_delivery(&mut self, fx: &mut Effects) {
@@ -407,31 +441,25 @@ impl Record {
     /// The buyer left the page (the session timed out), or the bank's late result arrived.
     pub(super) fn expire_due(&mut self, now: SystemTime, fx: &mut Effects) {
         match self.step {
-            Step::ChooseBank | Step::Card if now >= self.deadline() => {
+            Step::ChooseBank | Step::Card | Step::Otp if now >= self.deadline() => {
+                // The last wrong input, else nothing entered at the step.
+                let (nothing_entered, event) = if self.step == Step::Otp {
+                    (
+                        TransactionStatus::NoOtp,
+                        "session timed out at the OTP step: the buyer left the page",
+                    )
+                } else {
+                    (
+                        TransactionStatus::NoPaymentInfo,
+                        "session timed out: the buyer left the page",
+                    )
+                };
                 let status = self
                     .progress
                     .as_ref()
                     .and_then(|p| p.last_error.clone())
-                    .unwrap_or(TransactionStatus::NoPaymentInfo);
-                self.finish(
-                    status,
-                    now,
-                    "session timed out: the buyer left the page",
-                    fx,
-                );
-            }
-            Step::Otp if now >= self.deadline() => {
-                let status = self
-                    .progress
-                    .as_ref()
-                    .and_then(|p| p.last_error.clone())
-                    .unwrap_or(TransactionStatus::NoOtp);
-                self.finish(
-                    status,
-                    now,
-                    "session timed out at the OTP step: the buyer left the page",
-                    fx,
-                );
+                    .unwrap_or(nothing_entered);
+                self.finish(status, now, event, fx);
             }
             Step::AwaitingBank
                 if self

@@ -82,26 +82,24 @@ impl Returned {
         }
     }
 
-    /// What to tell the buyer, in Vietnamese.
+    /// What to tell the buyer, in Vietnamese: the payment's [`Payment::vietnamese`], or that
+    /// there is no such order.
     #[must_use]
     pub fn vietnamese(&self) -> String {
-        self.messages().0
+        self.payment_or(Payment::vietnamese, "Không tìm thấy đơn hàng.")
     }
 
-    /// What to tell the buyer, in English.
+    /// The same in English.
     #[must_use]
     pub fn english(&self) -> String {
-        self.messages().1
+        self.payment_or(Payment::english, "No such order.")
     }
 
-    fn messages(&self) -> (String, String) {
-        match &self.payment {
-            Some(payment) => (payment.vietnamese(), payment.english()),
-            None => (
-                "Không tìm thấy đơn hàng.".to_owned(),
-                "No such order.".to_owned(),
-            ),
-        }
+    /// The payment's `message`, or `no_such_order` when the store does not have it.
+    fn payment_or(&self, message: fn(&Payment) -> String, no_such_order: &str) -> String {
+        self.payment
+            .as_ref()
+            .map_or_else(|| no_such_order.to_owned(), message)
     }
 }
 

@@ -240,23 +240,9 @@ impl Payment {
         first_check: SystemTime,
     ) -> Self {
         Self {
-            m_transaction_id: m_transaction_id.to_owned(),
-            amount,
-            state: PaymentState::Creating,
-            pay123_transaction_id: None,
-            payment_url: None,
-            transaction_status: None,
-            bank_code: None,
-            op_amount: None,
-            error_code: None,
-            error_detail: None,
             note: Some("recorded; createOrder is sent next".to_owned()),
-            source: Source::Checkout,
-            created_at: now,
-            updated_at: now,
             next_check_at: Some(first_check),
-            check_attempts: 0,
-            version: 1,
+            ..Self::restore(m_transaction_id, amount, PaymentState::Creating, now, 1)
         }
     }
 
