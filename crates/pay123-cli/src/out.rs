@@ -143,18 +143,20 @@ fn terminal_safe(text: &str) -> String {
 /// escapes the C0 controls already; the others can only stand inside strings, where the escape
 /// means the same character.
 fn json_safe(json: &str) -> String {
-    let mut safe = String::with_capacity(json.len());
-    for c in json.chars() {
-        if c != '\n' && is_unsafe(c) {
-            let mut units = [0u16; 2];
-            for unit in c.encode_utf16(&mut units) {
-                safe.push_str(&format!("\\u{unit:04x}"));
+    json.chars()
+        .fold(String::with_capacity(json.len()), |mut safe, c| {
+            if c == '\n' || !is_unsafe(c) {
+                safe.push(c);
+            } else {
+                let mut units = [0u16; 2];
+                let escapes = c
+                    .encode_utf16(&mut units)
+                    .iter()
+                    .map(|u| format!("\\u{u:04x}"));
+                safe.extend(escapes);
             }
-        } else {
-            safe.push(c);
-        }
-    }
-    safe
+            safe
+        })
 }
 
 fn is_unsafe(c: char) -> bool {

@@ -26,11 +26,22 @@ pub(crate) fn routes() -> Router<Gateway> {
         .route("/transactions/{id}/notify", post(resend_notify))
         .route("/transactions/{id}/total-amount", post(report_total_amount))
         .route("/notify/drop-next", post(drop_next_notify))
-        .route("/create-order/fail", post(fail_create_order))
-        .route("/create-order/clear", post(clear_create_order_failure))
-        .route("/query-order/fail", post(fail_query_order))
-        .route("/query-order/clear", post(clear_query_order_failure))
+        .route("/{method}/fail", post(fail))
+        .route("/{method}/clear", post(clear))
         .route("/reset", post(reset))
+}
+
+/// The method of `/_sandbox/{method}/fail` and `/clear`: `create-order` or `query-order`.
+fn method_of(segment: &str) -> Result<Method, Response> {
+    [Method::CreateOrder, Method::QueryOrder]
+        .into_iter()
+        .find(|m| m.admin_segment() == segment)
+        .ok_or_else(|| {
+            error(
+                StatusCode::NOT_FOUND,
+                "no such method: create-order or query-order",
+            )
+        })
 }
 
 /// `?merchant=CODE` narrows a lookup to one merchant.
@@ -265,18 +276,13 @@ pub(crate) async fn report_total_amount(
 }
 
 /// `POST /_sandbox/create-order/fail` with `{"code": "6200", "calls": 3}` (no `calls`: until
-/// cleared).
-pub(crate) async fn fail_create_order(State(gateway): State<Gateway>, body: Bytes) -> Response {
-    fail(&gateway, Method::CreateOrder, &body)
-}
-
-/// `POST /_sandbox/query-order/fail` with `{"code": "5000", "calls": 3}`.
-pub(crate) async fn fail_query_order(State(gateway): State<Gateway>, body: Bytes) -> Response {
-    fail(&gateway, Method::QueryOrder, &body)
-}
-
-fn fail(gateway: &Gateway, method: Method, body: &Bytes) -> Response {
-    let body: FailBody = match json_body(body, r#"{"code": "<returnCode>", "calls": <n>}"#) {
+/// cleared), and `/_sandbox/query-order/fail`.
+async fn fail(State(gateway): State<Gateway>, Path(method): Path<String>, body: Bytes) -> Response {
+    let method = match method_of(&method) {
+        Ok(method) => method,
+        Err(answer) => return answer,
+    };
+    let body: FailBody = match json_body(&body, r#"{"code": "<returnCode>", "calls": <n>}"#) {
         Ok(body) => body,
         Err(e) => return error(StatusCode::BAD_REQUEST, &e),
     };
@@ -289,20 +295,16 @@ fn fail(gateway: &Gateway, method: Method, body: &Bytes) -> Response {
     }
 }
 
-/// `POST /_sandbox/create-order/clear`
-pub(crate) async fn clear_create_order_failure(State(gateway): State<Gateway>) -> Response {
-    clear(&gateway, Method::CreateOrder)
-}
-
-/// `POST /_sandbox/query-order/clear`
-pub(crate) async fn clear_query_order_failure(State(gateway): State<Gateway>) -> Response {
-    clear(&gateway, Method::QueryOrder)
-}
-
-fn clear(gateway: &Gateway, method: Method) -> Response {
-    gateway.clear_failure(method);
-    tracing::info!(method = method.name(), "failure cleared");
-    StatusCode::NO_CONTENT.into_response()
+/// `POST /_sandbox/create-order/clear`, `/_sandbox/query-order/clear`.
+async fn clear(State(gateway): State<Gateway>, Path(method): Path<String>) -> Response {
+    match method_of(&method) {
+        Ok(method) => {
+            gateway.clear_failure(method);
+            tracing::info!(method = method.name(), "failure cleared");
+            StatusCode::NO_CONTENT.into_response()
+        }
+        Err(answer) => answer,
+    }
 }
 
 /// `POST /_sandbox/notify/drop-next`
