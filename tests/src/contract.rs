@@ -299,3 +299,51 @@ pub async fn slow_and_idle_connections_are_cut<L: Launcher>(launcher: &L) {
     assert_eq!(page.status, StatusCode::OK);
     drop(idle);
 }
+
+/// Behind the reverse proxy the buyer's address is the one nginx saw, for createOrder's
+/// `clientIP` and the checkout limit: the shop trusts `X-Forwarded-For` from nginx's address
+/// only, and a buyer who writes the header gains nothing.
+pub async fn the_buyers_address_through_the_proxy<L: Launcher>(launcher: &L) {
+    let world = World::start_with(launcher, |_| {}, |s| s.checkouts_per_minute = 3).await;
+    assert!(world.nginx.is_some(), "a test of the proxied shop");
+    let spoofed = |ip: &'static str| {
+        http::Request::post(format!("{}/checkout", world.shop_url))
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .header("x-forwarded-for", ip)
+            .body(bytes::Bytes::from_static(
+                b"product_id=ao-dai&bank_code=123PVCB",
+            ))
+            .expect("a request")
+    };
+    // nginx reaches the shop from 127.0.0.2; the buyer is 127.0.0.1, whatever it writes.
+    let answer = world.buyer.send(spoofed("203.0.113.66")).await;
+    assert_eq!(answer.status, StatusCode::SEE_OTHER, "{}", answer.body);
+    let id = answer
+        .headers
+        .get(shop::web::ORDER_ID_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .expect("the order id")
+        .to_owned();
+    let created = world.sandbox.transaction(&id).expect("created at 123PAY");
+    assert_eq!(
+        created.client_ip,
+        Some(std::net::Ipv4Addr::LOCALHOST),
+        "{created:?}"
+    );
+    // The buyer's own allowance (3 a minute), not one shared through nginx's address, and not
+    // a fresh one for each address the buyer writes.
+    for n in 0..2 {
+        let answer = world
+            .buyer
+            .send(spoofed(["198.51.100.1", "198.51.100.2"][n]))
+            .await;
+        assert_eq!(answer.status, StatusCode::SEE_OTHER, "{}", answer.body);
+    }
+    let answer = world.buyer.send(spoofed("198.51.100.3")).await;
+    assert_eq!(
+        answer.status,
+        StatusCode::TOO_MANY_REQUESTS,
+        "{}",
+        answer.body
+    );
+}

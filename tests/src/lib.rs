@@ -41,7 +41,10 @@ macro_rules! conformance {
         }
         mod nginx {
             use super::*;
-            $crate::conformance!(@contract $crate::BehindNginx($launcher); slow_and_idle_connections_are_cut);
+            $crate::conformance!(@contract $crate::BehindNginx($launcher);
+                slow_and_idle_connections_are_cut,
+                the_buyers_address_through_the_proxy,
+            );
         }
     };
     (@all $launcher:expr) => {

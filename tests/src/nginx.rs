@@ -20,6 +20,9 @@ pub struct Nginx {
     dir: TempDir,
 }
 
+/// The address nginx connects to the shop from: the shop's trusted proxy in the tests.
+pub const PROXY_ADDR: std::net::Ipv4Addr = std::net::Ipv4Addr::new(127, 0, 0, 2);
+
 impl Nginx {
     /// Starts nginx on a free loopback port, proxying to `upstream`, with `timeout` as its
     /// header, body, send and keep-alive timeouts.
@@ -126,6 +129,9 @@ http {{
         proxy_set_header Host $http_host;
         proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
         proxy_set_header X-Forwarded-Proto $scheme;
+        # The shop trusts X-Forwarded-For from this address only (SHOP_TRUSTED_PROXIES): the
+        # buyers of the tests come from 127.0.0.1, nginx reaches the shop from 127.0.0.2.
+        proxy_bind {PROXY_ADDR};
         proxy_connect_timeout 5s;
         proxy_send_timeout 15s;
         proxy_read_timeout 15s;

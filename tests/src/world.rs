@@ -49,6 +49,9 @@ pub struct ShopSetup {
     /// Checkouts one address may make per minute: no limit (0) by default, every buyer of the
     /// tests being on 127.0.0.1.
     pub checkouts_per_minute: u32,
+    /// The reverse proxies the shop trusts: nginx's address ([`crate::nginx::PROXY_ADDR`])
+    /// behind nginx, none otherwise.
+    pub trusted_proxies: pay123_core::proxy::TrustedProxies,
     /// The sandbox's endpoints.
     pub endpoints: Endpoints,
     /// The merchant's credentials at the sandbox.
@@ -170,6 +173,14 @@ impl World {
             reconciler: ReconcilerSettings::default()
                 .with_period(std::time::Duration::from_millis(100)),
             checkouts_per_minute: 0,
+            trusted_proxies: if nginx.is_some() {
+                crate::nginx::PROXY_ADDR
+                    .to_string()
+                    .parse()
+                    .expect("an address")
+            } else {
+                pay123_core::proxy::TrustedProxies::none()
+            },
             endpoints: sandbox.endpoints(),
             credentials,
         };

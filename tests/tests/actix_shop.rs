@@ -18,7 +18,8 @@ impl Launcher for ActixShop {
         )
         .with_gateway_timeout(setup.gateway_timeout)
         .with_reconcile_policy(setup.reconcile_policy)
-        .with_checkouts_per_minute(setup.checkouts_per_minute);
+        .with_checkouts_per_minute(setup.checkouts_per_minute)
+        .with_trusted_proxies(setup.trusted_proxies);
         let reconciler = shop.spawn_reconciler(setup.reconciler);
         let listener = setup.listener.into_std().expect("a std listener");
         let limits = actix_shop::Limits {

@@ -22,6 +22,7 @@ impl Launcher for RocketShop {
         .with_gateway_timeout(setup.gateway_timeout)
         .with_reconcile_policy(setup.reconcile_policy)
         .with_checkouts_per_minute(setup.checkouts_per_minute)
+        .with_trusted_proxies(setup.trusted_proxies)
         .with_notify_body_timeout(setup.body_timeout);
         // rocket binds the address itself: the test's listener makes way for it.
         let addr = setup.listener.local_addr().expect("an address");

@@ -81,27 +81,43 @@ impl TrustedProxies {
         self.nets.iter().any(|net| net.contains(&ip))
     }
 
+    /// The name of the header the client's address is read from, lowercase.
+    #[must_use]
+    pub fn header_name(&self) -> &'static str {
+        match self.header {
+            ForwardedHeader::XForwardedFor => "x-forwarded-for",
+            ForwardedHeader::Forwarded => "forwarded",
+        }
+    }
+
     /// The client's address: `peer`, unless `peer` is a proxy; then the address the proxies
     /// appended to the header, read from the right past every proxy of the list. An entry that
     /// is not an address ends the walk at the last hop believed; a request from a proxy without
     /// the header is the proxy's own.
     #[must_use]
     pub fn client_ip(&self, peer: IpAddr, headers: &HeaderMap) -> IpAddr {
+        let values = headers
+            .get_all(self.header_name())
+            .iter()
+            .filter_map(|v| v.to_str().ok());
+        self.client_ip_of(peer, values)
+    }
+
+    /// [`client_ip`](Self::client_ip) for a framework with a header map of its own: `values`
+    /// are the values of every [`header_name`](Self::header_name) header of the request, in
+    /// order.
+    #[must_use]
+    pub fn client_ip_of<'a>(
+        &self,
+        peer: IpAddr,
+        values: impl IntoIterator<Item = &'a str>,
+    ) -> IpAddr {
         let mut client = canonical(peer);
         if !self.contains(client) {
             return client;
         }
-        let name = match self.header {
-            ForwardedHeader::XForwardedFor => "x-forwarded-for",
-            ForwardedHeader::Forwarded => "forwarded",
-        };
         // Every occurrence of the header, in order, as one list.
-        let values: Vec<&str> = headers
-            .get_all(name)
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .flat_map(|v| v.split(','))
-            .collect();
+        let values: Vec<&str> = values.into_iter().flat_map(|v| v.split(',')).collect();
         for entry in values.iter().rev() {
             let parsed = match self.header {
                 ForwardedHeader::XForwardedFor => parse_host(entry),

@@ -33,6 +33,9 @@ pub struct Transaction {
     /// The bank actually used (the requested one until the buyer chooses).
     #[serde(serialize_with = "bank_code")]
     pub bank_code: BankCode,
+    /// createOrder's `clientIP`: the buyer's address as the merchant saw it (`None` when absent).
+    #[serde(rename = "clientIP")]
+    pub client_ip: Option<std::net::Ipv4Addr>,
     /// `totalAmount` in VND.
     pub total_amount: u64,
     /// `opAmount`: what the bank charged (the total amount once paid, else 0).

@@ -127,9 +127,13 @@ async fn checkout(
     let Some(product_id) = form.product_id.filter(|p| !p.is_empty()) else {
         return problem_response(&Problem::no_product(), json);
     };
-    let peer = request.peer_addr().map(|addr| addr.ip());
+    let forwarded = request.headers().get_all("x-forwarded-for");
+    let forwarded = forwarded.filter_map(|v| v.to_str().ok());
+    let buyer = request
+        .peer_addr()
+        .map(|addr| shop.client_ip(addr.ip(), forwarded));
     match shop
-        .checkout(&product_id, form.bank_code.as_deref(), peer)
+        .checkout(&product_id, form.bank_code.as_deref(), buyer)
         .await
     {
         Ok(created) => {

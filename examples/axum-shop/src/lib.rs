@@ -7,7 +7,7 @@ use std::net::SocketAddr;
 use axum::extract::rejection::FormRejection;
 use axum::extract::{ConnectInfo, DefaultBodyLimit, FromRequestParts, Path, RawQuery, State};
 use axum::http::request::Parts;
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Form, Router};
@@ -40,8 +40,10 @@ pub async fn serve<C: SendHttpClient>(
     limits: Limits,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    let proxies = shop.trusted_proxies().clone();
     server::serve(listener, app(shop))
         .limits(limits)
+        .trusted_proxies(proxies)
         .with_graceful_shutdown(shutdown)
         .await
 }
@@ -53,6 +55,7 @@ async fn products<C: SendHttpClient>(State(shop): State<Shop<C>>) -> Response {
 async fn checkout<C: SendHttpClient>(
     State(shop): State<Shop<C>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
     WantsJson(json): WantsJson,
     form: Result<Form<CheckoutForm>, FormRejection>,
 ) -> Response {
@@ -66,8 +69,10 @@ async fn checkout<C: SendHttpClient>(
     let Some(product_id) = form.product_id.filter(|p| !p.is_empty()) else {
         return problem(&Problem::no_product(), json);
     };
+    let forwarded = headers.get_all("x-forwarded-for").iter();
+    let buyer = shop.client_ip(peer.ip(), forwarded.filter_map(|v| v.to_str().ok()));
     match shop
-        .checkout(&product_id, form.bank_code.as_deref(), Some(peer.ip()))
+        .checkout(&product_id, form.bank_code.as_deref(), Some(buyer))
         .await
     {
         Ok(created) => {

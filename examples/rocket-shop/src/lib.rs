@@ -69,7 +69,7 @@ fn products(shop: &State<Shop>) -> Html {
 #[post("/checkout", data = "<form>")]
 async fn checkout(
     shop: &State<Shop>,
-    peer: SocketAddr,
+    buyer: Buyer,
     json: WantsJson,
     form: Form<CheckoutForm>,
 ) -> Answer {
@@ -78,7 +78,7 @@ async fn checkout(
         return Answer::Problem(Problem::no_product(), json.0);
     };
     match shop
-        .checkout(&product_id, form.bank_code.as_deref(), Some(peer.ip()))
+        .checkout(&product_id, form.bank_code.as_deref(), buyer.0)
         .await
     {
         Ok(created) => Answer::Redirect(created, json.0),
@@ -149,6 +149,24 @@ fn method_not_allowed() -> impl Fairing {
             }
         })
     })
+}
+
+/// The buyer's address: the peer's, or behind a trusted proxy the one it wrote in
+/// `X-Forwarded-For` (see `Shop::with_trusted_proxies`).
+struct Buyer(Option<std::net::IpAddr>);
+
+#[rocket::async_trait]
+impl<'r> FromRequest<'r> for Buyer {
+    type Error = std::convert::Infallible;
+
+    async fn from_request(request: &'r Request<'_>) -> Outcome<Self, Self::Error> {
+        let forwarded = request.headers().get("X-Forwarded-For");
+        let buyer = match (request.remote(), request.rocket().state::<Shop>()) {
+            (Some(peer), Some(shop)) => Some(shop.client_ip(peer.ip(), forwarded)),
+            (peer, _) => peer.map(|peer| peer.ip()),
+        };
+        Outcome::Success(Self(buyer))
+    }
 }
 
 /// The client asked for JSON (`Accept: application/json`).

@@ -7,6 +7,7 @@ use std::time::Duration;
 use pay123_core::Config;
 #[cfg(doc)]
 use pay123_core::Credentials;
+use pay123_core::proxy::TrustedProxies;
 use pay123_core::reconcile::ReconcilePolicy;
 
 use crate::reconciler::ReconcilerSettings;
@@ -53,6 +54,11 @@ pub struct ShopConfig {
     /// `SHOP_CHECKOUTS_PER_MINUTE`: checkouts one address may make per minute (default 20; 0:
     /// no limit).
     pub checkouts_per_minute: u32,
+    /// `SHOP_TRUSTED_PROXIES`: the reverse proxies in front of the shop, addresses or CIDR
+    /// ranges separated by commas (default: none). Behind them, the buyer's address (for the
+    /// checkout limit and createOrder's `clientIP`) is read from `X-Forwarded-For`; from anyone
+    /// else that header is ignored.
+    pub trusted_proxies: TrustedProxies,
 }
 
 impl fmt::Debug for ShopConfig {
@@ -67,6 +73,7 @@ impl fmt::Debug for ShopConfig {
             .field("reconcile_policy", &self.reconcile_policy)
             .field("reconciler", &self.reconciler)
             .field("checkouts_per_minute", &self.checkouts_per_minute)
+            .field("trusted_proxies", &self.trusted_proxies)
             .finish()
     }
 }
@@ -91,6 +98,9 @@ pub enum ConfigError {
         /// What is wrong.
         reason: String,
     },
+    /// Not a list of addresses and CIDR ranges.
+    #[error("SHOP_TRUSTED_PROXIES: {0}")]
+    Proxies(#[from] pay123_core::proxy::ProxyListError),
     /// `PAY123_API_URL` is set, and it or the credentials cannot be used.
     #[error(transparent)]
     Gateway(#[from] pay123_core::ConfigError),
@@ -227,6 +237,10 @@ impl ShopConfig {
                 max: u32::MAX,
             })?,
         };
+        let trusted_proxies = var("SHOP_TRUSTED_PROXIES")
+            .map(|list| list.parse::<TrustedProxies>())
+            .transpose()?
+            .unwrap_or_default();
         let settings = ReconcilerSettings::default();
         // An order is leased when its query starts: the lease outlasts the query (and its
         // retry), so that no other instance takes it while this one may still be asking.
@@ -256,6 +270,7 @@ impl ShopConfig {
             reconcile_policy,
             reconciler,
             checkouts_per_minute,
+            trusted_proxies,
         })
     }
 

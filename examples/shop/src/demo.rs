@@ -64,7 +64,8 @@ impl Demo {
         let shop = Shop::new(client, store, &config.public_url)
             .with_gateway_timeout(config.gateway_timeout)
             .with_reconcile_policy(config.reconcile_policy)
-            .with_checkouts_per_minute(config.checkouts_per_minute);
+            .with_checkouts_per_minute(config.checkouts_per_minute)
+            .with_trusted_proxies(config.trusted_proxies.clone());
         print!("{}", gateway.banner(&config));
         Ok(Self {
             config,

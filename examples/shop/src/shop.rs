@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use pay123_core::payments::Payments;
+use pay123_core::proxy::TrustedProxies;
 use pay123_core::reconcile::ReconcilePolicy;
 use pay123_core::{BankCode, Client, CreateOrder, ErrorChain, HttpClient, ReturnCheck};
 use pay123_sqlx::SqlStore;
@@ -34,6 +35,7 @@ pub struct Shop<C> {
     payments: Payments<C, SqlStore>,
     inner: Arc<Inner>,
     checkouts_per_minute: u32,
+    proxies: Arc<TrustedProxies>,
 }
 
 struct Inner {
@@ -48,6 +50,7 @@ impl<C> Clone for Shop<C> {
             payments: self.payments.clone(),
             inner: Arc::clone(&self.inner),
             checkouts_per_minute: self.checkouts_per_minute,
+            proxies: Arc::clone(&self.proxies),
         }
     }
 }
@@ -199,13 +202,40 @@ impl<C: HttpClient> Shop<C> {
                 checkouts: CheckoutLimit::default(),
             }),
             checkouts_per_minute: CHECKOUTS_PER_MINUTE,
+            proxies: Arc::default(),
         }
+    }
+
+    /// The reverse proxies in front of the shop (none by default): behind them, the buyer's
+    /// address is the one they write in `X-Forwarded-For` ([`client_ip`](Self::client_ip)).
+    #[must_use]
+    pub fn with_trusted_proxies(mut self, proxies: TrustedProxies) -> Self {
+        self.proxies = Arc::new(proxies);
+        self
+    }
+
+    /// The reverse proxies in front of the shop.
+    #[must_use]
+    pub fn trusted_proxies(&self) -> &TrustedProxies {
+        &self.proxies
+    }
+
+    /// The buyer's address of a request from `peer`, whose `X-Forwarded-For` headers (every
+    /// value, in order) are `forwarded`: `peer` itself unless it is a trusted proxy.
+    #[must_use]
+    pub fn client_ip<'a>(
+        &self,
+        peer: IpAddr,
+        forwarded: impl IntoIterator<Item = &'a str>,
+    ) -> IpAddr {
+        self.proxies.client_ip_of(peer, forwarded)
     }
 
     /// Lets one address check out at most `per_minute` times a minute
     /// ([`CHECKOUTS_PER_MINUTE`](crate::CHECKOUTS_PER_MINUTE) by default; 0: no limit). Behind a
-    /// reverse proxy, pass the buyer's address (from the proxy's `X-Forwarded-For`) to
-    /// [`checkout`](Self::checkout), or every buyer shares the proxy's allowance.
+    /// reverse proxy, pass the buyer's address ([`client_ip`](Self::client_ip), with
+    /// [`with_trusted_proxies`](Self::with_trusted_proxies)) to [`checkout`](Self::checkout),
+    /// or every buyer shares the proxy's allowance.
     #[must_use]
     pub fn with_checkouts_per_minute(mut self, per_minute: u32) -> Self {
         self.checkouts_per_minute = per_minute;

@@ -434,6 +434,7 @@ impl Gateway {
             is_final: record.status().is_final(),
             requested_bank: record.order.bank.get().clone(),
             bank_code: record.bank_used().clone(),
+            client_ip: record.order.client_ip,
             total_amount: record.order.total_amount,
             op_amount: record.op_amount(),
             reported_total_amount: record.reported_total_amount(),

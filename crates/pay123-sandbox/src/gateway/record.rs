@@ -234,6 +234,8 @@ fn index_in<T: PartialEq>(list: &[T], item: &T) -> Option<u8> {
 #[derive(Debug)]
 pub(super) struct Order {
     pub(super) total_amount: u64,
+    /// createOrder's `clientIP`, the buyer's address as the merchant saw it.
+    pub(super) client_ip: Option<std::net::Ipv4Addr>,
     pub(super) bank: Bank,
     pub(super) description: Box<str>,
     pub(super) redirect_url: Box<str>,
@@ -247,6 +249,7 @@ impl Order {
             |url: &str| (url != order.redirect_url() && !url.is_empty()).then(|| url.into());
         Self {
             total_amount: order.total_amount(),
+            client_ip: order.client_ip().parse().ok(),
             bank: Bank::of(&order.bank_code()),
             description: order.description().into(),
             redirect_url: order.redirect_url().into(),
