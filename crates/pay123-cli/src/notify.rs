@@ -69,9 +69,9 @@ pub(crate) async fn run(command: NotifyCommand, out: &Out) -> Outcome {
         })
         .ok_or_else(|| Failure::usage(format!("--to: {to:?} is not an http(s) URL")))?;
     let bank_code = BankCode::from_code(&bank);
-    if !bank_code.is_known() {
+    if !bank_code.is_well_formed() {
         return Err(Failure::usage(format!(
-            "--bank: {bank:?} is not a bank of the specification (see `pay123 banks`)"
+            "--bank: {bank:?} is not a bank code: 123P and capital letters, such as 123PVCB (see `pay123 banks`)"
         )));
     }
     let key = gateway::secret_key()?;

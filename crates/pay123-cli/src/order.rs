@@ -75,9 +75,9 @@ pub(crate) async fn run(command: OrderCommand, out: &Out) -> Outcome {
                 format!("CLI-{millis}")
             });
             let bank_code = BankCode::from_code(&bank);
-            if !bank_code.is_known() {
+            if !bank_code.is_well_formed() {
                 return Err(Failure::usage(format!(
-                    "--bank: {bank:?} is not a bank of the specification (see `pay123 banks`)"
+                    "--bank: {bank:?} is not a bank code: 123P and capital letters, such as 123PVCB (see `pay123 banks`)"
                 )));
             }
             let mut builder = CreateOrder::builder(id.as_str(), amount, return_url.as_str())

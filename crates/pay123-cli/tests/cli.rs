@@ -698,7 +698,7 @@ async fn bad_input_is_one_clear_line_and_exit_2() {
     let cases: [(&[&str], &str); 8] = [
         (&["order", "create", "--amount", "0"], "totalAmount"),
         (
-            &["order", "create", "--amount", "1000", "--bank", "123PXYZ"],
+            &["order", "create", "--amount", "1000", "--bank", "123pxyz"],
             "--bank",
         ),
         (

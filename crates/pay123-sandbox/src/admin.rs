@@ -32,16 +32,17 @@ pub(crate) fn routes() -> Router<Gateway> {
 }
 
 /// The method of `/_sandbox/{method}/fail` and `/clear`: `create-order` or `query-order`.
-fn method_of(segment: &str) -> Result<Method, Response> {
+fn method_of(segment: &str) -> Option<Method> {
     [Method::CreateOrder, Method::QueryOrder]
         .into_iter()
         .find(|m| m.admin_segment() == segment)
-        .ok_or_else(|| {
-            error(
-                StatusCode::NOT_FOUND,
-                "no such method: create-order or query-order",
-            )
-        })
+}
+
+fn no_such_method() -> Response {
+    error(
+        StatusCode::NOT_FOUND,
+        "no such method: create-order or query-order",
+    )
 }
 
 /// `?merchant=CODE` narrows a lookup to one merchant.
@@ -278,9 +279,8 @@ pub(crate) async fn report_total_amount(
 /// `POST /_sandbox/create-order/fail` with `{"code": "6200", "calls": 3}` (no `calls`: until
 /// cleared), and `/_sandbox/query-order/fail`.
 async fn fail(State(gateway): State<Gateway>, Path(method): Path<String>, body: Bytes) -> Response {
-    let method = match method_of(&method) {
-        Ok(method) => method,
-        Err(answer) => return answer,
+    let Some(method) = method_of(&method) else {
+        return no_such_method();
     };
     let body: FailBody = match json_body(&body, r#"{"code": "<returnCode>", "calls": <n>}"#) {
         Ok(body) => body,
@@ -297,14 +297,12 @@ async fn fail(State(gateway): State<Gateway>, Path(method): Path<String>, body: 
 
 /// `POST /_sandbox/create-order/clear`, `/_sandbox/query-order/clear`.
 async fn clear(State(gateway): State<Gateway>, Path(method): Path<String>) -> Response {
-    match method_of(&method) {
-        Ok(method) => {
-            gateway.clear_failure(method);
-            tracing::info!(method = method.name(), "failure cleared");
-            StatusCode::NO_CONTENT.into_response()
-        }
-        Err(answer) => answer,
-    }
+    let Some(method) = method_of(&method) else {
+        return no_such_method();
+    };
+    gateway.clear_failure(method);
+    tracing::info!(method = method.name(), "failure cleared");
+    StatusCode::NO_CONTENT.into_response()
 }
 
 /// `POST /_sandbox/notify/drop-next`

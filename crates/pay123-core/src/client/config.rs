@@ -77,6 +77,21 @@ pub enum ConfigError {
     /// `PAY123_API_URL` is not an absolute http(s) URL with a host.
     #[error("PAY123_API_URL must be an absolute http(s) URL such as {SANDBOX_API_URL}: {0}")]
     Url(String),
+    /// `PAY123_API_URL` is plain `http` to another machine. 123PAY's answers do not sign the
+    /// order's id: only TLS keeps someone in between from answering for one order with
+    /// another's. A sandbox on a test network may be named in `PAY123_INSECURE_HTTP_HOST`;
+    /// 123PAY's own hosts never.
+    #[error(
+        "PAY123_API_URL is plain http to {host}: 123PAY's answers must come over https (they do \
+         not sign the order's id, so anyone in between could answer for one order with \
+         another's). http is for a sandbox on this machine, or on a test network whose host is \
+         named in PAY123_INSECURE_HTTP_HOST (the host alone, such as `sandbox`; never one of \
+         123PAY's)"
+    )]
+    PlainHttp {
+        /// The host of the URL.
+        host: String,
+    },
     /// These credential variables are not set (in the order `PAY123_MERCHANT_CODE`,
     /// `PAY123_PASSCODE`, `PAY123_SECRET_KEY`).
     #[error(
@@ -128,8 +143,16 @@ impl Config {
         {
             let host = endpoints.create_order().host().unwrap_or("");
             // A sandbox on a test network (another container) is reached by its name, in the
-            // open: allowed only for the host named in a variable that says what it costs.
-            if var(INSECURE_HTTP_HOST).is_some_and(|allowed| allowed.eq_ignore_ascii_case(host)) {
+            // open: allowed only for the host named in a variable that says what it costs, and
+            // never for 123PAY's own hosts.
+            let pay123 = host.eq_ignore_ascii_case("123pay.vn")
+                || host.to_ascii_lowercase().ends_with(".123pay.vn");
+            let named = var(INSECURE_HTTP_HOST).is_some_and(|allowed| {
+                let allowed = allowed.trim_start_matches("http://");
+                let allowed = allowed.split(['/', ':']).next().unwrap_or("");
+                allowed.eq_ignore_ascii_case(host)
+            });
+            if named && !pay123 {
                 tracing::warn!(
                     host,
                     "PAY123_INSECURE_HTTP_HOST: 123PAY's answers are read over plain http: anyone \
@@ -137,12 +160,9 @@ impl Config {
                      test network only"
                 );
             } else {
-                return Err(ConfigError::Url(format!(
-                    "plain http to {host}: 123PAY's answers must come over https (they do not \
-                     sign the order's id, so anyone in between could answer for one order with \
-                     another's); http is for a sandbox on this machine, or on a test network \
-                     named in {INSECURE_HTTP_HOST}"
-                )));
+                return Err(ConfigError::PlainHttp {
+                    host: host.to_owned(),
+                });
             }
         }
         let values = CREDENTIALS.map(var);
@@ -293,7 +313,10 @@ mod tests {
             "http://10.0.0.5/miservice",
         ] {
             let e = with(remote).unwrap_err();
-            assert!(matches!(e, ConfigError::Url(_)), "{remote}: {e:?}");
+            assert!(
+                matches!(e, ConfigError::PlainHttp { .. }),
+                "{remote}: {e:?}"
+            );
             assert!(e.to_string().contains("https"), "{e}");
             assert!(e.to_string().contains("PAY123_INSECURE_HTTP_HOST"), "{e}");
         }
@@ -305,8 +328,15 @@ mod tests {
             config(&vars)
         };
         assert!(on_network("http://sandbox:3123/miservice", "sandbox").is_ok());
+        assert!(on_network("http://sandbox:3123/miservice", "sandbox:3123").is_ok());
         assert!(on_network("http://sandbox:3123/miservice", "other").is_err());
         assert!(on_network("http://10.0.0.5/miservice", "sandbox").is_err());
+        // Never 123PAY's own hosts.
+        for url in ["http://mi.123pay.vn", "http://sandbox.123pay.vn/miservice"] {
+            let host = url.trim_start_matches("http://").split('/').next().unwrap();
+            let e = on_network(url, host).unwrap_err();
+            assert!(matches!(e, ConfigError::PlainHttp { .. }), "{url}: {e:?}");
+        }
         let e = with("https://user:hunter2@mi.123pay.vn").unwrap_err();
         assert!(e.to_string().contains("user info"), "{e}");
         assert!(!e.to_string().contains("hunter2"), "{e}");

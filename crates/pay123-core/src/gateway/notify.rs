@@ -169,10 +169,12 @@ impl NotifyReply {
     /// Reads and verifies a reply to `notify` (gateway side) at `now`: [`from_json`](Self::from_json),
     /// then that it is a reply to this notify. Its `returnCode` is one of the reply table's
     /// (`1`, `2`, `-1`, `-3`, and the `-2` seen in the field); its `ts`, when present, lies within
-    /// `window` of `now`; its `mTransactionID` is the notify's, or empty (the reply table does not
-    /// require it: a listener leaves it out for a notify it could not authenticate, and for an
-    /// id that ends with a bank code). A reply signed for another order, or re-cut from one
-    /// (`A` + `2` + `ts` read as `A2` + `1` + the rest of `ts`), is refused.
+    /// `window` of `now`; its `mTransactionID` is the notify's, or empty where a listener leaves
+    /// it out (the reply table does not require it): in a refusal, and for a notify whose id
+    /// ends with a bank code. It may leave out `mTransactionID` or `ts`, not both: a reply
+    /// that names neither would acknowledge any notify at any time. A reply signed for another
+    /// order, or re-cut from one (`A` + `2` + `ts` read as `A2` + `1` + the rest of `ts`), is
+    /// refused.
     pub fn from_json_for(
         body: &[u8],
         notify: &crate::message::notify::Notify,
@@ -190,6 +192,15 @@ impl NotifyReply {
                 expected: notify.m_transaction_id().to_owned(),
                 got: reply.m_transaction_id,
             });
+        }
+        // A reply that names no order is tied to this notify by its exchange and its `ts`; one
+        // without `ts`, by its order: it may leave out one of the two, not both.
+        if reply.ts.is_empty() && reply.m_transaction_id.is_empty() {
+            return Err(ReplyError::Ts(
+                "a reply without mTransactionID needs its ts: without either, it would \
+                 acknowledge any notify at any time"
+                    .to_owned(),
+            ));
         }
         if !reply.ts.is_empty() {
             crate::message::timestamp::check_window(

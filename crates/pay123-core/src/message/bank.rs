@@ -128,6 +128,14 @@ banks! {
 }
 
 impl BankCode {
+    /// Whether the code has the form of 123PAY's bank codes: `123P` and capital letters, at most
+    /// 20 characters. The one rule of createOrder's builder and of the notify listener: a bank
+    /// added after the specification (`123PKLB`) passes, `123pvcb` or `VCB` does not.
+    #[must_use]
+    pub fn is_well_formed(&self) -> bool {
+        has_bank_code_form(self.code())
+    }
+
     /// A bank of the specification or [`BankCode::Pay123`]; `false` for codes this version does
     /// not know.
     #[must_use]

@@ -36,7 +36,8 @@ impl Notify {
     /// later included); `transactionStatus`, when present, has a status's form (digits without a
     /// leading zero, a `-` before them or not); `ts`, when present, is digits without a leading
     /// zero, and one of the two is present (a notify that ended with its bank code could be a
-    /// queryOrder answer re-cut); `mTransactionID` holds no control character. With these alphabets no two ways of
+    /// queryOrder answer re-cut), and a notify without `ts` carries a status of the table;
+    /// `mTransactionID` holds no control character. With these alphabets no two ways of
     /// splitting a signed string into the fields both pass (see `docs/protocol.md`). The
     /// description is informative and not signed: a received one is kept whatever its length.
     pub(crate) fn validate(&self) -> Result<(), ValidationError> {
@@ -53,6 +54,15 @@ impl Notify {
             // Every queryOrder answer signs `... + opAmount + bankCode`: read as a notify, it
             // ends with its bank code. A notify with neither field would carry no news anyway.
             return Err(ValidationError::new("transactionStatus", Rule::StatusOrTs));
+        }
+        if self.ts.is_empty() && matches!(self.status, TransactionStatus::Unknown(_)) {
+            // Without `ts`, a notify is never out of date: an unknown status there could be the
+            // `ts` of a genuine notify without a status (`"" + T` read as `T + ""`), replayable
+            // for ever. Only the table's statuses may come without a `ts`.
+            return Err(ValidationError::new(
+                "transactionStatus",
+                Rule::UnknownWithoutTs,
+            ));
         }
         Ok(())
     }

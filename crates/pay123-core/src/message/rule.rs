@@ -84,6 +84,9 @@ pub enum Rule {
     /// A notify needs `transactionStatus` or `ts`: without both, its signed string ends with the
     /// bank code, as every queryOrder answer's does, and one could be read as the other.
     StatusOrTs,
+    /// A notify without `ts` must carry a status of the specification's table: an unknown one
+    /// could be the `ts` of a notify without a status, read another way, and replayed for ever.
+    UnknownWithoutTs,
     /// A bank code must be `123P` followed by capital letters, at most 20 characters.
     BankCodeForm,
 }
@@ -132,6 +135,10 @@ impl fmt::Display for Rule {
             Self::Repeated => f.write_str(
                 "is given twice: 123PAY sends each field once, and two values could be read \
                  either way",
+            ),
+            Self::UnknownWithoutTs => f.write_str(
+                "must be a status of the specification's table when ts is absent: an unknown \
+                 one could be another notify's ts, read another way",
             ),
             Self::StatusOrTs => f.write_str(
                 "is required when ts is absent: a notify with neither ends its signed string with \

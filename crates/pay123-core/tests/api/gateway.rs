@@ -123,11 +123,18 @@ fn a_reply_may_leave_out_what_the_reply_table_does_not_require() {
     assert_eq!(for_notify(&refusal).unwrap().return_code().code(), "-1");
     let ack = reply("", "1", ts);
     assert_eq!(for_notify(&ack).unwrap().return_code().code(), "1");
+    let checksum = sha1_hex(&format!("1{ts}MIKEY"));
+    let no_id = format!(r#"{{"returnCode":"1","ts":"{ts}","checksum":"{checksum}"}}"#);
+    let read = for_notify(&no_id).unwrap();
+    assert_eq!((read.m_transaction_id(), read.ts()), ("", ts));
+    // Neither id nor ts: it would acknowledge any notify at any time.
     let checksum = sha1_hex("1MIKEY");
     let bare = format!(r#"{{"returnCode":"1","checksum":"{checksum}"}}"#);
-    let read = for_notify(&bare).unwrap();
-    assert_eq!((read.m_transaction_id(), read.ts()), ("", ""));
-    assert_eq!(for_notify(&reply("", "1", "")).unwrap(), read);
+    assert!(matches!(for_notify(&bare), Err(ReplyError::Ts(_))));
+    assert!(matches!(
+        for_notify(&reply("", "1", "")),
+        Err(ReplyError::Ts(_))
+    ));
     let checksum = sha1_hex(&format!("ORDER-12{ts}MIKEY"));
     let no_ts = format!(
         r#"{{"mTransactionID":"ORDER-1","returnCode":"2","checksum":"{}"}}"#,

@@ -271,6 +271,12 @@ proptest! {
             prop_assert!(refused, "{form}: {notify:?}");
             return Ok(());
         }
+        if ts.is_empty() && !TransactionStatus::KNOWN.iter().any(|known| known.code() == status) {
+            // Without ts, only the table's statuses: an unknown one could be another's ts.
+            let refused = matches!(&notify, Err(pay123_core::VerifyError::Malformed { error, signed: true, .. }) if error.rule == pay123_core::Rule::UnknownWithoutTs);
+            prop_assert!(refused, "{form}: {notify:?}");
+            return Ok(());
+        }
         prop_assert!(notify.is_ok(), "{form}: {notify:?}");
         let notify = notify.unwrap();
         prop_assert_eq!(
@@ -296,6 +302,35 @@ proptest! {
         let written: Vec<_> = accepted[0].iter().filter(|(_, v)| !v.is_empty()).cloned().collect();
         prop_assert_eq!(written, original);
     }
+}
+
+/// A genuine notify without a status signs `id + bank + ts`: read with the `ts` as its status
+/// and no `ts`, it would be a notify that never goes out of date. Without `ts`, only the
+/// table's statuses are read.
+#[test]
+fn a_notify_without_status_cannot_become_one_without_ts() {
+    let key = SecretKey::new(KEY);
+    let ts = now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+        .to_string();
+    let genuine = signed_form(&["ORDER-1", "123PVCB", "", &ts], &key);
+    let verifier = NotifyVerifier::new(key.clone());
+    assert!(verifier.verify_form(genuine.as_bytes(), now()).is_ok());
+    let checksum = form_urlencoded::parse(genuine.as_bytes())
+        .find(|(k, _)| k == "checksum")
+        .unwrap()
+        .1
+        .into_owned();
+    let recut = format!(
+        "mTransactionID=ORDER-1&bankCode=123PVCB&transactionStatus={ts}&checksum={checksum}"
+    );
+    let refused = verifier.verify_form(recut.as_bytes(), now() + Duration::from_secs(86_400 * 30));
+    assert!(
+        matches!(&refused, Err(pay123_core::VerifyError::Malformed { error, signed: true, .. }) if error.rule == pay123_core::Rule::UnknownWithoutTs),
+        "{refused:?}"
+    );
 }
 
 /// `-100` followed by `ts` is the same signed string as `-10` followed by `0` and `ts`: the

@@ -612,7 +612,8 @@ impl<C: HttpClient, S: PaymentStore> Payments<C, S> {
         let Some(named) = returned.ticket.m_transaction_id().map(str::to_owned) else {
             return Ok(returned);
         };
-        let Some((payment, found_by)) = self.load_returned(&named).await? else {
+        let verified = returned.ticket.is_verified();
+        let Some((payment, found_by)) = self.load_returned(&named, verified).await? else {
             return Ok(returned);
         };
         returned.found_by = Some(found_by);
@@ -621,7 +622,6 @@ impl<C: HttpClient, S: PaymentStore> Payments<C, S> {
             returned.payment = Some(payment);
             return Ok(returned);
         }
-        let verified = returned.ticket.is_verified();
         let interval = self.config.return_query_interval;
         match self.inner.returns.turn(&id, interval, verified, now) {
             Ok(_turn) => {
@@ -650,12 +650,20 @@ impl<C: HttpClient, S: PaymentStore> Payments<C, S> {
 
 impl<C: HttpClient, S: PaymentStore> Payments<C, S> {
     /// The payment a return URL's `transactionID` names: by the merchant's id first, then, for
-    /// an id of 123PAY's form, by 123PAY's.
-    async fn load_returned(&self, named: &str) -> Result<Option<(Payment, FoundBy)>, Error> {
+    /// an id of 123PAY's form and a verified ticket only, by 123PAY's. 123PAY's ids count up
+    /// (`123P` + the date + a sequence): a buyer who knows theirs could step to the next ones,
+    /// while the merchant's ids are its own to make unguessable.
+    async fn load_returned(
+        &self,
+        named: &str,
+        verified: bool,
+    ) -> Result<Option<(Payment, FoundBy)>, Error> {
         if let Some(payment) = self.load(named).await? {
             return Ok(Some((payment, FoundBy::MTransactionId)));
         }
-        if crate::message::validate::pay123_transaction_id("transactionID", named).is_err() {
+        if !verified
+            || crate::message::validate::pay123_transaction_id("transactionID", named).is_err()
+        {
             return Ok(None);
         }
         let found = self

@@ -53,8 +53,9 @@ impl<C, S> Payments<C, S> {
     /// Hands every payment that becomes paid to `handler`: mark the app's order paid, send the
     /// e-mail, ship. The payment given is already confirmed with 123PAY (status `1`, the
     /// order's amount) and saved [`paid`](PaymentState::Paid); its
-    /// [`m_transaction_id`](Payment::m_transaction_id) is the order's id given to
-    /// [`create`](Self::create).
+    /// [`m_transaction_id`](Payment::m_transaction_id) is the payment's id given to
+    /// [`create`](Self::create): one per payment, apart from your order's number when an order
+    /// may be paid again after a refusal (`ORDER-17-1`, `ORDER-17-2`; see `docs/guide.md`).
     ///
     /// The handler is called **at least once** per paid payment, by whichever part of the flow
     /// found it paid: the notify (after its answer is decided: `1` whatever the handler does,
