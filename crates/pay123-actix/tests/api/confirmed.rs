@@ -54,6 +54,8 @@ async fn a_notify_is_confirmed_stored_and_answered() {
         "-3"
     );
     gateway.set_status("ORDER-1", TransactionStatus::Success);
+    // 123PAY sends it again later (a copy within `NOTIFY_QUERY_INTERVAL` asks nothing).
+    tokio::time::sleep(pay123_core::payments::NOTIFY_QUERY_INTERVAL * 2).await;
     let genuine = post(PATH, &notify("ORDER-1"), &key).to_request();
     assert_eq!(
         code(&read_body(call_service(&app, genuine).await).await),

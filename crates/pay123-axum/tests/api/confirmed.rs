@@ -38,6 +38,8 @@ async fn a_notify_is_confirmed_stored_and_answered() {
     assert_eq!(code, NotifyReturnCode::UpdateFailed.code());
     assert_eq!(store.get("ORDER-1").unwrap().state, PaymentState::Pending);
     gateway.set_status("ORDER-1", TransactionStatus::Success);
+    // 123PAY sends it again later (a copy within `NOTIFY_QUERY_INTERVAL` asks nothing).
+    tokio::time::sleep(pay123_core::payments::NOTIFY_QUERY_INTERVAL * 2).await;
     let code = reply_code(app.clone(), post(PATH, &notify("ORDER-1"), &key)).await;
     assert_eq!(code, "1");
     assert!(store.get("ORDER-1").unwrap().is_paid());

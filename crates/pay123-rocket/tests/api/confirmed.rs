@@ -44,6 +44,8 @@ async fn the_fairing_manages_the_flow_and_mounts_the_confirmed_notify() {
     let answer = client.post(PATH).body(forged).dispatch().await;
     assert_eq!(code(answer.into_string().await.unwrap()), "-1");
     gateway.set_status("ORDER-1", TransactionStatus::Success);
+    // 123PAY sends it again later (a copy within `NOTIFY_QUERY_INTERVAL` asks nothing).
+    tokio::time::sleep(pay123_core::payments::NOTIFY_QUERY_INTERVAL * 2).await;
     let genuine = client
         .post(PATH)
         .body(notify("ORDER-1").to_form(&key))

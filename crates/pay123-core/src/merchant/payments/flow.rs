@@ -20,6 +20,12 @@ use super::rule::{self, Decision, Kept, OnFinal};
 use super::store::{NotCreated, PaymentStore, StoreError};
 use super::timer::within;
 
+/// Copies of a notify that arrive while another asks 123PAY about their payment, or within this
+/// time after it asked, ask nothing themselves while the payment stays open (answered `-3`,
+/// 123PAY sends them again): a burst of a thousand duplicates costs a queryOrder or two, while
+/// 123PAY's own retries, seconds apart, are each confirmed.
+pub const NOTIFY_QUERY_INTERVAL: Duration = Duration::from_millis(250);
+
 /// How often a change is tried again on a payment that others keep changing.
 const ATTEMPTS: usize = 4;
 
@@ -481,8 +487,9 @@ impl<C: HttpClient, S: PaymentStore> Payments<C, S> {
         // notify asked while this one waited, or moments before it arrived, and 123PAY's answer
         // left the payment open (pending, or the call failed), asking again would repeat it:
         // 123PAY sends the notify again later.
-        let interval = self.config.return_query_interval;
-        let since = arrived.checked_sub(interval).unwrap_or(arrived);
+        let since = arrived
+            .checked_sub(NOTIFY_QUERY_INTERVAL)
+            .unwrap_or(arrived);
         if turn.asked_since(since) {
             tracing::debug!(
                 m_transaction_id = id,
@@ -490,7 +497,7 @@ impl<C: HttpClient, S: PaymentStore> Payments<C, S> {
             );
             return Ok(NotifyOutcome::RetryLater);
         }
-        turn.asked(self.now(), interval);
+        turn.asked(self.now(), NOTIFY_QUERY_INTERVAL);
         Ok(
             match self
                 .confirm(payment, Source::Notify, self.config.notify_budget)

@@ -49,7 +49,7 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-pub use flow::{FoundBy, Returned};
+pub use flow::{FoundBy, NOTIFY_QUERY_INTERVAL, Returned};
 pub use handover::{HAND_OVER_RETRY, HAND_OVER_RETRY_MAX, HAND_OVER_TIMEOUT};
 pub use limits::{RETURN_QUERY_CONCURRENCY, RETURN_QUERY_INTERVAL};
 pub use reconciler::{ReconcileReport, Reconciler, ReconcilerSettings};
@@ -185,11 +185,8 @@ impl<C, S> Payments<C, S> {
         with_reconcile_policy(policy: ReconcilePolicy) => config.policy;
         /// Lets the return page ask 123PAY about a payment at most once per `interval`
         /// ([`RETURN_QUERY_INTERVAL`] by default). Whatever the interval, one query per payment
-        /// is under way at a time, and [`RETURN_QUERY_CONCURRENCY`] for all payments. Copies of
-        /// a notify are held to it too: one that arrives while another asks 123PAY about its
-        /// payment, or within `interval` after, asks nothing itself when the payment is still
-        /// open (answered `-3`, 123PAY sends it again), so that a thousand duplicates cost one
-        /// queryOrder.
+        /// is under way at a time, and [`RETURN_QUERY_CONCURRENCY`] for all payments. (Copies of
+        /// a notify are coalesced over [`NOTIFY_QUERY_INTERVAL`].)
         #[must_use]
         with_return_query_interval(interval: Duration) => config.return_query_interval;
     }

@@ -9,7 +9,7 @@ use pay123_core::{
     TransactionStatus,
 };
 
-use super::support::{Behaviour, notify, world};
+use super::support::{Behaviour, as_123pay_retries, notify, world};
 
 #[tokio::test]
 async fn paid_only_after_query_order_confirms_status_and_amount() {
@@ -54,14 +54,18 @@ async fn a_paid_notify_that_123pay_does_not_confirm_is_not_paid() {
 
     // queryOrder fails: not paid, 123PAY retries.
     t.fake.set_query(Behaviour::Transport);
+    as_123pay_retries().await;
     assert_eq!(t.notified(&id, "1").await, NotifyOutcome::RetryLater);
     t.fake.set_query(Behaviour::Error(ReturnCode::Busy));
+    as_123pay_retries().await;
     assert_eq!(t.notified(&id, "1").await, NotifyOutcome::RetryLater);
     assert!(!t.payment(&id).is_paid());
+    assert_eq!(t.fake.query_calls(), 3, "each retry asked");
 
     // The retry after 123PAY settled pays it.
     t.fake.set_query(Behaviour::Answer);
     t.fake.set_status(&id, "1");
+    as_123pay_retries().await;
     assert_eq!(t.notified(&id, "1").await, NotifyOutcome::Updated);
     assert!(t.payment(&id).is_paid());
 }
@@ -147,6 +151,10 @@ async fn a_final_failure_is_confirmed_before_the_payment_fails() {
     assert_eq!(t.notified(&id, "7224").await, NotifyOutcome::RetryLater);
     assert_eq!(t.payment(&id).state, PaymentState::Pending);
     t.fake.set_status(&id, "7224");
+    // A copy at once is not asked about again: 123PAY's retry, later, is.
+    assert_eq!(t.notified(&id, "7224").await, NotifyOutcome::RetryLater);
+    assert_eq!(t.fake.query_calls(), 1);
+    as_123pay_retries().await;
     assert_eq!(t.notified(&id, "7224").await, NotifyOutcome::Updated);
     let payment = t.payment(&id);
     assert_eq!(payment.state, PaymentState::Failed);
@@ -495,11 +503,7 @@ async fn a_thousand_duplicates_cost_one_query_whatever_123pay_answers() {
             NotifyOutcome::RetryLater,
         ),
     ] {
-        let mut t = world();
-        t.payments = t
-            .payments
-            .clone()
-            .with_return_query_interval(pay123_core::payments::RETURN_QUERY_INTERVAL);
+        let t = world();
         let id = t.checkout().await;
         t.fake.set_status(&id, query_says);
         t.fake.set_query(behaviour.clone());

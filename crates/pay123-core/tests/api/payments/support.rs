@@ -263,6 +263,14 @@ impl<C: SendHttpClient> World<C> {
     }
 }
 
+/// Waits as 123PAY does before sending a notify again: longer than
+/// [`NOTIFY_QUERY_INTERVAL`](pay123_core::payments::NOTIFY_QUERY_INTERVAL), within which a copy
+/// of a notify is coalesced with the one that asked.
+pub(crate) async fn as_123pay_retries() {
+    tokio::time::sleep(pay123_core::payments::NOTIFY_QUERY_INTERVAL + Duration::from_millis(50))
+        .await;
+}
+
 /// The query string of a genuine return ticket, issued now.
 pub(crate) fn return_query(id: &str, status: TransactionStatus) -> String {
     ReturnTicket::new(id, status, SystemTime::now())
