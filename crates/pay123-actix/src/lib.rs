@@ -80,6 +80,8 @@
 //! - `sqlx`: re-exports `pay123_sqlx`, the payment store on SQLite and PostgreSQL.
 //! - `body-deadline`: `BodyDeadline`, a middleware that gives every request body of the app a
 //!   deadline (actix-web has none), for an app that faces the internet without a proxy.
+//! - `fair-slots`: `FairSlots`, a fair share of the connection slots between addresses
+//!   (actix-web caps each worker's connections, not one address's).
 
 mod body;
 #[cfg(feature = "body-deadline")]
@@ -87,6 +89,8 @@ mod deadline;
 mod error;
 #[cfg(feature = "unconfirmed")]
 mod extract;
+#[cfg(feature = "fair-slots")]
+mod fair;
 mod service;
 #[cfg(feature = "unconfirmed")]
 pub mod unconfirmed;
@@ -94,6 +98,8 @@ pub mod unconfirmed;
 #[cfg(feature = "body-deadline")]
 pub use deadline::{BodyDeadline, DeadlineBody};
 pub use error::{Error, negotiate_errors};
+#[cfg(feature = "fair-slots")]
+pub use fair::FairSlots;
 pub use pay123_core;
 #[cfg(feature = "hyper")]
 pub use pay123_hyper;

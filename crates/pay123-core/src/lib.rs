@@ -117,6 +117,7 @@ macro_rules! setters {
 mod adapter;
 pub mod clock;
 pub mod proxy;
+pub mod slots;
 pub mod text;
 
 pub(crate) mod message;

@@ -16,12 +16,12 @@
 //! - closes a connection that reads nothing of its answers for [`Limits::write_timeout`]: a
 //!   client that pipelines requests and never reads the answers holds no connection for long;
 //! - serves at most [`Limits::max_connections`] connections at once (more wait in the kernel's
-//!   backlog), at most [`Limits::max_connections_per_ip`] from one address, and, from an address
-//!   that holds connections already, one more only while a fair share of the free slots stays
-//!   for the others (more are closed at once): as the server fills, the last slots go to
-//!   addresses that hold none, so a handful of clients cannot take every slot, and a buyer or
-//!   123PAY's notify still gets in. A [trusted proxy](Serve::trusted_proxies) is held to the
-//!   total only;
+//!   backlog), and applies `pay123_core::slots`'s fair share: at most
+//!   [`Limits::max_connections_per_ip`] from one address, and, from an address that holds
+//!   connections already, one more only while a fair share of the free slots stays for the
+//!   others (more are closed at once). As the server fills, the last slots go to addresses that
+//!   hold none, so a handful of clients cannot take every slot, and a buyer or 123PAY's notify
+//!   still gets in. A [trusted proxy](Serve::trusted_proxies) is held to the total only;
 //! - gives each request to a [`Handler`] with the peer's address.
 
 use std::convert::Infallible;
@@ -208,7 +208,8 @@ impl<H: Handler> Serve<H> {
             mut signal,
         } = self;
         let permits = Arc::new(Semaphore::new(limits.max_connections));
-        let per_ip = PerIp::default();
+        let share = pay123_core::slots::FairShare::new(limits.max_connections_per_ip)
+            .with_trusted_proxies(proxies);
         let graceful = GracefulShutdown::new();
         loop {
             let permit = tokio::select! {
@@ -228,15 +229,9 @@ impl<H: Handler> Serve<H> {
                 },
                 () = &mut signal => break,
             };
-            let slot = if proxies.contains(peer.ip()) {
-                None
-            } else {
-                let free = permits.available_permits();
-                let Some(slot) = per_ip.take(peer.ip(), limits.max_connections_per_ip, free) else {
-                    tracing::debug!(%peer, "too many connections from this address; closed");
-                    continue;
-                };
-                Some(slot)
+            let Some(slot) = share.take(peer.ip(), permits.available_permits()) else {
+                tracing::debug!(%peer, "too many connections from this address; closed");
+                continue;
             };
             let _ = stream.set_nodelay(true);
             let handler = handler.clone();
@@ -323,63 +318,6 @@ pub fn connection_cap(wanted: usize, servers: u64) -> usize {
     usize::try_from(room.min(wanted_files))
         .unwrap_or(wanted)
         .max(1)
-}
-
-/// An address that holds connections may take another only while at least this many times
-/// what it holds is free.
-const FAIR_SHARE: usize = 4;
-
-/// The connections open per IP address.
-#[derive(Debug, Clone, Default)]
-struct PerIp(Arc<std::sync::Mutex<std::collections::HashMap<std::net::IpAddr, usize>>>);
-
-impl PerIp {
-    /// A slot for one more connection from `ip`, unless it has `max` already, or it holds
-    /// connections and taking one more would leave the others less than their fair share of
-    /// the `free` slots: an address may hold at most a quarter of what is free beside its own.
-    /// As the server fills, what a busy address may add shrinks to nothing, and the last slots
-    /// go to addresses that hold none (a buyer arriving, 123PAY's notify), so that a handful of
-    /// addresses cannot take them all.
-    fn take(&self, ip: std::net::IpAddr, max: usize, free: usize) -> Option<IpSlot> {
-        let mut open = self
-            .0
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let count = open.entry(ip).or_insert(0);
-        if *count >= max || (*count > 0 && *count * FAIR_SHARE > free) {
-            if *count == 0 {
-                open.remove(&ip);
-            }
-            return None;
-        }
-        *count += 1;
-        Some(IpSlot {
-            open: self.clone(),
-            ip,
-        })
-    }
-}
-
-/// One connection's place in [`PerIp`], given back when dropped.
-struct IpSlot {
-    open: PerIp,
-    ip: std::net::IpAddr,
-}
-
-impl Drop for IpSlot {
-    fn drop(&mut self) {
-        let mut open = self
-            .open
-            .0
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        if let Some(count) = open.get_mut(&self.ip) {
-            *count -= 1;
-            if *count == 0 {
-                open.remove(&self.ip);
-            }
-        }
-    }
 }
 
 /// The error of a body that did not arrive within [`Limits::body_timeout`].

@@ -16,7 +16,7 @@ use actix_web::http::{KeepAlive, StatusCode};
 use actix_web::middleware::from_fn;
 use actix_web::{App, FromRequest, HttpRequest, HttpResponse, HttpServer, web};
 use pay123_actix::pay123_hyper::HyperClient;
-use pay123_actix::{BodyDeadline, notify_service};
+use pay123_actix::{BodyDeadline, FairSlots, notify_service};
 use shop::web::{CheckoutForm, MAX_FORM_BODY, ORDER_ID_HEADER, Page, Problem};
 use shop::{NOTIFY_PATH, RETURN_PATH, StoreError};
 
@@ -95,6 +95,9 @@ pub fn serve(
     shop: Shop,
     limits: Limits,
 ) -> std::io::Result<(actix_web::dev::Server, ServerHandle)> {
+    // A fair share of the connections between addresses; a trusted proxy held to the total.
+    let fair =
+        FairSlots::new(limits.max_connections).trusted_proxies(shop.trusted_proxies().clone());
     let shop = web::Data::new(shop);
     let workers = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
     let server = HttpServer::new(move || {
@@ -107,6 +110,7 @@ pub fn serve(
     .client_disconnect_timeout(limits.write)
     .keep_alive(KeepAlive::Disabled)
     .max_connections(limits.max_connections.div_ceil(workers).max(1))
+    .on_connect(fair.on_connect())
     .listen(listener)?
     .run();
     let handle = server.handle();

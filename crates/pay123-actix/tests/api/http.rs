@@ -140,3 +140,59 @@ async fn over_real_http() {
     assert!(closed.expect("closed") < Duration::from_secs(3));
     handle.stop(false).await;
 }
+
+/// Five addresses that take every connection they can and hold them leave room for others: a
+/// buyer and 123PAY's notify from addresses that hold nothing are still answered.
+#[actix_web::test]
+async fn a_handful_of_addresses_cannot_take_every_connection() {
+    let tcp = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = tcp.local_addr().unwrap();
+    let fair = pay123_actix::FairSlots::new(40).max_connections_per_ip(10);
+    let server = HttpServer::new(|| App::new().route("/", web::get().to(|| async { "hello" })))
+        .workers(1)
+        .max_connections(40)
+        // Idle connections are not cut during the test: the attackers' stay held.
+        .client_request_timeout(Duration::from_secs(120))
+        .on_connect(fair.on_connect())
+        .disable_signals()
+        .shutdown_timeout(1)
+        .listen(tcp)
+        .unwrap()
+        .run();
+    let handle = server.handle();
+    tokio::spawn(server);
+    let from = |ip: String| async move {
+        let socket = tokio::net::TcpSocket::new_v4().unwrap();
+        socket.bind(format!("{ip}:0").parse().unwrap()).unwrap();
+        socket.connect(addr).await.unwrap()
+    };
+    let mut held = Vec::new();
+    for attacker in 10..15 {
+        for _ in 0..12 {
+            let mut stream = from(format!("127.0.0.{attacker}")).await;
+            let mut buf = [0u8; 1];
+            let closed = matches!(
+                tokio::time::timeout(Duration::from_millis(200), stream.read(&mut buf)).await,
+                Ok(Ok(0) | Err(_))
+            );
+            if !closed {
+                held.push(stream);
+            }
+        }
+    }
+    assert!(held.len() < 40, "{} held", held.len());
+    for ip in ["127.0.0.20", "127.0.0.21", "127.0.0.22"] {
+        let mut stream = from(ip.to_owned()).await;
+        stream
+            .write_all(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+            .await
+            .unwrap();
+        let mut buf = [0u8; 64];
+        let n = tokio::time::timeout(Duration::from_secs(2), stream.read(&mut buf))
+            .await
+            .expect("answered in time")
+            .unwrap();
+        assert!(buf[..n].starts_with(b"HTTP/1.1 200"), "{ip}");
+    }
+    handle.stop(false).await;
+}

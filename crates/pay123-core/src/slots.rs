@@ -1,0 +1,149 @@
+//! Fair connection slots: [`FairShare`], the rule a server applies to each connection it accepts
+//! so that a handful of addresses cannot take every slot.
+//!
+//! A server holds at most so many connections. A client that opens many and keeps them (slow
+//! heads, idle keep-alive) can fill them all, and a buyer or 123PAY's notify then waits or is
+//! refused. The rule: an address may hold at most [`FairShare::max_per_ip`] connections, and an
+//! address that holds some already gets one more only while at least [`FAIR_SHARE`] times what it
+//! holds is still free. As the server fills, what a busy address may add shrinks to nothing, and
+//! the last slots go to addresses that hold none. A trusted proxy, which carries many clients, is
+//! held to the server's total only (the proxy limits each client).
+//!
+//! pay123-hyper's server and `pay123_actix::FairSlots` apply it.
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::sync::{Arc, Mutex, PoisonError};
+
+use crate::proxy::TrustedProxies;
+
+/// An address that holds connections may take another only while at least this many times what
+/// it holds is free.
+pub const FAIR_SHARE: usize = 2;
+
+/// The connections open per address, and the rule for one more. Cloning shares the counts.
+#[derive(Debug, Clone)]
+pub struct FairShare {
+    open: Arc<Mutex<HashMap<IpAddr, usize>>>,
+    max_per_ip: usize,
+    proxies: Arc<TrustedProxies>,
+}
+
+impl FairShare {
+    /// At most `max_per_ip` connections from one address (at least 1).
+    #[must_use]
+    pub fn new(max_per_ip: usize) -> Self {
+        Self {
+            open: Arc::default(),
+            max_per_ip: max_per_ip.max(1),
+            proxies: Arc::default(),
+        }
+    }
+
+    /// With these proxies, held to the total only.
+    #[must_use]
+    pub fn with_trusted_proxies(mut self, proxies: TrustedProxies) -> Self {
+        self.proxies = Arc::new(proxies);
+        self
+    }
+
+    /// The most connections from one address.
+    #[must_use]
+    pub fn max_per_ip(&self) -> usize {
+        self.max_per_ip
+    }
+
+    /// The connections open (with a [`Slot`]), all addresses together; a trusted proxy's are not
+    /// counted.
+    #[must_use]
+    pub fn open(&self) -> usize {
+        self.counts().values().sum()
+    }
+
+    /// A slot for a new connection from `ip` while `free` other slots of the server are free,
+    /// or `None` when the rule refuses it (close the connection at once). A trusted proxy always
+    /// gets one (`Some`, counted nowhere). Keep the slot as long as the connection.
+    #[must_use]
+    pub fn take(&self, ip: IpAddr, free: usize) -> Option<Slot> {
+        if self.proxies.contains(ip) {
+            return Some(Slot { share: None, ip });
+        }
+        let mut open = self.counts();
+        let count = open.get(&ip).copied().unwrap_or(0);
+        if count >= self.max_per_ip || (count > 0 && count * FAIR_SHARE > free) {
+            return None;
+        }
+        open.insert(ip, count + 1);
+        Some(Slot {
+            share: Some(self.clone()),
+            ip,
+        })
+    }
+
+    fn counts(&self) -> std::sync::MutexGuard<'_, HashMap<IpAddr, usize>> {
+        self.open.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// One connection's place in a [`FairShare`], given back when dropped.
+#[derive(Debug)]
+pub struct Slot {
+    share: Option<FairShare>,
+    ip: IpAddr,
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        let Some(share) = &self.share else { return };
+        let mut open = share.counts();
+        if let Some(count) = open.get_mut(&self.ip) {
+            *count -= 1;
+            if *count == 0 {
+                open.remove(&self.ip);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ip(n: u8) -> IpAddr {
+        IpAddr::from([127, 0, 0, n])
+    }
+
+    #[test]
+    fn a_busy_address_gives_way_as_the_server_fills() {
+        let share = FairShare::new(10);
+        let total = 40;
+        let mut held = Vec::new();
+        for attacker in 10..15 {
+            for _ in 0..12 {
+                let free = total - held.len() - 1;
+                if let Some(slot) = share.take(ip(attacker), free) {
+                    held.push(slot);
+                }
+            }
+        }
+        assert_eq!(share.open(), held.len());
+        assert!(held.len() <= 36, "{} held", held.len());
+        // A newcomer gets in while anything is free.
+        let free = total - held.len() - 1;
+        assert!(share.take(ip(20), free).is_some());
+        // Slots come back.
+        held.clear();
+        assert_eq!(share.open(), 0);
+        let taken: Vec<_> = (0..10).filter_map(|_| share.take(ip(10), 1000)).collect();
+        assert_eq!(taken.len(), 10);
+        assert!(share.take(ip(10), 1000).is_none(), "the per-address cap");
+    }
+
+    #[test]
+    fn a_trusted_proxy_is_not_counted() {
+        let share = FairShare::new(2).with_trusted_proxies("127.0.0.5".parse().unwrap());
+        let slots: Vec<_> = (0..50).filter_map(|_| share.take(ip(5), 0)).collect();
+        assert_eq!(slots.len(), 50);
+        assert_eq!(share.open(), 0);
+    }
+}
