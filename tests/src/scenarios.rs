@@ -547,7 +547,9 @@ pub async fn notify_without_confirmation_never_pays<L: Launcher>(launcher: &L) {
     assert_ne!(order["status"], "paid", "paid on the notify alone: {order}");
     assert_eq!(order["paid"], false, "{order}");
 
-    // 123PAY answers again, and sends the notify again.
+    // 123PAY answers again, and sends the notify again, later (a copy within the shop's
+    // NOTIFY_QUERY_INTERVAL of its last queryOrder would ask nothing).
+    tokio::time::sleep(pay123_core::payments::NOTIFY_QUERY_INTERVAL).await;
     world
         .sandbox
         .clear_failure(pay123_sandbox::Method::QueryOrder);

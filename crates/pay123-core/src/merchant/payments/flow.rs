@@ -22,9 +22,9 @@ use super::timer::within;
 
 /// Copies of a notify that arrive while another asks 123PAY about their payment, or within this
 /// time after it asked, ask nothing themselves while the payment stays open (answered `-3`,
-/// 123PAY sends them again): a burst of a thousand duplicates costs a queryOrder or two, while
-/// 123PAY's own retries, seconds apart, are each confirmed.
-pub const NOTIFY_QUERY_INTERVAL: Duration = Duration::from_millis(250);
+/// 123PAY sends them again): a burst of a thousand duplicates costs a few queryOrders, while
+/// 123PAY's own retries, seconds apart, are confirmed.
+pub const NOTIFY_QUERY_INTERVAL: Duration = Duration::from_secs(1);
 
 /// How often a change is tried again on a payment that others keep changing.
 const ATTEMPTS: usize = 4;
