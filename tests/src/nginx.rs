@@ -125,7 +125,7 @@ http {{
 
     server {{
         listen {listen};
-        limit_conn per_client 512;
+        limit_conn per_client 64;
         proxy_set_header Host $http_host;
         proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
         proxy_set_header X-Forwarded-Proto $scheme;
@@ -142,6 +142,7 @@ http {{
         # The notify's body goes to the shop as it arrives: the shop's deadline for the whole
         # body cuts one that trickles (nginx times only the gap between two reads).
         location = /123pay/notify {{
+            limit_conn per_client 8;
             proxy_request_buffering off;
             proxy_pass http://shop;
         }}

@@ -29,12 +29,10 @@ pub(crate) fn endpoints() -> Result<Endpoints, Failure> {
             Endpoints::from_base(&url).map_err(|e| Failure::usage(format!("{API_URL}: {e}")))?
         }
     };
-    if endpoints.create_order().scheme_str() == Some("http") && !endpoints.is_on_this_machine() {
-        eprintln!(
-            "pay123: warning: {API_URL} is plain http to another machine: the passcode travels \
-             unencrypted"
-        );
-    }
+    // The rule of pay123_core::Config: https, or http to this machine or to the test network's
+    // host named in PAY123_INSECURE_HTTP_HOST, never to 123PAY's own hosts.
+    pay123_core::Config::check_transport(&endpoints, var)
+        .map_err(|e| Failure::usage(e.to_string()))?;
     Ok(endpoints)
 }
 

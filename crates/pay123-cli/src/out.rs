@@ -163,7 +163,11 @@ fn is_unsafe(c: char) -> bool {
     c.is_control()
         || matches!(
             c,
-            '\u{200e}' | '\u{200f}' | '\u{061c}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}'
+            '\u{200b}'..='\u{200f}'
+                | '\u{061c}'
+                | '\u{2028}'..='\u{202e}'
+                | '\u{2066}'..='\u{2069}'
+                | '\u{feff}'
         )
 }
 
@@ -212,7 +216,7 @@ mod tests {
     /// JSON still reads back as the same strings.
     #[test]
     fn json_output_cannot_drive_the_terminal() {
-        let evil = "a\u{9b}2Jb\u{7f}c\u{202e}d\u{1b}[2Je\nf😀";
+        let evil = "a\u{9b}2Jb\u{7f}c\u{202e}d\u{1b}[2Je\nf😀\u{2028}g\u{feff}";
         let value = serde_json::json!({"description": evil, "list": [evil]});
         let text = json_safe(&serde_json::to_string_pretty(&value).unwrap());
         assert!(!text.chars().any(|c| c != '\n' && is_unsafe(c)), "{text:?}");

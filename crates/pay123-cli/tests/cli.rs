@@ -1100,3 +1100,36 @@ async fn the_admin_token_is_sent_when_set() {
     listed.exits(0);
     assert!(!listed.all().contains("T0KEN-42"), "{}", listed.all());
 }
+
+/// The CLI holds 123PAY's URL to `Config`'s rule: plain http only to this machine or to the host
+/// `PAY123_INSECURE_HTTP_HOST` names, never to 123PAY's own hosts.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn plain_http_to_123pay_is_refused() {
+    let run = pay123(
+        &["order", "query", "ORDER-1"],
+        &[
+            ("PAY123_API_URL", "http://mi.123pay.vn"),
+            ("PAY123_INSECURE_HTTP_HOST", "mi.123pay.vn"),
+        ],
+        None,
+    )
+    .await;
+    run.exits(2);
+    assert!(
+        run.stderr.contains("plain http to mi.123pay.vn"),
+        "{}",
+        run.stderr
+    );
+    let run = pay123(
+        &["order", "query", "ORDER-1"],
+        &[("PAY123_API_URL", "http://192.0.2.7:3123/miservice")],
+        None,
+    )
+    .await;
+    run.exits(2);
+    assert!(
+        run.stderr.contains("PAY123_INSECURE_HTTP_HOST"),
+        "{}",
+        run.stderr
+    );
+}

@@ -96,16 +96,20 @@ impl TrustedProxies {
     /// the header is the proxy's own.
     #[must_use]
     pub fn client_ip(&self, peer: IpAddr, headers: &HeaderMap) -> IpAddr {
-        let values = headers
+        // Read lossily: bytes a client wrote that are not text must not hide the address the
+        // proxy appended after them.
+        let values: Vec<_> = headers
             .get_all(self.header_name())
             .iter()
-            .filter_map(|v| v.to_str().ok());
-        self.client_ip_of(peer, values)
+            .map(|v| String::from_utf8_lossy(v.as_bytes()))
+            .collect();
+        self.client_ip_of(peer, values.iter().map(AsRef::as_ref))
     }
 
     /// [`client_ip`](Self::client_ip) for a framework with a header map of its own: `values`
     /// are the values of every [`header_name`](Self::header_name) header of the request, in
-    /// order.
+    /// order, read lossily (`String::from_utf8_lossy`): a value dropped because a client wrote
+    /// bytes that are not text would hide the address the proxy appended after them.
     #[must_use]
     pub fn client_ip_of<'a>(
         &self,
@@ -260,6 +264,13 @@ mod tests {
         // Two proxies (a load balancer, then nginx): past both.
         let chain = headers("x-forwarded-for", &["6.6.6.6", "203.0.113.7, 10.1.2.3"]);
         assert_eq!(proxies.client_ip(proxy, &chain), ip("203.0.113.7"));
+        // Bytes that are not text before the proxy's entry hide nothing.
+        let mut bytes = HeaderMap::new();
+        bytes.insert(
+            "x-forwarded-for",
+            http::HeaderValue::from_bytes(b"\xff\xfe, 203.0.113.8").unwrap(),
+        );
+        assert_eq!(proxies.client_ip(proxy, &bytes), ip("203.0.113.8"));
         // Without the header, or with garbage where the client should be: the last hop believed.
         assert_eq!(proxies.client_ip(proxy, &HeaderMap::new()), proxy);
         let garbage = headers("x-forwarded-for", &["203.0.113.7, unknown"]);

@@ -21,6 +21,32 @@ use crate::proxy::TrustedProxies;
 /// it holds is free.
 pub const FAIR_SHARE: usize = 2;
 
+/// What counts as one client: an IPv4 address (an IPv4-mapped IPv6 address is its IPv4
+/// address), or an IPv6 /64 network, the block one host or one subscriber gets: counting IPv6
+/// addresses one by one would give a single host as many shares as it has addresses.
+#[must_use]
+pub fn client_key(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V4(_) => ip,
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => IpAddr::V4(v4),
+            None => {
+                let segments = v6.segments();
+                IpAddr::from([
+                    segments[0],
+                    segments[1],
+                    segments[2],
+                    segments[3],
+                    0,
+                    0,
+                    0,
+                    0,
+                ])
+            }
+        },
+    }
+}
+
 /// The connections open per address, and the rule for one more. Cloning shares the counts.
 #[derive(Debug, Clone)]
 pub struct FairShare {
@@ -68,6 +94,7 @@ impl FairShare {
         if self.proxies.contains(ip) {
             return Some(Slot { share: None, ip });
         }
+        let ip = client_key(ip);
         let mut open = self.counts();
         let count = open.get(&ip).copied().unwrap_or(0);
         if count >= self.max_per_ip || (count > 0 && count * FAIR_SHARE > free) {
@@ -137,6 +164,18 @@ mod tests {
         let taken: Vec<_> = (0..10).filter_map(|_| share.take(ip(10), 1000)).collect();
         assert_eq!(taken.len(), 10);
         assert!(share.take(ip(10), 1000).is_none(), "the per-address cap");
+    }
+
+    #[test]
+    fn an_ipv6_host_is_one_client_however_many_addresses_it_uses() {
+        let share = FairShare::new(3);
+        let host = |n: u16| IpAddr::from([0x2001, 0xdb8, 0, 1, 0, 0, 0, n]);
+        let slots: Vec<_> = (1..10).filter_map(|n| share.take(host(n), 1000)).collect();
+        assert_eq!(slots.len(), 3);
+        let other = IpAddr::from([0x2001, 0xdb8, 0, 2, 0, 0, 0, 1]);
+        assert!(share.take(other, 1000).is_some());
+        let mapped: IpAddr = "::ffff:10.0.0.1".parse().unwrap();
+        assert_eq!(client_key(mapped), IpAddr::from([10, 0, 0, 1]));
     }
 
     #[test]

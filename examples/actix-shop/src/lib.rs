@@ -131,11 +131,14 @@ async fn checkout(
     let Some(product_id) = form.product_id.filter(|p| !p.is_empty()) else {
         return problem_response(&Problem::no_product(), json);
     };
-    let forwarded = request.headers().get_all("x-forwarded-for");
-    let forwarded = forwarded.filter_map(|v| v.to_str().ok());
+    let forwarded: Vec<_> = request
+        .headers()
+        .get_all("x-forwarded-for")
+        .map(|v| String::from_utf8_lossy(v.as_bytes()))
+        .collect();
     let buyer = request
         .peer_addr()
-        .map(|addr| shop.client_ip(addr.ip(), forwarded));
+        .map(|addr| shop.client_ip(addr.ip(), forwarded.iter().map(AsRef::as_ref)));
     match shop
         .checkout(&product_id, form.bank_code.as_deref(), buyer)
         .await

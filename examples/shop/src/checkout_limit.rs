@@ -32,7 +32,9 @@ impl CheckoutLimit {
         if windows.len() >= PRUNE_ABOVE {
             windows.retain(|_, (start, _)| now.duration_since(*start) < minute);
         }
-        let window = windows.entry(ip).or_insert((now, 0));
+        // One IPv6 host has a /64 of addresses: one allowance for it, not one per address.
+        let key = pay123_core::slots::client_key(ip);
+        let window = windows.entry(key).or_insert((now, 0));
         if now.duration_since(window.0) >= minute {
             *window = (now, 0);
         }
@@ -59,5 +61,12 @@ mod tests {
         assert!(!limit.allow(a, 3));
         assert!(limit.allow(b, 3), "another address has its own share");
         assert!(limit.allow(a, 0), "0 is no limit");
+        // An IPv6 host's addresses share one allowance.
+        for n in 1..=3 {
+            let v6: IpAddr = format!("2001:db8:0:7::{n}").parse().unwrap();
+            assert!(limit.allow(v6, 3));
+        }
+        assert!(!limit.allow("2001:db8:0:7::99".parse().unwrap(), 3));
+        assert!(limit.allow("2001:db8:0:8::1".parse().unwrap(), 3));
     }
 }

@@ -112,6 +112,47 @@ impl fmt::Debug for ConfigError {
 }
 
 impl Config {
+    /// The rule `Config` holds 123PAY's URL to, for a program that builds its [`Endpoints`]
+    /// itself: `https`, or plain `http` to this machine (a local sandbox), or to the one host
+    /// named in `PAY123_INSECURE_HTTP_HOST` (read through `get`; a sandbox on a test network,
+    /// warned about) but never to 123PAY's own hosts.
+    ///
+    /// # Errors
+    ///
+    /// [`ConfigError::PlainHttp`] otherwise.
+    pub fn check_transport(
+        endpoints: &Endpoints,
+        get: impl Fn(&str) -> Option<String>,
+    ) -> Result<(), ConfigError> {
+        if endpoints.create_order().scheme_str() != Some("http") || endpoints.is_on_this_machine() {
+            return Ok(());
+        }
+        let host = endpoints.create_order().host().unwrap_or("");
+        // A sandbox on a test network (another container) is reached by its name, in the open:
+        // allowed only for the host named in a variable that says what it costs, and never for
+        // 123PAY's own hosts.
+        let pay123 = host.eq_ignore_ascii_case("123pay.vn")
+            || host.to_ascii_lowercase().ends_with(".123pay.vn");
+        let named = get(INSECURE_HTTP_HOST).is_some_and(|allowed| {
+            let allowed = allowed.trim().trim_start_matches("http://");
+            let allowed = allowed.split(['/', ':']).next().unwrap_or("");
+            allowed.eq_ignore_ascii_case(host)
+        });
+        if named && !pay123 {
+            tracing::warn!(
+                host,
+                "PAY123_INSECURE_HTTP_HOST: 123PAY's answers are read over plain http: anyone on \
+                 the network between can answer for one order with another's; for a test \
+                 network only"
+            );
+            Ok(())
+        } else {
+            Err(ConfigError::PlainHttp {
+                host: host.to_owned(),
+            })
+        }
+    }
+
     /// Reads `PAY123_API_URL`, `PAY123_MERCHANT_CODE`, `PAY123_PASSCODE` and
     /// `PAY123_SECRET_KEY` (an empty value is unset).
     ///
@@ -139,32 +180,7 @@ impl Config {
             Endpoints::from_base(&api_url).map_err(|e| ConfigError::Url(e.to_string()))?;
         // The URL's scheme and host are checked by `Endpoints`, which also refuses user info
         // and a query: nothing secret is left in `api_url`.
-        if endpoints.create_order().scheme_str() == Some("http") && !endpoints.is_on_this_machine()
-        {
-            let host = endpoints.create_order().host().unwrap_or("");
-            // A sandbox on a test network (another container) is reached by its name, in the
-            // open: allowed only for the host named in a variable that says what it costs, and
-            // never for 123PAY's own hosts.
-            let pay123 = host.eq_ignore_ascii_case("123pay.vn")
-                || host.to_ascii_lowercase().ends_with(".123pay.vn");
-            let named = var(INSECURE_HTTP_HOST).is_some_and(|allowed| {
-                let allowed = allowed.trim_start_matches("http://");
-                let allowed = allowed.split(['/', ':']).next().unwrap_or("");
-                allowed.eq_ignore_ascii_case(host)
-            });
-            if named && !pay123 {
-                tracing::warn!(
-                    host,
-                    "PAY123_INSECURE_HTTP_HOST: 123PAY's answers are read over plain http: anyone \
-                     on the network between can answer for one order with another's; for a \
-                     test network only"
-                );
-            } else {
-                return Err(ConfigError::PlainHttp {
-                    host: host.to_owned(),
-                });
-            }
-        }
+        Self::check_transport(&endpoints, &get)?;
         let values = CREDENTIALS.map(var);
         let credentials = match values {
             [Some(code), Some(passcode), Some(key)] => {
