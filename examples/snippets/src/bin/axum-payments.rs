@@ -41,6 +41,7 @@ async fn paid(payment: Payment) -> Result<(), std::io::Error> {
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    tracing_subscriber::fmt::init(); // pay123 logs its warnings and errors through `tracing`
     let config = Config::from_env()?; // PAY123_API_URL and your credentials
     let database = std::env::var("DATABASE_URL");
     let store = SqlStore::connect(database.as_deref().unwrap_or("sqlite://shop.db?mode=rwc"));
