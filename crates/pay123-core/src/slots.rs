@@ -6,8 +6,11 @@
 //! refused. The rule: an address may hold at most [`FairShare::max_per_ip`] connections, and an
 //! address that holds some already gets one more only while at least [`FAIR_SHARE`] times what it
 //! holds is still free. As the server fills, what a busy address may add shrinks to nothing, and
-//! the last slots go to addresses that hold none. A trusted proxy, which carries many clients, is
-//! held to the server's total only (the proxy limits each client).
+//! the last slots go to addresses that hold none; and the last [reserve](FairShare::with_reserve)
+//! (an eighth of the server, as pay123's servers set it) goes to them alone. Filling the server
+//! then takes at least as many addresses as the reserve holds, beyond the handful that fill the
+//! rest. A trusted proxy, which carries many clients, is held to the server's total only (the
+//! proxy limits each client).
 //!
 //! pay123-hyper's server and `pay123_actix::FairSlots` apply it.
 
@@ -52,6 +55,7 @@ pub fn client_key(ip: IpAddr) -> IpAddr {
 pub struct FairShare {
     open: Arc<Mutex<HashMap<IpAddr, usize>>>,
     max_per_ip: usize,
+    reserve: usize,
     proxies: Arc<TrustedProxies>,
 }
 
@@ -62,8 +66,17 @@ impl FairShare {
         Self {
             open: Arc::default(),
             max_per_ip: max_per_ip.max(1),
+            reserve: 0,
             proxies: Arc::default(),
         }
+    }
+
+    /// Keeps the last `slots` free slots for addresses that hold none: a client arriving,
+    /// 123PAY's notify. pay123's servers keep an eighth of their connections so.
+    #[must_use]
+    pub fn with_reserve(mut self, slots: usize) -> Self {
+        self.reserve = slots;
+        self
     }
 
     /// With these proxies, held to the total only.
@@ -97,7 +110,7 @@ impl FairShare {
         let ip = client_key(ip);
         let mut open = self.counts();
         let count = open.get(&ip).copied().unwrap_or(0);
-        if count >= self.max_per_ip || (count > 0 && count * FAIR_SHARE > free) {
+        if count >= self.max_per_ip || (count > 0 && count * FAIR_SHARE + self.reserve > free) {
             return None;
         }
         open.insert(ip, count + 1);
@@ -164,6 +177,28 @@ mod tests {
         let taken: Vec<_> = (0..10).filter_map(|_| share.take(ip(10), 1000)).collect();
         assert_eq!(taken.len(), 10);
         assert!(share.take(ip(10), 1000).is_none(), "the per-address cap");
+    }
+
+    /// Addresses opening their connections in a planned order (the largest first) fill every
+    /// slot the share allows; the reserve stays for addresses that hold none.
+    #[test]
+    fn the_reserve_stays_for_newcomers() {
+        let total = 40;
+        let share = FairShare::new(10).with_reserve(total / 8);
+        let mut held = Vec::new();
+        for (attacker, wanted) in [10, 10, 7, 5, 3, 2, 1, 1, 1].into_iter().enumerate() {
+            for _ in 0..wanted + 2 {
+                let free = total - held.len() - 1;
+                if let Some(slot) = share.take(ip(u8::try_from(attacker).unwrap() + 30), free) {
+                    held.push(slot);
+                }
+            }
+        }
+        // Each attacker's first connection may take a reserved slot; nothing more does.
+        assert!(held.len() <= total - total / 8 + 9, "{} held", held.len());
+        assert!(held.len() < total, "{} held", held.len());
+        let free = total - held.len() - 1;
+        assert!(share.take(ip(99), free).is_some(), "a newcomer gets in");
     }
 
     #[test]

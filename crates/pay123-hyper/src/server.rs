@@ -209,6 +209,7 @@ impl<H: Handler> Serve<H> {
         } = self;
         let permits = Arc::new(Semaphore::new(limits.max_connections));
         let share = pay123_core::slots::FairShare::new(limits.max_connections_per_ip)
+            .with_reserve(limits.max_connections / 8)
             .with_trusted_proxies(proxies);
         let graceful = GracefulShutdown::new();
         loop {

@@ -128,6 +128,8 @@ impl Config {
             return Ok(());
         }
         let host = endpoints.create_order().host().unwrap_or("");
+        // `mi.123pay.vn.` is `mi.123pay.vn`.
+        let host = host.trim_end_matches('.');
         // A sandbox on a test network (another container) is reached by its name, in the open:
         // allowed only for the host named in a variable that says what it costs, and never for
         // 123PAY's own hosts.
@@ -136,7 +138,7 @@ impl Config {
         let named = get(INSECURE_HTTP_HOST).is_some_and(|allowed| {
             let allowed = allowed.trim().trim_start_matches("http://");
             let allowed = allowed.split(['/', ':']).next().unwrap_or("");
-            allowed.eq_ignore_ascii_case(host)
+            allowed.trim_end_matches('.').eq_ignore_ascii_case(host)
         });
         if named && !pay123 {
             tracing::warn!(
@@ -347,8 +349,13 @@ mod tests {
         assert!(on_network("http://sandbox:3123/miservice", "sandbox:3123").is_ok());
         assert!(on_network("http://sandbox:3123/miservice", "other").is_err());
         assert!(on_network("http://10.0.0.5/miservice", "sandbox").is_err());
-        // Never 123PAY's own hosts.
-        for url in ["http://mi.123pay.vn", "http://sandbox.123pay.vn/miservice"] {
+        // Never 123PAY's own hosts, however written.
+        for url in [
+            "http://mi.123pay.vn",
+            "http://sandbox.123pay.vn/miservice",
+            "http://mi.123pay.vn./",
+            "http://MI.123PAY.VN",
+        ] {
             let host = url.trim_start_matches("http://").split('/').next().unwrap();
             let e = on_network(url, host).unwrap_err();
             assert!(matches!(e, ConfigError::PlainHttp { .. }), "{url}: {e:?}");
