@@ -216,10 +216,13 @@ pub(crate) async fn create_order(
             code,
             "failure injected through the sandbox's admin API".to_owned(),
         ))
-    } else if !bank.is_known() {
+    } else if !(bank == pay123_core::BankCode::Pay123 || config.pays_through(&bank)) {
         Some((
             ReturnCode::InvalidParameter,
-            format!("bankCode: unknown bank {:?}", bank.code()),
+            format!(
+                "bankCode: unknown bank {:?} (a bank 123PAY added later: --add-bank)",
+                bank.code()
+            ),
         ))
     } else if config.banks_under_maintenance.contains(&bank) {
         Some((

@@ -82,6 +82,11 @@ pub struct Args {
     #[arg(long = "maintenance", value_name = "BANK_CODE", value_delimiter = ',', value_parser = parse_bank)]
     maintenance: Vec<BankCode>,
 
+    /// A bank 123PAY added after the specification, to pay through here too (repeatable or
+    /// comma-separated, e.g. 123PKLB).
+    #[arg(long = "add-bank", value_name = "BANK_CODE", value_delimiter = ',', value_parser = parse_added_bank)]
+    added_banks: Vec<BankCode>,
+
     /// Share of createOrder/queryOrder calls answered 5000 (busy), 0 to 1.
     #[arg(long, default_value_t = 0.0, value_parser = parse_rate)]
     busy_rate: f64,
@@ -195,6 +200,19 @@ fn parse_bank(value: &str) -> Result<BankCode, String> {
     }
 }
 
+fn parse_added_bank(value: &str) -> Result<BankCode, String> {
+    let bank = BankCode::from_code(value.trim());
+    if bank.is_well_formed() && !bank.is_known() {
+        Ok(bank)
+    } else if bank.is_known() {
+        Err(format!("{value:?} is a bank of the specification already"))
+    } else {
+        Err(format!(
+            "{value:?} is not a bank code: 123P and capital letters, such as 123PKLB"
+        ))
+    }
+}
+
 /// A share from 0 to 1.
 fn parse_rate(value: &str) -> Result<f64, String> {
     match value.trim().parse::<f64>() {
@@ -237,6 +255,7 @@ impl Args {
             unknown_result_delay: self.unknown_result_delay,
             payment_limit: self.payment_limit,
             banks_under_maintenance: self.maintenance,
+            added_banks: self.added_banks,
             faults: Faults {
                 busy_rate: self.busy_rate,
                 bank_error_rate: self.bank_error_rate,

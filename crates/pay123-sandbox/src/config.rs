@@ -92,6 +92,11 @@ pub struct Config {
     /// Banks under maintenance: createOrder with one of them answers `6203`, and the bank choice
     /// page refuses them.
     pub banks_under_maintenance: Vec<BankCode>,
+    /// Banks 123PAY added after the specification (`123PKLB`), which this sandbox also pays
+    /// through, to test a bank the 2017 list lacks: createOrder takes them, the bank choice page
+    /// lists them, and their notifies carry their code. Each must have 123PAY's form (`123P`
+    /// and capital letters).
+    pub added_banks: Vec<BankCode>,
     /// Faults to inject.
     pub faults: Faults,
     /// Where the sandbox reads the time; replace it to test expiry without waiting.
@@ -123,6 +128,7 @@ impl Default for Config {
             unknown_result_delay: Duration::from_secs(30),
             payment_limit: 100_000_000,
             banks_under_maintenance: Vec::new(),
+            added_banks: Vec::new(),
             faults: Faults::default(),
             clock: Arc::new(SystemClock),
             server_limits: pay123_axum::server::Limits::default(),
@@ -133,6 +139,12 @@ impl Default for Config {
 }
 
 impl Config {
+    /// Whether buyers may pay through `bank` here: a bank of the specification, or an
+    /// [added](Self::added_banks) one.
+    pub(crate) fn pays_through(&self, bank: &BankCode) -> bool {
+        (bank.is_known() && *bank != BankCode::Pay123) || self.added_banks.contains(bank)
+    }
+
     /// Sets the notify URL of the first merchant.
     #[must_use]
     pub fn with_notify_url(mut self, url: impl Into<String>) -> Self {
@@ -183,6 +195,12 @@ impl Config {
                 check_http_url(url)
                     .or_else(|e| invalid(format!("notify URL of merchant {code}: {e}")))?;
             }
+        }
+        if let Some(bank) = self.added_banks.iter().find(|b| !b.is_well_formed()) {
+            return invalid(format!(
+                "added bank {:?} is not a bank code: 123P and capital letters, such as 123PKLB",
+                bank.code()
+            ));
         }
         if let Some(url) = &self.public_url
             && (!(url.starts_with("http://") || url.starts_with("https://"))

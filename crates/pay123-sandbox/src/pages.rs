@@ -23,11 +23,11 @@ struct ChooseBankPage<'a> {
     amount: String,
     bank_name: &'static str,
     action: String,
-    banks: Vec<BankOption>,
+    banks: Vec<BankOption<'a>>,
 }
 
-struct BankOption {
-    code: &'static str,
+struct BankOption<'a> {
+    code: &'a str,
     name: &'static str,
     maintenance: bool,
 }
@@ -175,6 +175,7 @@ fn render(gateway: &Gateway, view: &PageView) -> askama::Result<String> {
                 action: action("bank"),
                 banks: BankCode::BANKS
                     .iter()
+                    .chain(&gateway.config().added_banks)
                     .map(|b| BankOption {
                         code: b.code(),
                         name: b.vietnamese_name(),

@@ -218,7 +218,7 @@ impl Gateway {
             let bank = BankCode::from_code(bank_code.trim());
             let refused = if bank_code.trim().is_empty() {
                 Some("Vui lòng chọn ngân hàng. (Please choose a bank.)".to_owned())
-            } else if bank == BankCode::Pay123 || !bank.is_known() {
+            } else if !gw.inner.config.pays_through(&bank) {
                 Some(format!(
                     "Ngân hàng không hợp lệ: {bank_code}. (Unknown bank.)"
                 ))

@@ -138,6 +138,9 @@ impl Gateway {
     /// Starts a background task that ends timed-out sessions; call it within a Tokio runtime.
     pub fn new(config: Config) -> io::Result<Self> {
         config.check()?;
+        for bank in &config.added_banks {
+            record::Bank::add(bank);
+        }
         let base = config
             .public_url
             .clone()

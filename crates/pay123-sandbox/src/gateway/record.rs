@@ -203,20 +203,53 @@ impl Status {
 /// `123PAY`, for [`Bank::get`].
 static PAY123: BankCode = BankCode::Pay123;
 
-/// A bank of the specification (or `123PAY`), as an index: 0 for `123PAY`, then
-/// [`BankCode::BANKS`]. The sandbox refuses any other.
+/// A bank a record names, as an index: 0 for `123PAY`, then [`BankCode::BANKS`], then the
+/// banks added by a configuration ([`Config::added_banks`](crate::Config::added_banks)),
+/// registered once per process. The sandbox refuses any other.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) struct Bank(u8);
 
+/// The banks added by the configurations of this process, each kept once for good: a handful
+/// of codes, so that a record keeps a one-byte index and gives back a `&'static BankCode`.
+static ADDED: std::sync::Mutex<Vec<&'static BankCode>> = std::sync::Mutex::new(Vec::new());
+
+fn added() -> std::sync::MutexGuard<'static, Vec<&'static BankCode>> {
+    ADDED
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 impl Bank {
+    /// Registers an added bank (once per code).
+    pub(super) fn add(bank: &BankCode) {
+        let mut added = added();
+        if !added.contains(&bank) && added.len() < 200 {
+            added.push(Box::leak(Box::new(bank.clone())));
+        }
+    }
+
     pub(super) fn of(bank: &BankCode) -> Self {
-        Self(index_in(BankCode::BANKS, bank).map_or(0, |i| i + 1))
+        if let Some(i) = index_in(BankCode::BANKS, bank) {
+            return Self(i + 1);
+        }
+        let offset = BankCode::BANKS.len() + 1;
+        let added = added().iter().position(|b| *b == bank);
+        Self(
+            added
+                .and_then(|i| u8::try_from(offset + i).ok())
+                .unwrap_or(0),
+        )
     }
 
     pub(super) fn get(self) -> &'static BankCode {
-        match usize::from(self.0) {
+        let i = usize::from(self.0);
+        match i {
             0 => &PAY123,
-            i => &BankCode::BANKS[i - 1],
+            i if i <= BankCode::BANKS.len() => &BankCode::BANKS[i - 1],
+            i => added()
+                .get(i - BankCode::BANKS.len() - 1)
+                .copied()
+                .unwrap_or(&PAY123),
         }
     }
 }

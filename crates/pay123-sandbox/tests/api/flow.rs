@@ -259,3 +259,39 @@ async fn international_cards_cannot_be_paid_in_the_sandbox() {
     let back = h.cancel(&again).await;
     assert_eq!(h.returned(&back).status, TransactionStatus::Cancelled);
 }
+
+/// A bank 123PAY added after the specification can be rehearsed: a sandbox started with it
+/// (`--add-bank 123PKLB`) takes it in createOrder and on the bank choice page, and its notify,
+/// verified by the listener, carries its code. Without it, createOrder answers 6100.
+#[tokio::test]
+async fn a_bank_added_after_the_specification_can_be_paid_through() {
+    let klb = BankCode::from_code("123PKLB");
+    let plain = Harness::new(|_| {}).await;
+    let order = Harness::order("KLB-0", klb.clone());
+    let refused = plain.client.create_order(&order).await.unwrap_err();
+    assert_eq!(refused.return_code().map(|c| c.code()), Some("6100"));
+
+    let added = klb.clone();
+    let h = Harness::with_sink(vec![], move |c| c.added_banks = vec![added]).await;
+    let page = h.start_payment("KLB-1", klb.clone()).await;
+    assert_eq!(page.form_id(), "card_form");
+    let page = h.test_card(&page).await;
+    let back = h.test_otp(&page).await;
+    assert_eq!(h.returned(&back).status, TransactionStatus::Success);
+    assert_eq!(h.query("KLB-1").await.bank_code(), klb);
+    h.settled("KLB-1").await;
+    assert_eq!(h.sink().received()[0].bank_code, klb);
+    // The bank choice page lists it.
+    let choose = h.start_payment("KLB-2", BankCode::Pay123).await;
+    assert!(choose.body.contains("123PKLB"), "{}", choose.body);
+    let page = h.choose_bank(&choose, "123PKLB").await;
+    assert_eq!(page.form_id(), "card_form");
+    // A configuration with a code that is not of 123PAY's form does not start.
+    let config = pay123_sandbox::Config {
+        added_banks: vec![BankCode::from_code("KLB")],
+        ..pay123_sandbox::Config::default()
+    };
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let e = pay123_sandbox::start(listener, config).await.unwrap_err();
+    assert!(e.to_string().contains("KLB"), "{e}");
+}
