@@ -113,13 +113,19 @@ async fn unknown_products_and_banks_record_nothing() {
     assert_eq!(error.status_code(), http::StatusCode::NOT_FOUND);
     let error = t
         .shop
-        .checkout("ao-dai", Some("123PXYZ"), None)
+        .checkout("ao-dai", Some("123pxyz"), None)
         .await
         .unwrap_err();
     assert!(matches!(error, CheckoutError::UnknownBank(_)));
     assert!(error.m_transaction_id().is_none());
     assert!(t.shop.store().recent_orders(10).await.unwrap().is_empty());
     assert_eq!(t.fake.create_calls(), 0);
+    // A bank 123PAY added after the specification is passed on to 123PAY.
+    t.shop
+        .checkout("ao-dai", Some("123PKLB"), None)
+        .await
+        .expect("a bank code of 123PAY's form");
+    assert_eq!(t.fake.create_calls(), 1);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
