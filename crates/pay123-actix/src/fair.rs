@@ -68,8 +68,8 @@ impl FairSlots {
     /// The callback for `HttpServer::on_connect`, shared by every worker (set it before
     /// `bind` or `listen`).
     pub fn on_connect(&self) -> impl Fn(&dyn Any, &mut Extensions) + Send + Sync + 'static {
-        let share = FairShare::new(self.max_per_ip)
-            .with_reserve(self.max_connections / 8)
+        let share = FairShare::for_total(self.max_connections)
+            .with_max_per_ip(self.max_per_ip)
             .with_trusted_proxies(self.proxies.clone());
         let max = self.max_connections;
         move |connection, extensions| {

@@ -71,6 +71,20 @@ impl FairShare {
         }
     }
 
+    /// The share of a server of `max_connections`, as pay123's servers apply it: a quarter of
+    /// them per address at most, the last eighth kept for addresses that hold none.
+    #[must_use]
+    pub fn for_total(max_connections: usize) -> Self {
+        Self::new(max_connections / 4).with_reserve(max_connections / 8)
+    }
+
+    /// At most `max_per_ip` connections from one address (at least 1).
+    #[must_use]
+    pub fn with_max_per_ip(mut self, max_per_ip: usize) -> Self {
+        self.max_per_ip = max_per_ip.max(1);
+        self
+    }
+
     /// Keeps the last `slots` free slots for addresses that hold none: a client arriving,
     /// 123PAY's notify. pay123's servers keep an eighth of their connections so.
     #[must_use]

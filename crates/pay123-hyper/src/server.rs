@@ -208,8 +208,8 @@ impl<H: Handler> Serve<H> {
             mut signal,
         } = self;
         let permits = Arc::new(Semaphore::new(limits.max_connections));
-        let share = pay123_core::slots::FairShare::new(limits.max_connections_per_ip)
-            .with_reserve(limits.max_connections / 8)
+        let share = pay123_core::slots::FairShare::for_total(limits.max_connections)
+            .with_max_per_ip(limits.max_connections_per_ip)
             .with_trusted_proxies(proxies);
         let graceful = GracefulShutdown::new();
         loop {

@@ -251,7 +251,10 @@ impl SqlStore {
 impl SqlStore {
     /// The payment whose `column` (one of ours, never input) is `value`.
     async fn load_where(&self, column: &str, value: &str) -> Result<Option<Payment>, Error> {
-        let sql = format!("SELECT {COLUMNS} FROM pay123_payments WHERE {column} = $1 LIMIT 1");
+        // 123PAY's ids are its own to keep unique; the oldest first if not.
+        let sql = format!(
+            "SELECT {COLUMNS} FROM pay123_payments WHERE {column} = $1 ORDER BY created_at LIMIT 1"
+        );
         let row = sqlx::query(&sql)
             .bind(value)
             .fetch_optional(&self.pool)

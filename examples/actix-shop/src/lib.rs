@@ -109,6 +109,7 @@ pub fn serve(
     .client_request_timeout(limits.header)
     .client_disconnect_timeout(limits.write)
     .keep_alive(KeepAlive::Disabled)
+    .shutdown_timeout(5)
     .max_connections(limits.max_connections.div_ceil(workers).max(1))
     .on_connect(fair.on_connect())
     .listen(listener)?
@@ -133,7 +134,7 @@ async fn checkout(
     };
     let forwarded: Vec<_> = request
         .headers()
-        .get_all("x-forwarded-for")
+        .get_all(shop.trusted_proxies().header_name())
         .map(|v| String::from_utf8_lossy(v.as_bytes()))
         .collect();
     let buyer = request

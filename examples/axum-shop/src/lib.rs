@@ -69,12 +69,7 @@ async fn checkout<C: SendHttpClient>(
     let Some(product_id) = form.product_id.filter(|p| !p.is_empty()) else {
         return problem(&Problem::no_product(), json);
     };
-    let forwarded: Vec<_> = headers
-        .get_all("x-forwarded-for")
-        .iter()
-        .map(|v| String::from_utf8_lossy(v.as_bytes()))
-        .collect();
-    let buyer = shop.client_ip(peer.ip(), forwarded.iter().map(AsRef::as_ref));
+    let buyer = shop.trusted_proxies().client_ip(peer.ip(), &headers);
     match shop
         .checkout(&product_id, form.bank_code.as_deref(), Some(buyer))
         .await

@@ -160,9 +160,11 @@ impl<'r> FromRequest<'r> for Buyer {
     type Error = std::convert::Infallible;
 
     async fn from_request(request: &'r Request<'_>) -> Outcome<Self, Self::Error> {
-        let forwarded = request.headers().get("X-Forwarded-For");
         let buyer = match (request.remote(), request.rocket().state::<Shop>()) {
-            (Some(peer), Some(shop)) => Some(shop.client_ip(peer.ip(), forwarded)),
+            (Some(peer), Some(shop)) => {
+                let forwarded = request.headers().get(shop.trusted_proxies().header_name());
+                Some(shop.client_ip(peer.ip(), forwarded))
+            }
             (peer, _) => peer.map(|peer| peer.ip()),
         };
         Outcome::Success(Self(buyer))

@@ -85,6 +85,7 @@ Runs the pay123 demo shop. It takes no arguments; it reads its settings from the
   SHOP_DATABASE_POOL         database connections (8)
   SHOP_GATEWAY_TIMEOUT       how long a buyer waits for createOrder (10s)
   SHOP_CHECKOUTS_PER_MINUTE  checkouts per address and minute (20; 0: no limit)
+  SHOP_TRUSTED_PROXIES       reverse proxies whose X-Forwarded-For is believed (none)
   SHOP_RECONCILE             on or off (on)
   SHOP_RECONCILE_PERIOD      the reconciler's pass period (10s)
   SHOP_RECONCILE_AFTER       first check of an order after checkout (30s)
@@ -92,6 +93,7 @@ Runs the pay123 demo shop. It takes no arguments; it reads its settings from the
   PAY123_SESSION_TIMEOUT     123PAY's payment session (15m)
   PAY123_API_URL             the gateway (unset: a sandbox embedded on 127.0.0.1:3123)
   PAY123_MERCHANT_CODE, PAY123_PASSCODE, PAY123_SECRET_KEY
+  PAY123_INSECURE_HTTP_HOST  a test network's sandbox reached over plain http (never in production)
   RUST_LOG                   the log filter (info), on stderr
 
 See docs/deploying.md.

@@ -220,8 +220,9 @@ impl<C: HttpClient> Shop<C> {
         &self.proxies
     }
 
-    /// The buyer's address of a request from `peer`, whose `X-Forwarded-For` headers (every
-    /// value, in order) are `forwarded`: `peer` itself unless it is a trusted proxy.
+    /// The buyer's address of a request from `peer`, whose headers named by the proxies'
+    /// [`header_name`](TrustedProxies::header_name) (every value, in order, read lossily) are
+    /// `forwarded`: `peer` itself unless it is a trusted proxy.
     #[must_use]
     pub fn client_ip<'a>(
         &self,

@@ -124,35 +124,39 @@ impl Config {
         endpoints: &Endpoints,
         get: impl Fn(&str) -> Option<String>,
     ) -> Result<(), ConfigError> {
-        if endpoints.create_order().scheme_str() != Some("http") || endpoints.is_on_this_machine() {
+        if endpoints.is_on_this_machine() {
             return Ok(());
         }
-        let host = endpoints.create_order().host().unwrap_or("");
-        // `mi.123pay.vn.` is `mi.123pay.vn`.
-        let host = host.trim_end_matches('.');
-        // A sandbox on a test network (another container) is reached by its name, in the open:
-        // allowed only for the host named in a variable that says what it costs, and never for
-        // 123PAY's own hosts.
-        let pay123 = host.eq_ignore_ascii_case("123pay.vn")
-            || host.to_ascii_lowercase().ends_with(".123pay.vn");
-        let named = get(INSECURE_HTTP_HOST).is_some_and(|allowed| {
-            let allowed = allowed.trim().trim_start_matches("http://");
-            let allowed = allowed.split(['/', ':']).next().unwrap_or("");
-            allowed.trim_end_matches('.').eq_ignore_ascii_case(host)
-        });
-        if named && !pay123 {
+        let allowed = get(INSECURE_HTTP_HOST);
+        for uri in [endpoints.create_order(), endpoints.query_order()] {
+            if uri.scheme_str() != Some("http") {
+                continue;
+            }
+            // `mi.123pay.vn.` is `mi.123pay.vn`.
+            let host = uri.host().unwrap_or("").trim_end_matches('.');
+            // A sandbox on a test network (another container) is reached by its name, in the
+            // open: allowed only for the host named in a variable that says what it costs, and
+            // never for 123PAY's own hosts.
+            let pay123 = host.eq_ignore_ascii_case("123pay.vn")
+                || host.to_ascii_lowercase().ends_with(".123pay.vn");
+            let named = allowed.as_deref().is_some_and(|allowed| {
+                let allowed = allowed.trim().trim_start_matches("http://");
+                let allowed = allowed.split(['/', ':']).next().unwrap_or("");
+                allowed.trim_end_matches('.').eq_ignore_ascii_case(host)
+            });
+            if !named || pay123 {
+                return Err(ConfigError::PlainHttp {
+                    host: host.to_owned(),
+                });
+            }
             tracing::warn!(
                 host,
                 "PAY123_INSECURE_HTTP_HOST: 123PAY's answers are read over plain http: anyone on \
                  the network between can answer for one order with another's; for a test \
                  network only"
             );
-            Ok(())
-        } else {
-            Err(ConfigError::PlainHttp {
-                host: host.to_owned(),
-            })
         }
+        Ok(())
     }
 
     /// Reads `PAY123_API_URL`, `PAY123_MERCHANT_CODE`, `PAY123_PASSCODE` and
@@ -360,6 +364,14 @@ mod tests {
             let e = on_network(url, host).unwrap_err();
             assert!(matches!(e, ConfigError::PlainHttp { .. }), "{url}: {e:?}");
         }
+        // Both methods are held to it: an https createOrder does not excuse an http queryOrder.
+        let mixed = Endpoints::custom(
+            "https://mi.123pay.vn/createOrder1",
+            "http://mi.123pay.vn/queryOrder1",
+        )
+        .unwrap();
+        let e = Config::check_transport(&mixed, |_| None).unwrap_err();
+        assert!(matches!(e, ConfigError::PlainHttp { .. }), "{e:?}");
         let e = with("https://user:hunter2@mi.123pay.vn").unwrap_err();
         assert!(e.to_string().contains("user info"), "{e}");
         assert!(!e.to_string().contains("hunter2"), "{e}");

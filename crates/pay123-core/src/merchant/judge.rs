@@ -1,9 +1,9 @@
 //! The merchant's payment rule: what a queryOrder answer means for an order.
 //!
 //! A notify carries no amount and the return redirect's status is a hint, so an order is paid
-//! only when a queryOrder says status `1` **and** reports the order's amount (and, when the
-//! merchant knows it, the same 123PAY transaction). Every other status is either a final failure
-//! or pending; pending statuses (`0`, `10`, `11`, `20`, and any code the specification does not
+//! only when a queryOrder says status `1`, reports the order's amount **and** names the 123PAY
+//! transaction createOrder returned (without one, it is held for review). Every other status is
+//! either a final failure or pending; pending statuses (`0`, `10`, `11`, `20`, and any code the specification does not
 //! list) never cancel an order.
 
 use std::fmt;

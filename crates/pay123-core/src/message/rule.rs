@@ -70,8 +70,10 @@ pub enum Rule {
     /// A transaction status must be `0`, or digits without a leading zero, with a `-` before
     /// them or not, at most 10 characters.
     Status,
-    /// An `mTransactionID` must not end with a bank code, alone or followed by digits: joined
-    /// with the digits of a return code and a `ts`, it would read as a notify of another order.
+    /// An `mTransactionID` created by pay123 must not end with a code of 123PAY's form (`123P`
+    /// and capitals, known or not, at any place of the id, the whole id included) followed only
+    /// by digits and `-`: joined with the digits of a return code and a `ts`, it would read as a
+    /// notify of another order.
     EndsWithBankCode {
         /// The bank code found.
         bank: String,

@@ -79,7 +79,7 @@ impl ReturnTicket {
     pub(crate) fn validate(&self) -> Result<(), ValidationError> {
         validate::required("transactionID", &self.m_transaction_id)?;
         validate::received_m_transaction_id("transactionID", &self.m_transaction_id)?;
-        validate::code("status", self.status.code())?;
+        validate::status("status", self.status.code())?;
         validate::number("time", &self.time, 30)?;
         Ok(())
     }

@@ -260,19 +260,6 @@ pub(crate) fn number(field: &'static str, value: &str, max: usize) -> Result<u64
         .map_err(|_| ValidationError::new(field, Rule::Number))
 }
 
-/// A status or return code: an optional minus sign and digits, at most 10 characters.
-pub(crate) fn code(field: &'static str, value: &str) -> Result<(), ValidationError> {
-    let digits = value.strip_prefix('-').unwrap_or(value);
-    if value.is_empty() {
-        return Err(ValidationError::new(field, Rule::Required));
-    }
-    max_len(field, value, 10)?;
-    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(ValidationError::new(field, Rule::Number));
-    }
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -351,10 +338,10 @@ mod tests {
 
     #[test]
     fn codes_and_numbers() {
-        assert!(code("transactionStatus", "-100").is_ok());
-        assert!(code("transactionStatus", "1").is_ok());
-        assert!(code("transactionStatus", "-").is_err());
-        assert!(code("transactionStatus", "1a").is_err());
+        assert!(status("transactionStatus", "-100").is_ok());
+        assert!(status("transactionStatus", "1").is_ok());
+        assert!(status("transactionStatus", "-").is_err());
+        assert!(status("transactionStatus", "1a").is_err());
         assert_eq!(number("ts", "1499789401525", 30), Ok(1_499_789_401_525));
         assert!(number("ts", "14997894015.25", 30).is_err());
         assert_eq!(number("ts", "0", 30), Ok(0));

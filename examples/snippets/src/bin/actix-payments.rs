@@ -50,6 +50,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             .route("/return", web::get().to(back))
             .configure(notify_service("/123pay/notify", pay.clone())) // confirmed, stored
     })
+    // Behind a reverse proxy; facing the internet, no keep-alive and pay123_actix::BodyDeadline.
     .bind(addr)?
     .run()
     .await?;

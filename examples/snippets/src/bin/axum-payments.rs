@@ -55,6 +55,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .layer(axum::middleware::from_fn(negotiate_errors)) // JSON errors to API clients
         .with_state(App { pay });
     let addr = std::env::var("SHOP_ADDR").unwrap_or_else(|_| "127.0.0.1:3000".to_owned());
+    // Behind a reverse proxy; facing the internet, pay123_axum::server::serve (docs/guide.md).
     axum::serve(tokio::net::TcpListener::bind(addr).await?, app).await?;
     Ok(())
 }

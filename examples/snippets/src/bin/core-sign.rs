@@ -26,7 +26,9 @@ async fn main() -> Result<(), ValidationError> {
     let listener = NotifyListener::new(credentials.secret_key().clone());
     let handled = listener
         .handle(&received, now, |notify| async move {
-            // Verified: fields, checksum, ts window. A forged or stale one never gets here.
+            // Verified: fields, checksum, ts window. A forged or stale one never gets here. Its
+            // status is still a claim: confirm with queryOrder (`OrderStatus::judge`) before
+            // calling an order paid, as `Payments::serve_notify` does for you.
             println!(
                 "notify: {} {}",
                 notify.m_transaction_id(),

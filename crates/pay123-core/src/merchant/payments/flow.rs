@@ -37,8 +37,8 @@ pub(super) enum Confirmed {
     /// The payment became paid now, and its hand-over to the app's handler is due: the caller
     /// hands it over ([`Payments::hand_over`]).
     Paid(Box<Payment>),
-    /// 123PAY says pending; a new status was recorded (`true`) or not.
-    Pending(bool),
+    /// 123PAY says pending (a new status recorded or not).
+    Pending,
     /// The payment was final already: nothing changed.
     AlreadyFinal,
     /// queryOrder failed (the detail, for the log).
@@ -362,7 +362,7 @@ impl<C: HttpClient, S: PaymentStore> Payments<C, S> {
                     );
                 }
                 if next.state == before {
-                    Confirmed::Pending(true)
+                    Confirmed::Pending
                 } else if next.is_paid() && next.next_check_at.is_some() {
                     Confirmed::Paid(Box::new(next))
                 } else {
@@ -370,7 +370,7 @@ impl<C: HttpClient, S: PaymentStore> Payments<C, S> {
                 }
             }
             Err(Kept::Final) => Confirmed::AlreadyFinal,
-            Err(Kept::Pending) => Confirmed::Pending(false),
+            Err(Kept::Pending) => Confirmed::Pending,
             Err(Kept::NotYetKnown(at)) => Confirmed::NotYetKnown(at),
         })
     }

@@ -10,7 +10,7 @@ use std::time::{Duration, SystemTime};
 use futures_util::lock::{Mutex as AsyncMutex, OwnedMutexGuard};
 
 /// One lock per payment being worked on: concurrent notifies for one payment wait for each
-/// other, so that a thousand duplicates cost one queryOrder. The others find the payment final
+/// other, so that a thousand duplicates cost a few queryOrders. The others find the payment final
 /// and answer `2`; or, when 123PAY's answer left it open (pending, or the call failed), they
 /// learn that it was asked moments before ([`OrderGuard::asked_since`]) and leave the retry to
 /// 123PAY.

@@ -17,8 +17,9 @@
 //!
 //! The rules, the same for the notify, the return page and the reconciler:
 //!
-//! - A payment is paid only when a queryOrder says status `1` with the payment's amount (and the
-//!   123PAY transaction createOrder returned, when known). A mismatch is held for `review`.
+//! - A payment is paid only when a queryOrder says status `1` with the payment's amount and the
+//!   123PAY transaction createOrder returned (without one, the payment is held for `review`). A
+//!   mismatch is held for `review`.
 //! - A notify is a hint: a final status, success or failure, is confirmed with queryOrder before
 //!   the payment changes; a pending status (`0`, `10`, `11`, `20`, unknown codes) is recorded and
 //!   never cancels a payment.
@@ -29,7 +30,8 @@
 //!   the notify is answered `-3` (123PAY sends it again) and nothing changes.
 //! - Every change is saved only if the payment was not changed meanwhile
 //!   ([`PaymentStore::update`]); notifies for one payment are confirmed one at a time on an
-//!   instance, so a thousand duplicates cost one queryOrder.
+//!   instance, and copies within [`NOTIFY_QUERY_INTERVAL`] of a query ask nothing, so a thousand
+//!   duplicates cost a few queryOrders.
 //!
 //! The core still does no IO of its own: the calls go through the [`Client`]'s transport, the
 //! payments through the [`PaymentStore`], and time through the [`Timer`] and the

@@ -307,7 +307,7 @@ impl<C: HttpClient, S: PaymentStore> Reconciler<C, S> {
                 Confirmed::NotYetKnown(ask_after) => {
                     (backoff.map(|at| at.max(ask_after)), Outcome::StillOpen)
                 }
-                Confirmed::Pending(_) | Confirmed::QueryFailed(_) => (backoff, Outcome::StillOpen),
+                Confirmed::Pending | Confirmed::QueryFailed(_) => (backoff, Outcome::StillOpen),
             },
         };
         let outcome = if next.is_none() {

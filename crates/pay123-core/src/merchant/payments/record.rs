@@ -134,7 +134,8 @@ pub enum Source {
     Checkout,
     /// createOrder answered (the payment was created, or not).
     CreateOrder,
-    /// A notify from 123PAY, confirmed by a queryOrder.
+    /// A notify from 123PAY: a final status confirmed by a queryOrder, a pending one recorded as
+    /// sent.
     Notify,
     /// The buyer came back: a queryOrder made by the return page.
     Return,
@@ -204,8 +205,8 @@ pub struct Payment {
     /// `opAmount`: what the bank charged, from the queryOrder that confirmed the payment.
     pub op_amount: Option<u64>,
     /// Why the payment was not created (`5000`, `timeout`, `transport`, `invalid_response`...),
-    /// is held for review (`amount_mismatch`, `transaction_mismatch`, `paid_after_failure`) or
-    /// was closed (`never_created`).
+    /// is held for review (`amount_mismatch`, `transaction_mismatch`, `transaction_not_known`,
+    /// `paid_after_failure`, `paid_after_not_created`) or was closed (`never_created`).
     pub error_code: Option<String>,
     /// The technical detail of that error, for the operator (English; no secret).
     pub error_detail: Option<String>,

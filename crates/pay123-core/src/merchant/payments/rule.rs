@@ -190,7 +190,10 @@ pub(crate) fn contradicted(
 ) -> Option<Payment> {
     let judged = answer.judge(payment.amount, payment.pay123_transaction_id.as_deref());
     match (payment.state, &judged) {
-        (PaymentState::Failed | PaymentState::Closed, Judgement::Paid | Judgement::Review(_)) => {
+        // A payment 123PAY reports (its failure naming another transaction is no payment).
+        (PaymentState::Failed | PaymentState::Closed, Judgement::Paid | Judgement::Review(_))
+            if answer.status().is_success() =>
+        {
             let note = format!(
                 "123PAY confirms a payment (status 1, totalAmount {}, opAmount {}) for a payment \
                  marked {}: check it, then ship or refund",
