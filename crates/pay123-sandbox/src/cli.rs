@@ -127,8 +127,8 @@ pub struct Args {
 
     /// Opens the admin API (/_sandbox/) to other machines that send this token
     /// (Authorization: Bearer TOKEN); without it, only this machine may use it.
-    #[arg(long, env = "PAY123_SANDBOX_ADMIN_TOKEN", hide_env_values = true)]
-    admin_token: Option<String>,
+    #[arg(long, env = "PAY123_SANDBOX_ADMIN_TOKEN", hide_env_values = true, value_parser = parse_token)]
+    admin_token: Option<crate::AdminToken>,
 }
 
 #[derive(Clone)]
@@ -191,13 +191,18 @@ fn parse_merchant(value: &str) -> Result<MerchantArg, String> {
 
 fn parse_bank(value: &str) -> Result<BankCode, String> {
     let bank = BankCode::from_code(value.trim());
-    if bank.is_known() && bank != BankCode::Pay123 {
+    if bank.is_well_formed() && bank != BankCode::Pay123 {
         Ok(bank)
     } else {
         Err(format!(
-            "{value:?} is not a bank code of the specification (123PVCB, ...)"
+            "{value:?} is not a bank code: 123P and capital letters, such as 123PVCB"
         ))
     }
+}
+
+/// Errors never repeat the token.
+fn parse_token(value: &str) -> Result<crate::AdminToken, String> {
+    crate::AdminToken::new(value).ok_or_else(|| "the admin token is empty".to_owned())
 }
 
 fn parse_added_bank(value: &str) -> Result<BankCode, String> {
@@ -269,7 +274,7 @@ impl Args {
                 .body_timeout(self.body_timeout)
                 .write_timeout(self.write_timeout),
             lenient: self.lenient,
-            admin_token: self.admin_token.and_then(crate::AdminToken::new),
+            admin_token: self.admin_token,
             ..Config::default()
         };
         if let Some(url) = self.notify_url {
@@ -439,6 +444,21 @@ mod tests {
         assert!((config.faults.busy_rate - 0.25).abs() < f64::EPSILON);
         assert!(Args::try_parse_from(["pay123-sandbox", "--maintenance", "NOPE"]).is_err());
         assert!(Args::try_parse_from(["pay123-sandbox", "--maintenance", "123PAY"]).is_err());
+        // An added bank may be under maintenance; an unknown one may not.
+        let added = Args::try_parse_from([
+            "pay123-sandbox",
+            "--add-bank",
+            "123PKLB",
+            "--maintenance",
+            "123PKLB",
+        ])
+        .unwrap();
+        assert!(added.config().check().is_ok());
+        let unknown = Args::try_parse_from(["pay123-sandbox", "--maintenance", "123PKLB"]).unwrap();
+        assert!(unknown.config().check().is_err());
+        // The admin token is never in Debug.
+        let token = Args::try_parse_from(["pay123-sandbox", "--admin-token", "T0K3N"]).unwrap();
+        assert!(!format!("{token:?}").contains("T0K3N"));
         assert!(Args::try_parse_from(["pay123-sandbox", "--merchant", "ONLYCODE"]).is_err());
     }
 

@@ -196,6 +196,16 @@ impl Config {
                     .or_else(|e| invalid(format!("notify URL of merchant {code}: {e}")))?;
             }
         }
+        if let Some(bank) = self
+            .banks_under_maintenance
+            .iter()
+            .find(|b| !self.pays_through(b))
+        {
+            return invalid(format!(
+                "bank {:?} under maintenance is neither a bank of the specification nor an added one",
+                bank.code()
+            ));
+        }
         if let Some(bank) = self.added_banks.iter().find(|b| !b.is_well_formed()) {
             return invalid(format!(
                 "added bank {:?} is not a bank code: 123P and capital letters, such as 123PKLB",

@@ -2,8 +2,8 @@
 //! server.
 //!
 //! - `POST /miservice/createOrder1` and `POST /miservice/queryOrder1` answer as 123PAY does
-//!   (HTTP 415, `6100`, `6000`, `6206`, `6212`, `6203`, status `-10`, and injected `5000` /
-//!   `7300`), signed with the merchant's key.
+//!   (HTTP 415, `6100`, `6000`, `6206`, `6212`, `6203`, status `-10`, injected `5000` / `7300`,
+//!   and any code of the method's error table on demand), signed with the merchant's key.
 //! - The bank pages (`/banksim/...`) are HTML forms that work without JavaScript: bank choice,
 //!   card entry and OTP. The specification's test card pays; [trigger cards](cards) end in each
 //!   failure status. At the end the buyer is sent (303) to the merchant's URL with the return
@@ -12,10 +12,10 @@
 //!   verified, and failed attempts are retried with backoff. Every attempt is recorded.
 //! - The admin API under `/_sandbox/` (and the same methods in process, on [`Sandbox`] and
 //!   [`Gateway`]) lists transactions, forces a final status, resends or drops notifies, makes
-//!   queryOrder fail or report another `totalAmount`, resets.
+//!   createOrder or queryOrder fail, queryOrder report another `totalAmount`, resets.
 //!
-//! Every message is parsed, signed and verified by `pay123-core`; no protocol rule is written
-//! here. The time is read from [`Config::clock`], so tests can move it forward.
+//! Every message is parsed, signed and verified by `pay123-core`, whose tables (error codes,
+//! statuses, banks) it reads; it adds the gateway's business rules only. The time is read from [`Config::clock`], so tests can move it forward.
 //!
 //! ```
 //! use pay123_sandbox::{Config, start};

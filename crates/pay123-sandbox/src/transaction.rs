@@ -34,7 +34,6 @@ pub struct Transaction {
     #[serde(serialize_with = "bank_code")]
     pub bank_code: BankCode,
     /// createOrder's `clientIP`: the buyer's address as the merchant saw it (`None` when absent).
-    #[serde(rename = "clientIP")]
     pub client_ip: Option<std::net::Ipv4Addr>,
     /// `totalAmount` in VND.
     pub total_amount: u64,
@@ -214,25 +213,9 @@ impl Method {
     /// injected with.
     #[must_use]
     pub fn error_codes(self) -> &'static [ReturnCode] {
-        use ReturnCode as R;
         match self {
-            Self::CreateOrder => &[
-                R::Busy,
-                R::AuthenticationFailed,
-                R::InvalidParameter,
-                R::BusinessRule,
-                R::BankMaintenance,
-                R::DuplicateTransaction,
-                R::OverLimit,
-                R::InvalidPaymentInfo,
-                R::BankCommunication,
-            ],
-            Self::QueryOrder => &[
-                R::Busy,
-                R::AuthenticationFailed,
-                R::InvalidParameter,
-                R::BankCommunication,
-            ],
+            Self::CreateOrder => ReturnCode::CREATE_ORDER_ERRORS,
+            Self::QueryOrder => ReturnCode::QUERY_ORDER_ERRORS,
         }
     }
 

@@ -10,13 +10,13 @@
 //! sandbox key. [`sign`] writes the message back with the right checksum.
 //!
 //! ```text
-//! use crate::explain::{Cause, Verdict, explain};
+//! use crate::explain::{Cause, Verdict, explain, parse};
 //! use pay123_core::SecretKey;
 //!
 //! // The specification's queryOrder answer, as printed: its checksum signs status 10, not 1.
 //! let printed = br#"["1","123P1707110106640","1","100000","100000","123PVTB","Thanh cong",
 //!     "6a97a55e74b5d5827dc60494f4e6df5311939167"]"#;
-//! let explained = explain(printed, None, &SecretKey::new("MIKEY"))?;
+//! let explained = explain(parse(printed, None)?, &SecretKey::new("MIKEY"));
 //! assert_eq!(explained.verdict, Verdict::Mismatch);
 //! assert_eq!(
 //!     explained.cause,
@@ -238,7 +238,8 @@ pub(crate) fn guess(input: &[u8]) -> Option<Message> {
     let text = std::str::from_utf8(input).ok()?.trim();
     if text.starts_with('{') {
         let object: serde_json::Map<String, serde_json::Value> = serde_json::from_str(text).ok()?;
-        return if object.contains_key("returnCode") && object.contains_key("ts") {
+        // Only a notify reply has `returnCode`; its `ts` may be left out.
+        return if object.contains_key("returnCode") {
             Some(Message::NotifyReply)
         } else if object.contains_key("totalAmount") || object.contains_key("redirectURL") {
             Some(Message::CreateOrderRequest)

@@ -197,6 +197,11 @@ fn the_passcode_is_never_shown() {
 #[test]
 fn unreadable_input_is_named() {
     assert_eq!(guess(b"hello"), None);
+    // A notify reply may leave out its ts: `returnCode` alone names it.
+    assert_eq!(
+        guess(br#"{"mTransactionID":"A","returnCode":"1","checksum":"00"}"#),
+        Some(Message::NotifyReply)
+    );
     assert_eq!(explain(b"hello", None, &key()), Err(ExplainError::Unknown));
     let failure = explain(
         br#"["6000","Sai checksum"]"#,

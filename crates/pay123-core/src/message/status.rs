@@ -174,6 +174,29 @@ code_enum! {
     }
 }
 
+impl ReturnCode {
+    /// createOrder's error table in the specification.
+    pub const CREATE_ORDER_ERRORS: &'static [ReturnCode] = &[
+        Self::Busy,
+        Self::AuthenticationFailed,
+        Self::InvalidParameter,
+        Self::BusinessRule,
+        Self::BankMaintenance,
+        Self::DuplicateTransaction,
+        Self::OverLimit,
+        Self::InvalidPaymentInfo,
+        Self::BankCommunication,
+    ];
+
+    /// queryOrder's error table in the specification.
+    pub const QUERY_ORDER_ERRORS: &'static [ReturnCode] = &[
+        Self::Busy,
+        Self::AuthenticationFailed,
+        Self::InvalidParameter,
+        Self::BankCommunication,
+    ];
+}
+
 impl TransactionStatus {
     /// `1` only.
     #[must_use]

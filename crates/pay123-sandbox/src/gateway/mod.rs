@@ -138,8 +138,14 @@ impl Gateway {
     /// Starts a background task that ends timed-out sessions; call it within a Tokio runtime.
     pub fn new(config: Config) -> io::Result<Self> {
         config.check()?;
-        for bank in &config.added_banks {
-            record::Bank::add(bank);
+        if let Some(bank) = config.added_banks.iter().find(|b| !record::Bank::add(b)) {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!(
+                    "too many added banks in this process to add {}",
+                    bank.code()
+                ),
+            ));
         }
         let base = config
             .public_url

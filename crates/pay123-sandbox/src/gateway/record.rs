@@ -220,12 +220,18 @@ fn added() -> std::sync::MutexGuard<'static, Vec<&'static BankCode>> {
 }
 
 impl Bank {
-    /// Registers an added bank (once per code).
-    pub(super) fn add(bank: &BankCode) {
+    /// Registers an added bank (once per code); `false` when the process has registered as
+    /// many as a one-byte index holds.
+    pub(super) fn add(bank: &BankCode) -> bool {
         let mut added = added();
-        if !added.contains(&bank) && added.len() < 200 {
-            added.push(Box::leak(Box::new(bank.clone())));
+        if added.contains(&bank) {
+            return true;
         }
+        if BankCode::BANKS.len() + 1 + added.len() > usize::from(u8::MAX) {
+            return false;
+        }
+        added.push(Box::leak(Box::new(bank.clone())));
+        true
     }
 
     pub(super) fn of(bank: &BankCode) -> Self {
