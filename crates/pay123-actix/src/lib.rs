@@ -70,7 +70,7 @@
 //! first request: with keep-alive on, a client can stall the head of a second request for ever.
 //! Serve a notify listener with keep-alive off and with `BodyDeadline` (feature
 //! `body-deadline`) on the app for the bodies of every route, or behind a reverse proxy that
-//! times both: see the guide.
+//! times both: see [the guide](pay123_core::docs::guide).
 //!
 //! # Features
 //!

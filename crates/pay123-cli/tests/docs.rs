@@ -115,11 +115,10 @@ async fn listener() -> String {
     url
 }
 
-/// Runs every console block of the document at `path` (relative to the workspace).
+/// Runs every console block of the document at `path` (relative to the package, whose `docs/`
+/// holds the repository's documents it runs).
 async fn check(path: &str) {
-    let file: PathBuf = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../..")
-        .join(path);
+    let file: PathBuf = Path::new(env!("CARGO_MANIFEST_DIR")).join(path);
     let text = std::fs::read_to_string(&file).unwrap();
     let sandbox = common::sandbox(|_| {}).await;
     let listener = listener().await;

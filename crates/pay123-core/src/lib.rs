@@ -116,6 +116,7 @@ macro_rules! setters {
 
 mod adapter;
 pub mod clock;
+pub mod docs;
 pub mod proxy;
 pub mod slots;
 pub mod text;

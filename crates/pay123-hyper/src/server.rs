@@ -182,7 +182,7 @@ impl<H: Handler> Serve<H> {
 
     /// The reverse proxies in front of the server: their connections carry many clients, so
     /// the per-address rules ([`Limits::max_connections_per_ip`] and the fair share) do not
-    /// apply to them (the proxy limits each client; see `docs/deploying.md`). The total cap
+    /// apply to them (the proxy limits each client; see [`docs::deploying`](pay123_core::docs::deploying)). The total cap
     /// still does.
     pub fn trusted_proxies(mut self, proxies: pay123_core::proxy::TrustedProxies) -> Self {
         self.proxies = proxies;

@@ -73,7 +73,7 @@
 //!
 //! rocket serves the app itself (`#[launch]`, Ctrl-C and SIGTERM stop it). rocket 0.5 sets no
 //! timeout on a request's head and none on an idle keep-alive connection: facing the internet,
-//! run it behind a reverse proxy that does (the guide's nginx configuration). The notify routes
+//! run it behind a reverse proxy that does ([the nginx configuration](pay123_core::docs::deploying)). The notify routes
 //! read their body within the listener's deadline and at most
 //! [`MAX_NOTIFY_BODY`](pay123_core::MAX_NOTIFY_BODY) bytes.
 //!

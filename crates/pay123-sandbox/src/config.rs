@@ -111,7 +111,7 @@ pub struct Config {
     pub lenient: bool,
     /// Opens the admin API (`/_sandbox/...`) to clients on other machines that send it
     /// (`Authorization: Bearer <token>`); without one, only this machine may use it. See
-    /// `docs/sandbox.md`, "Who may use the admin API".
+    /// [the manual](crate::docs::manual), "Who may use the admin API".
     pub admin_token: Option<crate::AdminToken>,
 }
 

@@ -44,6 +44,7 @@ mod api;
 pub mod cards;
 pub mod cli;
 mod config;
+pub mod docs;
 mod gateway;
 mod guard;
 mod notify;

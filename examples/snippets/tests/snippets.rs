@@ -12,7 +12,19 @@ use pay123_core::TransactionStatus;
 use pay123_core::payments::PaymentStore;
 use pay123_sandbox::{AttemptOutcome, Config};
 
-const DOCUMENTS: [&str; 2] = ["README.md", "docs/guide.md"];
+/// The documents whose rust blocks are programs of `src/bin/`: the README, the guide, and the
+/// README of each package (what crates.io shows).
+const DOCUMENTS: [&str; 9] = [
+    "README.md",
+    "docs/guide.md",
+    "crates/pay123-core/README.md",
+    "crates/pay123-hyper/README.md",
+    "crates/pay123-sqlx/README.md",
+    "crates/pay123-axum/README.md",
+    "crates/pay123-actix/README.md",
+    "crates/pay123-rocket/README.md",
+    "crates/pay123-sandbox/README.md",
+];
 
 fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -346,6 +358,21 @@ fn core_sign_prints_the_signed_string_and_the_reply() {
         !text.contains("MIKEY") && !text.contains("MIPASSCODE"),
         "{text}"
     );
+}
+
+#[test]
+fn the_sandbox_checkout_records_a_payment_created_at_the_local_123pay() {
+    let output = Command::new(env!("CARGO_BIN_EXE_sandbox-checkout"))
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{output:?}");
+    let text = String::from_utf8(output.stdout).unwrap();
+    // The sandbox's own bank page, on the port it was given, and the payment stored waiting.
+    assert!(
+        text.contains("the buyer pays at http://127.0.0.1:") && text.contains("/banksim/"),
+        "{text}"
+    );
+    assert!(text.contains("Waiting for the payment result"), "{text}");
 }
 
 /// A gateway that accepts connections and never answers.

@@ -15,7 +15,7 @@ use super::wire;
 
 /// The longest `passcode` queryOrder takes: createOrder's 255, not the queryOrder table's 20.
 /// 123PAY hands a merchant one passcode for both calls; one longer than 20 that it gave works
-/// in createOrder, so the sandbox takes it in queryOrder too (see `docs/protocol.md`).
+/// in createOrder, so the sandbox takes it in queryOrder too (see [`docs::protocol`](crate::docs::protocol)).
 const QUERY_PASSCODE_MAX: usize = 255;
 
 /// A queryOrder request as the gateway receives it: parsed, not yet authenticated.

@@ -38,7 +38,7 @@ impl Notify {
     /// zero, and one of the two is present (a notify that ended with its bank code could be a
     /// queryOrder answer re-cut), and a notify without `ts` carries a status of the table;
     /// `mTransactionID` holds no control character. With these alphabets no two ways of
-    /// splitting a signed string into the fields both pass (see `docs/protocol.md`). The
+    /// splitting a signed string into the fields both pass (see [`docs::protocol`](crate::docs::protocol)). The
     /// description is informative and not signed: a received one is kept whatever its length.
     pub(crate) fn validate(&self) -> Result<(), ValidationError> {
         validate::received_m_transaction_id("mTransactionID", &self.m_transaction_id)?;

@@ -48,7 +48,7 @@ impl QueryOrder {
 
     /// Adds `clientIP`: an IPv4 address, dotted (up to 15 characters, as createOrder's table
     /// allows: the queryOrder table's 10 would leave out most real addresses; see
-    /// `docs/protocol.md`).
+    /// [`docs::protocol`](crate::docs::protocol)).
     pub fn with_client_ip(mut self, ip: impl Into<String>) -> Result<Self, ValidationError> {
         self.client_ip = ip.into();
         self.validate()?;
@@ -72,7 +72,7 @@ impl QueryOrder {
         validate::received_m_transaction_id("mTransactionID", &self.m_transaction_id)?;
         if !self.client_ip.is_empty() {
             // The queryOrder table gives clientIP 10 characters, createOrder's 15, the length
-            // of a dotted IPv4 address: the 10 is read as a misprint (see docs/protocol.md).
+            // of a dotted IPv4 address: the 10 is read as a misprint (see pay123_core::docs::protocol).
             validate::ipv4("clientIP", &self.client_ip)?;
         }
         Ok(())

@@ -81,7 +81,7 @@ impl Credentials {
     ///
     /// The merchant code must be 1 to 20 ASCII characters, the passcode 1 to 255 characters
     /// (createOrder's table; queryOrder's says 20, but 123PAY hands out one passcode for both
-    /// calls, so a longer one it gave is sent to both: see `docs/protocol.md`).
+    /// calls, so a longer one it gave is sent to both: see [`docs::protocol`](crate::docs::protocol)).
     pub fn new(
         merchant_code: impl Into<String>,
         passcode: impl Into<String>,

@@ -11,7 +11,7 @@ use pay123_sandbox::{AttemptOutcome, Step};
 use super::support::{CANCEL_URL, ERROR_URL, Harness, Page, REDIRECT_URL};
 
 /// The documentation the table is read from: what it says is what is tested.
-const SANDBOX_DOC: &str = include_str!("../../../../docs/sandbox.md");
+const SANDBOX_DOC: &str = include_str!("../../docs/sandbox.md");
 
 /// A row of the trigger card table: `| `card` | reported | `status` text |`.
 #[derive(Debug, Clone, PartialEq, Eq)]

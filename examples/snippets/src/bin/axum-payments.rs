@@ -20,7 +20,7 @@ struct App {
 
 async fn checkout(State(pay): State<Pay>) -> Result<Redirect, Error> {
     let nanos = UNIX_EPOCH.elapsed().unwrap_or_default().as_nanos();
-    let id = format!("ORDER-{nanos}"); // a new id per payment (docs/guide.md, step 8)
+    let id = format!("ORDER-{nanos}"); // a new id per payment (the guide, step 8)
     let order = CreateOrder::builder(&id, 150_000, "http://127.0.0.1:3000/return").build()?;
     let created = pay.create(&order).await?; // recorded, created at 123PAY, stored
     Ok(Redirect::to(created.payment_url())) // 303 to 123PAY's page
@@ -55,7 +55,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .layer(axum::middleware::from_fn(negotiate_errors)) // JSON errors to API clients
         .with_state(App { pay });
     let addr = std::env::var("SHOP_ADDR").unwrap_or_else(|_| "127.0.0.1:3000".to_owned());
-    // Behind a reverse proxy; facing the internet, pay123_axum::server::serve (docs/guide.md).
+    // Behind a reverse proxy; facing the internet, pay123_axum::server::serve (the guide).
     axum::serve(tokio::net::TcpListener::bind(addr).await?, app).await?;
     Ok(())
 }

@@ -55,7 +55,7 @@ impl<C, S> Payments<C, S> {
     /// order's amount) and saved [`paid`](PaymentState::Paid); its
     /// [`m_transaction_id`](Payment::m_transaction_id) is the payment's id given to
     /// [`create`](Self::create): one per payment, apart from your order's number when an order
-    /// may be paid again after a refusal (`ORDER-17-1`, `ORDER-17-2`; see `docs/guide.md`).
+    /// may be paid again after a refusal (`ORDER-17-1`, `ORDER-17-2`; see [`docs::guide`](crate::docs::guide)).
     ///
     /// The handler is called **at least once** per paid payment, by whichever part of the flow
     /// found it paid: the notify (after its answer is decided: `1` whatever the handler does,
