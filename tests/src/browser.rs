@@ -156,19 +156,7 @@ async fn open_shop<L: Launcher>(launcher: &L) -> (World, Driver, Client) {
 /// shop and sees the order paid.
 pub async fn browser_payment<L: Launcher>(launcher: &L) {
     let (world, _driver, browser) = open_shop(launcher).await;
-    click(&browser, "buy-ao-dai").await;
-    wait_for(&browser, "bank_form").await;
-    select(&browser, "bank_code", "123PVCB").await;
-    click(&browser, "pay").await;
-    wait_for(&browser, "card_form").await;
-    fill(&browser, "card_holder", TEST_CARD_HOLDER).await;
-    fill(&browser, "card_number", TEST_CARD_NUMBER).await;
-    fill(&browser, "issue_date", TEST_ISSUE_DATE).await;
-    click(&browser, "pay").await;
-    wait_for(&browser, "otp_form").await;
-    fill(&browser, "otp", TEST_OTP).await;
-    click(&browser, "pay").await;
-    wait_for(&browser, "return-result").await;
+    buy_and_pay(&browser).await;
     let url = browser.current_url().await.expect("the URL");
     assert!(
         url.as_str()
@@ -182,6 +170,82 @@ pub async fn browser_payment<L: Launcher>(launcher: &L) {
     assert_eq!(order["paid"], true, "{order}");
     assert_eq!(order["paidBankCode"], "123PVCB");
     browser.close().await.expect("close");
+}
+
+/// Buys the ao dai and pays on the bank pages with the test card, back to the shop's return
+/// page.
+async fn buy_and_pay(browser: &Client) {
+    click(browser, "buy-ao-dai").await;
+    wait_for(browser, "bank_form").await;
+    select(browser, "bank_code", "123PVCB").await;
+    click(browser, "pay").await;
+    wait_for(browser, "card_form").await;
+    fill(browser, "card_holder", TEST_CARD_HOLDER).await;
+    fill(browser, "card_number", TEST_CARD_NUMBER).await;
+    fill(browser, "issue_date", TEST_ISSUE_DATE).await;
+    click(browser, "pay").await;
+    wait_for(browser, "otp_form").await;
+    fill(browser, "otp", TEST_OTP).await;
+    click(browser, "pay").await;
+    wait_for(browser, "return-result").await;
+}
+
+/// Pays an order in the shop, opens its transaction in the sandbox's dashboard, reads the
+/// notify and the shop's reply in the timeline, resends the notify with the dashboard's button
+/// and sees the second delivery answered `2` (already handled).
+pub async fn browser_dashboard<L: Launcher>(launcher: &L) {
+    let (world, _driver, browser) = open_shop(launcher).await;
+    buy_and_pay(&browser).await;
+    assert_eq!(wait_for(&browser, "paid").await, "yes");
+    let id = wait_for(&browser, "order-id").await;
+    world
+        .sandbox
+        .wait_for(&id, Duration::from_secs(20), |t| {
+            t.is_final && !t.notify_in_progress
+        })
+        .await
+        .expect("the notify delivered");
+
+    let page = format!("{}/_sandbox/transactions/{id}", world.sandbox.base_url());
+    browser.goto(&page).await.expect("open the dashboard");
+    assert_eq!(wait_for(&browser, "status").await, "1");
+    assert_eq!(text(&browser, "#notify-1-1 .return-code").await, "1");
+    assert_eq!(text(&browser, "#notify-1-1 .verified").await, "verified");
+    assert!(
+        text(&browser, "#notify-1-1 .request-body")
+            .await
+            .contains(&format!("mTransactionID={id}")),
+    );
+    let timeline = text(&browser, "#timeline").await;
+    assert!(
+        timeline.contains("queryOrder answered: status 1"),
+        "{timeline}"
+    );
+
+    click(&browser, "resend-notify").await;
+    // The button's answer, then the page reloads; the second delivery is quick on loopback.
+    let mut second = None;
+    for _ in 0..40 {
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        if let Ok(code) = browser.find(Locator::Css("#notify-2-1 .return-code")).await {
+            second = Some(code.text().await.expect("text"));
+            break;
+        }
+    }
+    assert_eq!(second.as_deref(), Some("2"), "the resent notify's reply");
+    browser.close().await.expect("close");
+}
+
+async fn text(browser: &Client, css: &str) -> String {
+    browser
+        .wait()
+        .at_most(Duration::from_secs(20))
+        .for_element(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("{css} never appeared: {e}"))
+        .text()
+        .await
+        .expect("text")
 }
 
 /// Cancels on the card page: back at the shop, the order is not paid and is cancelled.

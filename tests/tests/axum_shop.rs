@@ -44,3 +44,10 @@ impl Drop for AbortOnDrop {
 }
 
 pay123_tests::conformance!(AxumShop);
+
+/// The sandbox's dashboard in a real browser, after a payment in the shop (once: the dashboard
+/// is the sandbox's, whichever shop pays).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_sandbox_dashboard_shows_the_payment_and_resends_its_notify() {
+    pay123_tests::browser::browser_dashboard(&AxumShop).await;
+}

@@ -3,9 +3,9 @@
 use std::io::Read;
 use std::path::PathBuf;
 
-use crate::explain::{self, Verdict};
 use clap::{Subcommand, ValueEnum};
 use pay123_core::checksum::{Algorithm, Field, Message};
+use pay123_sandbox::explain::{self, Verdict};
 use serde_json::json;
 
 use crate::out::{Out, bad, good};

@@ -11,7 +11,6 @@ use std::process::ExitCode;
 use clap::{CommandFactory, Parser, Subcommand};
 
 mod checksum;
-mod explain;
 mod gateway;
 mod notify;
 mod order;

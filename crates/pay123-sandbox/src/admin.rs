@@ -12,9 +12,9 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::json;
 
-use crate::cards;
 use crate::gateway::Gateway;
 use crate::transaction::{AdminError, Method};
+use crate::{cards, dashboard};
 
 /// The admin routes but the index, to nest under `/_sandbox` (see [`crate::router`]).
 pub(crate) fn routes() -> Router<Gateway> {
@@ -29,6 +29,13 @@ pub(crate) fn routes() -> Router<Gateway> {
         .route("/{method}/fail", post(fail))
         .route("/{method}/clear", post(clear))
         .route("/reset", post(reset))
+        .route("/login", get(dashboard::login_page).post(login))
+        .route("/dashboard.js", get(dashboard::script))
+}
+
+/// `POST /_sandbox/login`: the dashboard's cookie, for a sandbox with an admin token.
+async fn login(State(gateway): State<Gateway>, body: Bytes) -> Response {
+    dashboard::login(gateway, &body).await
 }
 
 /// The method of `/_sandbox/{method}/fail` and `/clear`: `create-order` or `query-order`.
@@ -104,8 +111,21 @@ fn admin_error(e: &AdminError) -> Response {
     error(status, &e.to_string())
 }
 
-/// `GET /_sandbox/`: the configuration (never a secret), the routes and the trigger cards.
-pub(crate) async fn index(State(gateway): State<Gateway>) -> Response {
+/// `GET /_sandbox/`: the configuration (never a secret), the routes and the trigger cards; for
+/// a browser, the dashboard's list of transactions.
+pub(crate) async fn index(
+    State(gateway): State<Gateway>,
+    uri: http::Uri,
+    headers: http::HeaderMap,
+    Query(query): Query<dashboard::ListQuery>,
+) -> Response {
+    if dashboard::wants_html(&headers) {
+        if !uri.path().ends_with('/') {
+            // The pages' links are relative to `/_sandbox/`.
+            return axum::response::Redirect::permanent("_sandbox/").into_response();
+        }
+        return dashboard::list(gateway, query).await;
+    }
     let config = gateway.config();
     let merchants: Vec<MerchantInfo<'_>> = config
         .merchants
@@ -160,7 +180,10 @@ pub(crate) async fn index(State(gateway): State<Gateway>) -> Response {
 
 /// `GET /_sandbox/transactions`
 /// `GET /_sandbox/refusals`: the last refused createOrder and queryOrder requests, with why.
-pub(crate) async fn refusals(State(gateway): State<Gateway>) -> Response {
+pub(crate) async fn refusals(State(gateway): State<Gateway>, headers: http::HeaderMap) -> Response {
+    if dashboard::wants_html(&headers) {
+        return dashboard::refusals(&gateway);
+    }
     Json(gateway.refusals()).into_response()
 }
 
@@ -215,7 +238,11 @@ pub(crate) async fn show(
     State(gateway): State<Gateway>,
     Path(id): Path<String>,
     Query(query): Query<MerchantQuery>,
+    headers: http::HeaderMap,
 ) -> Response {
+    if dashboard::wants_html(&headers) {
+        return dashboard::transaction(&gateway, &id, query.merchant.as_deref());
+    }
     match gateway.transaction_of(query.merchant.as_deref(), &id) {
         Some(t) => Json(t).into_response(),
         None => admin_error(&AdminError::NotFound(id)),

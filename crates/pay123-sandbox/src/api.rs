@@ -30,6 +30,8 @@ pub(crate) const DETAIL_HEADER: &str = "x-pay123-sandbox-detail";
 struct About {
     merchant_code: Option<String>,
     m_transaction_id: Option<String>,
+    /// For a checksum that does not match: the explainer's report (see [`Refusal`]).
+    explanation: Option<String>,
 }
 
 /// Answers a refusal as 123PAY does (`[code, description]` with the specification's text, or
@@ -71,6 +73,7 @@ fn refuse_with(
         code: code.to_owned(),
         description: description.to_owned(),
         detail: detail.to_owned(),
+        explanation: about.explanation,
     });
     from_core(answer)
 }
@@ -151,6 +154,7 @@ fn about_of(body: &[u8]) -> About {
     About {
         merchant_code: text(claimed.merchant_code),
         m_transaction_id: text(claimed.m_transaction_id),
+        explanation: None,
     }
 }
 
@@ -169,6 +173,16 @@ async fn faults(gateway: &Gateway) -> Option<ReturnCode> {
     None
 }
 
+/// What `pay123 checksum explain` says of a refused request whose checksum does not match
+/// the merchant's key; `None` when the merchant is unknown or the checksum matches (then the
+/// merchant code or the passcode is wrong, as the detail says).
+fn explain_mismatch(gateway: &Gateway, about: &About, raw: &[u8]) -> Option<String> {
+    let merchant = gateway.merchant(about.merchant_code.as_deref()?)?;
+    let parsed = crate::explain::parse(raw, None).ok()?;
+    let explained = crate::explain::explain(parsed, merchant.credentials.secret_key());
+    (explained.verdict == crate::explain::Verdict::Mismatch).then(|| explained.report())
+}
+
 /// What both methods do first: parse (HTTP 415, `6100`), find the merchant and authenticate
 /// (`6000`), then the injected faults. The merchant and the authenticated request, or the
 /// answer to send.
@@ -185,7 +199,11 @@ async fn admit<R: ReceivedRequest>(
         R::from_http_request(&request).map_err(|e| refuse(gateway, R::METHOD, about(), &e))?;
     let (merchant, message) = received
         .authenticate_with(|code| gateway.merchant(code))
-        .map_err(|e| refuse(gateway, R::METHOD, about(), &e))?;
+        .map_err(|e| {
+            let mut about = about();
+            about.explanation = explain_mismatch(gateway, &about, &raw);
+            refuse(gateway, R::METHOD, about, &e)
+        })?;
     if let Some(code) = faults(gateway).await {
         return Err(gateway_error(
             gateway,
@@ -277,6 +295,7 @@ pub(crate) async fn create_order(
             About {
                 merchant_code: Some(merchant_code.to_owned()),
                 m_transaction_id: Some(order.m_transaction_id().to_owned()),
+                explanation: None,
             },
             &code,
             &detail,
@@ -302,6 +321,7 @@ pub(crate) async fn query_order(
             About {
                 merchant_code: Some(merchant_code.to_owned()),
                 m_transaction_id: Some(query.m_transaction_id().to_owned()),
+                explanation: None,
             },
             &code,
             "failure injected through the sandbox's admin API",

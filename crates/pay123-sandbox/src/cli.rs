@@ -342,7 +342,11 @@ pub async fn run(args: Args) -> ExitCode {
     }
     let _ = writeln!(out, "  createOrder  {}", endpoints.create_order());
     let _ = writeln!(out, "  queryOrder   {}", endpoints.query_order());
-    let _ = writeln!(out, "  admin API    {}/_sandbox/", sandbox.base_url());
+    let _ = writeln!(
+        out,
+        "  dashboard    {}/_sandbox/  (in a browser; JSON admin API at the same URLs)",
+        sandbox.base_url()
+    );
     for (code, notify_url) in merchants {
         let _ = writeln!(
             out,

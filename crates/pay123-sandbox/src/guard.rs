@@ -6,7 +6,10 @@
 //!   the host of [`Config::public_url`](crate::Config::public_url). A page on another site that
 //!   rebinds its own name to 127.0.0.1 (DNS rebinding) sends its own name: refused.
 //! - **Client**: with no [`AdminToken`] configured, only this machine (a loopback peer); with
-//!   one, any client that sends it as `Authorization: Bearer <token>`.
+//!   one, any client that sends it as `Authorization: Bearer <token>`, or as the dashboard's
+//!   cookie (set by `POST /_sandbox/login`, `SameSite=Strict`, `HttpOnly`). The login form and
+//!   the dashboard's script hold no data: any client of an allowed host may fetch them. A browser
+//!   without the token is sent to the login form.
 //! - **JSON only**: every `POST` must say `Content-Type: application/json`. A cross-origin page
 //!   can send a form or `text/plain` without asking, but not JSON: the browser first sends a
 //!   CORS preflight (`OPTIONS`), which the sandbox does not answer with a permission.
@@ -20,6 +23,7 @@ use http::{Method, StatusCode, header};
 use secrecy::{ExposeSecret, SecretString};
 use subtle::ConstantTimeEq;
 
+use crate::dashboard;
 use crate::gateway::Gateway;
 
 /// The token that opens the admin API to clients on other machines (`Authorization: Bearer
@@ -35,7 +39,7 @@ impl AdminToken {
         (!token.trim().is_empty()).then(|| Self(SecretString::from(token.trim().to_owned())))
     }
 
-    fn matches(&self, given: &[u8]) -> bool {
+    pub(crate) fn matches(&self, given: &[u8]) -> bool {
         let expected = self.0.expose_secret().as_bytes();
         expected.len() == given.len() && bool::from(expected.ct_eq(given))
     }
@@ -59,6 +63,11 @@ pub(crate) async fn admin(
     }
     match check(&gateway, &request) {
         Ok(()) => next.run(request).await,
+        Err((StatusCode::UNAUTHORIZED, _))
+            if request.method() == Method::GET && dashboard::wants_html(request.headers()) =>
+        {
+            dashboard::to_login(path)
+        }
         Err((status, reason)) => {
             tracing::warn!(
                 method = %request.method(),
@@ -95,15 +104,22 @@ fn check(gateway: &Gateway, request: &Request) -> Result<(), Refusal> {
              by pointing its own name at this machine",
         ));
     }
+    // The login form and the dashboard's script, which hold no data.
+    let open = matches!(
+        request.uri().path(),
+        "/_sandbox/login" | "/_sandbox/dashboard.js"
+    );
     match &config.admin_token {
+        Some(_) if open => {}
         Some(token) => {
-            let given = request
+            let bearer = request
                 .headers()
                 .get(header::AUTHORIZATION)
                 .and_then(|v| v.to_str().ok())
                 .and_then(|v| v.strip_prefix("Bearer "))
-                .map(str::trim);
-            if !given.is_some_and(|given| token.matches(given.as_bytes())) {
+                .map(|v| v.trim().as_bytes().to_vec());
+            let given = bearer.or_else(|| cookie_token(request.headers()));
+            if !given.is_some_and(|given| token.matches(&given)) {
                 return Err((
                     StatusCode::UNAUTHORIZED,
                     "the admin API needs the admin token: Authorization: Bearer <token> \
@@ -152,6 +168,22 @@ fn check(gateway: &Gateway, request: &Request) -> Result<(), Refusal> {
         }
     }
     Ok(())
+}
+
+/// The cookie the dashboard's login sets.
+pub(crate) const COOKIE: &str = "pay123_sandbox_admin";
+
+/// The admin token of the dashboard's cookie, when the request carries it.
+fn cookie_token(headers: &http::HeaderMap) -> Option<Vec<u8>> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .find_map(|pair| {
+            let (name, value) = pair.trim().split_once('=')?;
+            (name == COOKIE).then(|| percent_encoding::percent_decode_str(value.trim()).collect())
+        })
 }
 
 /// An IP address, `localhost`, or the public URL's host; with or without a port.

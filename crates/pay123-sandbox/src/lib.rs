@@ -44,7 +44,9 @@ mod api;
 pub mod cards;
 pub mod cli;
 mod config;
+mod dashboard;
 pub mod docs;
+pub mod explain;
 mod gateway;
 mod guard;
 mod notify;
@@ -69,7 +71,7 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 pub use config::{Config, Faults, Merchant};
-pub use gateway::Gateway;
+pub use gateway::{Gateway, TransactionFilter};
 pub use guard::AdminToken;
 pub use pay123_axum::server::{Limits, connection_cap};
 pub use pay123_core::clock::{Clock, ManualClock, SystemClock};
@@ -87,7 +89,8 @@ pub use transaction::{
 /// | `POST /miservice/queryOrder1`, `POST /queryOrder1` | queryOrder |
 /// | `GET /banksim/{session}` | the current bank page, or a 303 back to the merchant |
 /// | `POST /banksim/{session}/bank`, `/card`, `/otp`, `/cancel` | the bank page forms |
-/// | `GET /_sandbox/`, `/_sandbox/transactions`, `/_sandbox/transactions/{id}`, `/_sandbox/refusals` | admin: read |
+/// | `GET /_sandbox/`, `/_sandbox/transactions`, `/_sandbox/transactions/{id}`, `/_sandbox/refusals` | admin: read (JSON; the dashboard's pages for a browser, `Accept: text/html`) |
+/// | `GET /_sandbox/login`, `POST /_sandbox/login`, `GET /_sandbox/dashboard.js` | the dashboard's login (with an admin token) and script |
 /// | `POST /_sandbox/transactions/{id}/status`, `/notify`, `/total-amount`; `/_sandbox/notify/drop-next`; `/_sandbox/create-order/fail`, `/clear`; `/_sandbox/query-order/fail`, `/clear`; `/_sandbox/reset` | admin: act |
 pub fn router(gateway: Gateway) -> Router {
     Router::new()

@@ -7,6 +7,7 @@ mod api {
     mod admin;
     mod cli;
     mod concurrency;
+    mod dashboard;
     mod errors;
     mod flow;
     mod notify;

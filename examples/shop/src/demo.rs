@@ -189,7 +189,9 @@ impl DemoGateway {
     pub fn banner(&self, config: &ShopConfig) -> String {
         let gateway = match &self.sandbox {
             Some(sandbox) => format!(
-                "sandbox (123PAY):  {}  (test card: Nguyen Van A / 0000000000000000 / OTP 00000000)",
+                "sandbox (123PAY):  {}  (test card: Nguyen Van A / 0000000000000000 / OTP 00000000)\n  \
+                 its dashboard:     {}/_sandbox/  (every transaction, its notifies and replies)",
+                sandbox.base_url(),
                 sandbox.base_url()
             ),
             None => format!(

@@ -117,7 +117,8 @@ impl Gateway {
         Ok(created)
     }
 
-    /// The status answered to a queryOrder: `-10` for an unknown `mTransactionID`.
+    /// The status answered to a queryOrder: `-10` for an unknown `mTransactionID`. The first
+    /// [`QUERY_EVENTS_KEPT`] calls about a transaction are events of its history.
     pub(crate) fn query(&self, merchant_code: &str, m_transaction_id: &str) -> OrderStatus {
         let now = self.now();
         self.inner.query_calls.fetch_add(1, Ordering::Relaxed);
@@ -134,6 +135,18 @@ impl Gateway {
                         0 => 0,
                         charged => reported.unwrap_or(charged),
                     };
+                    // The first calls are on the transaction's timeline; after them, the
+                    // count only (a shop polling every second must not grow the record).
+                    if record.queries <= QUERY_EVENTS_KEPT {
+                        let status = record.status();
+                        let event = format!(
+                            "queryOrder answered: status {} ({}), totalAmount {total_amount}, \
+                             opAmount {op_amount}",
+                            status.code(),
+                            status.english()
+                        );
+                        record.event(now, event, fx);
+                    }
                     OrderStatus::new(
                         record.transaction_id(),
                         record.status().clone(),

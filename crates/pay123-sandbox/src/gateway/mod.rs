@@ -25,6 +25,9 @@ use crate::config::Config;
 /// How many listing pages are built at once; more requests wait for their turn.
 pub(crate) const LISTINGS: usize = 2;
 
+/// How many queryOrder calls about one transaction its history records (the count goes on).
+pub(crate) const QUERY_EVENTS_KEPT: u32 = 20;
+
 /// How many refusals `GET /_sandbox/refusals` keeps.
 pub(super) const REFUSALS_KEPT: usize = 200;
 
@@ -324,6 +327,9 @@ impl Gateway {
 mod admin;
 mod flow;
 mod record;
+mod search;
+
+pub use search::TransactionFilter;
 
 pub(crate) use flow::{CardForm, PageOutcome, PageView};
 use record::{Bank, Event, Order, Status};

@@ -9,10 +9,11 @@
 //! signed (`description`), the passcode left out, a value changed after signing, the public
 //! sandbox key. [`sign`] writes the message back with the right checksum.
 //!
-//! ```text
-//! use crate::explain::{Cause, Verdict, explain, parse};
+//! ```
+//! use pay123_sandbox::explain::{Cause, Verdict, explain, parse};
 //! use pay123_core::SecretKey;
 //!
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! // The specification's queryOrder answer, as printed: its checksum signs status 10, not 1.
 //! let printed = br#"["1","123P1707110106640","1","100000","100000","123PVTB","Thanh cong",
 //!     "6a97a55e74b5d5827dc60494f4e6df5311939167"]"#;
@@ -22,6 +23,8 @@
 //!     explained.cause,
 //!     Some(Cause::ValueChanged { field: "transactionStatus", signed: "10".into() })
 //! );
+//! # Ok(())
+//! # }
 //! ```
 
 use std::fmt;
@@ -35,7 +38,7 @@ const SANDBOX_KEY: &str = "MIKEY";
 /// A message read for [`explain`] or [`sign`]: which one it is, its signed fields in order, and
 /// what else it carries.
 #[derive(Clone, PartialEq, Eq)]
-pub(crate) struct Parsed {
+pub struct Parsed {
     /// Which message.
     pub message: Message,
     /// The value of each signed field, in signing order, without the secret key (absent fields
@@ -74,7 +77,7 @@ enum Form {
 
 /// Whether the checksum matches.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Verdict {
+pub enum Verdict {
     /// The checksum given is the one computed.
     Matches,
     /// The message carries no checksum.
@@ -86,7 +89,7 @@ pub(crate) enum Verdict {
 /// The mistake that reproduces the checksum given, found by trying each in turn.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
-pub(crate) enum Cause {
+pub enum Cause {
     /// The values were signed without their surrounding whitespace, and sent with it (or the
     /// reverse).
     Whitespace {
@@ -163,7 +166,7 @@ pub(crate) enum Cause {
 
 /// What [`explain`] found.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Explanation {
+pub struct Explanation {
     /// The message read.
     pub parsed: Parsed,
     /// The checksum computed with the key.
@@ -177,10 +180,54 @@ pub(crate) struct Explanation {
     pub warnings: Vec<String>,
 }
 
+impl Explanation {
+    /// The explanation as plain text, as `pay123 checksum explain` prints it: the fields in
+    /// signing order (the passcode masked, the key never shown), the checksum computed and the
+    /// one given, the verdict, the likely cause and the warnings.
+    #[must_use]
+    pub fn report(&self) -> String {
+        use std::fmt::Write as _;
+        let message = self.parsed.message;
+        let algorithm = match message.algorithm() {
+            pay123_core::checksum::Algorithm::Sha1 => "SHA1",
+            pay123_core::checksum::Algorithm::Md5 => "MD5",
+        };
+        let mut out = format!("{message}: {algorithm} of {}\n", message.field_order());
+        let fields = self.parsed.masked_values();
+        for (i, (field, value)) in fields.iter().enumerate() {
+            let _ = writeln!(out, "{:>3}  {:<16} {value:?}", i + 1, field.as_str());
+        }
+        let _ = writeln!(
+            out,
+            "{:>3}  {:<16} <secret key>",
+            fields.len() + 1,
+            Field::SecretKey.as_str()
+        );
+        let given = self.parsed.checksum.as_deref().unwrap_or("(none)");
+        let _ = writeln!(out, "computed  {}\ngiven     {given}", self.computed);
+        let _ = match (self.verdict, &self.cause) {
+            (Verdict::Matches, _) => writeln!(out, "the checksum matches"),
+            (Verdict::Missing, _) => writeln!(out, "the message carries no checksum"),
+            (Verdict::Mismatch, Some(cause)) => {
+                writeln!(out, "the checksum does not match\nlikely cause: {cause}")
+            }
+            (Verdict::Mismatch, None) => writeln!(
+                out,
+                "the checksum does not match\nlikely cause: another secret key, or a value \
+                 changed after signing: compare each field above with the string your code hashes"
+            ),
+        };
+        for warning in &self.warnings {
+            let _ = writeln!(out, "warning: {warning}");
+        }
+        out
+    }
+}
+
 /// Why a message could not be read.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
-pub(crate) enum ExplainError {
+pub enum ExplainError {
     /// Which message it is could not be told: name it.
     #[error(
         "cannot tell which message this is; name it (createOrder request or response, queryOrder \
@@ -223,7 +270,7 @@ fn masked_values(values: &[(Field, String)]) -> Vec<(Field, String)> {
 impl Parsed {
     /// The values, the passcode masked: fit to print.
     #[must_use]
-    pub(crate) fn masked_values(&self) -> Vec<(Field, String)> {
+    pub fn masked_values(&self) -> Vec<(Field, String)> {
         masked_values(&self.values)
     }
 
@@ -234,7 +281,7 @@ impl Parsed {
 
 /// Which message `input` most likely is, from its shape and field names.
 #[must_use]
-pub(crate) fn guess(input: &[u8]) -> Option<Message> {
+pub fn guess(input: &[u8]) -> Option<Message> {
     let text = std::str::from_utf8(input).ok()?.trim();
     if text.starts_with('{') {
         let object: serde_json::Map<String, serde_json::Value> = serde_json::from_str(text).ok()?;
@@ -282,7 +329,7 @@ fn split_query(text: &str) -> (&str, &str) {
 }
 
 /// Reads `input` as `message` (or the message [`guess`] finds).
-pub(crate) fn parse(input: &[u8], message: Option<Message>) -> Result<Parsed, ExplainError> {
+pub fn parse(input: &[u8], message: Option<Message>) -> Result<Parsed, ExplainError> {
     let message = message
         .or_else(|| guess(input))
         .ok_or(ExplainError::Unknown)?;
@@ -410,7 +457,7 @@ pub(crate) fn parse(input: &[u8], message: Option<Message>) -> Result<Parsed, Ex
 
 /// Computes the checksum of a message read by [`parse`] with `key` and compares it with the one
 /// it carries; on a mismatch, finds the mistake that reproduces the checksum given.
-pub(crate) fn explain(parsed: Parsed, key: &SecretKey) -> Explanation {
+pub fn explain(parsed: Parsed, key: &SecretKey) -> Explanation {
     let computed = compute(&parsed, &parsed.value_refs(), key);
     let verdict = match parsed.checksum.as_deref().map(str::trim) {
         None | Some("") => Verdict::Missing,
@@ -434,7 +481,7 @@ pub(crate) fn explain(parsed: Parsed, key: &SecretKey) -> Explanation {
 
 /// A message read by [`parse`] written back with the checksum computed with `key` (set or
 /// replaced), in the form it came: a JSON object or array, a form, a URL.
-pub(crate) fn sign(parsed: Parsed, key: &SecretKey) -> String {
+pub fn sign(parsed: Parsed, key: &SecretKey) -> String {
     let checksum = compute(&parsed, &parsed.value_refs(), key);
     match parsed.form {
         Form::Object(mut object) => {
