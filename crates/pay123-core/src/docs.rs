@@ -1,6 +1,7 @@
 //! The documents of the repository, readable here: the guide, what pay123 implements beyond
 //! the specification, and how to deploy a shop. Their code blocks are programs of the
-//! repository's `examples/snippets`, compiled and run by its tests.
+//! repository's `examples/snippets`, compiled and run by its tests. A path such as `docs/sandbox.md`
+//! names a document of the repository; each one is also a page here or in `pay123_sandbox::docs`.
 
 /// The guide: a quick start in English and in Vietnamese, the payment flow step by step, your
 /// own store, transport or framework.

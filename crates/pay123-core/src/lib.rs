@@ -128,7 +128,8 @@ mod listener;
 
 mod merchant;
 
-#[cfg(feature = "gateway")]
+// Also in the crate's own unit tests, which build 123PAY's answers to judge them.
+#[cfg(any(test, feature = "gateway"))]
 pub mod gateway;
 
 #[cfg(feature = "test-util")]

@@ -59,7 +59,7 @@
 //! # Features
 //!
 //! - `client` (default): [`HyperClient`], the transport, over rustls with the ring provider.
-//! - `server`: [`server::serve`], hyper's HTTP/1 server with the limits a server facing the
+//! - `server`: `server::serve`, hyper's HTTP/1 server with the limits a server facing the
 //!   internet needs, for the adapters of frameworks that have none of their own (axum, rocket).
 
 #[cfg(feature = "client")]

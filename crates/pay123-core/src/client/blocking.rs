@@ -20,7 +20,7 @@
 //! # Ok::<(), pay123_core::ValidationError>(())
 //! ```
 //!
-//! `examples/snippets/src/bin/blocking.rs` in the repository (the README shows it) runs it
+//! `examples/snippets/src/bin/blocking.rs` in pay123's repository (its README shows it) runs it
 //! against the sandbox with `ureq`.
 
 use bytes::Bytes;

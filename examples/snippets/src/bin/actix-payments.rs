@@ -13,7 +13,7 @@ type Pay = web::Data<Payments<HyperClient, SqlStore>>; // registered by notify_s
 
 async fn checkout(pay: Pay) -> Result<HttpResponse, Error> {
     let nanos = UNIX_EPOCH.elapsed().unwrap_or_default().as_nanos();
-    let id = format!("ORDER-{nanos}"); // a new id per payment (the guide, step 8)
+    let id = format!("ORDER-{nanos}"); // a new id per payment (the guide, step 4)
     let order = CreateOrder::builder(&id, 150_000, "http://127.0.0.1:3000/return").build()?;
     let created = pay.create(&order).await?; // recorded, created at 123PAY, stored
     let to_123pay = ("Location", created.payment_url());

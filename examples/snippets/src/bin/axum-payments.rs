@@ -20,7 +20,7 @@ struct App {
 
 async fn checkout(State(pay): State<Pay>) -> Result<Redirect, Error> {
     let nanos = UNIX_EPOCH.elapsed().unwrap_or_default().as_nanos();
-    let id = format!("ORDER-{nanos}"); // a new id per payment (the guide, step 8)
+    let id = format!("ORDER-{nanos}"); // a new id per payment (the guide, step 4)
     let order = CreateOrder::builder(&id, 150_000, "http://127.0.0.1:3000/return").build()?;
     let created = pay.create(&order).await?; // recorded, created at 123PAY, stored
     Ok(Redirect::to(created.payment_url())) // 303 to 123PAY's page
