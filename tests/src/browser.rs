@@ -209,7 +209,9 @@ pub async fn browser_dashboard<L: Launcher>(launcher: &L) {
     let page = format!("{}/_sandbox/transactions/{id}", world.sandbox.base_url());
     browser.goto(&page).await.expect("open the dashboard");
     assert_eq!(wait_for(&browser, "status").await, "1");
-    assert_eq!(text(&browser, "#notify-1-1 .return-code").await, "1");
+    // `1`, or `2` when the return page confirmed the payment before the notify came.
+    let first = text(&browser, "#notify-1-1 .return-code").await;
+    assert!(first == "1" || first == "2", "{first}");
     assert_eq!(text(&browser, "#notify-1-1 .verified").await, "verified");
     assert!(
         text(&browser, "#notify-1-1 .request-body")

@@ -361,18 +361,19 @@ fn core_sign_prints_the_signed_string_and_the_reply() {
 }
 
 #[test]
-fn the_sandbox_checkout_records_a_payment_created_at_the_local_123pay() {
+fn the_sandbox_checkout_pays_at_the_local_123pay_and_the_reconciler_confirms_it() {
     let output = Command::new(env!("CARGO_BIN_EXE_sandbox-checkout"))
         .output()
         .unwrap();
     assert!(output.status.success(), "{output:?}");
     let text = String::from_utf8(output.stdout).unwrap();
-    // The sandbox's own bank page, on the port it was given, and the payment stored waiting.
+    // The sandbox's own bank page, on the port it was given; then the payment, paid at the
+    // sandbox and found by the reconciler, stored paid.
     assert!(
         text.contains("the buyer pays at http://127.0.0.1:") && text.contains("/banksim/"),
         "{text}"
     );
-    assert!(text.contains("Waiting for the payment result"), "{text}");
+    assert!(text.contains("Payment successful."), "{text}");
 }
 
 /// A gateway that accepts connections and never answers.
