@@ -119,15 +119,7 @@ async fn click(browser: &Client, id: &str) {
 }
 
 async fn wait_for(browser: &Client, id: &str) -> String {
-    browser
-        .wait()
-        .at_most(Duration::from_secs(20))
-        .for_element(Locator::Id(id))
-        .await
-        .unwrap_or_else(|e| panic!("#{id} never appeared: {e}"))
-        .text()
-        .await
-        .expect("text")
+    text(browser, &format!("#{id}")).await
 }
 
 async fn select(browser: &Client, id: &str, value: &str) {
@@ -238,6 +230,7 @@ pub async fn browser_dashboard<L: Launcher>(launcher: &L) {
     browser.close().await.expect("close");
 }
 
+/// The text of the element `css` selects, once it appears (at most 20 s).
 async fn text(browser: &Client, css: &str) -> String {
     browser
         .wait()

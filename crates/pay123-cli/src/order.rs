@@ -146,13 +146,7 @@ pub(crate) async fn run(command: OrderCommand, out: &Out) -> Outcome {
 
 fn print_status(id: &str, status: &OrderStatus, out: &Out) {
     let s = status.status();
-    let kind = if s.is_success() {
-        "success"
-    } else if s.is_failure() {
-        "failure"
-    } else {
-        "pending"
-    };
+    let kind = s.outcome();
     if out.json() {
         out.value(&json!({
             "mTransactionID": id,

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use http::{Request, header};
-use pay123_core::{Client, CreateOrder, Credentials, HttpClient};
+use pay123_core::{Client, CreateOrder, Credentials};
 use pay123_hyper::HyperClient;
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
@@ -57,6 +57,26 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         started.elapsed().as_secs_f64()
     );
 
+    // The same lists in process, without HTTP or rendering.
+    for (name, filter) in [
+        (
+            "status -100",
+            pay123_sandbox::TransactionFilter::all().status("-100"),
+        ),
+        (
+            "order contains 999",
+            pay123_sandbox::TransactionFilter::all().order("999"),
+        ),
+    ] {
+        let started = Instant::now();
+        for _ in 0..20 {
+            sandbox.newest(&filter, None, 50)?;
+        }
+        println!(
+            "in process, {name}: {:.2} ms",
+            started.elapsed().as_secs_f64() * 50.0
+        );
+    }
     let base = sandbox.base_url();
     let pages = [
         (

@@ -34,8 +34,12 @@ pub(crate) fn routes() -> Router<Gateway> {
 }
 
 /// `POST /_sandbox/login`: the dashboard's cookie, for a sandbox with an admin token.
-async fn login(State(gateway): State<Gateway>, body: Bytes) -> Response {
-    dashboard::login(gateway, &body).await
+async fn login(
+    State(gateway): State<Gateway>,
+    axum::extract::OriginalUri(uri): axum::extract::OriginalUri,
+    body: Bytes,
+) -> Response {
+    dashboard::login(gateway, uri.path(), &body).await
 }
 
 /// The method of `/_sandbox/{method}/fail` and `/clear`: `create-order` or `query-order`.
@@ -204,8 +208,17 @@ pub(crate) struct PageQuery {
 /// names the last one by its `123PAYtransactionId`: ask for the next page with `after=` it.
 pub(crate) async fn list(
     State(gateway): State<Gateway>,
+    headers: http::HeaderMap,
+    uri: http::Uri,
     Query(query): Query<PageQuery>,
 ) -> Response {
+    if dashboard::wants_html(&headers) {
+        // The dashboard's list, for a browser (its own filters and paging).
+        let query = Query::<dashboard::ListQuery>::try_from_uri(&uri)
+            .map(|Query(q)| q)
+            .unwrap_or_default();
+        return dashboard::list(gateway, query).await;
+    }
     let limit = query.limit.unwrap_or(PAGE_LIMIT).clamp(1, PAGE_LIMIT);
     // Copying and writing a thousand transactions takes milliseconds: on a blocking thread, so
     // that the API's requests are served meanwhile, even on one core; a few pages at a time.

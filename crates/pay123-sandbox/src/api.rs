@@ -174,11 +174,22 @@ async fn faults(gateway: &Gateway) -> Option<ReturnCode> {
 }
 
 /// What `pay123 checksum explain` says of a refused request whose checksum does not match
-/// the merchant's key; `None` when the merchant is unknown or the checksum matches (then the
-/// merchant code or the passcode is wrong, as the detail says).
-fn explain_mismatch(gateway: &Gateway, about: &About, raw: &[u8]) -> Option<String> {
+/// the merchant's key, for a sender that holds the merchant's passcode (the report holds the
+/// right checksum: never for one that does not); `None` when the merchant is unknown, the
+/// passcode wrong or the checksum right (then the detail says what is wrong).
+fn explain_mismatch(gateway: &Gateway, method: &str, about: &About, raw: &[u8]) -> Option<String> {
+    use pay123_core::checksum::{Field, Message};
     let merchant = gateway.merchant(about.merchant_code.as_deref()?)?;
-    let parsed = crate::explain::parse(raw, None).ok()?;
+    let message = if method == ReceivedCreateOrder::METHOD {
+        Message::CreateOrderRequest
+    } else {
+        Message::QueryOrderRequest
+    };
+    let parsed = crate::explain::parse(raw, Some(message)).ok()?;
+    let passcode = parsed.values.iter().find(|(f, _)| *f == Field::Passcode)?;
+    if !merchant.credentials.passcode().matches(&passcode.1) {
+        return None;
+    }
     let explained = crate::explain::explain(parsed, merchant.credentials.secret_key());
     (explained.verdict == crate::explain::Verdict::Mismatch).then(|| explained.report())
 }
@@ -201,7 +212,7 @@ async fn admit<R: ReceivedRequest>(
         .authenticate_with(|code| gateway.merchant(code))
         .map_err(|e| {
             let mut about = about();
-            about.explanation = explain_mismatch(gateway, &about, &raw);
+            about.explanation = explain_mismatch(gateway, R::METHOD, &about, &raw);
             refuse(gateway, R::METHOD, about, &e)
         })?;
     if let Some(code) = faults(gateway).await {

@@ -15,24 +15,19 @@ use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
 use serde::Deserialize;
 
 use crate::gateway::{Gateway, TransactionFilter};
-use crate::transaction::{AttemptOutcome, NotifyAttempt, Refusal, Transaction};
+use crate::transaction::{AttemptOutcome, Method, NotifyAttempt, Refusal, Transaction};
 
 /// How many transactions a page of the dashboard's list shows.
 pub(crate) const PAGE_SIZE: usize = 50;
 
 /// Whether the client asked for a page (`Accept: text/html`, as a browser's navigation does).
 pub(crate) fn wants_html(headers: &HeaderMap) -> bool {
-    headers
-        .get_all(header::ACCEPT)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .any(|media| {
-            media
-                .split(';')
-                .next()
-                .is_some_and(|m| m.trim().eq_ignore_ascii_case("text/html"))
-        })
+    crate::guard::items(headers, header::ACCEPT, ',').any(|media| {
+        media
+            .split(';')
+            .next()
+            .is_some_and(|m| m.trim().eq_ignore_ascii_case("text/html"))
+    })
 }
 
 /// `?merchant=&status=&order=&before=` of the list.
@@ -59,7 +54,7 @@ fn vnd(amount: u64) -> String {
     let digits = amount.to_string();
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push('.');
         }
         out.push(c);
@@ -77,18 +72,11 @@ struct StatusView {
 
 impl StatusView {
     fn of(status: &TransactionStatus) -> Self {
-        let class = if status.is_success() {
-            "paid"
-        } else if status.is_final() {
-            "failed"
-        } else {
-            "pending"
-        };
         Self {
             code: status.code().to_owned(),
             vietnamese: status.vietnamese(),
             english: status.english(),
-            class,
+            class: status.outcome(),
         }
     }
 }
@@ -135,10 +123,12 @@ fn notify_summary(t: &Transaction) -> String {
             "none yet (pending)".to_owned()
         };
     };
-    let answer = last.return_code.as_ref().map_or_else(
-        || "no valid reply".to_owned(),
-        |c| format!("answered {}", c.code()),
-    );
+    let answer = match (last.outcome, last.return_code.as_ref()) {
+        (AttemptOutcome::Dropped, _) => "dropped on purpose".to_owned(),
+        (AttemptOutcome::NoNotifyUrl, _) => "no notify URL".to_owned(),
+        (_, Some(code)) if last.verified => format!("answered {}", code.code()),
+        _ => "no valid reply".to_owned(),
+    };
     format!(
         "{} attempt(s); last: {answer}{}",
         t.notify_attempts.len(),
@@ -164,6 +154,8 @@ struct ListPage {
     newest: bool,
     total: usize,
     message: Option<String>,
+    /// What is set up for the whole sandbox: injected failures, notifies to drop.
+    settings: Vec<String>,
 }
 
 /// `GET /_sandbox/` for a browser: the transactions, newest first, a page at a time.
@@ -199,7 +191,12 @@ pub(crate) async fn list(gateway: Gateway, query: ListQuery) -> Response {
     };
     let (transactions, message) = match found {
         Ok(Ok(found)) => (found, None),
-        Ok(Err(e)) => (Vec::new(), Some(e.to_string())),
+        Ok(Err(_)) => (
+            Vec::new(),
+            Some(
+                "no transaction has the id given to list before: start from the newest".to_owned(),
+            ),
+        ),
         Err(_) => return StatusCode::INTERNAL_SERVER_ERROR.into_response(),
     };
     let older = (transactions.len() == PAGE_SIZE)
@@ -235,8 +232,35 @@ pub(crate) async fn list(gateway: Gateway, query: ListQuery) -> Response {
         newest: before.is_none(),
         total: gateway.transaction_count(),
         message,
+        settings: settings(&gateway),
     };
     html(StatusCode::OK, page.render())
+}
+
+/// What is set up for the whole sandbox now, in words: the failures injected, the notifies to
+/// drop.
+fn settings(gateway: &Gateway) -> Vec<String> {
+    let mut settings: Vec<String> = [Method::CreateOrder, Method::QueryOrder]
+        .into_iter()
+        .filter_map(|method| {
+            let failure = gateway.failure(method)?;
+            let calls = failure.calls_left.map_or_else(
+                || "every call until cleared".to_owned(),
+                |n| format!("the next {n} call(s)"),
+            );
+            Some(format!(
+                "{} answers {} ({}) to {calls}",
+                method.name(),
+                failure.code.code(),
+                failure.code.english()
+            ))
+        })
+        .collect();
+    let drop_next = gateway.global().drop_next;
+    if drop_next > 0 {
+        settings.push(format!("the next {drop_next} notify(ies) will be dropped"));
+    }
+    settings
 }
 
 /// One moment of a transaction's timeline.
@@ -252,6 +276,10 @@ struct Moment {
 /// A notify attempt, as the timeline shows it.
 struct AttemptView {
     id: String,
+    /// Sent at all (not dropped on purpose, not without a notify URL).
+    sent: bool,
+    /// For a reply whose checksum does not match: what the explainer says of it.
+    explanation: Option<String>,
     request_body: String,
     http_status: String,
     reply_body: String,
@@ -265,24 +293,48 @@ struct AttemptView {
 /// The longest reply body a page shows; the rest is cut, with a note.
 const REPLY_SHOWN: usize = 1000;
 
+/// A text from a listener as a page shows it: at most [`REPLY_SHOWN`] characters, control
+/// characters (but new lines and tabs) replaced; and whether it was cut.
+fn shown(text: &str) -> (String, bool) {
+    let cut = text.chars().count() > REPLY_SHOWN;
+    let text = text
+        .chars()
+        .take(REPLY_SHOWN)
+        .map(|c| match c {
+            '\n' | '\t' => c,
+            c if c.is_control() => char::REPLACEMENT_CHARACTER,
+            c => c,
+        })
+        .collect();
+    (text, cut)
+}
+
 impl AttemptView {
-    fn of(a: &NotifyAttempt) -> Self {
-        let reply = a.reply_body.clone().unwrap_or_default();
-        let reply_cut = reply.chars().count() > REPLY_SHOWN;
+    fn of(a: &NotifyAttempt, explanation: Option<String>) -> Self {
+        let sent = !matches!(
+            a.outcome,
+            AttemptOutcome::Dropped | AttemptOutcome::NoNotifyUrl
+        );
+        let (reply_body, reply_cut) = shown(a.reply_body.as_deref().unwrap_or_default());
+        let (error, _) = shown(a.error.as_deref().unwrap_or_default());
         Self {
             id: format!("notify-{}-{}", a.delivery, a.attempt),
+            sent,
             request_body: a.request_body.clone(),
-            http_status: a
-                .http_status
-                .map_or_else(|| "no answer".to_owned(), |s| s.to_string()),
-            reply_body: reply.chars().take(REPLY_SHOWN).collect(),
+            http_status: match a.http_status {
+                Some(status) => status.to_string(),
+                None if sent => "no answer".to_owned(),
+                None => "not sent".to_owned(),
+            },
+            reply_body,
             reply_cut,
+            explanation,
             return_code: a
                 .return_code
                 .as_ref()
                 .map_or_else(String::new, |c| c.code().to_owned()),
             verified: a.verified,
-            error: a.error.clone().unwrap_or_default(),
+            error,
             outcome: match a.outcome {
                 AttemptOutcome::Acknowledged => "acknowledged: delivery done",
                 AttemptOutcome::Retrying => "retrying after the backoff",
@@ -346,19 +398,23 @@ pub(crate) fn transaction(gateway: &Gateway, id: &str, merchant: Option<&str>) -
             at: a.at,
             time: time(a.at),
             kind: "notify",
-            title: format!(
-                "notify {}, attempt {}: status {} to {}",
-                a.delivery,
-                a.attempt,
-                a.status.code(),
-                if a.url.is_empty() {
-                    "(no notify URL)"
-                } else {
-                    &a.url
+            title: match a.outcome {
+                AttemptOutcome::Dropped => {
+                    format!("notify {}: dropped on purpose, not sent", a.delivery)
                 }
-            ),
+                AttemptOutcome::NoNotifyUrl => {
+                    format!("notify {}: not sent, no notify URL", a.delivery)
+                }
+                _ => format!(
+                    "notify {}, attempt {}: status {} to {}",
+                    a.delivery,
+                    a.attempt,
+                    a.status.code(),
+                    a.url
+                ),
+            },
             status: None,
-            attempt: Some(AttemptView::of(a)),
+            attempt: Some(AttemptView::of(a, reply_explanation(gateway, &t, a))),
         }))
         .collect();
     // Stable: an event before the notify it caused, when both have the same time.
@@ -380,7 +436,8 @@ pub(crate) fn transaction(gateway: &Gateway, id: &str, merchant: Option<&str>) -
         final_statuses: choices(
             TransactionStatus::KNOWN
                 .iter()
-                .filter(|s| s.is_final())
+                // `-10` is 123PAY's answer about a transaction it does not have.
+                .filter(|s| s.is_final() && **s != TransactionStatus::NotFound)
                 .map(|s| (s.code().to_owned(), format!("{} {}", s.code(), s.english())))
                 .collect(),
         ),
@@ -393,6 +450,23 @@ pub(crate) fn transaction(gateway: &Gateway, id: &str, merchant: Option<&str>) -
         t,
     };
     html(StatusCode::OK, page.render())
+}
+
+/// What the explainer says of a listener's reply whose checksum does not match the merchant's
+/// key (the reply's fields in signing order, the likely mistake).
+fn reply_explanation(gateway: &Gateway, t: &Transaction, a: &NotifyAttempt) -> Option<String> {
+    if a.verified {
+        return None;
+    }
+    let merchant = gateway.merchant(&t.merchant_code)?;
+    let body = a.reply_body.as_deref()?;
+    let parsed = crate::explain::parse(
+        body.as_bytes(),
+        Some(pay123_core::checksum::Message::NotifyReply),
+    )
+    .ok()?;
+    let explained = crate::explain::explain(parsed, merchant.credentials.secret_key());
+    (explained.verdict == crate::explain::Verdict::Mismatch).then(|| shown(&explained.report()).0)
 }
 
 #[derive(Template)]
@@ -434,10 +508,19 @@ pub(crate) fn refusals(gateway: &Gateway) -> Response {
             method: r.method,
             merchant_code: r.merchant_code.clone().unwrap_or_default(),
             m_transaction_id: r.m_transaction_id.clone().unwrap_or_default(),
-            link: r.m_transaction_id.as_deref().map(|id| {
-                let merchant = r.merchant_code.as_deref().unwrap_or_default();
-                format!("transactions/{}?merchant={}", encode(id), encode(merchant))
-            }),
+            // A link only to a transaction that exists (a refused createOrder made none).
+            link: r
+                .m_transaction_id
+                .as_deref()
+                .filter(|id| {
+                    gateway
+                        .transaction_of(r.merchant_code.as_deref(), id)
+                        .is_some()
+                })
+                .map(|id| {
+                    let merchant = r.merchant_code.as_deref().unwrap_or_default();
+                    format!("transactions/{}?merchant={}", encode(id), encode(merchant))
+                }),
             code: r.code.clone(),
             description: r.description.clone(),
             detail: r.detail.clone(),
@@ -463,10 +546,14 @@ pub(crate) async fn login_page() -> Response {
     html(StatusCode::OK, LoginPage { root: "./" }.render())
 }
 
+/// How long a wrong token keeps its request waiting: guessing the token costs time.
+const WRONG_TOKEN_DELAY: std::time::Duration = std::time::Duration::from_millis(500);
+
 /// `POST /_sandbox/login` with `{"token": "..."}`: when it is the admin token, sets the
-/// dashboard's cookie (`HttpOnly`, `SameSite=Strict`, `Secure` when the public URL is
-/// `https`).
-pub(crate) async fn login(gateway: Gateway, body: &[u8]) -> Response {
+/// dashboard's session cookie: a random value of this process, never the token itself,
+/// `HttpOnly`, `SameSite=Strict`, on the admin path of `path` (the login's own path, with the
+/// prefix the sandbox is mounted under), `Secure` when the public URL is `https`.
+pub(crate) async fn login(gateway: Gateway, path: &str, body: &[u8]) -> Response {
     let refuse = |status: StatusCode, why: &str| {
         (status, axum::Json(serde_json::json!({ "error": why }))).into_response()
     };
@@ -488,17 +575,19 @@ pub(crate) async fn login(gateway: Gateway, body: &[u8]) -> Response {
     };
     if !expected.matches(token.trim().as_bytes()) {
         tracing::warn!("dashboard login refused: wrong admin token");
+        tokio::time::sleep(WRONG_TOKEN_DELAY).await;
         return refuse(StatusCode::UNAUTHORIZED, "wrong admin token");
     }
+    let scope = path.strip_suffix("login").unwrap_or("/_sandbox/");
     let secure = if gateway.public_url().starts_with("https:") {
         "; Secure"
     } else {
         ""
     };
     let cookie = format!(
-        "{}={}; Path=/; HttpOnly; SameSite=Strict{secure}",
+        "{}={}; Path={scope}; HttpOnly; SameSite=Strict{secure}",
         crate::guard::COOKIE,
-        encode(token.trim())
+        secrecy::ExposeSecret::expose_secret(&gateway.inner.dashboard_session)
     );
     (StatusCode::NO_CONTENT, [(header::SET_COOKIE, cookie)]).into_response()
 }
@@ -518,35 +607,18 @@ pub(crate) fn to_login(path: &str) -> Response {
     Redirect::to(&location).into_response()
 }
 
+/// A page of the dashboard: the bank pages' headers, and a policy that allows the pages' own
+/// script only and forbids any other site to frame them.
 fn html(status: StatusCode, body: askama::Result<String>) -> Response {
-    match body {
-        Ok(body) => {
-            let mut response = (status, body).into_response();
-            let headers = response.headers_mut();
-            headers.insert(
-                header::CONTENT_TYPE,
-                http::HeaderValue::from_static("text/html; charset=utf-8"),
-            );
-            headers.insert(
-                header::CACHE_CONTROL,
-                http::HeaderValue::from_static("no-store"),
-            );
-            // The pages' own script only; no page of another site may frame them.
-            headers.insert(
-                header::CONTENT_SECURITY_POLICY,
-                http::HeaderValue::from_static(
-                    "default-src 'none'; script-src 'self'; style-src 'unsafe-inline'; \
-                     connect-src 'self'; form-action 'self'; frame-ancestors 'none'; \
-                     base-uri 'none'",
-                ),
-            );
-            response
-        }
-        Err(e) => {
-            tracing::error!(error = %e, "a dashboard page failed to render");
-            StatusCode::INTERNAL_SERVER_ERROR.into_response()
-        }
-    }
+    let mut response = crate::pages::html(status, body);
+    response.headers_mut().insert(
+        header::CONTENT_SECURITY_POLICY,
+        http::HeaderValue::from_static(
+            "default-src 'none'; script-src 'self'; style-src 'unsafe-inline'; \
+             connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+        ),
+    );
+    response
 }
 
 /// `GET /_sandbox/dashboard.js`: the buttons' script (a file, so that the pages' policy allows

@@ -6,8 +6,9 @@
 //!   the host of [`Config::public_url`](crate::Config::public_url). A page on another site that
 //!   rebinds its own name to 127.0.0.1 (DNS rebinding) sends its own name: refused.
 //! - **Client**: with no [`AdminToken`] configured, only this machine (a loopback peer); with
-//!   one, any client that sends it as `Authorization: Bearer <token>`, or as the dashboard's
-//!   cookie (set by `POST /_sandbox/login`, `SameSite=Strict`, `HttpOnly`). The login form and
+//!   one, any client that sends it as `Authorization: Bearer <token>`, or the dashboard's
+//!   session cookie (set by `POST /_sandbox/login` for the token: a random value of this
+//!   process, never the token, `SameSite=Strict`, `HttpOnly`, on the admin path). The login form and
 //!   the dashboard's script hold no data: any client of an allowed host may fetch them. A browser
 //!   without the token is sent to the login form.
 //! - **JSON only**: every `POST` must say `Content-Type: application/json`. A cross-origin page
@@ -118,8 +119,8 @@ fn check(gateway: &Gateway, request: &Request) -> Result<(), Refusal> {
                 .and_then(|v| v.to_str().ok())
                 .and_then(|v| v.strip_prefix("Bearer "))
                 .map(|v| v.trim().as_bytes().to_vec());
-            let given = bearer.or_else(|| cookie_token(request.headers()));
-            if !given.is_some_and(|given| token.matches(&given)) {
+            let by_bearer = bearer.is_some_and(|given| token.matches(&given));
+            if !by_bearer && !has_session(gateway, request.headers()) {
                 return Err((
                     StatusCode::UNAUTHORIZED,
                     "the admin API needs the admin token: Authorization: Bearer <token> \
@@ -173,17 +174,31 @@ fn check(gateway: &Gateway, request: &Request) -> Result<(), Refusal> {
 /// The cookie the dashboard's login sets.
 pub(crate) const COOKIE: &str = "pay123_sandbox_admin";
 
-/// The admin token of the dashboard's cookie, when the request carries it.
-fn cookie_token(headers: &http::HeaderMap) -> Option<Vec<u8>> {
+/// The items of a header that lists them (`Accept`, `Cookie`), in every line of it, trimmed.
+pub(crate) fn items(
+    headers: &http::HeaderMap,
+    name: header::HeaderName,
+    separator: char,
+) -> impl Iterator<Item = &str> {
     headers
-        .get_all(header::COOKIE)
-        .iter()
+        .get_all(name)
+        .into_iter()
         .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .find_map(|pair| {
-            let (name, value) = pair.trim().split_once('=')?;
-            (name == COOKIE).then(|| percent_encoding::percent_decode_str(value.trim()).collect())
+        .flat_map(move |v| v.split(separator))
+        .map(str::trim)
+}
+
+/// Whether the request carries the dashboard's session cookie (any of the cookies of that
+/// name: a page of another port of this host may plant a wrong one beside it).
+fn has_session(gateway: &Gateway, headers: &http::HeaderMap) -> bool {
+    let session = gateway.inner.dashboard_session.expose_secret().as_bytes();
+    items(headers, header::COOKIE, ';').any(|pair| {
+        pair.split_once('=').is_some_and(|(name, value)| {
+            name == COOKIE
+                && value.len() == session.len()
+                && bool::from(value.as_bytes().ct_eq(session))
         })
+    })
 }
 
 /// An IP address, `localhost`, or the public URL's host; with or without a port.

@@ -209,7 +209,8 @@ fn render(gateway: &Gateway, view: &PageView) -> askama::Result<String> {
     }
 }
 
-fn html(status: StatusCode, body: askama::Result<String>) -> Response {
+/// A rendered page (a bank page or the dashboard's), never cached.
+pub(crate) fn html(status: StatusCode, body: askama::Result<String>) -> Response {
     match body {
         Ok(body) => {
             let mut response = (status, body).into_response();
@@ -219,10 +220,14 @@ fn html(status: StatusCode, body: askama::Result<String>) -> Response {
                 HeaderValue::from_static("text/html; charset=utf-8"),
             );
             headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            headers.insert(
+                header::X_CONTENT_TYPE_OPTIONS,
+                HeaderValue::from_static("nosniff"),
+            );
             response
         }
         Err(e) => {
-            tracing::error!(error = %e, "cannot render a bank page");
+            tracing::error!(error = %e, "cannot render a page");
             (StatusCode::INTERNAL_SERVER_ERROR, "cannot render the page").into_response()
         }
     }

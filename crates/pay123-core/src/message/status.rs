@@ -228,6 +228,19 @@ impl TransactionStatus {
     pub fn is_failure(&self) -> bool {
         self.is_final() && !self.is_success()
     }
+
+    /// `"success"`, `"failure"` or `"pending"`: what the status means for the order, in one
+    /// word (for logs, JSON and pages).
+    #[must_use]
+    pub fn outcome(&self) -> &'static str {
+        if self.is_success() {
+            "success"
+        } else if self.is_failure() {
+            "failure"
+        } else {
+            "pending"
+        }
+    }
 }
 
 code_enum! {
@@ -308,7 +321,14 @@ mod tests {
             let pending = matches!(s.code(), "0" | "10" | "11" | "20");
             assert_eq!(s.is_pending(), pending, "{s}");
             assert_eq!(s.is_failure(), !pending && s.code() != "1", "{s}");
+            let outcome = match s.code() {
+                "1" => "success",
+                _ if pending => "pending",
+                _ => "failure",
+            };
+            assert_eq!(s.outcome(), outcome, "{s}");
         }
+        assert_eq!(TransactionStatus::from_code("-7").outcome(), "pending");
     }
 
     #[test]

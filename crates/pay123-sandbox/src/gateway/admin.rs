@@ -36,15 +36,17 @@ impl Gateway {
         after: Option<&str>,
         limit: usize,
     ) -> Result<Vec<Transaction>, AdminError> {
-        let after = match after {
-            None => None,
-            Some(id) => Some(
-                self.sequence_of_pay123_id(id)
-                    .or_else(|| self.sequence_of(id))
-                    .ok_or_else(|| AdminError::UnknownAfter(id.to_owned()))?,
-            ),
-        };
-        Ok(self.page(after, limit))
+        Ok(self.page(self.cursor(after)?, limit))
+    }
+
+    /// The sequence of a listing's cursor: a `123PAYtransactionId`, or an `mTransactionID`.
+    pub(super) fn cursor(&self, id: Option<&str>) -> Result<Option<u64>, AdminError> {
+        id.map(|id| {
+            self.sequence_of_pay123_id(id)
+                .or_else(|| self.sequence_of(id))
+                .ok_or_else(|| AdminError::UnknownAfter(id.to_owned()))
+        })
+        .transpose()
     }
 
     /// The sequence of the transaction whose `123PAYtransactionId` is `id` (as
@@ -340,7 +342,9 @@ impl Gateway {
         if let (Some(merchant), Some(id)) = (&refusal.merchant_code, &refusal.m_transaction_id) {
             let key: Key = (merchant.as_str().into(), id.as_str().into());
             self.with_record(&key, |record, fx| {
-                if let Some(record) = record {
+                // Anyone may send a refused request about a transaction: its history keeps
+                // the first ones only.
+                if let Some(record) = record.filter(|r| r.history.len() < HISTORY_KEPT) {
                     let event = format!(
                         "{} refused with {}: {}",
                         refusal.method, refusal.code, refusal.detail

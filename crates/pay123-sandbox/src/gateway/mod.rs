@@ -28,6 +28,10 @@ pub(crate) const LISTINGS: usize = 2;
 /// How many queryOrder calls about one transaction its history records (the count goes on).
 pub(crate) const QUERY_EVENTS_KEPT: u32 = 20;
 
+/// How long a transaction's history grows with refused requests about it (anyone may send
+/// them); its own events are always kept.
+pub(crate) const HISTORY_KEPT: usize = 100;
+
 /// How many refusals `GET /_sandbox/refusals` keeps.
 pub(super) const REFUSALS_KEPT: usize = 200;
 
@@ -119,6 +123,9 @@ pub(crate) struct Inner {
     pub(crate) stop: watch::Sender<bool>,
     pub(crate) client: pay123_hyper::HyperClient,
     pub(crate) runtime: tokio::runtime::Handle,
+    /// The dashboard's session: what its login cookie holds instead of the admin token (random,
+    /// of this process only; `Debug` never shows it).
+    pub(crate) dashboard_session: secrecy::SecretString,
 }
 
 #[derive(Debug)]
@@ -200,6 +207,15 @@ impl Gateway {
                 version: watch::Sender::new(0),
                 stop: watch::Sender::new(false),
                 runtime,
+                dashboard_session: {
+                    let mut rng = rand::rng();
+                    let session: String = (0..40)
+                        .map(|_| {
+                            char::from(TOKEN_ALPHABET[rng.random_range(0..TOKEN_ALPHABET.len())])
+                        })
+                        .collect();
+                    secrecy::SecretString::from(session)
+                },
             }),
         };
         gateway.spawn_reaper();

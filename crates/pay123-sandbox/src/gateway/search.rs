@@ -47,7 +47,8 @@ impl TransactionFilter {
         self
     }
 
-    fn matches(&self, record: &Record) -> bool {
+    /// Whether `record` passes; `part` is the id's part, lowercased once for the whole scan.
+    fn matches(&self, record: &Record, part: Option<&str>) -> bool {
         self.merchant_code
             .as_deref()
             .is_none_or(|code| *record.key.0 == *code)
@@ -55,16 +56,14 @@ impl TransactionFilter {
                 .status
                 .as_deref()
                 .is_none_or(|code| record.status().code() == code)
-            && self
-                .m_transaction_id
-                .as_deref()
-                .is_none_or(|part| record.key.1.to_lowercase().contains(&part.to_lowercase()))
+            && part.is_none_or(|part| contains_ignoring_case(&record.key.1, part))
     }
 }
 
 impl Gateway {
     /// At most `limit` transactions that `filter` lets through, newest first, created before
-    /// the one whose `123PAYtransactionId` is `before` (the last of the previous page).
+    /// the one named `before` (the last of the previous page, by its `123PAYtransactionId`, or
+    /// by its `mTransactionID`).
     ///
     /// # Errors
     ///
@@ -75,13 +74,12 @@ impl Gateway {
         before: Option<&str>,
         limit: usize,
     ) -> Result<Vec<Transaction>, AdminError> {
-        let before = match before {
-            None => None,
-            Some(id) => Some(
-                self.sequence_of_pay123_id(id)
-                    .ok_or_else(|| AdminError::UnknownAfter(id.to_owned()))?,
-            ),
-        };
+        let before = self.cursor(before)?;
+        let part = filter.m_transaction_id.as_deref().map(str::to_lowercase);
+        // No `mTransactionID` is longer than 50 characters: no need to look.
+        if part.as_ref().is_some_and(|p| p.chars().count() > 50) {
+            return Ok(Vec::new());
+        }
         self.expire_due();
         let horizon = self.inner.sequence.load(Ordering::Acquire);
         let below = before.unwrap_or(u64::MAX).min(horizon.saturating_add(1));
@@ -95,12 +93,12 @@ impl Gateway {
                 shard.records[..end]
                     .iter()
                     .rev()
-                    .filter(|r| filter.matches(r))
+                    .filter(|r| filter.matches(r, part.as_deref()))
                     .take(limit)
                     .map(|r| (r.sequence, index)),
             );
         }
-        found.sort_unstable_by(|a, b| b.0.cmp(&a.0));
+        found.sort_unstable_by_key(|(sequence, _)| std::cmp::Reverse(*sequence));
         found.truncate(limit);
         Ok(found
             .into_iter()
@@ -113,5 +111,35 @@ impl Gateway {
                 Some(self.snapshot(&shard.records[i]))
             })
             .collect())
+    }
+}
+
+/// Whether `text` holds `part` (lowercase) in any case, without allocating for ASCII ids (a scan
+/// of every stored transaction calls it once for each).
+fn contains_ignoring_case(text: &str, part: &str) -> bool {
+    if part.is_empty() {
+        return true;
+    }
+    if text.is_ascii() && part.is_ascii() {
+        text.as_bytes()
+            .windows(part.len())
+            .any(|window| window.eq_ignore_ascii_case(part.as_bytes()))
+    } else {
+        text.to_lowercase().contains(part)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::contains_ignoring_case;
+
+    #[test]
+    fn a_part_of_the_id_in_any_case() {
+        assert!(contains_ignoring_case("ORDER-17-2", "order-17"));
+        assert!(contains_ignoring_case("ORDER-17-2", "7-2"));
+        assert!(!contains_ignoring_case("ORDER-17-2", "order-18"));
+        assert!(!contains_ignoring_case("OR", "order"));
+        assert!(contains_ignoring_case("ĐƠN-1", "đơn"));
+        assert!(contains_ignoring_case("anything", ""));
     }
 }

@@ -7,6 +7,13 @@ function show(text) {
   if (out) out.textContent = text;
 }
 
+// The answer to the last action, shown again after the page reloads to show its effect.
+const last = sessionStorage.getItem("pay123-sandbox-action");
+if (last) {
+  sessionStorage.removeItem("pay123-sandbox-action");
+  show("last action: " + last);
+}
+
 async function send(url, body) {
   const response = await fetch(url, {
     method: "POST",
@@ -32,8 +39,12 @@ if (actions) {
       button.disabled = true;
       try {
         const answer = await send(url, body);
-        show(answer.status + " " + answer.text);
-        if (answer.status < 300) setTimeout(() => location.reload(), 1000);
+        const text = button.textContent + ": " + answer.status + " " + answer.text;
+        show(text);
+        if (answer.status < 300) {
+          sessionStorage.setItem("pay123-sandbox-action", text);
+          setTimeout(() => location.reload(), 1000);
+        }
       } catch (e) {
         show("the request failed: " + e);
       } finally {

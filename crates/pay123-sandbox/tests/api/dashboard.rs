@@ -264,8 +264,20 @@ async fn with_an_admin_token_a_browser_logs_in_once_and_the_guard_still_holds() 
         set.contains("HttpOnly") && set.contains("SameSite=Strict"),
         "{set}"
     );
+    // A session of this process, on the admin path only: never the token.
+    assert!(set.contains("Path=/_sandbox/"), "{set}");
+    assert!(!set.contains("s3cr3t"), "{set}");
     let cookie = set.split(';').next().unwrap().to_owned();
-    assert_eq!(cookie, "pay123_sandbox_admin=s3cr3t%20token");
+    assert!(cookie.starts_with("pay123_sandbox_admin="), "{cookie}");
+    // The token itself is no session.
+    let token_cookie = [("cookie", "pay123_sandbox_admin=s3cr3t%20token")];
+    let (status, _, _) = page(&h, "/_sandbox/", &token_cookie).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    // A wrong cookie planted beside the right one (by a page of another port of this host)
+    // locks nobody out.
+    let planted = format!("pay123_sandbox_admin=planted; {cookie}");
+    let (status, _, _) = page(&h, "/_sandbox/", &[("cookie", planted.as_str())]).await;
+    assert_eq!(status, StatusCode::OK);
 
     let with_cookie = [("cookie", cookie.as_str())];
     let (status, _, one) = page(&h, "/_sandbox/transactions/TOKEN-1", &with_cookie).await;
@@ -333,6 +345,18 @@ async fn a_refused_checksum_shows_what_the_explainer_says_on_the_refusals_page_o
         "{explanation}"
     );
 
+    // A sender without the passcode learns nothing of the right checksum.
+    let stranger =
+        pay123_core::Credentials::new("MICODE", "NOT-THE-PASSCODE", "NOT-MIKEY").unwrap();
+    let client = pay123_core::Client::new(h.http.clone(), stranger, h.sandbox.endpoints());
+    client
+        .create_order(&Harness::order("REFUSED-2", BankCode::Vietcombank))
+        .await
+        .unwrap_err();
+    let refusal = h.sandbox.refusals().pop().expect("the second refusal");
+    assert_eq!(refusal.m_transaction_id.as_deref(), Some("REFUSED-2"));
+    assert_eq!(refusal.explanation, None);
+
     let (status, _, page) = page(&h, "/_sandbox/refusals", &[]).await;
     assert_eq!(status, StatusCode::OK);
     assert!(page.contains(r#"<pre class="explanation">"#), "{page}");
@@ -341,8 +365,84 @@ async fn a_refused_checksum_shows_what_the_explainer_says_on_the_refusals_page_o
         !page.contains("<passcode") && !page.contains("MIPASSCODE"),
         "{page}"
     );
+    // No transaction was made: no link to one.
+    assert!(!page.contains(r#"href="transactions/REFUSED"#), "{page}");
+}
+
+#[tokio::test]
+async fn what_is_set_up_what_was_dropped_and_what_anyone_may_send_stay_readable() {
+    let h = Harness::with_sink(vec![], |_| {}).await;
+    h.create("DROPPED-1", BankCode::Vietcombank).await;
+    h.sandbox.drop_next_notify();
+    h.sandbox.drop_next_notify();
+    h.sandbox
+        .fail(
+            pay123_sandbox::Method::QueryOrder,
+            pay123_core::ReturnCode::Busy,
+            Some(3),
+        )
+        .unwrap();
+
+    // The whole sandbox's set-up, on the list (also at /_sandbox/transactions for a browser).
+    let (status, headers, list) = page(&h, "/_sandbox/transactions", &[]).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(headers["x-content-type-options"], "nosniff");
+    let settings = section_by(&list, r#"id="settings""#, "</div>");
+    assert!(settings.contains("queryOrder answers 5000"), "{settings}");
+    assert!(settings.contains("the next 3 call(s)"), "{settings}");
     assert!(
-        page.contains(r#"href="transactions/REFUSED%2D1?merchant=MICODE""#),
-        "{page}"
+        settings.contains("the next 2 notify(ies) will be dropped"),
+        "{settings}"
     );
+
+    // A dropped notify says so, and shows no reply it never had.
+    h.sandbox
+        .force_status("DROPPED-1", TransactionStatus::Cancelled)
+        .unwrap();
+    h.settled("DROPPED-1").await;
+    let (_, _, one) = page(&h, "/_sandbox/transactions/DROPPED-1", &[]).await;
+    assert!(
+        one.contains("notify 1: dropped on purpose, not sent"),
+        "{one}"
+    );
+    assert!(
+        !one.contains("Listener&#39;s reply") && !one.contains("Listener's reply"),
+        "{one}"
+    );
+    let (_, _, list) = page(&h, "/_sandbox/", &[]).await;
+    assert!(list.contains("last: dropped on purpose"), "{list}");
+
+    // Refused requests about a transaction: its history keeps the first hundred.
+    let stranger = pay123_core::Credentials::new("MICODE", "MIPASSCODE", "NOT-MIKEY").unwrap();
+    let client = pay123_core::Client::new(h.http.clone(), stranger, h.sandbox.endpoints());
+    let query = pay123_core::QueryOrder::new("DROPPED-1").unwrap();
+    for _ in 0..130 {
+        client.query_order(&query).await.unwrap_err();
+    }
+    let history = h.sandbox.transaction("DROPPED-1").unwrap().history;
+    let refused = history
+        .iter()
+        .filter(|e| e.event.contains(" refused with "))
+        .count();
+    // (and "createOrder accepted", which every snapshot begins with)
+    assert!(
+        refused > 90 && history.len() <= 101,
+        "{} events",
+        history.len()
+    );
+
+    // A filter longer than any id looks at nothing.
+    let long = "x".repeat(60);
+    let (status, _, none) = page(&h, &format!("/_sandbox/?order={long}"), &[]).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(!none.contains(r#"id="transactions""#), "{none}");
+}
+
+/// The text of `page` from `start` to the next `end`.
+fn section_by<'a>(page: &'a str, start: &str, end: &str) -> &'a str {
+    let from = page
+        .find(start)
+        .unwrap_or_else(|| panic!("no {start}: {page}"));
+    let to = page[from..].find(end).map_or(page.len(), |e| from + e);
+    &page[from..to]
 }
