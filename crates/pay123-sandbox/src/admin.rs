@@ -34,12 +34,8 @@ pub(crate) fn routes() -> Router<Gateway> {
 }
 
 /// `POST /_sandbox/login`: the dashboard's cookie, for a sandbox with an admin token.
-async fn login(
-    State(gateway): State<Gateway>,
-    axum::extract::OriginalUri(uri): axum::extract::OriginalUri,
-    body: Bytes,
-) -> Response {
-    dashboard::login(gateway, uri.path(), &body).await
+async fn login(State(gateway): State<Gateway>, body: Bytes) -> Response {
+    dashboard::login(gateway, &body).await
 }
 
 /// The method of `/_sandbox/{method}/fail` and `/clear`: `create-order` or `query-order`.
@@ -121,13 +117,15 @@ pub(crate) async fn index(
     State(gateway): State<Gateway>,
     uri: http::Uri,
     headers: http::HeaderMap,
-    Query(query): Query<dashboard::ListQuery>,
 ) -> Response {
     if dashboard::wants_html(&headers) {
         if !uri.path().ends_with('/') {
             // The pages' links are relative to `/_sandbox/`.
             return axum::response::Redirect::permanent("_sandbox/").into_response();
         }
+        let query = Query::<dashboard::ListQuery>::try_from_uri(&uri)
+            .map(|Query(q)| q)
+            .unwrap_or_default();
         return dashboard::list(gateway, query).await;
     }
     let config = gateway.config();

@@ -20,14 +20,34 @@ use crate::transaction::{AttemptOutcome, Method, NotifyAttempt, Refusal, Transac
 /// How many transactions a page of the dashboard's list shows.
 pub(crate) const PAGE_SIZE: usize = 50;
 
-/// Whether the client asked for a page (`Accept: text/html`, as a browser's navigation does).
+/// Whether the client asked for a page: a browser's navigation (`Sec-Fetch-Dest: document`),
+/// or an `Accept` that names `text/html` (with a weight above 0) and no JSON. A client that
+/// names JSON, or sends `*/*` or nothing, gets the admin API's JSON as before.
 pub(crate) fn wants_html(headers: &HeaderMap) -> bool {
-    crate::guard::items(headers, header::ACCEPT, ',').any(|media| {
-        media
-            .split(';')
-            .next()
-            .is_some_and(|m| m.trim().eq_ignore_ascii_case("text/html"))
-    })
+    let accept = || {
+        headers
+            .get_all(header::ACCEPT)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+    };
+    if pay123_core::wants_json(accept()) {
+        return false;
+    }
+    let navigation = headers
+        .get("sec-fetch-dest")
+        .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"document"));
+    navigation
+        || crate::guard::items(headers, header::ACCEPT, ',').any(|item| {
+            let mut parts = item.split(';').map(str::trim);
+            parts
+                .next()
+                .is_some_and(|m| m.eq_ignore_ascii_case("text/html"))
+                && !parts.any(|p| {
+                    p.strip_prefix("q=")
+                        .and_then(|q| q.parse::<f32>().ok())
+                        .is_some_and(|q| q <= 0.0)
+                })
+        })
 }
 
 /// `?merchant=&status=&order=&before=` of the list.
@@ -383,10 +403,10 @@ pub(crate) fn transaction(gateway: &Gateway, id: &str, merchant: Option<&str>) -
         .map(|e| Moment {
             at: e.at,
             time: time(e.at),
-            kind: if e.event.starts_with("queryOrder") {
-                "query"
-            } else if e.event.contains(" refused with ") {
+            kind: if e.event.contains(" refused with ") {
                 "refusal"
+            } else if e.event.starts_with("queryOrder") {
+                "query"
             } else {
                 "event"
             },
@@ -546,14 +566,12 @@ pub(crate) async fn login_page() -> Response {
     html(StatusCode::OK, LoginPage { root: "./" }.render())
 }
 
-/// How long a wrong token keeps its request waiting: guessing the token costs time.
-const WRONG_TOKEN_DELAY: std::time::Duration = std::time::Duration::from_millis(500);
-
 /// `POST /_sandbox/login` with `{"token": "..."}`: when it is the admin token, sets the
 /// dashboard's session cookie: a random value of this process, never the token itself,
-/// `HttpOnly`, `SameSite=Strict`, on the admin path of `path` (the login's own path, with the
-/// prefix the sandbox is mounted under), `Secure` when the public URL is `https`.
-pub(crate) async fn login(gateway: Gateway, path: &str, body: &[u8]) -> Response {
+/// `HttpOnly`, `SameSite=Strict`, on the admin path under the public URL's path (where a
+/// reverse proxy or an enclosing router serves the sandbox), `Secure` when the public URL is
+/// `https`.
+pub(crate) async fn login(gateway: Gateway, body: &[u8]) -> Response {
     let refuse = |status: StatusCode, why: &str| {
         (status, axum::Json(serde_json::json!({ "error": why }))).into_response()
     };
@@ -575,10 +593,17 @@ pub(crate) async fn login(gateway: Gateway, path: &str, body: &[u8]) -> Response
     };
     if !expected.matches(token.trim().as_bytes()) {
         tracing::warn!("dashboard login refused: wrong admin token");
-        tokio::time::sleep(WRONG_TOKEN_DELAY).await;
+        tokio::time::sleep(crate::guard::WRONG_TOKEN_DELAY).await;
         return refuse(StatusCode::UNAUTHORIZED, "wrong admin token");
     }
-    let scope = path.strip_suffix("login").unwrap_or("/_sandbox/");
+    // The admin path where the browser sees it: under the public URL's path (a prefix that a
+    // reverse proxy or an enclosing router adds).
+    let prefix = gateway
+        .public_url()
+        .parse::<http::Uri>()
+        .map(|uri| uri.path().trim_end_matches('/').to_owned())
+        .unwrap_or_default();
+    let scope = format!("{prefix}/_sandbox/");
     let secure = if gateway.public_url().starts_with("https:") {
         "; Secure"
     } else {
@@ -611,6 +636,11 @@ pub(crate) fn to_login(path: &str) -> Response {
 /// script only and forbids any other site to frame them.
 fn html(status: StatusCode, body: askama::Result<String>) -> Response {
     let mut response = crate::pages::html(status, body);
+    // The same URLs answer JSON to other clients.
+    response.headers_mut().insert(
+        header::VARY,
+        http::HeaderValue::from_static("Accept, Sec-Fetch-Dest"),
+    );
     response.headers_mut().insert(
         header::CONTENT_SECURITY_POLICY,
         http::HeaderValue::from_static(

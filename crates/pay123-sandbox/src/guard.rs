@@ -70,6 +70,13 @@ pub(crate) async fn admin(
             dashboard::to_login(path)
         }
         Err((status, reason)) => {
+            if status == StatusCode::UNAUTHORIZED
+                && (request.headers().contains_key(header::AUTHORIZATION)
+                    || request.headers().contains_key(header::COOKIE))
+            {
+                // A wrong token or session: guessing one costs time.
+                tokio::time::sleep(WRONG_TOKEN_DELAY).await;
+            }
             tracing::warn!(
                 method = %request.method(),
                 path,
@@ -170,6 +177,9 @@ fn check(gateway: &Gateway, request: &Request) -> Result<(), Refusal> {
     }
     Ok(())
 }
+
+/// How long a request with a wrong admin token (or session) waits for its refusal.
+pub(crate) const WRONG_TOKEN_DELAY: std::time::Duration = std::time::Duration::from_millis(500);
 
 /// The cookie the dashboard's login sets.
 pub(crate) const COOKIE: &str = "pay123_sandbox_admin";

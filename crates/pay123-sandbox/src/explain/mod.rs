@@ -166,6 +166,7 @@ pub enum Cause {
 
 /// What [`explain`] found.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Explanation {
     /// The message read.
     pub parsed: Parsed,

@@ -130,6 +130,28 @@ async fn every_state_renders_with_its_timeline_and_what_listeners_send_is_escape
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert!(missing.contains("NO-SUCH"), "{missing}");
 
+    // A client that names JSON, or excludes HTML, keeps the admin API's JSON; a browser's
+    // navigation gets the page whatever its Accept.
+    for accept in ["text/html, application/json", "text/html;q=0", "*/*"] {
+        let request = Request::get(h.url("/_sandbox/transactions/DASH-PAID"))
+            .header(header::ACCEPT, accept)
+            .body(Bytes::new())
+            .unwrap();
+        let response = h.http.send(request).await;
+        assert!(
+            response.body().starts_with(b"{"),
+            "{accept}: {:?}",
+            response.headers()
+        );
+    }
+    let request = Request::get(h.url("/_sandbox/transactions/DASH-PAID"))
+        .header("sec-fetch-dest", "document")
+        .body(Bytes::new())
+        .unwrap();
+    let response = h.http.send(request).await;
+    assert!(response.body().starts_with(b"<!DOCTYPE html>"));
+    assert_eq!(response.headers()[header::VARY], "Accept, Sec-Fetch-Dest");
+
     // Without `Accept: text/html`, the same URLs answer the admin API's JSON.
     let (status, json) = h
         .http
@@ -320,7 +342,7 @@ async fn with_an_admin_token_a_browser_logs_in_once_and_the_guard_still_holds() 
 }
 
 #[tokio::test]
-async fn a_refused_checksum_shows_what_the_explainer_says_on_the_refusals_page_only() {
+async fn a_refused_checksum_is_explained_to_the_admin_and_never_to_the_sender() {
     let h = Harness::new(|_| {}).await;
     let wrong = pay123_core::Credentials::new("MICODE", "MIPASSCODE", "NOT-MIKEY").unwrap();
     let client = pay123_core::Client::new(h.http.clone(), wrong, h.sandbox.endpoints());
@@ -331,6 +353,10 @@ async fn a_refused_checksum_shows_what_the_explainer_says_on_the_refusals_page_o
     assert!(refused.to_string().contains("6000"), "{refused}");
 
     let refusal = h.sandbox.refusals().pop().expect("the refusal");
+    // The sender's answer carries the detail only (its `X-Pay123-Sandbox-Detail`), never the
+    // right checksum.
+    assert!(!refusal.detail.contains("computed"), "{}", refusal.detail);
+    assert!(!refused.to_string().contains("computed"), "{refused}");
     let explanation = refusal.explanation.expect("an explanation of the checksum");
     assert!(
         explanation.contains("the checksum does not match"),
