@@ -187,14 +187,14 @@ impl Gateway {
 
     /// The current step's page, or the way back to the merchant once the payment has ended.
     pub(crate) fn show(&self, token: &str) -> PageOutcome {
-        self.with_session(token, |gw, record, now, _| match record.step {
+        self.with_session(token, |gw, record, now, fx| match record.step {
             Step::Card if *record.bank_used() == BankCode::CreditCard => PageOutcome::Show(
                 Box::new(gw.view(record, Some(CREDIT_CARD_UNTESTABLE.to_owned()))),
             ),
             Step::ChooseBank | Step::Card | Step::Otp => {
                 PageOutcome::Show(Box::new(gw.view(record, None)))
             }
-            _ => PageOutcome::Redirect(gw.return_url(record, now)),
+            _ => PageOutcome::Redirect(gw.return_url(record, now, fx)),
         })
         .unwrap_or(PageOutcome::NotFound)
     }
@@ -209,7 +209,7 @@ impl Gateway {
                     "the buyer pressed cancel",
                     fx,
                 );
-                PageOutcome::Redirect(gw.return_url(record, now))
+                PageOutcome::Redirect(gw.return_url(record, now, fx))
             } else {
                 PageOutcome::Redirect(gw.page_url(record.token.as_str()))
             }
@@ -334,11 +334,11 @@ impl Gateway {
                 CardCheck::Refused(status) => {
                     let event = format!("the bank refused the card: {}", status.english());
                     record.finish(status, now, event, fx);
-                    PageOutcome::Redirect(gw.return_url(record, now))
+                    PageOutcome::Redirect(gw.return_url(record, now, fx))
                 }
                 CardCheck::Wrong(status) => {
                     let Some(left) = record.wrong_attempt(status.clone(), now, fx) else {
-                        return PageOutcome::Redirect(gw.return_url(record, now));
+                        return PageOutcome::Redirect(gw.return_url(record, now, fx));
                     };
                     record.event(
                         now,
@@ -372,7 +372,7 @@ impl Gateway {
             }
             if otp.is_empty() {
                 record.finish(TransactionStatus::NoOtp, now, "no OTP entered", fx);
-                return Err(PageOutcome::Redirect(gw.return_url(record, now)));
+                return Err(PageOutcome::Redirect(gw.return_url(record, now, fx)));
             }
             let sent = record
                 .progress
@@ -386,7 +386,7 @@ impl Gateway {
                     "the OTP had expired",
                     fx,
                 );
-                return Err(PageOutcome::Redirect(gw.return_url(record, now)));
+                return Err(PageOutcome::Redirect(gw.return_url(record, now, fx)));
             }
             record.event(now, "OTP entered; the bank is checking it", fx);
             Ok(record.sequence)
@@ -403,7 +403,7 @@ impl Gateway {
             }
             if otp != cards::TEST_OTP {
                 let Some(left) = record.wrong_attempt(TransactionStatus::WrongOtp, now, fx) else {
-                    return PageOutcome::Redirect(gw.return_url(record, now));
+                    return PageOutcome::Redirect(gw.return_url(record, now, fx));
                 };
                 record.event(now, format!("wrong OTP; {}", attempts_left(left)), fx);
                 let message = format!(
@@ -433,7 +433,7 @@ impl Gateway {
                     );
                 }
             }
-            PageOutcome::Redirect(gw.return_url(record, now))
+            PageOutcome::Redirect(gw.return_url(record, now, fx))
         })
         .unwrap_or(PageOutcome::NotFound)
     }
@@ -481,9 +481,24 @@ impl Gateway {
         }
     }
 
-    /// The merchant's URL for the current status, with the signed return parameters.
-    pub(super) fn return_url(&self, record: &Record, now: SystemTime) -> String {
+    /// The merchant's URL for the current status, with the signed return parameters. The
+    /// first time for a status, the buyer's return is an event of the transaction's history
+    /// (the URL without its query: the parameters are the status's and the ticket).
+    pub(super) fn return_url(
+        &self,
+        record: &mut Record,
+        now: SystemTime,
+        fx: &mut Effects,
+    ) -> String {
         let url = record.order.return_url_for(record.status()).to_owned();
+        let event = format!(
+            "buyer sent back to the merchant: {} (status {})",
+            url.split('?').next().unwrap_or_default(),
+            record.status().code()
+        );
+        if !record.history.iter().any(|e| e.text == event) {
+            record.event(now, event, fx);
+        }
         let Some(merchant) = self.merchant(&record.key.0) else {
             return url;
         };

@@ -93,6 +93,7 @@ async fn every_state_renders_with_its_timeline_and_what_listeners_send_is_escape
         "card accepted; OTP sent",
         "OTP entered",
         "queryOrder answered: status 1",
+        "buyer sent back to the merchant: https://shop.test/return (status 1)",
     ] {
         assert!(one.contains(event), "{event}: {one}");
     }
