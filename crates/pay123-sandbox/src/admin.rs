@@ -105,7 +105,9 @@ fn error(status: StatusCode, message: &str) -> Response {
 fn admin_error(e: &AdminError) -> Response {
     let status = match e {
         AdminError::NotFound(_) | AdminError::UnknownAfter(_) => StatusCode::NOT_FOUND,
-        AdminError::NotFinal(_) | AdminError::NotInErrorTable { .. } => StatusCode::BAD_REQUEST,
+        AdminError::NotFinal(_)
+        | AdminError::NotAStatusOfATransaction
+        | AdminError::NotInErrorTable { .. } => StatusCode::BAD_REQUEST,
         _ => StatusCode::CONFLICT,
     };
     error(status, &e.to_string())

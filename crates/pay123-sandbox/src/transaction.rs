@@ -258,6 +258,10 @@ pub enum AdminError {
     /// Only a final status can be forced.
     #[error("status {0} is not final; only a final status can be forced")]
     NotFinal(String),
+    /// `-10` is 123PAY's answer about a transaction it does not have: never the status of one
+    /// it has.
+    #[error("status -10 means 123PAY has no such transaction; it cannot be the status of one")]
+    NotAStatusOfATransaction,
     /// The transaction's status is final already.
     #[error("the transaction is final already (status {0})")]
     AlreadyFinal(String),

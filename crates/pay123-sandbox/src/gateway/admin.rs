@@ -205,6 +205,9 @@ impl Gateway {
         if !status.is_final() {
             return Err(AdminError::NotFinal(status.code().to_owned()));
         }
+        if status == TransactionStatus::NotFound {
+            return Err(AdminError::NotAStatusOfATransaction);
+        }
         self.with_transaction(merchant_code, m_transaction_id, |record, now, fx| {
             if record.status().is_final() {
                 return Err(AdminError::AlreadyFinal(record.status().code().to_owned()));

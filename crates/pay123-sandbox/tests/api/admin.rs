@@ -215,6 +215,23 @@ async fn forcing_a_status_ends_the_buyer_session() {
         h.sandbox.resend_notify("NOPE"),
         Err(AdminError::NotFound(_))
     ));
+    // `-10` is no status of a transaction 123PAY has: refused on a pending one too, 400.
+    h.create("FORCED-2", BankCode::Vietcombank).await;
+    assert_eq!(
+        h.sandbox
+            .force_status("FORCED-2", TransactionStatus::NotFound)
+            .unwrap_err(),
+        AdminError::NotAStatusOfATransaction
+    );
+    let (status, body) = h
+        .http
+        .post_json(
+            &h.url("/_sandbox/transactions/FORCED-2/status"),
+            r#"{"status":"-10"}"#,
+        )
+        .await;
+    assert_eq!(status, http::StatusCode::BAD_REQUEST, "{body}");
+    assert!(!h.sandbox.transaction("FORCED-2").unwrap().is_final);
 }
 
 #[tokio::test]
