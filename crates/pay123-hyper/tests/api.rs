@@ -505,18 +505,24 @@ mod server {
         )
     }
 
-    #[tokio::test]
-    async fn one_address_cannot_take_every_connection() {
+    /// The hello server with these limits (and trusted proxies), on a free loopback port.
+    async fn hello_with(limits: Limits, proxies: Option<&str>) -> SocketAddr {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
+        let mut serve = pay123_hyper::server::serve(listener, Hello).limits(limits);
+        if let Some(proxies) = proxies {
+            serve = serve.trusted_proxies(proxies.parse().unwrap());
+        }
+        tokio::spawn(serve.into_future());
+        addr
+    }
+
+    #[tokio::test]
+    async fn one_address_cannot_take_every_connection() {
         let limits = Limits::default()
             .max_connections(64)
             .max_connections_per_ip(3);
-        tokio::spawn(
-            pay123_hyper::server::serve(listener, Hello)
-                .limits(limits)
-                .into_future(),
-        );
+        let addr = hello_with(limits, None).await;
         let mut held = Vec::new();
         for _ in 0..3 {
             held.push(from("127.0.0.3", addr).await);
@@ -539,18 +545,12 @@ mod server {
     /// 123PAY's notify from addresses that hold nothing are still served.
     #[tokio::test]
     async fn a_handful_of_addresses_cannot_take_every_connection() {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
         // Idle connections are not cut during the test: the attackers' stay held.
         let limits = Limits::default()
             .max_connections(40)
             .header_timeout(Duration::from_secs(120));
         assert_eq!(limits.max_connections_per_ip, 10);
-        tokio::spawn(
-            pay123_hyper::server::serve(listener, Hello)
-                .limits(limits)
-                .into_future(),
-        );
+        let addr = hello_with(limits, None).await;
         let mut held = Vec::new();
         for attacker in 10..15 {
             for _ in 0..12 {
@@ -578,17 +578,10 @@ mod server {
     /// A trusted proxy carries many clients: the per-address rules do not hold it back.
     #[tokio::test]
     async fn a_trusted_proxy_is_held_to_the_total_only() {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
         let limits = Limits::default()
             .max_connections(64)
             .max_connections_per_ip(3);
-        tokio::spawn(
-            pay123_hyper::server::serve(listener, Hello)
-                .limits(limits)
-                .trusted_proxies("127.0.0.5".parse().unwrap())
-                .into_future(),
-        );
+        let addr = hello_with(limits, Some("127.0.0.5")).await;
         let mut held = Vec::new();
         for _ in 0..20 {
             held.push(from("127.0.0.5", addr).await);

@@ -34,6 +34,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let pay = Payments::new(client, store, tokio::time::sleep);
     tokio::spawn(pay.reconciler().run());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:8080").await?;
+    // On loopback, behind a reverse proxy with timeouts; facing the internet itself, serve it
+    // with pay123_axum::server::serve (feature `server`): axum::serve times out nothing.
     axum::serve(listener, app(pay)).await?;
     Ok(())
 }
