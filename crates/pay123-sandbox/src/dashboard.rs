@@ -15,6 +15,8 @@ use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
 use serde::Deserialize;
 
 use crate::gateway::{Gateway, TransactionFilter};
+use crate::pages::format_vnd;
+use crate::transaction::format_time;
 use crate::transaction::{AttemptOutcome, Method, NotifyAttempt, Refusal, Transaction};
 
 /// How many transactions a page of the dashboard's list shows.
@@ -59,27 +61,9 @@ pub(crate) struct ListQuery {
     before: Option<String>,
 }
 
-/// A time as the pages write it: RFC 3339 in UTC, to the millisecond.
-fn time(at: SystemTime) -> String {
-    humantime::format_rfc3339_millis(at).to_string()
-}
-
 /// A path segment or a query value, percent-encoded.
 fn encode(text: &str) -> String {
     utf8_percent_encode(text, NON_ALPHANUMERIC).to_string()
-}
-
-/// `12.345.678`, as Vietnamese prices are written.
-fn vnd(amount: u64) -> String {
-    let digits = amount.to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push('.');
-        }
-        out.push(c);
-    }
-    out
 }
 
 /// A status as the pages show it: its code and the specification's words.
@@ -122,11 +106,11 @@ impl Row {
                 encode(&t.m_transaction_id),
                 encode(&t.merchant_code)
             ),
-            created_at: time(t.created_at),
+            created_at: format_time(t.created_at),
             merchant_code: t.merchant_code.clone(),
             m_transaction_id: t.m_transaction_id.clone(),
             transaction_id: t.transaction_id.clone(),
-            amount: vnd(t.total_amount),
+            amount: format_vnd(t.total_amount),
             bank: t.bank_code.code().to_owned(),
             status: StatusView::of(&t.status),
             notify: notify_summary(t),
@@ -402,7 +386,7 @@ pub(crate) fn transaction(gateway: &Gateway, id: &str, merchant: Option<&str>) -
         .iter()
         .map(|e| Moment {
             at: e.at,
-            time: time(e.at),
+            time: format_time(e.at),
             kind: if e.event.contains(" refused with ") {
                 "refusal"
             } else if e.event.starts_with("queryOrder") {
@@ -416,7 +400,7 @@ pub(crate) fn transaction(gateway: &Gateway, id: &str, merchant: Option<&str>) -
         })
         .chain(t.notify_attempts.iter().map(|a| Moment {
             at: a.at,
-            time: time(a.at),
+            time: format_time(a.at),
             kind: "notify",
             title: match a.outcome {
                 AttemptOutcome::Dropped => {
@@ -450,8 +434,8 @@ pub(crate) fn transaction(gateway: &Gateway, id: &str, merchant: Option<&str>) -
         actions: format!("../transactions/{}", encode(&t.m_transaction_id)),
         merchant_query: format!("?merchant={}", encode(&t.merchant_code)),
         status: StatusView::of(&t.status),
-        amount: vnd(t.total_amount),
-        reported: t.reported_total_amount.map(vnd),
+        amount: format_vnd(t.total_amount),
+        reported: t.reported_total_amount.map(format_vnd),
         timeline,
         final_statuses: choices(
             TransactionStatus::KNOWN
@@ -524,7 +508,7 @@ pub(crate) fn refusals(gateway: &Gateway) -> Response {
         .iter()
         .rev()
         .map(|r: &Refusal| RefusalView {
-            time: time(r.at),
+            time: format_time(r.at),
             method: r.method,
             merchant_code: r.merchant_code.clone().unwrap_or_default(),
             m_transaction_id: r.m_transaction_id.clone().unwrap_or_default(),

@@ -245,7 +245,8 @@ fn see_other(location: &str) -> Response {
 }
 
 /// `1234567` -> `1.234.567`, as amounts are written in Vietnam.
-fn format_vnd(amount: u64) -> String {
+/// `12.345.678`, as Vietnamese amounts are written (the bank pages and the dashboard).
+pub(crate) fn format_vnd(amount: u64) -> String {
     let digits = amount.to_string();
     let mut out = String::with_capacity(digits.len() + digits.len() / 3);
     for (i, c) in digits.chars().enumerate() {
