@@ -33,7 +33,8 @@ use pay123_core::slots::FairShare;
 #[derive(Debug, Clone)]
 pub struct FairSlots {
     max_connections: usize,
-    max_per_ip: usize,
+    /// The per-address cap the app set; the core's share of the total otherwise.
+    max_per_ip: Option<usize>,
     proxies: TrustedProxies,
 }
 
@@ -45,7 +46,7 @@ impl FairSlots {
         let max_connections = max_connections.max(1);
         Self {
             max_connections,
-            max_per_ip: (max_connections / 4).max(1),
+            max_per_ip: None,
             proxies: TrustedProxies::none(),
         }
     }
@@ -53,7 +54,7 @@ impl FairSlots {
     /// At most `connections` from one address.
     #[must_use]
     pub fn max_connections_per_ip(mut self, connections: usize) -> Self {
-        self.max_per_ip = connections.max(1);
+        self.max_per_ip = Some(connections);
         self
     }
 
@@ -68,9 +69,11 @@ impl FairSlots {
     /// The callback for `HttpServer::on_connect`, shared by every worker (set it before
     /// `bind` or `listen`).
     pub fn on_connect(&self) -> impl Fn(&dyn Any, &mut Extensions) + Send + Sync + 'static {
-        let share = FairShare::for_total(self.max_connections)
-            .with_max_per_ip(self.max_per_ip)
-            .with_trusted_proxies(self.proxies.clone());
+        let mut share = FairShare::for_total(self.max_connections);
+        if let Some(max_per_ip) = self.max_per_ip {
+            share = share.with_max_per_ip(max_per_ip);
+        }
+        let share = share.with_trusted_proxies(self.proxies.clone());
         let max = self.max_connections;
         move |connection, extensions| {
             let Some(stream) = connection.downcast_ref::<TcpStream>() else {

@@ -4,7 +4,7 @@ use std::io::Read;
 use std::path::PathBuf;
 
 use clap::{Subcommand, ValueEnum};
-use pay123_core::checksum::{Algorithm, Field, Message};
+use pay123_core::checksum::{Field, Message};
 use pay123_sandbox::explain::{self, Verdict};
 use serde_json::json;
 
@@ -120,7 +120,7 @@ fn explain(input: &Input, out: &Out) -> Outcome {
     if out.json() {
         out.value(&json!({
             "message": message.as_str(),
-            "algorithm": algorithm(message),
+            "algorithm": message.algorithm_name(),
             "fields": fields.iter().map(|(f, v)| json!({"field": f.as_str(), "value": v})).collect::<Vec<_>>(),
             "computed": explained.computed,
             "given": given,
@@ -131,7 +131,7 @@ fn explain(input: &Input, out: &Out) -> Outcome {
     } else {
         out.line(&format!(
             "{message}: {} of {}",
-            algorithm(message),
+            message.algorithm_name(),
             message.field_order()
         ));
         let mut rows: Vec<Vec<String>> = fields
@@ -176,13 +176,6 @@ fn explain(input: &Input, out: &Out) -> Outcome {
         Verdict::Matches => Exit::Ok,
         _ => Exit::Refused,
     })
-}
-
-fn algorithm(message: Message) -> &'static str {
-    match message.algorithm() {
-        Algorithm::Md5 => "MD5",
-        Algorithm::Sha1 => "SHA1",
-    }
 }
 
 /// What 123PAY answers 6000 for whatever the checksum: a request's merchant code or passcode

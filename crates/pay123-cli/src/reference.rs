@@ -28,16 +28,6 @@ pub(crate) fn banks(out: &Out) -> Outcome {
     Ok(Exit::Ok)
 }
 
-fn kind(status: &TransactionStatus) -> &'static str {
-    if status.is_success() {
-        "success"
-    } else if status.is_failure() {
-        "failure"
-    } else {
-        "pending"
-    }
-}
-
 pub(crate) fn codes(out: &Out) -> Outcome {
     if out.json() {
         out.value(&json!({
@@ -47,7 +37,7 @@ pub(crate) fn codes(out: &Out) -> Outcome {
             })).collect::<Vec<_>>(),
             "transaction_statuses": TransactionStatus::KNOWN.iter().map(|s| json!({
                 "code": s.code(), "vietnamese": s.vietnamese(), "english": s.english(),
-                "kind": kind(s), "final": s.is_final(),
+                "kind": s.outcome(), "final": s.is_final(),
             })).collect::<Vec<_>>(),
             "notify_return_codes": NotifyReturnCode::KNOWN.iter().map(|c| json!({
                 "code": c.code(), "vietnamese": c.vietnamese(), "english": c.english(),
@@ -74,7 +64,7 @@ pub(crate) fn codes(out: &Out) -> Outcome {
         &["code", "kind", "Vietnamese", "English"],
         TransactionStatus::KNOWN
             .iter()
-            .map(|s| [s.code(), kind(s), s.vietnamese(), s.english()]),
+            .map(|s| [s.code(), s.outcome(), s.vietnamese(), s.english()]),
     );
     out.line("");
     out.line("returnCode of a notify reply (123PAY stops on 1 and 2)");

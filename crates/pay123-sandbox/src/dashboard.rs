@@ -440,8 +440,7 @@ pub(crate) fn transaction(gateway: &Gateway, id: &str, merchant: Option<&str>) -
         final_statuses: choices(
             TransactionStatus::KNOWN
                 .iter()
-                // `-10` is 123PAY's answer about a transaction it does not have.
-                .filter(|s| s.is_final() && **s != TransactionStatus::NotFound)
+                .filter(|s| s.is_final() && s.is_status_of_a_transaction())
                 .map(|s| (s.code().to_owned(), format!("{} {}", s.code(), s.english())))
                 .collect(),
         ),

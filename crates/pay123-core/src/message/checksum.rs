@@ -197,7 +197,9 @@ impl Message {
         }
     }
 
-    pub(crate) const fn algorithm_name(self) -> &'static str {
+    /// The digest's name: `SHA1` or `MD5`.
+    #[must_use]
+    pub const fn algorithm_name(self) -> &'static str {
         match self.algorithm() {
             Algorithm::Sha1 => "SHA1",
             Algorithm::Md5 => "MD5",

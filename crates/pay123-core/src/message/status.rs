@@ -229,6 +229,13 @@ impl TransactionStatus {
         self.is_final() && !self.is_success()
     }
 
+    /// Whether a transaction 123PAY has can be in this status: all but `-10`, which is its answer
+    /// about a transaction it does not have.
+    #[must_use]
+    pub fn is_status_of_a_transaction(&self) -> bool {
+        !matches!(self, Self::NotFound)
+    }
+
     /// `"success"`, `"failure"` or `"pending"`: what the status means for the order, in one
     /// word (for logs, JSON and pages).
     #[must_use]
@@ -329,6 +336,9 @@ mod tests {
             assert_eq!(s.outcome(), outcome, "{s}");
         }
         assert_eq!(TransactionStatus::from_code("-7").outcome(), "pending");
+        assert!(!TransactionStatus::NotFound.is_status_of_a_transaction());
+        assert!(TransactionStatus::Cancelled.is_status_of_a_transaction());
+        assert!(TransactionStatus::from_code("4242").is_status_of_a_transaction());
     }
 
     #[test]

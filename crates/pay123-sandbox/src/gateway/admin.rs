@@ -205,7 +205,7 @@ impl Gateway {
         if !status.is_final() {
             return Err(AdminError::NotFinal(status.code().to_owned()));
         }
-        if status == TransactionStatus::NotFound {
+        if !status.is_status_of_a_transaction() {
             return Err(AdminError::NotAStatusOfATransaction);
         }
         self.with_transaction(merchant_code, m_transaction_id, |record, now, fx| {
