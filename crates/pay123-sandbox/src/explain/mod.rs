@@ -182,18 +182,20 @@ pub struct Explanation {
 }
 
 impl Explanation {
-    /// The explanation as plain text, as `pay123 checksum explain` prints it: the fields in
-    /// signing order (the passcode masked, the key never shown), the checksum computed and the
-    /// one given, the verdict, the likely cause and the warnings.
+    /// The explanation as plain text, for someone other than the key's holder (the sandbox's
+    /// refusals and dashboard): the fields in signing order (the passcode masked, the key never
+    /// shown), the checksum given, the verdict, the likely cause and the warnings; never the
+    /// checksum computed, which would sign values the sender chose (`pay123 checksum explain`,
+    /// run by the key's holder, shows it).
     #[must_use]
     pub fn report(&self) -> String {
         use std::fmt::Write as _;
         let message = self.parsed.message;
-        let algorithm = match message.algorithm() {
-            pay123_core::checksum::Algorithm::Sha1 => "SHA1",
-            pay123_core::checksum::Algorithm::Md5 => "MD5",
-        };
-        let mut out = format!("{message}: {algorithm} of {}\n", message.field_order());
+        let mut out = format!(
+            "{message}: {} of {}\n",
+            message.algorithm_name(),
+            message.field_order()
+        );
         let fields = self.parsed.masked_values();
         for (i, (field, value)) in fields.iter().enumerate() {
             let _ = writeln!(out, "{:>3}  {:<16} {value:?}", i + 1, field.as_str());
@@ -205,7 +207,9 @@ impl Explanation {
             Field::SecretKey.as_str()
         );
         let given = self.parsed.checksum.as_deref().unwrap_or("(none)");
-        let _ = writeln!(out, "computed  {}\ngiven     {given}", self.computed);
+        // Never the right checksum: of values the sender chose, joined without separators, it
+        // would sign a message of another cut (a notify within a reply's id).
+        let _ = writeln!(out, "given     {given}");
         let _ = match (self.verdict, &self.cause) {
             (Verdict::Matches, _) => writeln!(out, "the checksum matches"),
             (Verdict::Missing, _) => writeln!(out, "the message carries no checksum"),

@@ -359,6 +359,13 @@ async fn a_refused_checksum_is_explained_to_the_admin_and_never_to_the_sender() 
     assert!(!refusal.detail.contains("computed"), "{}", refusal.detail);
     assert!(!refused.to_string().contains("computed"), "{refused}");
     let explanation = refusal.explanation.expect("an explanation of the checksum");
+    // Never the right checksum: it would sign what the sender chose.
+    let right = Harness::order("REFUSED-1", BankCode::Vietcombank)
+        .to_http_request(&pay123_core::Credentials::sandbox(), &h.sandbox.endpoints());
+    let right: serde_json::Value = serde_json::from_slice(right.body()).unwrap();
+    let right = right["checksum"].as_str().unwrap();
+    assert!(!explanation.contains(right), "{explanation}");
+    assert!(explanation.contains("given"), "{explanation}");
     assert!(
         explanation.contains("the checksum does not match"),
         "{explanation}"
