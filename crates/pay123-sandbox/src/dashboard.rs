@@ -17,7 +17,7 @@ use serde::Deserialize;
 use crate::gateway::{Gateway, TransactionFilter};
 use crate::pages::format_vnd;
 use crate::transaction::format_time;
-use crate::transaction::{AttemptOutcome, Method, NotifyAttempt, Refusal, Transaction};
+use crate::transaction::{AttemptOutcome, EventKind, Method, NotifyAttempt, Refusal, Transaction};
 
 /// How many transactions a page of the dashboard's list shows.
 pub(crate) const PAGE_SIZE: usize = 50;
@@ -387,12 +387,10 @@ pub(crate) fn transaction(gateway: &Gateway, id: &str, merchant: Option<&str>) -
         .map(|e| Moment {
             at: e.at,
             time: format_time(e.at),
-            kind: if e.event.contains(" refused with ") {
-                "refusal"
-            } else if e.event.starts_with("queryOrder") {
-                "query"
-            } else {
-                "event"
+            kind: match e.kind {
+                EventKind::Query => "query",
+                EventKind::Refusal => "refusal",
+                _ => "event",
             },
             title: e.event.clone(),
             status: Some(StatusView::of(&e.status)),

@@ -76,8 +76,8 @@ pub use guard::AdminToken;
 pub use pay123_axum::server::{Limits, connection_cap};
 pub use pay123_core::clock::{Clock, ManualClock, SystemClock};
 pub use transaction::{
-    AdminError, AttemptOutcome, HistoryEntry, InjectedFailure, Method, NotifyAttempt, Refusal,
-    Step, Transaction,
+    AdminError, AttemptOutcome, EventKind, HistoryEntry, InjectedFailure, Method, NotifyAttempt,
+    Refusal, Step, Transaction,
 };
 
 /// Every route of the sandbox, with its state: merge it into another server or nest it under

@@ -91,6 +91,19 @@ pub enum Step {
     Finished,
 }
 
+/// What an event of a transaction's history is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum EventKind {
+    /// The transaction's own course: created, the bank pages' steps, its status, the return.
+    Step,
+    /// A queryOrder call about it and its answer.
+    Query,
+    /// A createOrder or queryOrder about it that the sandbox refused.
+    Refusal,
+}
+
 /// One event in a transaction's history.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[non_exhaustive]
@@ -103,6 +116,8 @@ pub struct HistoryEntry {
     pub status: TransactionStatus,
     /// What happened.
     pub event: String,
+    /// What it is about.
+    pub kind: EventKind,
 }
 
 /// A createOrder or queryOrder the sandbox refused, with the explanation 123PAY never gives:

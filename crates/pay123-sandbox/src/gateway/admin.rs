@@ -7,7 +7,9 @@ use std::time::{Duration, SystemTime};
 
 use pay123_core::{ReturnCode, TransactionStatus};
 
-use crate::transaction::{AdminError, HistoryEntry, InjectedFailure, Method, Refusal, Transaction};
+use crate::transaction::{
+    AdminError, EventKind, HistoryEntry, InjectedFailure, Method, Refusal, Transaction,
+};
 
 use super::*;
 
@@ -352,7 +354,7 @@ impl Gateway {
                         "{} refused with {}: {}",
                         refusal.method, refusal.code, refusal.detail
                     );
-                    record.event(refusal.at, event, fx);
+                    record.event_of(EventKind::Refusal, refusal.at, event, fx);
                 }
             });
         }
@@ -453,6 +455,7 @@ impl Gateway {
             history: std::iter::once(&Event {
                 at: record.created_at,
                 status: Status::of(&TransactionStatus::New),
+                kind: EventKind::Step,
                 text: Cow::Borrowed("createOrder accepted"),
             })
             .chain(&record.history)
@@ -460,6 +463,7 @@ impl Gateway {
                 at: e.at,
                 status: e.status.get().clone(),
                 event: e.text.to_string(),
+                kind: e.kind,
             })
             .collect(),
             notify_attempts: record.attempts().to_vec(),

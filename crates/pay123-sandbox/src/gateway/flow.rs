@@ -10,7 +10,7 @@ use pay123_core::{
 };
 
 use crate::cards::{self, CardCheck, Debit, MAX_ATTEMPTS};
-use crate::transaction::Step;
+use crate::transaction::{EventKind, Step};
 
 use super::*;
 
@@ -145,7 +145,7 @@ impl Gateway {
                             status.code(),
                             status.english()
                         );
-                        record.event(now, event, fx);
+                        record.event_of(EventKind::Query, now, event, fx);
                     }
                     OrderStatus::new(
                         record.transaction_id(),

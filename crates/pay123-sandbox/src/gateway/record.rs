@@ -11,7 +11,7 @@ use hashbrown::HashTable;
 use pay123_core::{BankCode, CreateOrder, TransactionStatus};
 
 use crate::cards::{Debit, MAX_ATTEMPTS};
-use crate::transaction::{InjectedFailure, NotifyAttempt, Refusal, Step};
+use crate::transaction::{EventKind, InjectedFailure, NotifyAttempt, Refusal, Step};
 
 use super::*;
 
@@ -334,6 +334,7 @@ pub(super) struct Progress {
 pub(super) struct Event {
     pub(super) at: SystemTime,
     pub(super) status: Status,
+    pub(super) kind: EventKind,
     pub(super) text: Cow<'static, str>,
 }
 
@@ -399,8 +400,20 @@ impl Record {
         self.progress.get_or_insert_with(Box::default)
     }
 
+    /// A step of the transaction's own course.
     pub(crate) fn event(
         &mut self,
+        now: SystemTime,
+        event: impl Into<Cow<'static, str>>,
+        fx: &mut Effects,
+    ) {
+        self.event_of(EventKind::Step, now, event, fx);
+    }
+
+    /// An event of this kind.
+    pub(crate) fn event_of(
+        &mut self,
+        kind: EventKind,
         now: SystemTime,
         event: impl Into<Cow<'static, str>>,
         fx: &mut Effects,
@@ -408,6 +421,7 @@ impl Record {
         self.history.push(Event {
             at: now,
             status: self.status,
+            kind,
             text: event.into(),
         });
         fx.changed();

@@ -160,6 +160,16 @@ async fn every_state_renders_with_its_timeline_and_what_listeners_send_is_escape
         .await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(json["status"], "1");
+    let kinds: Vec<&str> = json["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["kind"].as_str().unwrap())
+        .collect();
+    assert!(
+        kinds.contains(&"step") && kinds.contains(&"query"),
+        "{kinds:?}"
+    );
     let (status, json) = h.http.get_json(&h.url("/_sandbox/")).await;
     assert_eq!(status, StatusCode::OK);
     assert!(json["public_url"].is_string(), "{json}");
@@ -458,6 +468,13 @@ async fn what_is_set_up_what_was_dropped_and_what_anyone_may_send_stay_readable(
         .iter()
         .filter(|e| e.event.contains(" refused with "))
         .count();
+    assert_eq!(
+        history
+            .iter()
+            .filter(|e| e.kind == pay123_sandbox::EventKind::Refusal)
+            .count(),
+        refused
+    );
     // (and "createOrder accepted", which every snapshot begins with)
     assert!(
         refused > 90 && history.len() <= 101,
