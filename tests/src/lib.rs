@@ -9,6 +9,7 @@ pub mod buyer;
 pub mod contract;
 pub mod database;
 pub mod nginx;
+pub mod qc;
 pub mod scenarios;
 pub mod world;
 

@@ -43,3 +43,10 @@ impl Drop for StopOnDrop {
 }
 
 pay123_tests::conformance!(ActixShop);
+
+/// The go-live self-check (`pay123 qc`) against this shop: every case passes, the guided ones
+/// done by Chromium on the shop's pages.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_go_live_check_passes_every_case() {
+    pay123_tests::qc::demo_shop_passes(&ActixShop).await;
+}

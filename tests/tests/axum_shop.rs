@@ -51,3 +51,10 @@ pay123_tests::conformance!(AxumShop);
 async fn the_sandbox_dashboard_shows_the_payment_and_resends_its_notify() {
     pay123_tests::browser::browser_dashboard(&AxumShop).await;
 }
+
+/// The go-live self-check (`pay123 qc`) against this shop: every case passes, the guided ones
+/// done by Chromium on the shop's pages.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_go_live_check_passes_every_case() {
+    pay123_tests::qc::demo_shop_passes(&AxumShop).await;
+}

@@ -55,3 +55,10 @@ impl Drop for AbortOnDrop {
 }
 
 pay123_tests::conformance!(RocketShop, proxied);
+
+/// The go-live self-check (`pay123 qc`) against this shop: every case passes, the guided ones
+/// done by Chromium on the shop's pages.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_go_live_check_passes_every_case() {
+    pay123_tests::qc::demo_shop_passes(&RocketShop).await;
+}

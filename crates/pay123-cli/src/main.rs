@@ -1,7 +1,7 @@
 //! `pay123`: the command line of a 123PAY integrator. Explain a checksum 123PAY refused (`6000`),
 //! sign a message, create and query orders, send a signed notify to a listener, run the local
-//! sandbox and drive it, and list the banks and codes of the specification. Every rule comes from
-//! `pay123-core`.
+//! sandbox and drive it, run 123PAY's merchant QC cases against a shop, and list the banks and
+//! codes of the specification. Every rule comes from `pay123-core`.
 //!
 //! Exit codes: 0 ok, 1 a refusal by the other side (an error code from 123PAY, a notify refused,
 //! a checksum that does not match), 2 bad usage or input, 3 a network failure.
@@ -15,6 +15,7 @@ mod gateway;
 mod notify;
 mod order;
 mod out;
+mod qc_command;
 mod reference;
 mod sandbox;
 
@@ -51,6 +52,8 @@ enum Command {
     Notify(notify::NotifyCommand),
     /// Run the local 123PAY (the same options as pay123-sandbox), or drive a running one.
     Sandbox(Box<sandbox::SandboxCommand>),
+    // Its help is the command's own (a long one).
+    Qc(Box<qc_command::QcCommand>),
     /// The banks of the specification.
     Banks,
     /// The return codes, transaction statuses and notify reply codes, in Vietnamese and English.
@@ -112,7 +115,13 @@ fn main() -> ExitCode {
     let runs_sandbox = matches!(&cli.command, Command::Sandbox(s) if s.runs());
     // Logs go to stderr: `info` for the sandbox it runs, none otherwise (errors are reported in
     // one line); RUST_LOG to change.
-    let default = if runs_sandbox { "info" } else { "off" };
+    let default = if runs_sandbox {
+        "info"
+    } else if matches!(&cli.command, Command::Qc(_)) {
+        "warn"
+    } else {
+        "off"
+    };
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
@@ -136,6 +145,7 @@ fn main() -> ExitCode {
         Command::Order(command) => block_on(order::run(command, &out)),
         Command::Notify(command) => block_on(notify::run(command, &out)),
         Command::Sandbox(command) => block_on(sandbox::run(*command, &out)),
+        Command::Qc(command) => block_on(qc_command::run(*command, &out)),
     };
     let exit = match outcome {
         Ok(exit) => exit,

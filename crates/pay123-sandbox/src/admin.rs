@@ -24,6 +24,7 @@ pub(crate) fn routes() -> Router<Gateway> {
         .route("/transactions/{id}", get(show))
         .route("/transactions/{id}/status", post(force_status))
         .route("/transactions/{id}/notify", post(resend_notify))
+        .route("/transactions/{id}/time-out", post(time_out))
         .route("/transactions/{id}/total-amount", post(report_total_amount))
         .route("/notify/drop-next", post(drop_next_notify))
         .route("/{method}/fail", post(fail))
@@ -291,6 +292,18 @@ pub(crate) async fn resend_notify(
 ) -> Response {
     match gateway.resend_notify_of(query.merchant.as_deref(), &id) {
         Ok(t) => (StatusCode::ACCEPTED, Json(t)).into_response(),
+        Err(e) => admin_error(&e),
+    }
+}
+
+/// `POST /_sandbox/transactions/{mTransactionID}/time-out`
+pub(crate) async fn time_out(
+    State(gateway): State<Gateway>,
+    Path(id): Path<String>,
+    Query(query): Query<MerchantQuery>,
+) -> Response {
+    match gateway.time_out_of(query.merchant.as_deref(), &id) {
+        Ok(t) => Json(t).into_response(),
         Err(e) => admin_error(&e),
     }
 }

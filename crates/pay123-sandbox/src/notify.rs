@@ -79,6 +79,7 @@ impl Gateway {
                 url: url.as_ref().map(ToString::to_string).unwrap_or_default(),
                 status: record.status().clone(),
                 request_body: String::new(),
+                ended_at: None,
                 http_status: None,
                 reply_body: None,
                 return_code: None,
@@ -165,6 +166,7 @@ impl Gateway {
             let request = notify.to_http_request(&url, key_secret);
             let request_body = String::from_utf8_lossy(request.body()).into_owned();
             let reply = self.send_once(request, &notify, key_secret).await;
+            let ended_at = self.now();
             let last = attempt == attempts;
             let outcome = if reply.acknowledged() {
                 AttemptOutcome::Acknowledged
@@ -194,6 +196,7 @@ impl Gateway {
                 url: url.to_string(),
                 status: notify.status().clone(),
                 request_body,
+                ended_at: Some(ended_at),
                 http_status: reply.http_status,
                 reply_body: reply.body,
                 return_code: reply.return_code,

@@ -166,6 +166,9 @@ pub struct NotifyAttempt {
     pub status: TransactionStatus,
     /// The form body sent (empty when nothing was sent).
     pub request_body: String,
+    /// When the attempt ended: the reply read, or the failure (`None` when nothing was sent).
+    #[serde(serialize_with = "optional_rfc3339")]
+    pub ended_at: Option<SystemTime>,
     /// The HTTP status of the reply.
     pub http_status: Option<u16>,
     /// The reply body, lossily decoded, at most 2000 characters.
@@ -277,6 +280,9 @@ pub enum AdminError {
     /// it has.
     #[error("status -10 means 123PAY has no such transaction; it cannot be the status of one")]
     NotAStatusOfATransaction,
+    /// Only a session on the bank pages can be timed out.
+    #[error("the buyer is not on the bank pages (status {0}); there is no session to time out")]
+    NotOnTheBankPages(String),
     /// The transaction's status is final already.
     #[error("the transaction is final already (status {0})")]
     AlreadyFinal(String),
@@ -322,6 +328,13 @@ fn optional_reply_code<S: Serializer>(
 /// RFC 3339 in UTC with milliseconds.
 fn rfc3339<S: Serializer>(at: &SystemTime, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_str(&format_time(*at))
+}
+
+fn optional_rfc3339<S: Serializer>(at: &Option<SystemTime>, s: S) -> Result<S::Ok, S::Error> {
+    match at {
+        Some(at) => rfc3339(at, s),
+        None => s.serialize_none(),
+    }
 }
 
 pub(crate) fn format_time(at: SystemTime) -> String {

@@ -219,6 +219,46 @@ impl Gateway {
         })
     }
 
+    /// The buyer left the bank pages: ends the session of a pending transaction now, as its
+    /// timeout (`--session-timeout`) would, with the status the timeout reports at its step
+    /// (`7210`, or the last wrong input: `7231`, `7232`, `7220`, `7222`), and sends the notify.
+    /// A go-live check uses it instead of waiting 15 minutes.
+    pub fn time_out(&self, m_transaction_id: &str) -> Result<Transaction, AdminError> {
+        self.time_out_of(None, m_transaction_id)
+    }
+
+    /// [`time_out`](Self::time_out) for a given merchant.
+    pub fn time_out_of(
+        &self,
+        merchant_code: Option<&str>,
+        m_transaction_id: &str,
+    ) -> Result<Transaction, AdminError> {
+        self.with_transaction(merchant_code, m_transaction_id, |record, now, fx| {
+            if !record.in_session() {
+                return Err(AdminError::NotOnTheBankPages(
+                    record.status().code().to_owned(),
+                ));
+            }
+            record.end_session(now, fx);
+            Ok(self.snapshot(record))
+        })
+    }
+
+    /// Writes `note` in the transaction's history (as a step): what a tool driving the sandbox
+    /// did with it, such as the go-live check's case.
+    pub fn annotate_of(
+        &self,
+        merchant_code: Option<&str>,
+        m_transaction_id: &str,
+        note: impl Into<String>,
+    ) -> Result<Transaction, AdminError> {
+        let note = note.into();
+        self.with_transaction(merchant_code, m_transaction_id, |record, now, fx| {
+            record.event(now, note, fx);
+            Ok(self.snapshot(record))
+        })
+    }
+
     /// Sends the notify of a final transaction again (a new delivery, with its retries)
     /// (`POST /_sandbox/transactions/{id}/notify`).
     pub fn resend_notify(&self, m_transaction_id: &str) -> Result<Transaction, AdminError> {

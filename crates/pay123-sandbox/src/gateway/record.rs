@@ -494,28 +494,33 @@ impl Record {
         fx.deliver.push(self.key.clone());
     }
 
+    /// Ends the session on the bank pages: the buyer left. The status is the last wrong input,
+    /// else nothing entered at the step.
+    pub(super) fn end_session(&mut self, now: SystemTime, fx: &mut Effects) {
+        let (nothing_entered, event) = if self.step == Step::Otp {
+            (
+                TransactionStatus::NoOtp,
+                "session timed out at the OTP step: the buyer left the page",
+            )
+        } else {
+            (
+                TransactionStatus::NoPaymentInfo,
+                "session timed out: the buyer left the page",
+            )
+        };
+        let status = self
+            .progress
+            .as_ref()
+            .and_then(|p| p.last_error.clone())
+            .unwrap_or(nothing_entered);
+        self.finish(status, now, event, fx);
+    }
+
     /// The buyer left the page (the session timed out), or the bank's late result arrived.
     pub(super) fn expire_due(&mut self, now: SystemTime, fx: &mut Effects) {
         match self.step {
             Step::ChooseBank | Step::Card | Step::Otp if now >= self.deadline() => {
-                // The last wrong input, else nothing entered at the step.
-                let (nothing_entered, event) = if self.step == Step::Otp {
-                    (
-                        TransactionStatus::NoOtp,
-                        "session timed out at the OTP step: the buyer left the page",
-                    )
-                } else {
-                    (
-                        TransactionStatus::NoPaymentInfo,
-                        "session timed out: the buyer left the page",
-                    )
-                };
-                let status = self
-                    .progress
-                    .as_ref()
-                    .and_then(|p| p.last_error.clone())
-                    .unwrap_or(nothing_entered);
-                self.finish(status, now, event, fx);
+                self.end_session(now, fx);
             }
             Step::AwaitingBank
                 if self

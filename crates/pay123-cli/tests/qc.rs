@@ -1,0 +1,125 @@
+//! `pay123 qc` as a merchant runs it: its help, and a shop that answers nothing 123PAY can read.
+
+mod common;
+
+use axum::Router;
+use common::pay123;
+use tokio::net::TcpListener;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_help_says_how_to_run_it() {
+    let run = pay123(&["qc", "--help"], &[], None).await;
+    run.exits(0);
+    for needed in [
+        "--notify-url",
+        "--order-url",
+        "PAY123_API_URL=http://127.0.0.1:3123/miservice",
+        "MICODE",
+        "NS01 and ES01-ES17",
+        "qc-report.md",
+        "s to skip",
+        "--browser",
+        "Exit code 0 when nothing failed",
+    ] {
+        assert!(
+            run.stdout.contains(needed),
+            "{needed} not in:\n{}",
+            run.stdout
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_order_url_without_its_id_is_refused() {
+    let run = pay123(
+        &[
+            "qc",
+            "--notify-url",
+            "http://127.0.0.1:9/123pay/notify",
+            "--order-url",
+            "http://127.0.0.1:9/orders",
+            "--listen",
+            "127.0.0.1:0",
+        ],
+        &[],
+        None,
+    )
+    .await;
+    run.exits(2);
+    assert!(
+        run.stderr.contains("--order-url must contain {id}"),
+        "{}",
+        run.stderr
+    );
+}
+
+/// A shop that answers an HTML page to everything, and one that is not there: failed rows with
+/// the reason, the report written, exit 1, never a crash. Without a tester (stdin closed) every
+/// guided case is not run.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_shop_that_answers_html_or_nothing_fails_with_the_reason() {
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let shop = format!("http://{}", listener.local_addr().expect("an address"));
+    let app = Router::new().fallback(|| async {
+        axum::response::Html("<html><body>Welcome to our shop</body></html>")
+    });
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    let closed = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        format!("http://{}", l.local_addr().expect("an address"))
+    };
+    let dir = tempfile::tempdir().expect("a directory");
+    for (url, reason) in [
+        (shop.as_str(), "a reply 123PAY does not accept"),
+        (closed.as_str(), "did not answer"),
+    ] {
+        let report = dir.path().join("report");
+        let run = pay123(
+            &[
+                "qc",
+                "--notify-url",
+                &format!("{url}/123pay/notify"),
+                "--order-url",
+                &format!("{url}/orders/{{id}}"),
+                "--listen",
+                "127.0.0.1:0",
+                "--step-timeout",
+                "1s",
+                "--report",
+                report.to_str().expect("a path"),
+            ],
+            &[],
+            None,
+        )
+        .await;
+        run.exits(1);
+        let json: serde_json::Value = serde_json::from_str(
+            &std::fs::read_to_string(report.with_extension("json")).expect("the JSON report"),
+        )
+        .expect("JSON");
+        let reachable = &json["configuration"][0];
+        assert_eq!(reachable["verdict"], "fail", "{reachable}");
+        assert!(
+            reachable["detail"]
+                .as_str()
+                .is_some_and(|d| d.contains(reason)),
+            "{reachable}"
+        );
+        let cases = json["cases"].as_array().expect("cases");
+        assert!(cases.len() >= 18, "{}", cases.len());
+        assert_eq!(cases[0]["id"], "NS01");
+        assert_eq!(cases[0]["verdict"], "not_run", "{}", cases[0]);
+        assert!(
+            cases[0]["not_run_reason"]
+                .as_str()
+                .is_some_and(|r| r.contains("skipped by the tester")),
+            "{}",
+            cases[0]
+        );
+        let markdown = std::fs::read_to_string(report.with_extension("md")).expect("the report");
+        assert!(markdown.contains("| NS01 |"), "{markdown}");
+        assert!(markdown.contains("## Configuration"), "{markdown}");
+        assert!(run.stdout.contains("failed"), "{}", run.stdout);
+        assert!(!run.all().contains("panicked"), "{}", run.all());
+    }
+}

@@ -1,0 +1,123 @@
+//! The go-live self-check against a deliberately broken shop: each fault fails exactly the cases
+//! it breaks, with evidence; without faults the same shop fails none.
+
+use pay123_cli::qc::Verdict;
+use pay123_tests::qc::{Faults, check_broken_shop, failed};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_shop_without_faults_fails_no_case() {
+    let report = check_broken_shop(Faults::default()).await;
+    assert_eq!(
+        failed(&report),
+        Vec::<&str>::new(),
+        "{}",
+        report.to_markdown()
+    );
+    // What only a person (or a browser on a known shop) can see is left to them, never passed.
+    let ns01 = report.case("NS01").expect("NS01");
+    assert_eq!(
+        ns01.verdict,
+        Verdict::NeedsAPersonsEye,
+        "{}",
+        report.to_markdown()
+    );
+    assert!(
+        report
+            .case("NOTIFY-FORGED")
+            .is_some_and(|c| c.verdict == Verdict::Pass)
+    );
+    assert!(
+        report
+            .case("ES14")
+            .is_some_and(|c| c.verdict == Verdict::Pass)
+    );
+    assert!(
+        report
+            .case("FAILED-NEVER-PAID")
+            .is_some_and(|c| c.verdict == Verdict::Pass)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_listener_that_trusts_the_notify_fails_the_confirmation_cases() {
+    let faults = Faults {
+        trusts_the_notify: true,
+        ..Faults::default()
+    };
+    let report = check_broken_shop(faults).await;
+    let md = report.to_markdown();
+    assert_eq!(
+        failed(&report),
+        ["NOTIFY-GENUINE", "NOTIFY-UNCONFIRMED"],
+        "{md}"
+    );
+    assert!(md.contains("without asking queryOrder"), "{md}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_listener_that_acknowledges_forgeries_fails_the_forged_and_stale_cases() {
+    let faults = Faults {
+        acknowledges_forged: true,
+        ..Faults::default()
+    };
+    let report = check_broken_shop(faults).await;
+    let md = report.to_markdown();
+    assert_eq!(failed(&report), ["NOTIFY-FORGED", "NOTIFY-STALE"], "{md}");
+    assert!(
+        md.contains("acknowledged a notify 123PAY never sent"),
+        "{md}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_shop_that_shows_pending_as_failed_fails_the_pending_case() {
+    let faults = Faults {
+        pending_as_failed: true,
+        ..Faults::default()
+    };
+    let report = check_broken_shop(faults).await;
+    assert_eq!(failed(&report), ["PENDING"], "{}", report.to_markdown());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_shop_without_a_reconciler_fails_the_lost_notify_case() {
+    let faults = Faults {
+        never_looks_again: true,
+        ..Faults::default()
+    };
+    let report = check_broken_shop(faults).await;
+    let md = report.to_markdown();
+    assert_eq!(failed(&report), ["ES14"], "{md}");
+    assert!(md.contains("run a reconciler"), "{md}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_shop_with_all_four_faults_has_each_named_in_the_report() {
+    let report = check_broken_shop(Faults::ALL).await;
+    let md = report.to_markdown();
+    assert_eq!(
+        failed(&report),
+        [
+            "NOTIFY-GENUINE",
+            "NOTIFY-FORGED",
+            "NOTIFY-STALE",
+            "NOTIFY-UNCONFIRMED",
+            "PENDING",
+            "ES14"
+        ],
+        "{md}"
+    );
+    assert!(!report.passed());
+    // Each row carries its evidence: the probe sent and the shop's answer, the transaction.
+    let forged = report.case("NOTIFY-FORGED").expect("the row");
+    assert_eq!(forged.probes[0].return_code.as_deref(), Some("1"), "{md}");
+    let pending = report.case("PENDING").expect("the row");
+    assert_eq!(
+        pending.order_views[0].status.as_deref(),
+        Some("failed"),
+        "{md}"
+    );
+    let lost = report.case("ES14").expect("the row");
+    assert_eq!(lost.transactions[0].status.code(), "1");
+    assert_eq!(lost.order_views[0].paid, Some(false), "{md}");
+}
