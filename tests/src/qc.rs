@@ -228,12 +228,12 @@ async fn return_page(
     let id = query.get("transactionID").cloned().unwrap_or_default();
     let status = TransactionStatus::from_code(query.get("status").map_or("", String::as_str));
     // The classic mistake: any status but 1 on the return URL is a failure.
-    if shop.faults.pending_as_failed && status.is_pending() {
-        if let Some(order) = shop.orders.lock().expect("lock").get_mut(&id) {
-            if order.state == "pending" {
-                order.state = "failed";
-            }
-        }
+    if shop.faults.pending_as_failed
+        && status.is_pending()
+        && let Some(order) = shop.orders.lock().expect("lock").get_mut(&id)
+        && order.state == "pending"
+    {
+        order.state = "failed";
     }
     let state = shop
         .orders

@@ -363,7 +363,7 @@ pub(super) async fn run<G: Guide + Send>(session: &Session, guide: &mut G) -> Re
         run.guide.progress(&format!("{}: {}", def.id, def.scenario));
         match def.plan {
             Plan::Pay => run.pay(&mut case).await,
-            Plan::FromPayment => run.from_payment(def.id, &mut case).await,
+            Plan::FromPayment => run.with_payment(def.id, &mut case).await,
             Plan::Fails {
                 inputs,
                 after,
@@ -737,7 +737,7 @@ impl<G: Guide + Send> Run<'_, G> {
     }
 
     /// NOTIFY-GENUINE and NOTIFY-DUPLICATE, with NS01's payment.
-    async fn from_payment(&mut self, id: &'static str, case: &mut CaseReport) {
+    async fn with_payment(&mut self, id: &'static str, case: &mut CaseReport) {
         let Some(m_id) = self.paid.clone() else {
             case.not_run_reason = Some("runs with NS01's payment, which did not end paid".into());
             return;

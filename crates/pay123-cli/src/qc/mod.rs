@@ -261,7 +261,7 @@ impl Question<'_> {
 /// Who carries out the steps that need the shop's pages: a person, a browser, a test's buyer.
 pub trait Guide {
     /// Does what `step` says; `Err` says why it could not (the case then fails, or is not run
-    /// when the step was skipped: see [`Skipped`]).
+    /// when the step was skipped: see [`SKIPPED`]).
     fn act(&mut self, step: &Step<'_>) -> impl Future<Output = Result<(), String>> + Send;
 
     /// Answers `question`: `None` when it cannot tell (the row then needs a person's eye).
