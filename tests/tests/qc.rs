@@ -46,9 +46,11 @@ async fn a_listener_that_trusts_the_notify_fails_the_confirmation_cases() {
     };
     let report = check_broken_shop(faults).await;
     let md = report.to_markdown();
+    // The order the unconfirmed notify paid stays paid after 123PAY's cancel: a failed payment
+    // shown paid.
     assert_eq!(
         failed(&report),
-        ["NOTIFY-GENUINE", "NOTIFY-UNCONFIRMED"],
+        ["NOTIFY-GENUINE", "NOTIFY-UNCONFIRMED", "FAILED-NEVER-PAID"],
         "{md}"
     );
     assert!(md.contains("without asking queryOrder"), "{md}");
@@ -103,7 +105,8 @@ async fn a_shop_with_all_four_faults_has_each_named_in_the_report() {
             "NOTIFY-STALE",
             "NOTIFY-UNCONFIRMED",
             "PENDING",
-            "ES14"
+            "ES14",
+            "FAILED-NEVER-PAID"
         ],
         "{md}"
     );

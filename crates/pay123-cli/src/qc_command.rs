@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use pay123_cli::qc::{DemoShopBrowser, Report, Session, Settings, TerminalGuide, Verdict};
+use pay123_cli::qc::{CASES, DemoShopBrowser, Report, Session, Settings, TerminalGuide, Verdict};
 use pay123_core::Endpoints;
 
 use crate::out::Out;
@@ -16,17 +16,22 @@ use crate::{Exit, Failure, Outcome};
 /// merchant MICODE / MIPASSCODE / MIKEY (or the credentials you give this command in
 /// PAY123_MERCHANT_CODE, PAY123_PASSCODE and PAY123_SECRET_KEY), and give its notify URL here.
 ///
-/// Then it goes through the cases: NS01 and ES01-ES17 of 123PAY's QC sheet, and pay123's own
+/// Then it goes through the cases: NS01 and ES01-ES17 of 123PAY's QC sheet (which has no
+/// ES13), and pay123's own
 /// checks of the notify listener (a duplicate, a forged, a stale and an unconfirmed notify, a
 /// payment whose result comes late). What needs no page of your shop it does itself: it sends
 /// the notifies, drops one, and watches your shop's replies and queryOrder calls. What needs
 /// your checkout page, it tells you to do, one step at a time (which card, which OTP, when to
-/// close the tab); press Enter when done, or s to skip a case. It answers yes/no questions
-/// about what your shop shows, unless --order-url lets it read the order itself.
+/// close the tab); press Enter when done, or s to skip a case. It asks yes/no questions about
+/// what your shop shows (y, n, or ? for "cannot tell"), unless --order-url lets it read the
+/// order itself.
 ///
 /// At the end it writes the report, qc-report.md and qc-report.json (--report), one row per
 /// case (pass, FAIL, not run, needs a person's eye) with the evidence: send it to 123PAY with
-/// your go-live request. Exit code 0 when nothing failed, 1 when a case failed.
+/// your go-live request. Exit code 0 when no case failed and at least one passed, 1 otherwise.
+///
+/// The cases: NS01, NOTIFY-GENUINE, NOTIFY-DUPLICATE, NOTIFY-FORGED, NOTIFY-STALE,
+/// NOTIFY-UNCONFIRMED, PENDING, ES01-ES12, ES14-ES17, FAILED-NEVER-PAID.
 ///
 /// Example, with the axum demo shop:
 ///
@@ -63,7 +68,8 @@ pub(crate) struct QcCommand {
     #[arg(long, default_value = "5m", value_parser = humantime::parse_duration)]
     lost_notify_wait: Duration,
     /// Instead of asking a person, do the steps with a headless Chromium on one of pay123's
-    /// demo shops, at this URL (needs chromium and chromedriver).
+    /// demo shops, at this URL (it starts chromedriver itself, from PATH or CHROMEDRIVER, and
+    /// Chromium from /usr/bin/chromium or CHROMIUM).
     #[arg(long, value_name = "DEMO_SHOP_URL")]
     browser: Option<String>,
 }
@@ -77,6 +83,14 @@ pub(crate) async fn run(command: QcCommand, out: &Out) -> Outcome {
         .map_err(|e| Failure::usage(format!("--listen {}: {e}", command.listen)))?;
     let credentials = crate::gateway::credentials(&endpoints)?;
     check_url("--notify-url", &command.notify_url)?;
+    for id in &command.cases {
+        if !CASES.iter().any(|c| c.id.eq_ignore_ascii_case(id)) {
+            return Err(Failure::usage(format!(
+                "--case {id}: no such case; the cases are {}",
+                CASES.iter().map(|c| c.id).collect::<Vec<_>>().join(", ")
+            )));
+        }
+    }
     if let Some(pattern) = &command.order_url {
         check_url("--order-url", &pattern.replace("{id}", "ID"))?;
         if !pattern.contains("{id}") {

@@ -19,7 +19,8 @@ async fn the_help_says_how_to_run_it() {
         "qc-report.md",
         "s to skip",
         "--browser",
-        "Exit code 0 when nothing failed",
+        "Exit code 0 when no case failed and at least one passed",
+        "FAILED-NEVER-PAID",
     ] {
         assert!(
             run.stdout.contains(needed),
@@ -122,4 +123,25 @@ async fn a_shop_that_answers_html_or_nothing_fails_with_the_reason() {
         assert!(run.stdout.contains("failed"), "{}", run.stdout);
         assert!(!run.all().contains("panicked"), "{}", run.all());
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unknown_case_is_refused_with_the_list() {
+    let args = [
+        "qc",
+        "--notify-url",
+        "http://127.0.0.1:9/123pay/notify",
+        "--case",
+        "ES13",
+        "--listen",
+        "127.0.0.1:0",
+    ];
+    let run = pay123(&args, &[], None).await;
+    run.exits(2);
+    assert!(
+        run.stderr.contains("--case ES13: no such case"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("ES12, ES14"), "{}", run.stderr);
 }

@@ -350,4 +350,11 @@ impl Guide for DemoShopBrowser {
     fn progress(&mut self, line: &str) {
         tracing::info!("{line}");
     }
+
+    fn describe(&self) -> String {
+        format!(
+            "a headless Chromium on the demo shop at {}, reading its pages",
+            self.shop_url
+        )
+    }
 }

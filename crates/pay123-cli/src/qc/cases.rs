@@ -346,6 +346,7 @@ pub(super) async fn run<G: Guide + Send>(session: &Session, guide: &mut G) -> Re
     };
     let mut configuration = vec![run.reachability().await];
     let mut cases = Vec::new();
+    let mut skipped = Vec::new();
     for def in CASES {
         let mut case = CaseReport::new(def);
         let wanted = session.settings.only.is_empty()
@@ -357,7 +358,7 @@ pub(super) async fn run<G: Guide + Send>(session: &Session, guide: &mut G) -> Re
         if !wanted {
             case.not_run_reason = Some("not asked for (--case)".to_owned());
             case.conclude();
-            cases.push(case);
+            skipped.push(case);
             continue;
         }
         run.guide.progress(&format!("{}: {}", def.id, def.scenario));
@@ -400,12 +401,15 @@ pub(super) async fn run<G: Guide + Send>(session: &Session, guide: &mut G) -> Re
         ));
         cases.push(case);
     }
+    // The cases not asked for, after those that ran.
+    cases.extend(skipped);
     let transactions: Vec<Transaction> = session.sandbox.transactions();
     configuration.push(gateway_check(&transactions, session));
     configuration.push(return_urls(&transactions));
     configuration.push(clock(&transactions));
     let mut report = Report {
         tool: format!("pay123 qc {}", env!("CARGO_PKG_VERSION")),
+        guided_by: run.guide.describe(),
         started_at: session.started_at,
         finished_at: SystemTime::now(),
         merchant_code: credentials.merchant_code().to_owned(),
@@ -474,12 +478,33 @@ impl<G: Guide + Send> Run<'_, G> {
             self.not_done(case, "the checkout", e);
             return None;
         }
+        self.guide
+            .progress("  waiting for the shop's createOrder to reach the sandbox...");
         let deadline = tokio::time::Instant::now() + self.settings().step_timeout;
+        let refused_before = self.session.sandbox.refusals().len();
         loop {
+            let refused = self.session.sandbox.refusals();
+            if let Some(r) = refused
+                .get(refused_before..)
+                .and_then(|new| new.iter().find(|r| r.method == "createOrder"))
+            {
+                case.checks.push(Check::fail(
+                    "the checkout reaches 123PAY",
+                    format!(
+                        "the sandbox refused the shop's createOrder: {} {} ({})",
+                        r.code, r.description, r.detail
+                    ),
+                ));
+                return None;
+            }
             let fresh = self.session.sandbox.transactions().into_iter().find(|t| {
                 t.merchant_code == self.merchant() && !self.seen.contains(&t.transaction_id)
             });
             if let Some(t) = fresh {
+                self.guide.progress(&format!(
+                    "  order {} recognised (123PAY {})",
+                    t.m_transaction_id, t.transaction_id
+                ));
                 self.seen.insert(t.transaction_id.clone());
                 let _ = self.session.sandbox.annotate_of(
                     Some(self.merchant()),
@@ -524,8 +549,8 @@ impl<G: Guide + Send> Run<'_, G> {
 
     /// A step the guide could not do: skipped (not run) or failed.
     fn not_done(&mut self, case: &mut CaseReport, what: &str, error: String) {
-        if error == SKIPPED {
-            case.not_run_reason = Some(format!("{what} was {SKIPPED}"));
+        if error.starts_with(SKIPPED) {
+            case.not_run_reason = Some(format!("{what}: {error}"));
         } else {
             case.checks
                 .push(Check::fail(format!("{what} can be done"), error));
@@ -623,17 +648,14 @@ impl<G: Guide + Send> Run<'_, G> {
     ) {
         let Some(pattern) = self.settings().order_url.clone() else {
             let answer = self.guide.confirm(&question).await;
+            let who = self.guide.describe();
             case.checks.push(match answer {
-                Some(true) => {
-                    Check::pass(what, format!("the tester confirmed: {}", question.text()))
-                }
-                Some(false) => {
-                    Check::fail(what, format!("the tester said no: {}", question.text()))
-                }
+                Some(true) => Check::pass(what, format!("{who} answered yes: {}", question.text())),
+                Some(false) => Check::fail(what, format!("{who} answered no: {}", question.text())),
                 None => Check::eye(
                     what,
                     format!(
-                        "no order URL (--order-url) and no answer: look at the shop ({})",
+                        "no order URL (--order-url), and {who} could not tell: {}",
                         question.text()
                     ),
                 ),
@@ -669,10 +691,11 @@ impl<G: Guide + Send> Run<'_, G> {
     /// The guide's answer about a page: pass, fail, or needs a person's eye.
     async fn page_shows(&mut self, case: &mut CaseReport, what: &str, question: Question<'_>) {
         let answer = self.guide.confirm(&question).await;
+        let who = self.guide.describe();
         case.checks.push(match answer {
-            Some(true) => Check::pass(what, question.text()),
-            Some(false) => Check::fail(what, format!("no: {}", question.text())),
-            None => Check::eye(what, question.text()),
+            Some(true) => Check::pass(what, format!("{who} answered yes: {}", question.text())),
+            Some(false) => Check::fail(what, format!("{who} answered no: {}", question.text())),
+            None => Check::eye(what, format!("{who} could not tell: {}", question.text())),
         });
     }
 
@@ -950,6 +973,9 @@ impl<G: Guide + Send> Run<'_, G> {
             let _ = self.settled(case, &t).await;
         }
         let t = self.current(&t);
+        if t.is_final && !t.status.is_success() {
+            self.failed.push((case.id, t.m_transaction_id.clone()));
+        }
         for row in [&mut *case, &mut stale, &mut unconfirmed] {
             row.transactions.push(t.clone());
         }
@@ -1046,6 +1072,12 @@ impl<G: Guide + Send> Run<'_, G> {
 
     /// Ends the session on the bank pages now, as 123PAY's 15 minutes would.
     fn time_out(&mut self, case: &mut CaseReport, t: &Transaction) {
+        let _ = self.session.sandbox.annotate_of(
+            Some(self.merchant()),
+            &t.m_transaction_id,
+            "pay123 qc: the buyer left the bank page; its session is timed out now rather than \
+             after 123PAY's 15 minutes",
+        );
         if let Err(e) = self
             .session
             .sandbox

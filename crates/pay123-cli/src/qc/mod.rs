@@ -269,6 +269,11 @@ pub trait Guide {
 
     /// Told what the check is doing (a case starts, its verdict).
     fn progress(&mut self, line: &str);
+
+    /// Who does the steps and answers, as the report says it ("the tester at a terminal").
+    fn describe(&self) -> String {
+        "the guide".to_owned()
+    }
 }
 
 /// The error text of a step the guide chose not to do: the case is "not run".

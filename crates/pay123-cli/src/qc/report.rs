@@ -231,6 +231,8 @@ pub struct Summary {
 pub struct Report {
     /// `pay123 qc` and its version.
     pub tool: String,
+    /// Who did the steps on the shop's pages and answered what they show.
+    pub guided_by: String,
     /// When the session started.
     #[serde(serialize_with = "rfc3339")]
     pub started_at: SystemTime,
@@ -261,10 +263,11 @@ impl Report {
         self.cases.iter().find(|c| c.id == id)
     }
 
-    /// Whether no case and no configuration check failed.
+    /// Whether no case and no configuration check failed, and at least one case passed.
     #[must_use]
     pub fn passed(&self) -> bool {
         self.summary.fail == 0
+            && self.summary.pass > 0
             && self
                 .configuration
                 .iter()
@@ -301,7 +304,8 @@ impl Report {
             md,
             "Made by `{}` from {} to {}, against the shop whose notify URL is `{}`{}. The shop was \
              pointed at a local 123PAY sandbox (`{}`) for the session; every transaction below \
-             is one the shop created there.\n",
+             is one the shop created there. The steps on the shop's pages were done, and what \
+             they show was answered, by {}.\n",
             self.tool,
             super::judge::time(self.started_at),
             super::judge::time(self.finished_at),
@@ -311,6 +315,7 @@ impl Report {
                 .map(|u| format!(", order view `{u}`"))
                 .unwrap_or_default(),
             self.gateway_url,
+            self.guided_by,
         );
         let _ = writeln!(
             md,
@@ -415,7 +420,8 @@ impl Report {
             for v in &case.order_views {
                 let _ = writeln!(
                     md,
-                    "\nThe shop's order view, {}: HTTP {}, paid {}, status {}{}",
+                    "\nThe shop's order view `{}`, {}: HTTP {}, paid {}, status {}{}",
+                    v.url,
                     super::judge::time(v.at),
                     v.http_status.map_or("none".to_owned(), |h| h.to_string()),
                     v.paid.map_or("?".to_owned(), |p| p.to_string()),
@@ -433,7 +439,10 @@ impl Report {
 
 /// Text for a Markdown table cell: no line breaks, `|` escaped.
 fn cell(text: &str) -> String {
-    text.replace('|', "\\|").replace(['\n', '\r'], " ")
+    text.chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect::<String>()
+        .replace('|', "\\|")
 }
 
 fn rfc3339<S: serde::Serializer>(at: &SystemTime, s: S) -> Result<S::Ok, S::Error> {

@@ -51,7 +51,7 @@ impl Guide for TerminalGuide {
             step.instruction()
         );
         match self.ask(prompt).await {
-            None => Err(SKIPPED.to_owned()),
+            None => Err(format!("{SKIPPED} (no tester: the input ended)")),
             Some(answer) if answer.eq_ignore_ascii_case("s") => Err(SKIPPED.to_owned()),
             Some(_) => Ok(()),
         }
@@ -70,6 +70,15 @@ impl Guide for TerminalGuide {
     }
 
     fn progress(&mut self, line: &str) {
+        // What the shop sent may be in it: no control character reaches the terminal.
+        let line: String = line
+            .chars()
+            .map(|c| if c.is_control() { ' ' } else { c })
+            .collect();
         eprintln!("{line}");
+    }
+
+    fn describe(&self) -> String {
+        "the tester, at a terminal".to_owned()
     }
 }
