@@ -145,3 +145,84 @@ async fn an_unknown_case_is_refused_with_the_list() {
     );
     assert!(run.stderr.contains("ES12, ES14"), "{}", run.stderr);
 }
+
+/// While the check waits for the tester, its sandbox keeps answering, its log included: a
+/// prompt never holds the terminal the log writes to.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_sandbox_answers_while_a_prompt_waits() {
+    use std::sync::{Arc, Mutex};
+    use tokio::io::AsyncReadExt;
+
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port();
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_pay123"))
+        .args([
+            "qc",
+            "--notify-url",
+            "http://127.0.0.1:9/123pay/notify",
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+        ])
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .current_dir(tempfile::tempdir().expect("a directory").path())
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("pay123 runs");
+    let _stdin = child
+        .stdin
+        .take()
+        .expect("stdin, held open: the tester is thinking");
+    let mut stderr = child.stderr.take().expect("stderr");
+    let seen = Arc::new(Mutex::new(String::new()));
+    let log = seen.clone();
+    tokio::spawn(async move {
+        let mut buffer = [0u8; 4096];
+        while let Ok(n) = stderr.read(&mut buffer).await {
+            if n == 0 {
+                break;
+            }
+            log.lock()
+                .expect("lock")
+                .push_str(&String::from_utf8_lossy(&buffer[..n]));
+        }
+    });
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(30);
+    while !seen.lock().expect("lock").contains("Enter when done") {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "no prompt: {}",
+            seen.lock().expect("lock")
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let http = pay123_hyper::HyperClient::new();
+    let base = format!("http://127.0.0.1:{port}/_sandbox");
+    for round in 0..3 {
+        // Refused (not JSON): the sandbox logs a warning.
+        let refused = http::Request::post(format!("{base}/reset"))
+            .header("content-type", "text/plain")
+            .body(bytes::Bytes::new())
+            .expect("a request");
+        let answer = tokio::time::timeout(std::time::Duration::from_secs(5), http.send(refused))
+            .await
+            .unwrap_or_else(|_| panic!("round {round}: the sandbox stopped answering"))
+            .expect("an answer");
+        assert_eq!(answer.status(), 415);
+        let config = http::Request::get(format!("{base}/"))
+            .header("accept", "application/json")
+            .body(bytes::Bytes::new())
+            .expect("a request");
+        let answer = tokio::time::timeout(std::time::Duration::from_secs(5), http.send(config))
+            .await
+            .unwrap_or_else(|_| panic!("round {round}: the sandbox stopped answering"))
+            .expect("an answer");
+        assert_eq!(answer.status(), 200);
+    }
+    child.kill().await.expect("kill");
+}

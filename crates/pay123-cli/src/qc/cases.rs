@@ -403,6 +403,9 @@ pub(super) async fn run<G: Guide + Send>(session: &Session, guide: &mut G) -> Re
     }
     // The cases not asked for, after those that ran.
     cases.extend(skipped);
+    for case in &mut cases {
+        hide_checksums(case);
+    }
     let transactions: Vec<Transaction> = session.sandbox.transactions();
     configuration.push(gateway_check(&transactions, session));
     configuration.push(return_urls(&transactions));
@@ -484,10 +487,14 @@ impl<G: Guide + Send> Run<'_, G> {
         let refused_before = self.session.sandbox.refusals().len();
         loop {
             let refused = self.session.sandbox.refusals();
-            if let Some(r) = refused
-                .get(refused_before..)
-                .and_then(|new| new.iter().find(|r| r.method == "createOrder"))
-            {
+            // The merchant's own createOrder: anyone may send the sandbox a bad request, and
+            // only one that names the merchant is the shop's.
+            let merchant = self.merchant();
+            if let Some(r) = refused.get(refused_before..).and_then(|new| {
+                new.iter().find(|r| {
+                    r.method == "createOrder" && r.merchant_code.as_deref() == Some(merchant)
+                })
+            }) {
                 case.checks.push(Check::fail(
                     "the checkout reaches 123PAY",
                     format!(
@@ -1372,5 +1379,86 @@ fn clock(transactions: &[Transaction]) -> Check {
                 if skew > 0 { "ahead" } else { "behind" }
             ),
         ),
+    }
+}
+
+/// What the report shows of a message signed with the merchant's key, in place of its checksum.
+const HIDDEN: &str = "(hidden)";
+
+/// Hides every checksum made with the merchant's key (the notifies sent, the shop's replies):
+/// the report is sent to others, and a signed notify in it could be sent again, while the pairs
+/// of text and checksum would help guess a weak key.
+fn hide_checksums(case: &mut CaseReport) {
+    for t in &mut case.transactions {
+        for a in &mut t.notify_attempts {
+            a.request_body = hide_in_form(&a.request_body);
+            a.reply_body = a.reply_body.as_deref().map(hide_in_json);
+        }
+    }
+    for p in &mut case.probes {
+        p.request_body = hide_in_form(&p.request_body);
+        p.reply_body = p.reply_body.as_deref().map(hide_in_json);
+    }
+}
+
+/// `checksum=...` of a form body, hidden.
+fn hide_in_form(body: &str) -> String {
+    body.split('&')
+        .map(|pair| {
+            if pair.starts_with("checksum=") {
+                format!("checksum={HIDDEN}")
+            } else {
+                pair.to_owned()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+/// The `checksum` of a JSON reply, hidden (a body that is not a JSON object is kept as it is).
+fn hide_in_json(body: &str) -> String {
+    match serde_json::from_str::<serde_json::Value>(body) {
+        Ok(serde_json::Value::Object(mut reply)) => {
+            if let Some(checksum) = reply.get_mut("checksum") {
+                *checksum = serde_json::Value::String(HIDDEN.to_owned());
+            }
+            serde_json::Value::Object(reply).to_string()
+        }
+        _ => body.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn checksums_made_with_the_key_are_hidden() {
+        assert_eq!(
+            hide_in_form("mTransactionID=A&bankCode=123PVCB&ts=1&checksum=abc123"),
+            "mTransactionID=A&bankCode=123PVCB&ts=1&checksum=(hidden)"
+        );
+        let reply =
+            hide_in_json(r#"{"mTransactionID":"A","returnCode":"1","ts":"1","checksum":"abc"}"#);
+        let reply: serde_json::Value = serde_json::from_str(&reply).expect("JSON");
+        assert_eq!(reply["checksum"], "(hidden)");
+        assert_eq!(reply["returnCode"], "1");
+        assert_eq!(
+            hide_in_json("<html>checksum</html>"),
+            "<html>checksum</html>"
+        );
+    }
+
+    #[test]
+    fn every_case_has_a_distinct_id_and_the_sheet_is_whole() {
+        let ids: std::collections::HashSet<_> = CASES.iter().map(|c| c.id).collect();
+        assert_eq!(ids.len(), CASES.len());
+        for id in [
+            "NS01", "ES01", "ES02", "ES03", "ES04", "ES05", "ES06", "ES07", "ES08", "ES09", "ES10",
+            "ES11", "ES12", "ES14", "ES15", "ES16", "ES17",
+        ] {
+            assert!(ids.contains(id), "{id}");
+        }
+        assert!(!ids.contains("ES13"));
     }
 }

@@ -188,7 +188,12 @@ pub(super) fn acknowledges(p: &Probe) -> bool {
 /// in milliseconds (positive: the shop's clock is ahead).
 pub(super) fn clock_skew(transactions: &[Transaction]) -> Option<i128> {
     let mut worst: Option<i128> = None;
-    for a in transactions.iter().flat_map(|t| &t.notify_attempts) {
+    // Only replies that verified: their ts is the shop's, signed.
+    for a in transactions
+        .iter()
+        .flat_map(|t| &t.notify_attempts)
+        .filter(|a| a.verified)
+    {
         let (Some(body), Some(ended)) = (&a.reply_body, a.ended_at) else {
             continue;
         };
@@ -197,21 +202,22 @@ pub(super) fn clock_skew(transactions: &[Transaction]) -> Option<i128> {
             .and_then(|v| {
                 v.get("ts")
                     .and_then(|t| t.as_str())
-                    .and_then(|t| t.parse::<i128>().ok())
+                    .and_then(|t| t.parse::<i64>().ok())
             })
         else {
             continue;
         };
+        let ts = i128::from(ts);
         let millis = |at: SystemTime| {
             at.duration_since(SystemTime::UNIX_EPOCH)
-                .map_or(0, |d| d.as_millis() as i128)
+                .map_or(0, |d| i128::try_from(d.as_millis()).unwrap_or(i128::MAX))
         };
         // The reply was made between the send and the reply.
         let (sent, got) = (millis(a.at), millis(ended));
         let skew = if ts < sent {
-            ts - sent
+            ts.saturating_sub(sent)
         } else if ts > got {
-            ts - got
+            ts.saturating_sub(got)
         } else {
             0
         };

@@ -148,8 +148,8 @@ pub(super) async fn notify(
 /// Reads the shop's view of an order from `pattern` (`{id}` replaced).
 pub(super) async fn order_view(http: &HyperClient, pattern: &str, id: &str) -> OrderView {
     let encoded: String = url::form_urlencoded::byte_serialize(id.as_bytes()).collect();
-    // A path segment: spaces as %20, not +.
-    let url = pattern.replace("{id}", &encoded.replace('+', "%20"));
+    // A path segment: spaces as %20, not +; dots encoded, so that `..` never names a parent.
+    let url = pattern.replace("{id}", &encoded.replace('+', "%20").replace('.', "%2E"));
     let mut view = OrderView {
         at: SystemTime::now(),
         url: url.clone(),
@@ -180,7 +180,7 @@ pub(super) async fn order_view(http: &HyperClient, pattern: &str, id: &str) -> O
                     view.status = order
                         .get("status")
                         .and_then(serde_json::Value::as_str)
-                        .map(str::to_owned);
+                        .map(|s| s.chars().take(100).collect());
                     if view.paid.is_none() {
                         view.error = Some("the answer has no boolean `paid`".to_owned());
                     }

@@ -299,23 +299,27 @@ impl Report {
     pub fn to_markdown(&self) -> String {
         let mut md = String::new();
         let s = &self.summary;
-        let _ = writeln!(md, "# 123PAY go-live self-check: {}\n", self.merchant_code);
         let _ = writeln!(
             md,
-            "Made by `{}` from {} to {}, against the shop whose notify URL is `{}`{}. The shop was \
-             pointed at a local 123PAY sandbox (`{}`) for the session; every transaction below \
+            "# 123PAY go-live self-check: {}\n",
+            prose(&self.merchant_code)
+        );
+        let _ = writeln!(
+            md,
+            "Made by {} from {} to {}, against the shop whose notify URL is {}{}. The shop was \
+             pointed at a local 123PAY sandbox ({}) for the session; every transaction below \
              is one the shop created there. The steps on the shop's pages were done, and what \
              they show was answered, by {}.\n",
-            self.tool,
+            prose(&self.tool),
             super::judge::time(self.started_at),
             super::judge::time(self.finished_at),
-            self.notify_url,
+            prose(&self.notify_url),
             self.order_url
                 .as_ref()
-                .map(|u| format!(", order view `{u}`"))
+                .map(|u| format!(", order view {}", prose(u)))
                 .unwrap_or_default(),
-            self.gateway_url,
-            self.guided_by,
+            prose(&self.gateway_url),
+            prose(&self.guided_by),
         );
         let _ = writeln!(
             md,
@@ -354,97 +358,241 @@ impl Report {
                 case.expected
             );
             if let Some(reason) = &case.not_run_reason {
-                let _ = writeln!(md, "Not run: {reason}.\n");
+                let _ = writeln!(md, "Not run: {}.\n", prose(reason));
             }
             for c in &case.checks {
-                let _ = writeln!(md, "- {}: **{}**. {}", c.what, c.verdict.label(), c.detail);
-            }
-            for t in &case.transactions {
                 let _ = writeln!(
                     md,
-                    "\nTransaction `{}` (123PAY `{}`), {} VND, status {} ({}):\n\n```text",
-                    t.m_transaction_id,
-                    t.transaction_id,
-                    t.total_amount,
-                    t.status.code(),
-                    t.status_english
-                );
-                for e in &t.history {
-                    let _ = writeln!(
-                        md,
-                        "{}  {:>5}  {}",
-                        super::judge::time(e.at),
-                        e.status.code(),
-                        e.event
-                    );
-                }
-                for a in &t.notify_attempts {
-                    let _ = writeln!(
-                        md,
-                        "{}  notify {}.{} status {}: HTTP {}, reply {}, {}{}",
-                        super::judge::time(a.at),
-                        a.delivery,
-                        a.attempt,
-                        a.status.code(),
-                        a.http_status.map_or("none".to_owned(), |h| h.to_string()),
-                        a.reply_body.as_deref().unwrap_or("none"),
-                        if a.verified {
-                            "verified"
-                        } else {
-                            "not verified"
-                        },
-                        a.error
-                            .as_ref()
-                            .map(|e| format!(" ({e})"))
-                            .unwrap_or_default()
-                    );
-                }
-                md.push_str("```\n");
-            }
-            for p in &case.probes {
-                let _ = writeln!(
-                    md,
-                    "\nSent by the check ({}), {}: `{}`; HTTP {}, reply `{}`{}{}",
-                    p.kind,
-                    super::judge::time(p.at),
-                    p.request_body,
-                    p.http_status.map_or("none".to_owned(), |h| h.to_string()),
-                    p.reply_body.as_deref().unwrap_or(""),
-                    if p.verified { ", verified" } else { "" },
-                    p.error
-                        .as_ref()
-                        .map(|e| format!(" ({e})"))
-                        .unwrap_or_default()
+                    "- {}: **{}**. {}",
+                    prose(&c.what),
+                    c.verdict.label(),
+                    prose(&c.detail)
                 );
             }
-            for v in &case.order_views {
-                let _ = writeln!(
-                    md,
-                    "\nThe shop's order view `{}`, {}: HTTP {}, paid {}, status {}{}",
-                    v.url,
-                    super::judge::time(v.at),
-                    v.http_status.map_or("none".to_owned(), |h| h.to_string()),
-                    v.paid.map_or("?".to_owned(), |p| p.to_string()),
-                    v.status.as_deref().unwrap_or("?"),
-                    v.error
-                        .as_ref()
-                        .map(|e| format!(" ({e})"))
-                        .unwrap_or_default()
-                );
+            let evidence = evidence(case);
+            if !evidence.is_empty() {
+                md.push_str("\nEvidence, in time order:\n\n");
+                md.push_str(&fenced(&evidence));
             }
         }
         md
     }
 }
 
-/// Text for a Markdown table cell: no line breaks, `|` escaped.
-fn cell(text: &str) -> String {
+/// A case's evidence, one line an event, in time order: the transactions' timelines and notify
+/// attempts, the check's own requests, the shop's order views. What the shop sent is cleaned
+/// ([`clean`]); the lines go in a fenced block ([`fenced`]).
+fn evidence(case: &CaseReport) -> Vec<String> {
+    let time = super::judge::time;
+    let http = |h: Option<u16>| h.map_or("none".to_owned(), |h| h.to_string());
+    let error = |e: &Option<String>| e.as_ref().map(|e| format!(" ({e})")).unwrap_or_default();
+    let mut lines: Vec<(SystemTime, String)> = Vec::new();
+    for t in &case.transactions {
+        let order = format!("{} (123PAY {})", t.m_transaction_id, t.transaction_id);
+        lines.push((
+            t.created_at,
+            format!(
+                "{}  order {order}, {} VND, now status {} ({})",
+                time(t.created_at),
+                t.total_amount,
+                t.status.code(),
+                t.status_english
+            ),
+        ));
+        for e in &t.history {
+            lines.push((
+                e.at,
+                format!("{}  {:>5}  {}", time(e.at), e.status.code(), e.event),
+            ));
+        }
+        for a in &t.notify_attempts {
+            lines.push((
+                a.at,
+                format!(
+                    "{}  notify {}.{} of status {} sent: {}; HTTP {}, reply {}, {}{}",
+                    time(a.at),
+                    a.delivery,
+                    a.attempt,
+                    a.status.code(),
+                    a.request_body,
+                    http(a.http_status),
+                    a.reply_body.as_deref().unwrap_or("none"),
+                    if a.verified {
+                        "verified"
+                    } else {
+                        "not verified"
+                    },
+                    error(&a.error)
+                ),
+            ));
+        }
+    }
+    for p in &case.probes {
+        lines.push((
+            p.at,
+            format!(
+                "{}  sent by the check ({}): {}; HTTP {}, reply {}{}{}",
+                time(p.at),
+                p.kind,
+                p.request_body,
+                http(p.http_status),
+                p.reply_body.as_deref().unwrap_or("none"),
+                if p.verified { ", verified" } else { "" },
+                error(&p.error)
+            ),
+        ));
+    }
+    for v in &case.order_views {
+        lines.push((
+            v.at,
+            format!(
+                "{}  the shop's order view {}: HTTP {}, paid {}, status {}{}",
+                time(v.at),
+                v.url,
+                http(v.http_status),
+                v.paid.map_or("?".to_owned(), |p| p.to_string()),
+                v.status.as_deref().unwrap_or("?"),
+                error(&v.error)
+            ),
+        ));
+    }
+    lines.sort_by_key(|(at, _)| *at);
+    lines.into_iter().map(|(_, line)| clean(&line)).collect()
+}
+
+/// Whether a character may change how a terminal or a Markdown viewer shows what follows it:
+/// control characters (line breaks included) and the bidirectional overrides.
+fn unsafe_char(c: char) -> bool {
+    c.is_control()
+        || matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+}
+
+/// One line of text, with every [`unsafe_char`] replaced by a space.
+pub(crate) fn clean(text: &str) -> String {
     text.chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .collect::<String>()
-        .replace('|', "\\|")
+        .map(|c| if unsafe_char(c) { ' ' } else { c })
+        .collect()
+}
+
+/// Text for a Markdown paragraph: [`clean`], and every character Markdown or HTML gives a
+/// meaning escaped, so that what a shop sent reads as text (never a heading, a link, a table or
+/// a code span).
+fn prose(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in clean(text).chars() {
+        if matches!(
+            c,
+            '\\' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '#' | '|' | '!' | '~' | '&'
+        ) {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// Lines in a fenced block whose fence is longer than any run of backticks in them, so that no
+/// line can end it.
+fn fenced(lines: &[String]) -> String {
+    let longest = lines
+        .iter()
+        .flat_map(|l| l.split(|c| c != '`'))
+        .map(str::len)
+        .max()
+        .unwrap_or(0);
+    let fence = "`".repeat(longest.max(2) + 1);
+    format!("{fence}text\n{}\n{fence}\n", lines.join("\n"))
+}
+
+/// Text for a Markdown table cell: [`prose`] (a `|` escaped among the rest).
+fn cell(text: &str) -> String {
+    prose(text)
 }
 
 fn rfc3339<S: serde::Serializer>(at: &SystemTime, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_str(&super::judge::time(*at))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn report_with(case: CaseReport) -> Report {
+        Report {
+            tool: "pay123 qc test".into(),
+            guided_by: "a test".into(),
+            started_at: SystemTime::UNIX_EPOCH,
+            finished_at: SystemTime::UNIX_EPOCH,
+            merchant_code: "MICODE".into(),
+            gateway_url: "http://127.0.0.1:3123/miservice".into(),
+            notify_url: "http://127.0.0.1:3000/123pay/notify".into(),
+            order_url: None,
+            configuration: Vec::new(),
+            summary: Summary::default(),
+            cases: vec![case],
+        }
+    }
+
+    /// What a hostile shop answers cannot add a heading, a row, a verdict or a terminal escape
+    /// to the Markdown, nor end the evidence's block.
+    #[test]
+    fn what_the_shop_sent_reads_as_text() {
+        let hostile = "x\u{1b}]0;title\u{7}\n\n### NS01 (123PAY QC): pass\n| ES01 | x | pass | |\n````\n\u{202e}";
+        let mut case = CaseReport::new(&crate::qc::CASES[0]);
+        case.checks.push(Check::fail("the order view", hostile));
+        case.probes.push(Probe {
+            kind: "forged",
+            at: SystemTime::UNIX_EPOCH,
+            ended_at: SystemTime::UNIX_EPOCH,
+            url: "http://127.0.0.1:3000/123pay/notify".into(),
+            request_body: "mTransactionID=A".into(),
+            http_status: Some(200),
+            reply_body: Some(hostile.into()),
+            return_code: None,
+            verified: false,
+            error: Some(hostile.into()),
+        });
+        case.order_views.push(OrderView {
+            at: SystemTime::UNIX_EPOCH,
+            url: "http://127.0.0.1:3000/orders/A".into(),
+            http_status: Some(200),
+            paid: Some(false),
+            status: Some(hostile.into()),
+            body: None,
+            error: None,
+        });
+        case.conclude();
+        let md = report_with(case).to_markdown();
+        assert!(
+            !md.chars()
+                .any(|c| c == '\u{1b}' || c == '\u{7}' || c == '\u{202e}'),
+            "{md}"
+        );
+        let headings: Vec<&str> = md.lines().filter(|l| l.starts_with('#')).collect();
+        assert_eq!(
+            headings,
+            [
+                "# 123PAY go-live self-check: MICODE",
+                "## Configuration",
+                "## Cases",
+                "### NS01 (123PAY QC): FAIL"
+            ],
+            "{md}"
+        );
+        // One table row per case, and the evidence's fence is longer than the shop's.
+        assert_eq!(
+            md.lines().filter(|l| l.starts_with("| ES01")).count(),
+            0,
+            "{md}"
+        );
+        assert!(md.contains("`````text\n"), "{md}");
+        assert!(md.trim_end().ends_with("`````"), "{md}");
+    }
+
+    #[test]
+    fn prose_escapes_what_markdown_reads() {
+        assert_eq!(prose("a*b_c`d<e>#|"), "a\\*b\\_c\\`d\\<e\\>\\#\\|");
+        assert_eq!(prose("line\nbreak\u{1b}"), "line break ");
+        assert_eq!(fenced(&["no ticks".into()]), "```text\nno ticks\n```\n");
+    }
 }

@@ -25,9 +25,13 @@ impl TerminalGuide {
             return None;
         }
         let line = tokio::task::spawn_blocking(move || {
-            let mut err = std::io::stderr().lock();
-            let _ = write!(err, "{prompt}");
-            let _ = err.flush();
+            // The prompt is written and stderr released before waiting for the tester: the
+            // sandbox's log writes to stderr meanwhile, and a held lock would stop it.
+            {
+                let mut err = std::io::stderr().lock();
+                let _ = write!(err, "{prompt}");
+                let _ = err.flush();
+            }
             let mut line = String::new();
             match std::io::stdin().lock().read_line(&mut line) {
                 Ok(0) | Err(_) => None,
@@ -71,11 +75,7 @@ impl Guide for TerminalGuide {
 
     fn progress(&mut self, line: &str) {
         // What the shop sent may be in it: no control character reaches the terminal.
-        let line: String = line
-            .chars()
-            .map(|c| if c.is_control() { ' ' } else { c })
-            .collect();
-        eprintln!("{line}");
+        eprintln!("{}", super::report::clean(line));
     }
 
     fn describe(&self) -> String {
