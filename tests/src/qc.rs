@@ -31,7 +31,13 @@ const STEP: Duration = Duration::from_secs(20);
 
 /// Starts a check's session on a free port for a shop at `shop_url`.
 async fn session(shop_url: &str) -> Session {
+    session_of(shop_url, &[]).await
+}
+
+/// [`session`] running the cases `only` (every case when empty).
+async fn session_of(shop_url: &str, only: &[&str]) -> Session {
     let settings = Settings::new(format!("{shop_url}/123pay/notify"))
+        .with_only(only.iter().copied())
         .with_order_url(format!("{shop_url}/orders/{{id}}"))
         .with_step_timeout(STEP)
         .with_lost_notify_wait(STEP);
@@ -91,6 +97,8 @@ pub async fn demo_shop_passes<L: Launcher>(launcher: &L) {
     session.shutdown().await;
     let markdown = report.to_markdown();
     assert_eq!(not_passed(&report), Vec::<String>::new(), "{markdown}");
+    assert_no_checksum(&report);
+    assert!(markdown.contains("(hidden)"), "{markdown}");
     assert!(report.passed(), "{markdown}");
     assert_eq!(report.summary.pass, report.cases.len());
     for check in &report.configuration {
@@ -125,6 +133,9 @@ pub struct Faults {
     pub pending_as_failed: bool,
     /// No reconciler: after a lost notify it never asks again.
     pub never_looks_again: bool,
+    /// Not a fault of its listener: it signs its requests with a secret key other than the
+    /// check's (a configuration mistake the check must name at once).
+    pub wrong_key: bool,
 }
 
 impl Faults {
@@ -134,6 +145,7 @@ impl Faults {
         acknowledges_forged: true,
         pending_as_failed: true,
         never_looks_again: true,
+        wrong_key: false,
     };
 }
 
@@ -168,9 +180,14 @@ impl BrokenShop {
     pub async fn start(faults: Faults, listener: TcpListener, session: &Session) -> Self {
         let url = format!("http://{}", listener.local_addr().expect("an address"));
         let credentials = Credentials::sandbox();
+        let signing = if faults.wrong_key {
+            Credentials::new("MICODE", "MIPASSCODE", "NOT-THE-KEY").expect("credentials")
+        } else {
+            credentials.clone()
+        };
         let inner = Arc::new(Inner {
             orders: Mutex::new(HashMap::new()),
-            client: pay123_hyper::client(credentials.clone(), session.sandbox().endpoints()),
+            client: pay123_hyper::client(signing, session.sandbox().endpoints()),
             key: credentials.secret_key().clone(),
             faults,
             url: url.clone(),
@@ -450,15 +467,39 @@ impl Guide for HttpGuide {
 
 /// Runs the check against a broken shop with `faults`.
 pub async fn check_broken_shop(faults: Faults) -> Report {
+    check_broken_shop_cases(faults, &[]).await
+}
+
+/// Runs the cases `only` (every case when empty) against a broken shop with `faults`.
+pub async fn check_broken_shop_cases(faults: Faults, only: &[&str]) -> Report {
     let listener = TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind the shop");
     let shop_url = format!("http://{}", listener.local_addr().expect("an address"));
-    let session = session(&shop_url).await;
+    let session = session_of(&shop_url, only).await;
     let shop = BrokenShop::start(faults, listener, &session).await;
     let report = session.run(&mut HttpGuide::new(&shop.url)).await;
     session.shutdown().await;
+    assert_no_checksum(&report);
     report
+}
+
+/// No checksum (40 hexadecimal digits) made with the merchant's key is left in the report.
+pub fn assert_no_checksum(report: &Report) {
+    for (name, text) in [
+        ("JSON", report.to_json()),
+        ("Markdown", report.to_markdown()),
+    ] {
+        let mut run = 0;
+        for c in text.chars().chain(std::iter::once(' ')) {
+            if c.is_ascii_hexdigit() {
+                run += 1;
+            } else {
+                assert_ne!(run, 40, "a checksum in the {name} report:\n{text}");
+                run = 0;
+            }
+        }
+    }
 }
 
 /// The cases that failed.

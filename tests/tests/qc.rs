@@ -2,7 +2,7 @@
 //! it breaks, with evidence; without faults the same shop fails none.
 
 use pay123_cli::qc::Verdict;
-use pay123_tests::qc::{Faults, check_broken_shop, failed};
+use pay123_tests::qc::{Faults, check_broken_shop, check_broken_shop_cases, failed};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_shop_without_faults_fails_no_case() {
@@ -123,4 +123,32 @@ async fn a_shop_with_all_four_faults_has_each_named_in_the_report() {
     let lost = report.case("ES14").expect("the row");
     assert_eq!(lost.transactions[0].status.code(), "1");
     assert_eq!(lost.order_views[0].paid, Some(false), "{md}");
+}
+
+/// A shop that signs with another key: its checkout is refused (6000) and the check says so at
+/// once, with the sandbox's explanation, instead of waiting out the step.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_shop_with_the_wrong_key_is_told_at_once() {
+    let started = std::time::Instant::now();
+    let faults = Faults {
+        wrong_key: true,
+        ..Faults::default()
+    };
+    let report = check_broken_shop_cases(faults, &["NS01"]).await;
+    let md = report.to_markdown();
+    assert_eq!(failed(&report), ["NS01"], "{md}");
+    let ns01 = report.case("NS01").expect("the row");
+    assert!(
+        ns01.checks[0]
+            .detail
+            .contains("the sandbox refused the shop's createOrder: 6000"),
+        "{md}"
+    );
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(15),
+        "{:?}",
+        started.elapsed()
+    );
+    // The others were not asked for.
+    assert_eq!(report.summary.not_run, report.cases.len() - 1);
 }

@@ -318,6 +318,47 @@ pub const CASES: &[CaseDef] = &[
     ),
 ];
 
+/// What the shop should show of an order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Shown {
+    /// Paid.
+    Paid,
+    /// Not paid (whatever else).
+    NotPaid,
+    /// Not paid, and given up (`failed`, when the view has a status).
+    Failed,
+    /// Not paid, and not given up: still pending.
+    Pending,
+}
+
+impl Shown {
+    fn what(self) -> &'static str {
+        match self {
+            Self::Paid => "the shop shows the order paid",
+            Self::NotPaid => "the shop shows the order not paid",
+            Self::Failed => "the shop shows the order not paid (failed)",
+            Self::Pending => "the shop shows the order pending (not failed, not paid)",
+        }
+    }
+
+    fn holds(self, view: &OrderView) -> bool {
+        let status = view.status.as_deref();
+        match self {
+            Self::Paid => view.paid == Some(true),
+            Self::NotPaid => view.paid == Some(false),
+            Self::Failed => view.paid == Some(false) && status.is_none_or(|s| s == "failed"),
+            Self::Pending => view.paid == Some(false) && status.is_none_or(|s| s != "failed"),
+        }
+    }
+
+    fn question(self, id: &str) -> Question<'_> {
+        match self {
+            Self::Paid => Question::OrderPaid { id },
+            Self::NotPaid | Self::Failed | Self::Pending => Question::OrderNotPaid { id },
+        }
+    }
+}
+
 /// The state of a run.
 struct Run<'s, G> {
     session: &'s Session,
@@ -403,9 +444,6 @@ pub(super) async fn run<G: Guide + Send>(session: &Session, guide: &mut G) -> Re
     }
     // The cases not asked for, after those that ran.
     cases.extend(skipped);
-    for case in &mut cases {
-        hide_checksums(case);
-    }
     let transactions: Vec<Transaction> = session.sandbox.transactions();
     configuration.push(gateway_check(&transactions, session));
     configuration.push(return_urls(&transactions));
@@ -424,6 +462,7 @@ pub(super) async fn run<G: Guide + Send>(session: &Session, guide: &mut G) -> Re
         cases,
     };
     report.summarize();
+    report.hide_checksums();
     report
 }
 
@@ -477,6 +516,8 @@ impl<G: Guide + Send> Run<'_, G> {
 
     /// Asks the guide to start a checkout and waits for the sandbox to see its createOrder.
     async fn checkout(&mut self, case: &mut CaseReport) -> Option<Transaction> {
+        // Counted before the guide acts: the shop's createOrder may be refused while it does.
+        let refused_before = self.session.sandbox.refusals().len();
         if let Err(e) = self.guide.act(&Step::Checkout { case: case.id }).await {
             self.not_done(case, "the checkout", e);
             return None;
@@ -484,15 +525,17 @@ impl<G: Guide + Send> Run<'_, G> {
         self.guide
             .progress("  waiting for the shop's createOrder to reach the sandbox...");
         let deadline = tokio::time::Instant::now() + self.settings().step_timeout;
-        let refused_before = self.session.sandbox.refusals().len();
         loop {
             let refused = self.session.sandbox.refusals();
-            // The merchant's own createOrder: anyone may send the sandbox a bad request, and
-            // only one that names the merchant is the shop's.
+            // Anyone may send the sandbox a bad request, naming any merchant: only a refusal
+            // of a sender that holds the merchant's passcode (a checksum made with another key)
+            // is surely the shop's. Others are listed if no order comes.
             let merchant = self.merchant();
             if let Some(r) = refused.get(refused_before..).and_then(|new| {
                 new.iter().find(|r| {
-                    r.method == "createOrder" && r.merchant_code.as_deref() == Some(merchant)
+                    r.method == "createOrder"
+                        && r.merchant_code.as_deref() == Some(merchant)
+                        && r.explanation.is_some()
                 })
             }) {
                 case.checks.push(Check::fail(
@@ -564,12 +607,15 @@ impl<G: Guide + Send> Run<'_, G> {
         }
     }
 
-    async fn act(&mut self, case: &mut CaseReport, step: Step<'_>) -> bool {
+    /// Asks the guide for `step` of the case of `t`; when it is not done, the case's evidence
+    /// gets the transaction as it is, and the case ends.
+    async fn act(&mut self, case: &mut CaseReport, t: &Transaction, step: Step<'_>) -> bool {
         match self.guide.act(&step).await {
             Ok(()) => true,
             Err(e) => {
                 let what = step.instruction();
                 self.not_done(case, &what, e);
+                case.transactions.push(self.current(t));
                 false
             }
         }
@@ -642,17 +688,17 @@ impl<G: Guide + Send> Run<'_, G> {
         settled
     }
 
-    /// The shop's state of the order: read from the order URL until `wanted` holds (or the
-    /// step's time is up); without an order URL, the guide is asked.
+    /// The shop's state of the order: read from the order URL until it shows `shown` (or
+    /// `patience` is over); without an order URL, the guide is asked.
     async fn order_is(
         &mut self,
         case: &mut CaseReport,
         id: &str,
-        what: &str,
-        wanted: fn(&OrderView) -> bool,
-        question: Question<'_>,
+        shown: Shown,
         patience: Duration,
     ) {
+        let what = shown.what();
+        let question = shown.question(id);
         let Some(pattern) = self.settings().order_url.clone() else {
             let answer = self.guide.confirm(&question).await;
             let who = self.guide.describe();
@@ -672,7 +718,7 @@ impl<G: Guide + Send> Run<'_, G> {
         let deadline = tokio::time::Instant::now() + patience;
         loop {
             let view = probe::order_view(&self.http, &pattern, id).await;
-            let ok = view.error.is_none() && wanted(&view);
+            let ok = view.error.is_none() && shown.holds(&view);
             let done = ok || tokio::time::Instant::now() >= deadline;
             if done {
                 let line = format!(
@@ -720,10 +766,9 @@ impl<G: Guide + Send> Run<'_, G> {
             return;
         };
         if !self
-            .act(case, Step::Bank(&[TEST_CARD, Input::Otp(TEST_OTP)]))
+            .act(case, &t, Step::Bank(&[TEST_CARD, Input::Otp(TEST_OTP)]))
             .await
         {
-            case.transactions.push(self.current(&t));
             return;
         }
         let Some(t) = self.settled(case, &t).await else {
@@ -732,15 +777,8 @@ impl<G: Guide + Send> Run<'_, G> {
         Self::status_check(case, &t, &["1"]);
         case.checks.push(judge::acknowledged(&t, 1));
         let id = t.m_transaction_id.clone();
-        self.order_is(
-            case,
-            &id,
-            "the shop shows the order paid",
-            |v| v.paid == Some(true),
-            Question::OrderPaid { id: &id },
-            self.settings().step_timeout,
-        )
-        .await;
+        self.order_is(case, &id, Shown::Paid, self.settings().step_timeout)
+            .await;
         if let Some(view) = case.order_views.last()
             && let Some(amount) = view
                 .body
@@ -843,15 +881,8 @@ impl<G: Guide + Send> Run<'_, G> {
             ),
         });
         let m_id = t.m_transaction_id.clone();
-        self.order_is(
-            case,
-            &m_id,
-            "the order is still paid, once",
-            |v| v.paid == Some(true),
-            Question::OrderPaid { id: &m_id },
-            Duration::ZERO,
-        )
-        .await;
+        self.order_is(case, &m_id, Shown::Paid, Duration::ZERO)
+            .await;
         case.transactions.push(t);
     }
 
@@ -919,15 +950,8 @@ impl<G: Guide + Send> Run<'_, G> {
                 Check::fail(what, judge::probe_line(&p))
             });
             row.probes.push(p);
-            self.order_is(
-                row,
-                &id,
-                "the order is not paid",
-                |v| v.paid == Some(false),
-                Question::OrderNotPaid { id: &id },
-                Duration::ZERO,
-            )
-            .await;
+            self.order_is(row, &id, Shown::NotPaid, Duration::ZERO)
+                .await;
         }
         // The unconfirmed notify: the shop must ask 123PAY, hear "pending", and not acknowledge.
         let unconfirmed_probe = send(Kind::Unconfirmed).await;
@@ -966,23 +990,18 @@ impl<G: Guide + Send> Run<'_, G> {
             },
         );
         unconfirmed.probes.push(unconfirmed_probe);
-        self.order_is(
-            &mut unconfirmed,
-            &id,
-            "the order is not paid",
-            |v| v.paid == Some(false),
-            Question::OrderNotPaid { id: &id },
-            Duration::ZERO,
-        )
-        .await;
+        self.order_is(&mut unconfirmed, &id, Shown::NotPaid, Duration::ZERO)
+            .await;
         // The buyer ends the payment.
-        if self.act(case, Step::Bank(&[Input::Cancel])).await {
+        if self.act(case, &t, Step::Bank(&[Input::Cancel])).await {
             let _ = self.settled(case, &t).await;
         }
         let t = self.current(&t);
         if t.is_final && !t.status.is_success() {
             self.failed.push((case.id, t.m_transaction_id.clone()));
         }
+        // Once each (a cancel the guide could not do put it there already).
+        case.transactions.clear();
         for row in [&mut *case, &mut stale, &mut unconfirmed] {
             row.transactions.push(t.clone());
         }
@@ -1004,8 +1023,7 @@ impl<G: Guide + Send> Run<'_, G> {
         let Some(t) = self.checkout(case).await else {
             return;
         };
-        if !inputs.is_empty() && !self.act(case, Step::Bank(inputs)).await {
-            case.transactions.push(self.current(&t));
+        if !inputs.is_empty() && !self.act(case, &t, Step::Bank(inputs)).await {
             return;
         }
         let mut returned = true;
@@ -1026,21 +1044,18 @@ impl<G: Guide + Send> Run<'_, G> {
                     )
                     .await;
                 }
-                if !self.act(case, Step::Leave).await {
-                    case.transactions.push(self.current(&t));
+                if !self.act(case, &t, Step::Leave).await {
                     return;
                 }
                 returned = false;
                 self.time_out(case, &t);
             }
             After::StayThenReload => {
-                if !self.act(case, Step::Stay).await {
-                    case.transactions.push(self.current(&t));
+                if !self.act(case, &t, Step::Stay).await {
                     return;
                 }
                 self.time_out(case, &t);
-                if !self.act(case, Step::Reload).await {
-                    case.transactions.push(self.current(&t));
+                if !self.act(case, &t, Step::Reload).await {
                     return;
                 }
             }
@@ -1051,15 +1066,8 @@ impl<G: Guide + Send> Run<'_, G> {
         Self::status_check(case, &t, statuses);
         case.checks.push(judge::acknowledged(&t, 1));
         let id = t.m_transaction_id.clone();
-        self.order_is(
-            case,
-            &id,
-            "the shop shows the order not paid (failed)",
-            |v| v.paid == Some(false) && v.status.as_deref().is_none_or(|s| s == "failed"),
-            Question::OrderNotPaid { id: &id },
-            self.settings().step_timeout,
-        )
-        .await;
+        self.order_is(case, &id, Shown::Failed, self.settings().step_timeout)
+            .await;
         if returned {
             self.page_shows(
                 case,
@@ -1102,8 +1110,9 @@ impl<G: Guide + Send> Run<'_, G> {
         let Some(t) = self.checkout(case).await else {
             return;
         };
-        if !self.act(case, Step::Bank(&[TEST_CARD])).await || !self.act(case, Step::Leave).await {
-            case.transactions.push(self.current(&t));
+        if !self.act(case, &t, Step::Bank(&[TEST_CARD])).await
+            || !self.act(case, &t, Step::Leave).await
+        {
             return;
         }
         self.session.sandbox.drop_next_notify();
@@ -1164,15 +1173,7 @@ impl<G: Guide + Send> Run<'_, G> {
         } else {
             Duration::ZERO
         };
-        self.order_is(
-            case,
-            &id,
-            "the order ends paid",
-            |v| v.paid == Some(true),
-            Question::OrderPaid { id: &id },
-            patience,
-        )
-        .await;
+        self.order_is(case, &id, Shown::Paid, patience).await;
         case.transactions.push(t);
     }
 
@@ -1184,11 +1185,11 @@ impl<G: Guide + Send> Run<'_, G> {
         if !self
             .act(
                 case,
+                &t,
                 Step::Bank(&[card("0000000000000020"), Input::Otp(TEST_OTP)]),
             )
             .await
         {
-            case.transactions.push(self.current(&t));
             return;
         }
         let looked = self
@@ -1218,15 +1219,8 @@ impl<G: Guide + Send> Run<'_, G> {
             ),
         });
         let id = t.m_transaction_id.clone();
-        self.order_is(
-            case,
-            &id,
-            "the shop shows the order pending (not failed, not paid)",
-            |v| v.paid == Some(false) && v.status.as_deref().is_none_or(|s| s != "failed"),
-            Question::OrderNotPaid { id: &id },
-            Duration::ZERO,
-        )
-        .await;
+        self.order_is(case, &id, Shown::Pending, Duration::ZERO)
+            .await;
         self.page_shows(
             case,
             "the buyer is told the payment is being processed",
@@ -1253,15 +1247,8 @@ impl<G: Guide + Send> Run<'_, G> {
             return;
         };
         case.checks.push(judge::acknowledged(&t, 1));
-        self.order_is(
-            case,
-            &id,
-            "the order ends paid",
-            |v| v.paid == Some(true),
-            Question::OrderPaid { id: &id },
-            self.settings().step_timeout,
-        )
-        .await;
+        self.order_is(case, &id, Shown::Paid, self.settings().step_timeout)
+            .await;
         case.transactions.push(t);
     }
 
@@ -1382,72 +1369,9 @@ fn clock(transactions: &[Transaction]) -> Check {
     }
 }
 
-/// What the report shows of a message signed with the merchant's key, in place of its checksum.
-const HIDDEN: &str = "(hidden)";
-
-/// Hides every checksum made with the merchant's key (the notifies sent, the shop's replies):
-/// the report is sent to others, and a signed notify in it could be sent again, while the pairs
-/// of text and checksum would help guess a weak key.
-fn hide_checksums(case: &mut CaseReport) {
-    for t in &mut case.transactions {
-        for a in &mut t.notify_attempts {
-            a.request_body = hide_in_form(&a.request_body);
-            a.reply_body = a.reply_body.as_deref().map(hide_in_json);
-        }
-    }
-    for p in &mut case.probes {
-        p.request_body = hide_in_form(&p.request_body);
-        p.reply_body = p.reply_body.as_deref().map(hide_in_json);
-    }
-}
-
-/// `checksum=...` of a form body, hidden.
-fn hide_in_form(body: &str) -> String {
-    body.split('&')
-        .map(|pair| {
-            if pair.starts_with("checksum=") {
-                format!("checksum={HIDDEN}")
-            } else {
-                pair.to_owned()
-            }
-        })
-        .collect::<Vec<_>>()
-        .join("&")
-}
-
-/// The `checksum` of a JSON reply, hidden (a body that is not a JSON object is kept as it is).
-fn hide_in_json(body: &str) -> String {
-    match serde_json::from_str::<serde_json::Value>(body) {
-        Ok(serde_json::Value::Object(mut reply)) => {
-            if let Some(checksum) = reply.get_mut("checksum") {
-                *checksum = serde_json::Value::String(HIDDEN.to_owned());
-            }
-            serde_json::Value::Object(reply).to_string()
-        }
-        _ => body.to_owned(),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn checksums_made_with_the_key_are_hidden() {
-        assert_eq!(
-            hide_in_form("mTransactionID=A&bankCode=123PVCB&ts=1&checksum=abc123"),
-            "mTransactionID=A&bankCode=123PVCB&ts=1&checksum=(hidden)"
-        );
-        let reply =
-            hide_in_json(r#"{"mTransactionID":"A","returnCode":"1","ts":"1","checksum":"abc"}"#);
-        let reply: serde_json::Value = serde_json::from_str(&reply).expect("JSON");
-        assert_eq!(reply["checksum"], "(hidden)");
-        assert_eq!(reply["returnCode"], "1");
-        assert_eq!(
-            hide_in_json("<html>checksum</html>"),
-            "<html>checksum</html>"
-        );
-    }
 
     #[test]
     fn every_case_has_a_distinct_id_and_the_sheet_is_whole() {

@@ -207,7 +207,12 @@ pub(super) fn clock_skew(transactions: &[Transaction]) -> Option<i128> {
         else {
             continue;
         };
-        let ts = i128::from(ts);
+        // In milliseconds, or in seconds (which 123PAY's readers take as well).
+        let ts = if ts.unsigned_abs() < 100_000_000_000 {
+            i128::from(ts) * 1000
+        } else {
+            i128::from(ts)
+        };
         let millis = |at: SystemTime| {
             at.duration_since(SystemTime::UNIX_EPOCH)
                 .map_or(0, |d| i128::try_from(d.as_millis()).unwrap_or(i128::MAX))

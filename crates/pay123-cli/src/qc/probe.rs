@@ -148,8 +148,8 @@ pub(super) async fn notify(
 /// Reads the shop's view of an order from `pattern` (`{id}` replaced).
 pub(super) async fn order_view(http: &HyperClient, pattern: &str, id: &str) -> OrderView {
     let encoded: String = url::form_urlencoded::byte_serialize(id.as_bytes()).collect();
-    // A path segment: spaces as %20, not +; dots encoded, so that `..` never names a parent.
-    let url = pattern.replace("{id}", &encoded.replace('+', "%20").replace('.', "%2E"));
+    // A path segment: spaces as %20, not +.
+    let url = pattern.replace("{id}", &encoded.replace('+', "%20"));
     let mut view = OrderView {
         at: SystemTime::now(),
         url: url.clone(),
@@ -159,6 +159,13 @@ pub(super) async fn order_view(http: &HyperClient, pattern: &str, id: &str) -> O
         body: None,
         error: None,
     };
+    // `.` and `..` name the path's own or parent resource, encoded or not: never an order.
+    if id == "." || id == ".." {
+        view.error = Some(format!(
+            "the order id {id:?} cannot be put in a URL path: it names another resource"
+        ));
+        return view;
+    }
     let request = match Request::get(&url)
         .header(header::ACCEPT, "application/json")
         .body(Bytes::new())

@@ -274,6 +274,48 @@ impl Report {
                 .all(|c| c.verdict != Verdict::Fail)
     }
 
+    /// Hides every checksum (40 hexadecimal digits) in what the report keeps of messages and
+    /// replies: the notifies the sandbox and the check signed with the merchant's key, the
+    /// shop's replies signed with it, wherever they appear (bodies, errors, details). The report
+    /// is sent to others: a signed notify in it could be sent again, and pairs of text and
+    /// checksum would help guess a weak key.
+    pub(crate) fn hide_checksums(&mut self) {
+        let hide = |text: &mut String| *text = hide_checksums_in(text);
+        let hide_some = |text: &mut Option<String>| {
+            if let Some(text) = text {
+                *text = hide_checksums_in(text);
+            }
+        };
+        for check in self.configuration.iter_mut() {
+            hide(&mut check.detail);
+        }
+        for case in &mut self.cases {
+            for check in &mut case.checks {
+                hide(&mut check.detail);
+            }
+            hide_some(&mut case.not_run_reason);
+            for t in &mut case.transactions {
+                for e in &mut t.history {
+                    hide(&mut e.event);
+                }
+                for a in &mut t.notify_attempts {
+                    hide(&mut a.request_body);
+                    hide_some(&mut a.reply_body);
+                    hide_some(&mut a.error);
+                }
+            }
+            for p in &mut case.probes {
+                hide(&mut p.request_body);
+                hide_some(&mut p.reply_body);
+                hide_some(&mut p.error);
+            }
+            for v in &mut case.order_views {
+                hide_some(&mut v.body);
+                hide_some(&mut v.error);
+            }
+        }
+    }
+
     pub(crate) fn summarize(&mut self) {
         let mut summary = Summary::default();
         for case in &self.cases {
@@ -333,7 +375,7 @@ impl Report {
                 "| {} | {} | {} |",
                 cell(&c.what),
                 c.verdict.label(),
-                cell(&c.detail)
+                code(&c.detail, true)
             );
         }
         md.push_str("\n## Cases\n\n| case | scenario | result | why |\n|---|---|---|---|\n");
@@ -344,7 +386,7 @@ impl Report {
                 case.id,
                 cell(case.scenario),
                 case.verdict.label(),
-                cell(&case.why())
+                code(&case.why(), true)
             );
         }
         for case in &self.cases {
@@ -358,7 +400,7 @@ impl Report {
                 case.expected
             );
             if let Some(reason) = &case.not_run_reason {
-                let _ = writeln!(md, "Not run: {}.\n", prose(reason));
+                let _ = writeln!(md, "Not run: {}.\n", code(reason, false));
             }
             for c in &case.checks {
                 let _ = writeln!(
@@ -366,7 +408,7 @@ impl Report {
                     "- {}: **{}**. {}",
                     prose(&c.what),
                     c.verdict.label(),
-                    prose(&c.detail)
+                    code(&c.detail, false)
                 );
             }
             let evidence = evidence(case);
@@ -460,11 +502,48 @@ fn evidence(case: &CaseReport) -> Vec<String> {
     lines.into_iter().map(|(_, line)| clean(&line)).collect()
 }
 
+/// What the report shows in place of a checksum.
+pub(crate) const HIDDEN: &str = "(hidden)";
+
+/// `text` with every run of exactly 40 hexadecimal digits (a SHA-1 checksum) replaced by
+/// [`HIDDEN`].
+pub(crate) fn hide_checksums_in(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut run = String::new();
+    let flush = |run: &mut String, out: &mut String| {
+        if run.len() == 40 {
+            out.push_str(HIDDEN);
+        } else {
+            out.push_str(run);
+        }
+        run.clear();
+    };
+    for c in text.chars() {
+        if c.is_ascii_hexdigit() {
+            run.push(c);
+        } else {
+            flush(&mut run, &mut out);
+            out.push(c);
+        }
+    }
+    flush(&mut run, &mut out);
+    out
+}
+
 /// Whether a character may change how a terminal or a Markdown viewer shows what follows it:
-/// control characters (line breaks included) and the bidirectional overrides.
+/// control characters (line breaks included), the bidirectional marks and overrides, invisible
+/// separators and joiners.
 fn unsafe_char(c: char) -> bool {
     c.is_control()
-        || matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+        || matches!(
+            c,
+            '\u{ad}'
+                | '\u{61c}'
+                | '\u{200b}'..='\u{200f}'
+                | '\u{2028}'..='\u{202e}'
+                | '\u{2060}'..='\u{2069}'
+                | '\u{feff}'
+        )
 }
 
 /// One line of text, with every [`unsafe_char`] replaced by a space.
@@ -502,6 +581,25 @@ fn fenced(lines: &[String]) -> String {
         .unwrap_or(0);
     let fence = "`".repeat(longest.max(2) + 1);
     format!("{fence}text\n{}\n{fence}\n", lines.join("\n"))
+}
+
+/// What was seen, as a Markdown code span: [`clean`], between backtick runs longer than any
+/// in it, so that nothing in it is read as Markdown, HTML or a link (GitHub turns a bare
+/// `https://...` of a paragraph into one). In a table, `|` is escaped, as tables need even in
+/// code spans.
+fn code(text: &str, in_table: bool) -> String {
+    let text = clean(text);
+    if text.trim().is_empty() {
+        return String::new();
+    }
+    let text = if in_table {
+        text.replace('|', "\\|")
+    } else {
+        text
+    };
+    let longest = text.split(|c| c != '`').map(str::len).max().unwrap_or(0);
+    let ticks = "`".repeat(longest + 1);
+    format!("{ticks} {text} {ticks}")
 }
 
 /// Text for a Markdown table cell: [`prose`] (a `|` escaped among the rest).
@@ -587,6 +685,20 @@ mod tests {
         );
         assert!(md.contains("`````text\n"), "{md}");
         assert!(md.trim_end().ends_with("`````"), "{md}");
+    }
+
+    #[test]
+    fn what_was_seen_is_a_code_span() {
+        assert_eq!(
+            code("see https://evil.example", false),
+            "` see https://evil.example `"
+        );
+        assert_eq!(code("a `b` c|d", true), "`` a `b` c\\|d ``");
+        assert_eq!(code(" ", false), "");
+        assert_eq!(
+            hide_checksums_in(&format!("checksum={}&x={}", "a".repeat(40), "b".repeat(41))),
+            format!("checksum=(hidden)&x={}", "b".repeat(41))
+        );
     }
 
     #[test]
