@@ -1,106 +1,13 @@
 //! A real browser: headless Chromium driven through WebDriver (ChromeDriver), buying in the shop
 //! and paying on the sandbox's bank pages.
 
-use std::net::TcpListener as StdListener;
-use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use fantoccini::{Client, ClientBuilder, Locator};
-use hyper_util::client::legacy::connect::HttpConnector;
+use fantoccini::{Client, Locator};
+use pay123_cli::qc::ChromeDriver;
 use pay123_sandbox::cards::{TEST_CARD_HOLDER, TEST_CARD_NUMBER, TEST_ISSUE_DATE, TEST_OTP};
-use tempfile::TempDir;
 
 use crate::world::{Launcher, World};
-
-/// The Chromium binary: `$CHROMIUM`, else Debian's `/usr/bin/chromium`.
-fn chromium() -> String {
-    std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".to_owned())
-}
-
-/// A ChromeDriver process on an ephemeral loopback port, killed on drop.
-pub struct Driver {
-    child: Child,
-    url: String,
-    _profile: TempDir,
-}
-
-impl Drop for Driver {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Driver {
-    /// Starts `chromedriver` (`$CHROMEDRIVER`, else from `PATH`) on a free loopback port and
-    /// waits until it listens. The port is found by binding port 0 and releasing it; should
-    /// another process take it first, chromedriver exits and is started again on another port.
-    pub async fn start() -> Driver {
-        let binary = std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "chromedriver".to_owned());
-        for _ in 0..5 {
-            let port = StdListener::bind("127.0.0.1:0")
-                .and_then(|l| l.local_addr())
-                .expect("a free port")
-                .port();
-            let mut child = Command::new(&binary)
-                .arg(format!("--port={port}"))
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .spawn()
-                .unwrap_or_else(|e| {
-                    panic!(
-                        "cannot start {binary} ({e}): install chromium and chromium-driver \
-                         (scripts/test does)"
-                    )
-                });
-            let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
-            loop {
-                if tokio::net::TcpStream::connect(("127.0.0.1", port))
-                    .await
-                    .is_ok()
-                {
-                    return Driver {
-                        child,
-                        url: format!("http://127.0.0.1:{port}"),
-                        _profile: tempfile::tempdir().expect("a profile directory"),
-                    };
-                }
-                if child.try_wait().ok().flatten().is_some() {
-                    break; // the port was taken: try another
-                }
-                assert!(
-                    tokio::time::Instant::now() < deadline,
-                    "chromedriver did not start"
-                );
-                tokio::time::sleep(Duration::from_millis(50)).await;
-            }
-        }
-        panic!("chromedriver exited five times on start");
-    }
-
-    /// A headless Chromium session.
-    pub async fn session(&self) -> Client {
-        let profile = self._profile.path().display().to_string();
-        let mut capabilities = serde_json::Map::new();
-        capabilities.insert(
-            "goog:chromeOptions".to_owned(),
-            serde_json::json!({
-                "binary": chromium(),
-                "args": [
-                    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                    "--disable-quic", "--no-first-run", "--disable-background-networking",
-                    "--disable-component-update", "--disable-sync", "--window-size=1200,900",
-                    format!("--user-data-dir={profile}"),
-                ],
-            }),
-        );
-        ClientBuilder::new(HttpConnector::new())
-            .capabilities(capabilities)
-            .connect(&self.url)
-            .await
-            .expect("a Chromium session")
-    }
-}
 
 async fn fill(browser: &Client, id: &str, text: &str) {
     let input = browser.find(Locator::Id(id)).await.expect(id);
@@ -133,10 +40,12 @@ async fn select(browser: &Client, id: &str, value: &str) {
 }
 
 /// The shop, the sandbox, ChromeDriver and a Chromium session on the shop's product page.
-async fn open_shop<L: Launcher>(launcher: &L) -> (World, Driver, Client) {
+async fn open_shop<L: Launcher>(launcher: &L) -> (World, ChromeDriver, Client) {
     let world = World::start(launcher, |_| {}).await;
-    let driver = Driver::start().await;
-    let browser = driver.session().await;
+    let driver = ChromeDriver::start()
+        .await
+        .expect("ChromeDriver starts (scripts/test installs chromium and chromium-driver)");
+    let browser = driver.session().await.expect("a Chromium session");
     browser
         .goto(&format!("{}/", world.shop_url))
         .await

@@ -99,6 +99,7 @@ const WRONG_HOLDER: Input = Input::Card {
 };
 const WRONG_OTP: Input = Input::Otp("11111111");
 
+/// A case of 123PAY's sheet.
 const fn qc(
     id: &'static str,
     scenario: &'static str,
@@ -114,6 +115,7 @@ const fn qc(
     }
 }
 
+/// A case of pay123's own.
 const fn own(
     id: &'static str,
     scenario: &'static str,
@@ -121,11 +123,8 @@ const fn own(
     plan: Plan,
 ) -> CaseDef {
     CaseDef {
-        id,
         origin: Origin::Pay123,
-        scenario,
-        expected,
-        plan,
+        ..qc(id, scenario, expected, plan)
     }
 }
 
@@ -856,29 +855,21 @@ impl<G: Guide + Send> Run<'_, G> {
         };
         let delivery = before + 1;
         let first = judge::delivery(&t, delivery).into_iter().next().cloned();
+        const WHAT: &str = "the duplicate is answered 2 (already handled)";
         case.checks.push(match &first {
             Some(a) if a.verified && a.return_code.as_ref().is_some_and(|c| c.code() == "2") => {
-                Check::pass(
-                    "the duplicate is answered 2 (already handled)",
-                    judge::attempt_line(a),
-                )
+                Check::pass(WHAT, judge::attempt_line(a))
             }
             Some(a) if a.return_code.as_ref().is_some_and(|c| c.code() == "1") => Check::fail(
-                "the duplicate is answered 2 (already handled)",
+                WHAT,
                 format!(
                     "{}: answered 1, as if the order were paid again (a shop that fulfils on each \
                      1 ships twice)",
                     judge::attempt_line(a)
                 ),
             ),
-            Some(a) => Check::fail(
-                "the duplicate is answered 2 (already handled)",
-                judge::attempt_line(a),
-            ),
-            None => Check::fail(
-                "the duplicate is answered 2 (already handled)",
-                "no attempt",
-            ),
+            Some(a) => Check::fail(WHAT, judge::attempt_line(a)),
+            None => Check::fail(WHAT, "no attempt"),
         });
         let m_id = t.m_transaction_id.clone();
         self.order_is(case, &m_id, Shown::Paid, Duration::ZERO)
