@@ -22,6 +22,16 @@ pub enum Origin {
     Pay123,
 }
 
+impl CaseDef {
+    /// The same case, of pay123's own rather than 123PAY's sheet.
+    const fn own(self) -> Self {
+        Self {
+            origin: Origin::Pay123,
+            ..self
+        }
+    }
+}
+
 impl Origin {
     /// As the report writes it.
     #[must_use]
@@ -115,19 +125,6 @@ const fn qc(
     }
 }
 
-/// A case of pay123's own.
-const fn own(
-    id: &'static str,
-    scenario: &'static str,
-    expected: &'static str,
-    plan: Plan,
-) -> CaseDef {
-    CaseDef {
-        origin: Origin::Pay123,
-        ..qc(id, scenario, expected, plan)
-    }
-}
-
 const fn fails(inputs: &'static [Input], after: After, statuses: &'static [&'static str]) -> Plan {
     Plan::Fails {
         inputs,
@@ -145,42 +142,48 @@ pub const CASES: &[CaseDef] = &[
         "status 1; the order paid once, for its amount; the buyer told it is paid",
         Plan::Pay,
     ),
-    own(
+    qc(
         "NOTIFY-GENUINE",
         "123PAY's notify of the payment",
         "answered 1 only after queryOrder confirmed it (or 2, confirmed before)",
         Plan::FromPayment,
-    ),
-    own(
+    )
+    .own(),
+    qc(
         "NOTIFY-DUPLICATE",
         "The same notify sent again",
         "answered 2; the order unchanged",
         Plan::FromPayment,
-    ),
-    own(
+    )
+    .own(),
+    qc(
         "NOTIFY-FORGED",
         "A notify whose checksum was made with another key, saying a pending payment is paid",
         "answered -1; the order unchanged",
         Plan::Probes,
-    ),
-    own(
+    )
+    .own(),
+    qc(
         "NOTIFY-STALE",
         "A genuine notify whose ts is 10 minutes old (a replay)",
         "answered -1 (or -2); the order unchanged",
         Plan::FromProbes,
-    ),
-    own(
+    )
+    .own(),
+    qc(
         "NOTIFY-UNCONFIRMED",
         "A notify signed with the merchant's key saying paid, while 123PAY says pending",
         "not acknowledged (-3); queryOrder asked; the order not paid",
         Plan::FromProbes,
-    ),
-    own(
+    )
+    .own(),
+    qc(
         "PENDING",
         "The bank's result is unknown (status 20), then paid",
         "the order shown pending, not failed; then paid",
         Plan::Pending,
-    ),
+    )
+    .own(),
     qc(
         "ES01",
         "Press Cancel (\"Hủy\") on the payment page",
@@ -309,12 +312,13 @@ pub const CASES: &[CaseDef] = &[
             &["7211", "7212"],
         ),
     ),
-    own(
+    qc(
         "FAILED-NEVER-PAID",
         "Every failed payment of the session, read again at the end",
         "no failed payment shown as paid",
         Plan::NeverPaid,
-    ),
+    )
+    .own(),
 ];
 
 /// What the shop should show of an order.
@@ -1375,5 +1379,22 @@ mod tests {
             assert!(ids.contains(id), "{id}");
         }
         assert!(!ids.contains("ES13"));
+        let own: Vec<&str> = CASES
+            .iter()
+            .filter(|c| c.origin == Origin::Pay123)
+            .map(|c| c.id)
+            .collect();
+        assert_eq!(
+            own,
+            [
+                "NOTIFY-GENUINE",
+                "NOTIFY-DUPLICATE",
+                "NOTIFY-FORGED",
+                "NOTIFY-STALE",
+                "NOTIFY-UNCONFIRMED",
+                "PENDING",
+                "FAILED-NEVER-PAID"
+            ]
+        );
     }
 }
