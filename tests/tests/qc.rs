@@ -50,7 +50,7 @@ async fn a_listener_that_trusts_the_notify_fails_the_confirmation_cases() {
     // shown paid.
     assert_eq!(
         failed(&report),
-        ["NOTIFY-GENUINE", "NOTIFY-UNCONFIRMED", "FAILED-NEVER-PAID"],
+        ["NOTIFY-UNCONFIRMED", "NOTIFY-GENUINE", "FAILED-NEVER-PAID"],
         "{md}"
     );
     assert!(md.contains("without asking queryOrder"), "{md}");
@@ -100,11 +100,11 @@ async fn a_shop_with_all_four_faults_has_each_named_in_the_report() {
     assert_eq!(
         failed(&report),
         [
-            "NOTIFY-GENUINE",
             "NOTIFY-FORGED",
             "NOTIFY-STALE",
             "NOTIFY-UNCONFIRMED",
             "PENDING",
+            "NOTIFY-GENUINE",
             "ES14",
             "FAILED-NEVER-PAID"
         ],
@@ -151,4 +151,17 @@ async fn a_shop_with_the_wrong_key_is_told_at_once() {
     );
     // The others were not asked for.
     assert_eq!(report.summary.not_run, report.cases.len() - 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_listener_that_asks_before_it_verifies_fails_the_forged_and_stale_cases() {
+    let faults = Faults {
+        unverified_but_confirms: true,
+        ..Faults::default()
+    };
+    let report = check_broken_shop(faults).await;
+    let md = report.to_markdown();
+    // It never pays what 123PAY does not confirm, but a forged notify reaches its order code.
+    assert_eq!(failed(&report), ["NOTIFY-FORGED", "NOTIFY-STALE"], "{md}");
+    assert!(md.contains("before checking its checksum and ts"), "{md}");
 }

@@ -27,11 +27,13 @@ use crate::{Exit, Failure, Outcome};
 /// order itself.
 ///
 /// At the end it writes the report, qc-report.md and qc-report.json (--report), one row per
-/// case (pass, FAIL, not run, needs a person's eye) with the evidence: send it to 123PAY with
-/// your go-live request. Exit code 0 when no case failed and at least one passed, 1 otherwise.
+/// case (pass, FAIL, not run, needs a person's eye) with the evidence: fix what fails before
+/// 123PAY's QC runs the cases itself, and attach the report to your go-live request if you
+/// wish. Exit code 0 when no case and no configuration check failed and a case passed, 1
+/// otherwise.
 ///
-/// The cases: NS01, NOTIFY-GENUINE, NOTIFY-DUPLICATE, NOTIFY-FORGED, NOTIFY-STALE,
-/// NOTIFY-UNCONFIRMED, PENDING, ES01-ES12, ES14-ES17, FAILED-NEVER-PAID.
+/// The cases: NS01, NOTIFY-DUPLICATE, NOTIFY-FORGED, NOTIFY-STALE, NOTIFY-UNCONFIRMED,
+/// PENDING, NOTIFY-GENUINE, ES01-ES12, ES14-ES17, FAILED-NEVER-PAID.
 ///
 /// Example, with the axum demo shop:
 ///
@@ -48,8 +50,8 @@ pub(crate) struct QcCommand {
     notify_url: String,
     /// A URL of your shop answering an order as JSON, {id} standing for the mTransactionID
     /// (http://127.0.0.1:3000/orders/{id}); the JSON has a boolean "paid" and, optionally, a
-    /// "status" ("failed" once the shop gave the order up). Without it you are asked what
-    /// your shop shows.
+    /// "status" (pending, paid, or failed once the shop gave the order up) and an "amount".
+    /// Without it you are asked what your shop shows.
     #[arg(long)]
     order_url: Option<String>,
     /// Where the sandbox listens: your shop's gateway URL is http://ADDR/miservice.
@@ -58,7 +60,8 @@ pub(crate) struct QcCommand {
     /// The report's files: PATH.md and PATH.json.
     #[arg(long, default_value = "qc-report")]
     report: PathBuf,
-    /// Run only this case (NS01, ES03, NOTIFY-FORGED...); repeatable. Default: every case.
+    /// Run only this case (NS01, ES03, NOTIFY-FORGED...), with those it is judged with;
+    /// repeatable. Default: every case.
     #[arg(long = "case", value_name = "ID")]
     cases: Vec<String>,
     /// How long a step may take (your checkout, a payment, your shop showing a new state).
@@ -150,9 +153,23 @@ fn check_url(option: &str, url: &str) -> Result<(), Failure> {
     Ok(())
 }
 
+/// `PATH.md` or `PATH.json`: the extension is added (`out/qc.2025` gives `out/qc.2025.md`), or
+/// replaces one of the two given (`qc-report.md`).
+fn report_file(path: &std::path::Path, extension: &str) -> PathBuf {
+    match path.extension().and_then(|e| e.to_str()) {
+        Some("md" | "json") => path.with_extension(extension),
+        _ => {
+            let mut name = path.as_os_str().to_owned();
+            name.push(".");
+            name.push(extension);
+            PathBuf::from(name)
+        }
+    }
+}
+
 fn write(report: &Report, path: &std::path::Path) -> Result<(), Failure> {
     for (extension, text) in [("md", report.to_markdown()), ("json", report.to_json())] {
-        let file = path.with_extension(extension);
+        let file = report_file(path, extension);
         std::fs::write(&file, text)
             .map_err(|e| Failure::usage(format!("cannot write {}: {e}", file.display())))?;
     }
@@ -181,7 +198,7 @@ fn print(report: &Report, path: &std::path::Path, out: &Out) {
         s.fail,
         s.needs_a_persons_eye,
         s.not_run,
-        path.with_extension("md").display(),
-        path.with_extension("json").display()
+        report_file(path, "md").display(),
+        report_file(path, "json").display()
     ));
 }

@@ -113,6 +113,10 @@ pub struct Config {
     /// (`Authorization: Bearer <token>`); without one, only this machine may use it. See
     /// [the manual](crate::docs::manual), "Who may use the admin API".
     pub admin_token: Option<crate::AdminToken>,
+    /// How many queryOrder calls about a transaction are events of its history (20): after
+    /// them, only their count grows, so that a shop polling every second does not grow the
+    /// record. A go-live check, which judges from those events, keeps them all.
+    pub query_events_kept: u32,
 }
 
 impl Default for Config {
@@ -134,6 +138,7 @@ impl Default for Config {
             server_limits: pay123_axum::server::Limits::default(),
             lenient: false,
             admin_token: None,
+            query_events_kept: crate::gateway::QUERY_EVENTS_KEPT,
         }
     }
 }

@@ -28,6 +28,7 @@ use std::future::Future;
 use std::time::{Duration, SystemTime};
 
 use pay123_core::{Credentials, TransactionStatus};
+use pay123_sandbox::cards::TEST_ISSUE_DATE;
 use pay123_sandbox::{Config, Merchant, Sandbox};
 use tokio::net::TcpListener;
 
@@ -51,8 +52,8 @@ pub struct Settings {
     pub notify_url: String,
     /// A URL of the shop that answers an order as JSON, with `{id}` where the `mTransactionID`
     /// goes (`http://127.0.0.1:3000/orders/{id}`): a JSON object with a boolean `paid` and,
-    /// optionally, a string `status` (`failed` once the shop gave the order up). Without it,
-    /// the guide is asked what the shop shows.
+    /// optionally, a string `status` (`pending`, `paid`, or `failed` once the shop gave the
+    /// order up) and a number `amount`. Without it, the guide is asked what the shop shows.
     pub order_url: Option<String>,
     /// The cases to run, by id (`NS01`, `ES03`, `NOTIFY-FORGED`...); empty: every case.
     pub only: Vec<String>,
@@ -108,7 +109,7 @@ impl Settings {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Input {
-    /// The card page filled with this holder and number (and any issue date, `01/30`), then
+    /// The card page filled with this holder and number (and the issue date `01/15`), then
     /// "Thanh toán".
     Card {
         /// The holder's name.
@@ -133,7 +134,7 @@ impl Input {
         match self {
             Self::Card { holder, number } => format!(
                 "on the card page, enter holder \"{holder}\", card number {number}, issue date \
-                 01/30, and press \"Thanh toán\""
+                 {TEST_ISSUE_DATE}, and press \"Thanh toán\""
             ),
             Self::EmptyCard => {
                 "on the card page, leave every field empty and press \"Thanh toán\"".to_owned()
@@ -306,6 +307,8 @@ impl Session {
             notify_timeout: Duration::from_secs(10),
             // The check ends the payments of status 20 itself, once it has looked at the shop.
             unknown_result_delay: Duration::from_secs(24 * 3600),
+            // Every queryOrder about a transaction: the cases judge from them.
+            query_events_kept: u32::MAX,
             ..Config::default()
         };
         let sandbox = pay123_sandbox::start(listener, config).await?;

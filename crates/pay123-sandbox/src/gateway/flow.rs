@@ -118,7 +118,8 @@ impl Gateway {
     }
 
     /// The status answered to a queryOrder: `-10` for an unknown `mTransactionID`. The first
-    /// [`QUERY_EVENTS_KEPT`] calls about a transaction are events of its history.
+    /// [`Config::query_events_kept`](crate::Config::query_events_kept) calls about a
+    /// transaction are events of its history.
     pub(crate) fn query(&self, merchant_code: &str, m_transaction_id: &str) -> OrderStatus {
         let now = self.now();
         self.inner.query_calls.fetch_add(1, Ordering::Relaxed);
@@ -137,7 +138,7 @@ impl Gateway {
                     };
                     // The first calls are on the transaction's timeline; after them, the
                     // count only (a shop polling every second must not grow the record).
-                    if record.queries <= QUERY_EVENTS_KEPT {
+                    if record.queries <= self.inner.config.query_events_kept {
                         let status = record.status();
                         let event = format!(
                             "queryOrder answered: status {} ({}), totalAmount {total_amount}, \
