@@ -136,6 +136,8 @@ pub struct Faults {
     /// Its listener does not check the checksum or the `ts` window, but confirms every notify
     /// with queryOrder (a forged notify costs a query and reaches the order code).
     pub unverified_but_confirms: bool,
+    /// It pays an order whatever amount 123PAY reports.
+    pub ignores_the_amount: bool,
     /// Not a fault of its listener: it signs its requests with a secret key other than the
     /// check's (a configuration mistake the check must name at once).
     pub wrong_key: bool,
@@ -149,9 +151,13 @@ impl Faults {
         pending_as_failed: true,
         never_looks_again: true,
         unverified_but_confirms: false,
+        ignores_the_amount: false,
         wrong_key: false,
     };
 }
+
+/// What every order of the broken shop costs, in VND.
+const AMOUNT: u64 = 58_000;
 
 #[derive(Debug, Clone)]
 struct Order {
@@ -226,7 +232,7 @@ impl<T> Drop for Abort<T> {
 
 async fn checkout(State(shop): State<Arc<Inner>>) -> Response {
     let id = format!("BROKEN-{}", shop.next.fetch_add(1, Ordering::Relaxed));
-    let order = CreateOrder::builder(id.as_str(), 58_000, format!("{}/return", shop.url))
+    let order = CreateOrder::builder(id.as_str(), AMOUNT, format!("{}/return", shop.url))
         .bank_code(BankCode::Vietcombank)
         .build()
         .expect("an order");
@@ -280,17 +286,25 @@ async fn order(State(shop): State<Arc<Inner>>, Path(id): Path<String>) -> Respon
 }
 
 /// Applies 123PAY's status: the reply code (`1` changed, `2` already so, `-3` not final).
-fn apply(shop: &Inner, id: &str, status: &TransactionStatus) -> &'static str {
+/// `amount` is the `totalAmount` queryOrder reported (`None` when the status was taken from the
+/// notify, which carries no amount).
+fn apply(shop: &Inner, id: &str, status: &TransactionStatus, amount: Option<u64>) -> &'static str {
     let mut orders = shop.orders.lock().expect("lock");
     let Some(order) = orders.get_mut(id) else {
         return "-3";
     };
     if status.is_success() {
         order.settled = true;
-        if order.state == "paid" {
+        if order.state == "paid" || order.state == "review" {
             return "2";
         }
-        order.state = "paid";
+        // Paid for another amount: held for a person, never delivered.
+        let mismatch = amount.is_some_and(|a| a != AMOUNT);
+        order.state = if mismatch && !shop.faults.ignores_the_amount {
+            "review"
+        } else {
+            "paid"
+        };
         "1"
     } else if status.is_final() {
         order.settled = true;
@@ -337,7 +351,7 @@ async fn notify(State(shop): State<Arc<Inner>>, body: Bytes) -> Response {
             let query = QueryOrder::new(id.as_str()).expect("a query");
             return match shop.client.query_order(&query).await {
                 Ok(answer) => {
-                    let code = apply(&shop, &id, answer.status());
+                    let code = apply(&shop, &id, answer.status(), answer.total_amount_vnd());
                     reply(&shop.key, &id, code)
                 }
                 Err(_) => reply(&shop.key, &id, "-3"),
@@ -348,16 +362,16 @@ async fn notify(State(shop): State<Arc<Inner>>, body: Bytes) -> Response {
         Some(Err(_)) if shop.faults.acknowledges_forged => return reply(&shop.key, &id, "1"),
         Some(Err(_)) => return reply(&shop.key, "", "-1"),
     };
-    let status = if shop.faults.trusts_the_notify {
-        notify.status().clone()
+    let (status, amount) = if shop.faults.trusts_the_notify {
+        (notify.status().clone(), None)
     } else {
         let query = QueryOrder::new(id.as_str()).expect("a query");
         match shop.client.query_order(&query).await {
-            Ok(answer) => answer.status().clone(),
+            Ok(answer) => (answer.status().clone(), answer.total_amount_vnd()),
             Err(_) => return reply(&shop.key, &id, "-3"),
         }
     };
-    let code = apply(&shop, &id, &status);
+    let code = apply(&shop, &id, &status, amount);
     reply(&shop.key, &id, code)
 }
 
@@ -385,7 +399,7 @@ async fn reconcile(shop: Arc<Inner>) {
             }
             let query = QueryOrder::new(id.as_str()).expect("a query");
             if let Ok(answer) = shop.client.query_order(&query).await {
-                apply(&shop, &id, answer.status());
+                apply(&shop, &id, answer.status(), answer.total_amount_vnd());
             }
         }
     }

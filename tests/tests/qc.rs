@@ -50,7 +50,12 @@ async fn a_listener_that_trusts_the_notify_fails_the_confirmation_cases() {
     // shown paid.
     assert_eq!(
         failed(&report),
-        ["NOTIFY-UNCONFIRMED", "NOTIFY-GENUINE", "FAILED-NEVER-PAID"],
+        [
+            "NOTIFY-UNCONFIRMED",
+            "NOTIFY-GENUINE",
+            "AMOUNT",
+            "FAILED-NEVER-PAID"
+        ],
         "{md}"
     );
     assert!(md.contains("without asking queryOrder"), "{md}");
@@ -105,6 +110,7 @@ async fn a_shop_with_all_four_faults_has_each_named_in_the_report() {
             "NOTIFY-UNCONFIRMED",
             "PENDING",
             "NOTIFY-GENUINE",
+            "AMOUNT",
             "ES14",
             "FAILED-NEVER-PAID"
         ],
@@ -164,4 +170,22 @@ async fn a_listener_that_asks_before_it_verifies_fails_the_forged_and_stale_case
     // It never pays what 123PAY does not confirm, but a forged notify reaches its order code.
     assert_eq!(failed(&report), ["NOTIFY-FORGED", "NOTIFY-STALE"], "{md}");
     assert!(md.contains("before checking its checksum and ts"), "{md}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_shop_that_ignores_the_amount_fails_the_amount_case() {
+    let faults = Faults {
+        ignores_the_amount: true,
+        ..Faults::default()
+    };
+    let report = check_broken_shop(faults).await;
+    let md = report.to_markdown();
+    assert_eq!(failed(&report), ["AMOUNT"], "{md}");
+    let amount = report.case("AMOUNT").expect("the row");
+    assert_eq!(
+        amount.transactions[0].reported_total_amount,
+        Some(1),
+        "{md}"
+    );
+    assert_eq!(amount.order_views[0].paid, Some(true), "{md}");
 }

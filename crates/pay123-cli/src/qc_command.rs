@@ -33,7 +33,7 @@ use crate::{Exit, Failure, Outcome};
 /// otherwise.
 ///
 /// The cases: NS01, NOTIFY-DUPLICATE, NOTIFY-FORGED, NOTIFY-STALE, NOTIFY-UNCONFIRMED,
-/// PENDING, NOTIFY-GENUINE, ES01-ES12, ES14-ES17, FAILED-NEVER-PAID.
+/// PENDING, NOTIFY-GENUINE, AMOUNT, ES01-ES12, ES14-ES17, FAILED-NEVER-PAID.
 ///
 /// Example, with the axum demo shop:
 ///

@@ -64,6 +64,8 @@ enum Plan {
     Probes,
     /// Judged with the probes' transaction.
     FromProbes,
+    /// A payment whose queryOrder reports 1 VND.
+    Amount,
     /// A payment the bank leaves at `20` (unknown), then paid.
     Pending,
     /// Every failed payment of the session, read again at the end.
@@ -183,6 +185,13 @@ pub const CASES: &[CaseDef] = &[
         "answered 1 only after a queryOrder made while answering confirmed it (or 2, confirmed \
          before)",
         Plan::Genuine,
+    )
+    .own(),
+    qc(
+        "AMOUNT",
+        "Paid, while 123PAY's queryOrder reports another amount (1 VND) than the order's",
+        "the order not paid (held for a person to check); the notify answered",
+        Plan::Amount,
     )
     .own(),
     qc(
@@ -456,6 +465,7 @@ pub(super) async fn run<G: Guide + Send>(session: &Session, guide: &mut G) -> Re
                 }
             },
             Plan::Pending => run.pending(&mut case).await,
+            Plan::Amount => run.amount(&mut case).await,
             Plan::NeverPaid => run.never_paid(&mut case).await,
         }
         case.conclude();
@@ -1329,6 +1339,42 @@ impl<G: Guide + Send> Run<'_, G> {
         case.transactions.push(t);
     }
 
+    /// AMOUNT.
+    async fn amount(&mut self, case: &mut CaseReport) {
+        let Some(t) = self.checkout(case).await else {
+            return;
+        };
+        if let Err(e) = self.session.sandbox.report_total_amount_of(
+            Some(self.merchant()),
+            &t.m_transaction_id,
+            Some(1),
+        ) {
+            case.checks
+                .push(Check::fail("123PAY reports 1 VND", e.to_string()));
+            return;
+        }
+        let _ = self.session.sandbox.annotate_of(
+            Some(self.merchant()),
+            &t.m_transaction_id,
+            "pay123 qc: queryOrder reports 1 VND for this order from now on",
+        );
+        if !self
+            .act(case, &t, Step::Bank(&[TEST_CARD, Input::Otp(TEST_OTP)]))
+            .await
+        {
+            return;
+        }
+        let Some(t) = self.settled(case, &t).await else {
+            return;
+        };
+        Self::status_check(case, &t, &["1"]);
+        case.checks.push(judge::acknowledged(&t, 1));
+        let id = t.m_transaction_id.clone();
+        self.order_is(case, &id, Shown::NotPaid, Duration::ZERO)
+            .await;
+        case.transactions.push(t);
+    }
+
     /// FAILED-NEVER-PAID.
     async fn never_paid(&mut self, case: &mut CaseReport) {
         if self.failed.is_empty() {
@@ -1499,6 +1545,7 @@ mod tests {
                 "NOTIFY-UNCONFIRMED",
                 "PENDING",
                 "NOTIFY-GENUINE",
+                "AMOUNT",
                 "FAILED-NEVER-PAID"
             ]
         );
