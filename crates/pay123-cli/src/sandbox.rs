@@ -75,6 +75,14 @@ enum SandboxAction {
         #[command(flatten)]
         admin: Admin,
     },
+    /// The buyer left the bank pages: end the session of a transaction still on them now, as its
+    /// timeout would (7210, or what the last wrong input reports), and send its notify.
+    TimeOut {
+        /// The transaction's mTransactionID.
+        id: String,
+        #[command(flatten)]
+        admin: Admin,
+    },
     /// Do not send the next notify.
     DropNextNotify {
         #[command(flatten)]
@@ -141,6 +149,11 @@ pub(crate) async fn run(command: SandboxCommand, out: &Out) -> Outcome {
         SandboxAction::Resend { id, admin } => {
             let path = format!("/_sandbox/transactions/{}/notify", segment(&id));
             let done = format!("the notify of {id} is being sent again");
+            act(&admin, &path, None, out, &done).await
+        }
+        SandboxAction::TimeOut { id, admin } => {
+            let path = format!("/_sandbox/transactions/{}/time-out", segment(&id));
+            let done = format!("the bank page session of {id} timed out; its notify is being sent");
             act(&admin, &path, None, out, &done).await
         }
         SandboxAction::DropNextNotify { admin } => {

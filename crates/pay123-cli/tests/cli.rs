@@ -299,6 +299,27 @@ async fn the_sandbox_is_driven_through_its_admin_api() {
 
     let resend = pay123(&["sandbox", "resend", "CLI-3001"], &env, None).await;
     resend.exits(0);
+
+    // The buyer of another order leaves the bank pages: its session ends now.
+    pay123(
+        &["order", "create", "--amount", "50000", "--id", "CLI-3009"],
+        &env,
+        None,
+    )
+    .await
+    .exits(0);
+    let left = pay123(&["sandbox", "time-out", "CLI-3009"], &env, None).await;
+    left.exits(0);
+    assert!(left.stdout.contains("timed out"), "{}", left.stdout);
+    let t = sandbox.transaction("CLI-3009").expect("the transaction");
+    assert_eq!(t.status.code(), "7210");
+    let again = pay123(&["sandbox", "time-out", "CLI-3009"], &env, None).await;
+    again.exits(1);
+    assert!(
+        again.stderr.contains("not on the bank pages"),
+        "{}",
+        again.stderr
+    );
     let list = pay123(&["sandbox", "transactions"], &env, None).await;
     list.exits(0);
     assert!(list.stdout.contains("CLI-3001"), "{}", list.stdout);
