@@ -234,6 +234,43 @@ async fn forcing_a_status_ends_the_buyer_session() {
     assert!(!h.sandbox.transaction("FORCED-2").unwrap().is_final);
 }
 
+/// The buyer left: the session ends now with the status its step reports, and its notify goes.
+#[tokio::test]
+async fn timing_a_session_out_ends_it_as_its_timeout_would() {
+    let h = Harness::with_sink(vec![], |_| {}).await;
+    h.otp_page("LEFT-1", TEST_CARD_NUMBER).await;
+    let (status, body) = h
+        .http
+        .post_json(&h.url("/_sandbox/transactions/LEFT-1/time-out"), "")
+        .await;
+    assert_eq!(status, http::StatusCode::OK, "{body}");
+    assert_eq!(body["status"], "7220", "{body}");
+    h.settled("LEFT-1").await;
+    let t = h.sandbox.transaction("LEFT-1").unwrap();
+    assert_eq!(t.notify_attempts[0].status, TransactionStatus::NoOtp);
+    assert!(t.notify_attempts[0].ended_at.is_some());
+    let (status, body) = h
+        .http
+        .post_json(&h.url("/_sandbox/transactions/LEFT-1/time-out"), "")
+        .await;
+    assert_eq!(status, http::StatusCode::CONFLICT, "{body}");
+    assert!(
+        body["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("not on the bank pages")),
+        "{body}"
+    );
+    let (status, _) = h
+        .http
+        .post_json(&h.url("/_sandbox/transactions/NOPE/time-out"), "")
+        .await;
+    assert_eq!(status, http::StatusCode::NOT_FOUND);
+    // On the card page, nothing entered: 7210.
+    h.create("LEFT-2", BankCode::Vietcombank).await;
+    let t = h.sandbox.time_out("LEFT-2").unwrap();
+    assert_eq!(t.status, TransactionStatus::NoPaymentInfo);
+}
+
 #[tokio::test]
 async fn two_merchants_with_the_same_order_id() {
     let shop = Credentials::new("SHOP2", "PASS2", "KEY2").unwrap();

@@ -126,6 +126,7 @@ async fn every_state_renders_with_its_timeline_and_what_listeners_send_is_escape
         assert_eq!(status, StatusCode::OK, "{text}");
         assert!(text.contains(words), "{id}: {text}");
         assert!(text.contains(r#"id="resend-notify""#), "{text}");
+        assert!(text.contains(r#"data-path="/time-out""#), "{text}");
     }
     let (status, _, missing) = page(&h, "/_sandbox/transactions/NO-SUCH", &[]).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
