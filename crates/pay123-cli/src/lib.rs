@@ -6,3 +6,20 @@
 //! binary; its manual is `docs/cli.md` in pay123's repository (and `pay123 --help`).
 
 pub mod qc;
+
+/// `text` as one segment of a URL path: every byte but ASCII letters and digits encoded (a space
+/// as `%20`, `/` as `%2F`), so that an order id never adds a segment nor reads as a query.
+#[must_use]
+pub fn path_segment(text: &str) -> String {
+    percent_encoding::utf8_percent_encode(text, percent_encoding::NON_ALPHANUMERIC).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_path_segment_is_one_segment() {
+        assert_eq!(super::path_segment("ORDER-1"), "ORDER%2D1");
+        assert_eq!(super::path_segment("A B/C?d#e"), "A%20B%2FC%3Fd%23e");
+        assert_eq!(super::path_segment("Đơn"), "%C4%90%C6%A1n");
+    }
+}

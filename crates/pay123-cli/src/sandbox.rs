@@ -141,18 +141,27 @@ pub(crate) async fn run(command: SandboxCommand, out: &Out) -> Outcome {
     };
     match action {
         SandboxAction::Status { id, set, admin } => {
-            let path = format!("/_sandbox/transactions/{}/status", segment(&id));
+            let path = format!(
+                "/_sandbox/transactions/{}/status",
+                pay123_cli::path_segment(&id)
+            );
             let answer = call(&admin, Method::POST, &path, Some(json!({"status": set}))).await?;
             show_transaction(&answer, out);
             Ok(Exit::Ok)
         }
         SandboxAction::Resend { id, admin } => {
-            let path = format!("/_sandbox/transactions/{}/notify", segment(&id));
+            let path = format!(
+                "/_sandbox/transactions/{}/notify",
+                pay123_cli::path_segment(&id)
+            );
             let done = format!("the notify of {id} is being sent again");
             act(&admin, &path, None, out, &done).await
         }
         SandboxAction::TimeOut { id, admin } => {
-            let path = format!("/_sandbox/transactions/{}/time-out", segment(&id));
+            let path = format!(
+                "/_sandbox/transactions/{}/time-out",
+                pay123_cli::path_segment(&id)
+            );
             let done = format!("the bank page session of {id} timed out; its notify is being sent");
             act(&admin, &path, None, out, &done).await
         }
@@ -172,7 +181,7 @@ pub(crate) async fn run(command: SandboxCommand, out: &Out) -> Outcome {
             admin,
         } => match id {
             Some(id) => {
-                let path = format!("/_sandbox/transactions/{}", segment(&id));
+                let path = format!("/_sandbox/transactions/{}", pay123_cli::path_segment(&id));
                 let answer = call(&admin, Method::GET, &path, None).await?;
                 show_transaction(&answer, out);
                 Ok(Exit::Ok)
@@ -260,7 +269,7 @@ async fn list_transactions(
         let mut path = format!("/_sandbox/transactions?limit={limit}");
         if let Some(after) = &after {
             path.push_str("&after=");
-            path.push_str(&segment(after));
+            path.push_str(&pay123_cli::path_segment(after));
         }
         let page = match call(admin, Method::GET, &path, None).await? {
             Value::Array(page) => page,
@@ -290,10 +299,6 @@ async fn list_transactions(
 }
 
 /// An id as a path segment.
-fn segment(id: &str) -> String {
-    url::form_urlencoded::byte_serialize(id.as_bytes()).collect()
-}
-
 /// Calls the admin API: its JSON answer (`null` for none); an `{"error"}` answer is a refusal.
 async fn call(
     admin: &Admin,

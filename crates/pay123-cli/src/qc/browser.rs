@@ -244,12 +244,11 @@ impl DemoShopBrowser {
     }
 
     async fn order_page(&self, id: &str) -> Result<(), String> {
-        let encoded: String = url::form_urlencoded::byte_serialize(id.as_bytes()).collect();
         self.browser
             .goto(&format!(
                 "{}/orders/{}",
                 self.shop_url,
-                encoded.replace('+', "%20")
+                crate::path_segment(id)
             ))
             .await
             .map_err(|e| format!("open the order page: {e}"))?;
