@@ -2,7 +2,7 @@
 
 use std::time::SystemTime;
 
-use pay123_core::NotifyReturnCode;
+use pay123_core::{NotifyReply, NotifyReturnCode, SecretKey};
 use pay123_sandbox::{AttemptOutcome, EventKind, HistoryEntry, NotifyAttempt, Transaction};
 
 use super::report::{Check, Probe};
@@ -181,48 +181,36 @@ pub(super) fn probe_line(p: &Probe) -> String {
 
 /// Whether the probe's reply acknowledges the notify (`1` or `2`).
 pub(super) fn acknowledges(p: &Probe) -> bool {
-    matches!(p.return_code.as_deref(), Some("1" | "2"))
+    p.return_code
+        .as_deref()
+        .is_some_and(|code| NotifyReturnCode::from_code(code).is_acknowledged())
 }
 
 /// The shop's reply `ts` against the sandbox's clock when the reply came: the largest gap seen,
-/// in milliseconds (positive: the shop's clock is ahead).
-pub(super) fn clock_skew(transactions: &[Transaction]) -> Option<i128> {
+/// in milliseconds (positive: the shop's clock is ahead). Only replies that verify with the
+/// merchant's `key`: their `ts` is the shop's, signed.
+pub(super) fn clock_skew(transactions: &[Transaction], key: &SecretKey) -> Option<i128> {
+    let millis = |at: SystemTime| match at.duration_since(SystemTime::UNIX_EPOCH) {
+        Ok(d) => i128::try_from(d.as_millis()).unwrap_or(i128::MAX),
+        Err(e) => -i128::try_from(e.duration().as_millis()).unwrap_or(i128::MAX),
+    };
     let mut worst: Option<i128> = None;
-    // Only replies that verified: their ts is the shop's, signed.
-    for a in transactions
-        .iter()
-        .flat_map(|t| &t.notify_attempts)
-        .filter(|a| a.verified)
-    {
+    for a in transactions.iter().flat_map(|t| &t.notify_attempts) {
         let (Some(body), Some(ended)) = (&a.reply_body, a.ended_at) else {
             continue;
         };
-        let Some(ts) = serde_json::from_str::<serde_json::Value>(body)
+        let Some(made) = NotifyReply::from_json(body.as_bytes(), key)
             .ok()
-            .and_then(|v| {
-                v.get("ts")
-                    .and_then(|t| t.as_str())
-                    .and_then(|t| t.parse::<i64>().ok())
-            })
+            .and_then(|r| r.made_at())
         else {
             continue;
         };
-        // In milliseconds, or in seconds (which 123PAY's readers take as well).
-        let ts = if ts.unsigned_abs() < 100_000_000_000 {
-            i128::from(ts) * 1000
-        } else {
-            i128::from(ts)
-        };
-        let millis = |at: SystemTime| {
-            at.duration_since(SystemTime::UNIX_EPOCH)
-                .map_or(0, |d| i128::try_from(d.as_millis()).unwrap_or(i128::MAX))
-        };
         // The reply was made between the send and the reply.
-        let (sent, got) = (millis(a.at), millis(ended));
+        let (ts, sent, got) = (millis(made), millis(a.at), millis(ended));
         let skew = if ts < sent {
-            ts.saturating_sub(sent)
+            ts - sent
         } else if ts > got {
-            ts.saturating_sub(got)
+            ts - got
         } else {
             0
         };

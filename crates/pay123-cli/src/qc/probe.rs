@@ -118,7 +118,15 @@ pub(super) async fn notify(
                     response.status().as_u16()
                 ));
             }
-            match NotifyReply::from_json(body, key) {
+            // As 123PAY reads it (and the sandbox, and `pay123 notify send`): signed, about this
+            // order or none, a code of the table, its ts within the window.
+            match NotifyReply::from_json_for(
+                body,
+                &notify,
+                key,
+                SystemTime::now(),
+                pay123_core::DEFAULT_WINDOW,
+            ) {
                 Ok(reply) => {
                     probe.return_code = Some(reply.return_code().code().to_owned());
                     probe.verified = true;
@@ -147,9 +155,7 @@ pub(super) async fn notify(
 
 /// Reads the shop's view of an order from `pattern` (`{id}` replaced).
 pub(super) async fn order_view(http: &HyperClient, pattern: &str, id: &str) -> OrderView {
-    let encoded: String = url::form_urlencoded::byte_serialize(id.as_bytes()).collect();
-    // A path segment: spaces as %20, not +.
-    let url = pattern.replace("{id}", &encoded.replace('+', "%20"));
+    let url = pattern.replace("{id}", &crate::path_segment(id));
     let mut view = OrderView {
         at: SystemTime::now(),
         url: url.clone(),

@@ -72,6 +72,13 @@ impl NotifyReply {
         &self.ts
     }
 
+    /// When the reply says it was made: `ts` read as seconds or milliseconds, as a notify's
+    /// `ts` is; `None` when it is left out or not a number.
+    #[must_use]
+    pub fn made_at(&self) -> Option<SystemTime> {
+        self.ts.parse::<u64>().ok().map(timestamp::ts_to_time)
+    }
+
     /// The signed JSON body.
     pub(crate) fn to_json(&self, key: &SecretKey) -> Vec<u8> {
         let checksum = self.checksum_hex(key);
@@ -153,6 +160,29 @@ mod tests {
             return_code: NotifyReturnCode::Processed,
             ts: "1700000000123".to_owned(),
         }
+    }
+
+    #[test]
+    fn made_at_reads_ts_in_milliseconds_or_seconds() {
+        use std::time::{Duration, UNIX_EPOCH};
+        let at = |ts: &str| {
+            NotifyReply {
+                ts: ts.to_owned(),
+                ..reply("A")
+            }
+            .made_at()
+        };
+        assert_eq!(
+            at("1700000000123"),
+            Some(UNIX_EPOCH + Duration::from_millis(1_700_000_000_123))
+        );
+        assert_eq!(
+            at("1700000000"),
+            Some(UNIX_EPOCH + Duration::from_secs(1_700_000_000))
+        );
+        assert_eq!(at(""), None);
+        assert_eq!(at("-1"), None);
+        assert_eq!(at("170141183460469231731687303715884105728"), None);
     }
 
     proptest! {
