@@ -257,7 +257,6 @@ impl DemoShopBrowser {
 
     async fn answer(&mut self, question: &Question<'_>) -> Result<bool, String> {
         match question {
-            Question::BankPageSays(text) => Ok(self.text("#message").await?.contains(text)),
             Question::ToldFailure { status, .. } => {
                 self.on_return_page().await?;
                 let message = self.text("#order-message").await?;

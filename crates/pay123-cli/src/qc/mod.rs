@@ -196,8 +196,6 @@ impl Step<'_> {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Question<'a> {
-    /// The bank page shows this message.
-    BankPageSays(&'a str),
     /// The shop's page the buyer came back to says the payment failed, with a message that
     /// matches the status.
     ToldFailure {
@@ -234,9 +232,6 @@ impl Question<'_> {
     #[must_use]
     pub fn text(&self) -> String {
         match self {
-            Self::BankPageSays(text) => {
-                format!("Does the bank page show the message \"{text}\"?")
-            }
             Self::ToldFailure { id, status } => format!(
                 "Does your shop's page (order {id}) tell the buyer that the payment did not go \
                  through, with a message that matches \"{}\" ({}, code {})?",
