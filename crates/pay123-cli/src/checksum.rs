@@ -3,7 +3,8 @@
 use std::io::Read;
 use std::path::PathBuf;
 
-use clap::{Subcommand, ValueEnum};
+use clap::Subcommand;
+use clap::builder::{PossibleValuesParser, TypedValueParser};
 use pay123_core::checksum::{Field, Message};
 use pay123_sandbox::explain::{self, Verdict};
 use serde_json::json;
@@ -29,33 +30,33 @@ pub(crate) struct Input {
     /// The file to read; `-` or nothing reads stdin.
     file: Option<PathBuf>,
     /// Which message it is, when the guess is wrong.
-    #[arg(long, value_enum)]
-    message: Option<MessageArg>,
+    #[arg(long, value_parser = message_parser())]
+    message: Option<Message>,
 }
 
-#[derive(Clone, Copy, ValueEnum)]
-enum MessageArg {
-    CreateOrderRequest,
-    CreateOrderResponse,
-    QueryOrderRequest,
-    QueryOrderResponse,
-    Notify,
-    NotifyReply,
-    ReturnTicket,
+/// `--message`: one of [`Message::ALL`], by its name in kebab case (`create-order-request`).
+fn message_parser() -> impl TypedValueParser<Value = Message> {
+    PossibleValuesParser::new(Message::ALL.map(kebab_case)).map(|name| {
+        let named = |m: &Message| kebab_case(*m) == name;
+        let found = Message::ALL.into_iter().find(named);
+        found.expect("the parser admits only the names of Message::ALL")
+    })
 }
 
-impl MessageArg {
-    fn message(self) -> Message {
-        match self {
-            Self::CreateOrderRequest => Message::CreateOrderRequest,
-            Self::CreateOrderResponse => Message::CreateOrderResponse,
-            Self::QueryOrderRequest => Message::QueryOrderRequest,
-            Self::QueryOrderResponse => Message::QueryOrderResponse,
-            Self::Notify => Message::Notify,
-            Self::NotifyReply => Message::NotifyReply,
-            Self::ReturnTicket => Message::ReturnTicket,
+/// `createOrder request` as `create-order-request`.
+fn kebab_case(message: Message) -> String {
+    let mut name = String::new();
+    for c in message.as_str().chars() {
+        if c.is_ascii_uppercase() {
+            name.push('-');
         }
+        name.push(if c == ' ' {
+            '-'
+        } else {
+            c.to_ascii_lowercase()
+        });
     }
+    name
 }
 
 /// The most input read: a message of the protocol is a few kilobytes.
@@ -103,8 +104,8 @@ pub(crate) fn run(command: ChecksumCommand, out: &Out) -> Outcome {
 fn explain(input: &Input, out: &Out) -> Outcome {
     let bytes = read(input)?;
     let key = gateway::secret_key()?;
-    let parsed = explain::parse(&bytes, input.message.map(MessageArg::message))
-        .map_err(|e| Failure::usage(e.to_string()))?;
+    let parsed =
+        explain::parse(&bytes, input.message).map_err(|e| Failure::usage(e.to_string()))?;
     let explained = explain::explain(parsed, &key);
     let message = explained.parsed.message;
     let fields = explained.parsed.masked_values();
@@ -233,7 +234,7 @@ fn shown(value: &str) -> String {
 fn sign(input: &Input, out: &Out) -> Outcome {
     let bytes = read(input)?;
     let key = gateway::secret_key()?;
-    let message = input.message.map(MessageArg::message);
+    let message = input.message;
     let parse =
         |input: &[u8]| explain::parse(input, message).map_err(|e| Failure::usage(e.to_string()));
     let signed = explain::sign(parse(&bytes)?, &key);
@@ -271,5 +272,27 @@ fn mask_passcode(body: &str) -> (String, bool) {
             (masked, true)
         }
         _ => (body.to_owned(), false),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_message_is_named_in_kebab_case() {
+        let names: Vec<String> = Message::ALL.map(kebab_case).into();
+        assert_eq!(
+            names,
+            [
+                "create-order-request",
+                "create-order-response",
+                "query-order-request",
+                "query-order-response",
+                "notify",
+                "notify-reply",
+                "return-ticket",
+            ]
+        );
     }
 }

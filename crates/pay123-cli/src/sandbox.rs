@@ -130,6 +130,12 @@ enum SandboxAction {
     },
 }
 
+/// The admin API's path of an action on the transaction `id`.
+fn transaction_path(id: &str, action: &str) -> String {
+    let id = pay123_cli::path_segment(id);
+    format!("/_sandbox/transactions/{id}/{action}")
+}
+
 pub(crate) async fn run(command: SandboxCommand, out: &Out) -> Outcome {
     let Some(action) = command.action else {
         let code = pay123_sandbox::cli::run(command.options).await;
@@ -141,27 +147,18 @@ pub(crate) async fn run(command: SandboxCommand, out: &Out) -> Outcome {
     };
     match action {
         SandboxAction::Status { id, set, admin } => {
-            let path = format!(
-                "/_sandbox/transactions/{}/status",
-                pay123_cli::path_segment(&id)
-            );
+            let path = transaction_path(&id, "status");
             let answer = call(&admin, Method::POST, &path, Some(json!({"status": set}))).await?;
             show_transaction(&answer, out);
             Ok(Exit::Ok)
         }
         SandboxAction::Resend { id, admin } => {
-            let path = format!(
-                "/_sandbox/transactions/{}/notify",
-                pay123_cli::path_segment(&id)
-            );
+            let path = transaction_path(&id, "notify");
             let done = format!("the notify of {id} is being sent again");
             act(&admin, &path, None, out, &done).await
         }
         SandboxAction::TimeOut { id, admin } => {
-            let path = format!(
-                "/_sandbox/transactions/{}/time-out",
-                pay123_cli::path_segment(&id)
-            );
+            let path = transaction_path(&id, "time-out");
             let done = format!("the bank page session of {id} timed out; its notify is being sent");
             act(&admin, &path, None, out, &done).await
         }

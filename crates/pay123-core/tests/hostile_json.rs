@@ -61,7 +61,7 @@ fn hostile_bodies_cost_memory_in_proportion_to_their_length() {
         let query = ReceivedQueryOrder::from_json(body);
         let valid = what.starts_with("a valid order");
         match order {
-            Ok(order) => assert_eq!(order.order().add_info().len(), (1 << 17) + 1, "{what}"),
+            Ok(order) => assert_eq!(order.message().add_info().len(), (1 << 17) + 1, "{what}"),
             Err(_) => assert!(!valid, "{what}"),
         }
         assert_eq!(query.is_ok(), valid, "{what}");

@@ -4,14 +4,13 @@
 //! faults.
 
 use axum::body::{Body, Bytes};
-use axum::extract::State;
-use axum::response::Response;
+use axum::extract::{FromRequest, State};
+use axum::response::{IntoResponse, Response};
 use http::Request;
-use http::request::Parts;
 use pay123_core::ReturnCode;
-use pay123_core::gateway::{
-    ReceivedCreateOrder, ReceivedQueryOrder, ReceivedRequest, RequestError, error_response,
-};
+use pay123_core::checksum::Message;
+use pay123_core::gateway::{MerchantRequest, Received, RequestError, error_response};
+use pay123_core::{CreateOrder, QueryOrder};
 
 use crate::gateway::{Gateway, MerchantEntry};
 use crate::transaction::{Method, Refusal};
@@ -136,6 +135,17 @@ fn refuse(gateway: &Gateway, method: &'static str, about: About, error: &Request
     )
 }
 
+impl About {
+    /// An order of a known merchant.
+    fn order(merchant_code: &str, m_transaction_id: &str) -> Self {
+        Self {
+            merchant_code: Some(merchant_code.to_owned()),
+            m_transaction_id: Some(m_transaction_id.to_owned()),
+            explanation: None,
+        }
+    }
+}
+
 /// What a request body claims, read leniently, to say what a refusal was about: the two
 /// strings only, every other member skipped without being kept (a refused body may be
 /// hostile), nothing when the body is not such an object.
@@ -177,14 +187,14 @@ async fn faults(gateway: &Gateway) -> Option<ReturnCode> {
 /// the merchant's key, for a sender that holds the merchant's passcode (the report holds the
 /// right checksum: never for one that does not); `None` when the merchant is unknown, the
 /// passcode wrong or the checksum right (then the detail says what is wrong).
-fn explain_mismatch(gateway: &Gateway, method: &str, about: &About, raw: &[u8]) -> Option<String> {
-    use pay123_core::checksum::{Field, Message};
+fn explain_mismatch(
+    gateway: &Gateway,
+    message: Message,
+    about: &About,
+    raw: &[u8],
+) -> Option<String> {
+    use pay123_core::checksum::Field;
     let merchant = gateway.merchant(about.merchant_code.as_deref()?)?;
-    let message = if method == ReceivedCreateOrder::METHOD {
-        Message::CreateOrderRequest
-    } else {
-        Message::QueryOrderRequest
-    };
     let parsed = crate::explain::parse(raw, Some(message)).ok()?;
     let passcode = parsed.values.iter().find(|(f, _)| *f == Field::Passcode)?;
     if !merchant.credentials.passcode().matches(&passcode.1) {
@@ -194,49 +204,51 @@ fn explain_mismatch(gateway: &Gateway, method: &str, about: &About, raw: &[u8]) 
     (explained.verdict == crate::explain::Verdict::Mismatch).then(|| explained.report())
 }
 
-/// What both methods do first: parse (HTTP 415, `6100`), find the merchant and authenticate
-/// (`6000`), then the injected faults. The merchant and the authenticated request, or the
-/// answer to send.
-async fn admit<R: ReceivedRequest>(
-    gateway: &Gateway,
-    parts: Parts,
-    body: Bytes,
-) -> Result<(&MerchantEntry, R::Message), Response> {
-    // Read again, leniently, only to tell what a refused request was about.
-    let raw = body.clone();
-    let about = || about_of(&raw);
-    let request = Request::from_parts(parts, body);
-    let received =
-        R::from_http_request(&request).map_err(|e| refuse(gateway, R::METHOD, about(), &e))?;
-    let (merchant, message) = received
-        .authenticate_with(|code| gateway.merchant(code))
-        .map_err(|e| {
-            let mut about = about();
-            about.explanation = explain_mismatch(gateway, R::METHOD, &about, &raw);
-            refuse(gateway, R::METHOD, about, &e)
-        })?;
-    if let Some(code) = faults(gateway).await {
-        return Err(gateway_error(
-            gateway,
-            R::METHOD,
-            about(),
-            &code,
-            "fault injected by the sandbox (--busy-rate, --bank-error-rate)",
-        ));
+/// A createOrder or queryOrder request admitted by what both methods do first: parsed (HTTP
+/// 415, `6100`), its merchant found and authenticated (`6000`), then the injected faults. The
+/// rejection is the answer to send.
+pub(crate) struct Admitted<M>(MerchantEntry, M);
+
+impl<M: MerchantRequest + Send> FromRequest<Gateway> for Admitted<M> {
+    type Rejection = Response;
+
+    async fn from_request(
+        request: axum::extract::Request,
+        gateway: &Gateway,
+    ) -> Result<Self, Response> {
+        let (parts, body) = request.into_parts();
+        let body = Bytes::from_request(Request::from_parts(parts.clone(), body), gateway)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        // Read again, leniently, only to tell what a refused request was about.
+        let about = || about_of(&body);
+        let request = Request::from_parts(parts, body.clone());
+        let received = Received::<M>::from_http_request(&request)
+            .map_err(|e| refuse(gateway, M::METHOD, about(), &e))?;
+        let (merchant, message) = received
+            .authenticate_with(|code| gateway.merchant(code))
+            .map_err(|e| {
+                let mut about = about();
+                about.explanation = explain_mismatch(gateway, M::MESSAGE, &about, &body);
+                refuse(gateway, M::METHOD, about, &e)
+            })?;
+        if let Some(code) = faults(gateway).await {
+            return Err(gateway_error(
+                gateway,
+                M::METHOD,
+                about(),
+                &code,
+                "fault injected by the sandbox (--busy-rate, --bank-error-rate)",
+            ));
+        }
+        Ok(Self(merchant.clone(), message))
     }
-    Ok((merchant, message))
 }
 
 pub(crate) async fn create_order(
     State(gateway): State<Gateway>,
-    parts: Parts,
-    body: Bytes,
+    Admitted(merchant, order): Admitted<CreateOrder>,
 ) -> Response {
-    const METHOD: &str = ReceivedCreateOrder::METHOD;
-    let (merchant, order) = match admit::<ReceivedCreateOrder>(&gateway, parts, body).await {
-        Ok(admitted) => admitted,
-        Err(answer) => return answer,
-    };
     let merchant_code = merchant.credentials.merchant_code();
     let bank = order.bank_code();
     let config = gateway.config();
@@ -290,7 +302,7 @@ pub(crate) async fn create_order(
     match result {
         Ok(created) => {
             tracing::info!(
-                method = METHOD,
+                method = CreateOrder::METHOD,
                 merchant = %merchant_code,
                 m_transaction_id = order.m_transaction_id(),
                 transaction_id = %created.pay123_transaction_id(),
@@ -302,12 +314,8 @@ pub(crate) async fn create_order(
         }
         Err((code, detail)) => gateway_error(
             &gateway,
-            METHOD,
-            About {
-                merchant_code: Some(merchant_code.to_owned()),
-                m_transaction_id: Some(order.m_transaction_id().to_owned()),
-                explanation: None,
-            },
+            CreateOrder::METHOD,
+            About::order(merchant_code, order.m_transaction_id()),
             &code,
             &detail,
         ),
@@ -316,31 +324,21 @@ pub(crate) async fn create_order(
 
 pub(crate) async fn query_order(
     State(gateway): State<Gateway>,
-    parts: Parts,
-    body: Bytes,
+    Admitted(merchant, query): Admitted<QueryOrder>,
 ) -> Response {
-    const METHOD: &str = ReceivedQueryOrder::METHOD;
-    let (merchant, query) = match admit::<ReceivedQueryOrder>(&gateway, parts, body).await {
-        Ok(admitted) => admitted,
-        Err(answer) => return answer,
-    };
     let merchant_code = merchant.credentials.merchant_code();
     if let Some(code) = gateway.take_failure(Method::QueryOrder) {
         return gateway_error(
             &gateway,
-            METHOD,
-            About {
-                merchant_code: Some(merchant_code.to_owned()),
-                m_transaction_id: Some(query.m_transaction_id().to_owned()),
-                explanation: None,
-            },
+            QueryOrder::METHOD,
+            About::order(merchant_code, query.m_transaction_id()),
             &code,
             "failure injected through the sandbox's admin API",
         );
     }
     let status = gateway.query(merchant_code, query.m_transaction_id());
     tracing::info!(
-        method = METHOD,
+        method = QueryOrder::METHOD,
         merchant = %merchant_code,
         m_transaction_id = query.m_transaction_id(),
         status = %status.status(),

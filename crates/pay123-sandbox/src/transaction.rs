@@ -19,7 +19,6 @@ pub struct Transaction {
     #[serde(rename = "123PAYtransactionId")]
     pub transaction_id: String,
     /// The current status.
-    #[serde(serialize_with = "status_code")]
     pub status: TransactionStatus,
     /// The status's Vietnamese text, as in the specification.
     pub status_text: &'static str,
@@ -28,10 +27,8 @@ pub struct Transaction {
     /// Whether the status is final (success or a final failure).
     pub is_final: bool,
     /// The `bankCode` of the createOrder (`123PAY` when the buyer chooses).
-    #[serde(serialize_with = "bank_code")]
     pub requested_bank: BankCode,
     /// The bank actually used (the requested one until the buyer chooses).
-    #[serde(serialize_with = "bank_code")]
     pub bank_code: BankCode,
     /// createOrder's `clientIP`: the buyer's address as the merchant saw it (`None` when absent).
     pub client_ip: Option<std::net::Ipv4Addr>,
@@ -112,7 +109,6 @@ pub struct HistoryEntry {
     #[serde(serialize_with = "rfc3339")]
     pub at: SystemTime,
     /// The status after the event.
-    #[serde(serialize_with = "status_code")]
     pub status: TransactionStatus,
     /// What happened.
     pub event: String,
@@ -162,7 +158,6 @@ pub struct NotifyAttempt {
     /// The merchant's notify URL (empty when none is configured).
     pub url: String,
     /// The status notified.
-    #[serde(serialize_with = "status_code")]
     pub status: TransactionStatus,
     /// The form body sent (empty when nothing was sent).
     pub request_body: String,
@@ -174,7 +169,6 @@ pub struct NotifyAttempt {
     /// The reply body, lossily decoded, at most 2000 characters.
     pub reply_body: Option<String>,
     /// The reply's `returnCode`, when the reply could be read.
-    #[serde(serialize_with = "optional_reply_code")]
     pub return_code: Option<NotifyReturnCode>,
     /// Whether the reply was valid: the JSON of the specification with a correct checksum,
     /// for this transaction.
@@ -255,7 +249,6 @@ impl Method {
 #[non_exhaustive]
 pub struct InjectedFailure {
     /// The `returnCode` the method answers (`5000`, `7300`, ...).
-    #[serde(serialize_with = "return_code")]
     pub code: ReturnCode,
     /// How many more calls get it; `None`: every call until cleared.
     pub calls_left: Option<u32>,
@@ -301,28 +294,6 @@ pub enum AdminError {
         /// The code given.
         code: String,
     },
-}
-
-fn status_code<S: Serializer>(status: &TransactionStatus, s: S) -> Result<S::Ok, S::Error> {
-    s.serialize_str(status.code())
-}
-
-fn bank_code<S: Serializer>(bank: &BankCode, s: S) -> Result<S::Ok, S::Error> {
-    s.serialize_str(bank.code())
-}
-
-fn return_code<S: Serializer>(code: &ReturnCode, s: S) -> Result<S::Ok, S::Error> {
-    s.serialize_str(code.code())
-}
-
-fn optional_reply_code<S: Serializer>(
-    code: &Option<NotifyReturnCode>,
-    s: S,
-) -> Result<S::Ok, S::Error> {
-    match code {
-        Some(code) => s.serialize_str(code.code()),
-        None => s.serialize_none(),
-    }
 }
 
 /// RFC 3339 in UTC with milliseconds.

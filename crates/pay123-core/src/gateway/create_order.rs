@@ -1,7 +1,7 @@
 //! createOrder, gateway side: the request as 123PAY receives it, and its answer.
 
 use bytes::Bytes;
-use http::{Request, Response};
+use http::Response;
 
 use crate::message::bank::BankCode;
 use crate::message::checksum::Signed;
@@ -11,53 +11,39 @@ use crate::message::status::TransactionStatus;
 
 use super::answer;
 use super::error::RequestError;
-use super::wire;
+use super::received::Received;
+use super::received::sealed::Parse;
+use super::wire::{self, Claimed, JsonObject};
 
-/// A createOrder request as the gateway receives it: parsed and valid, not yet authenticated.
-#[derive(Debug)]
-pub struct ReceivedCreateOrder {
-    order: CreateOrder,
-    claimed: wire::Claimed,
-}
+/// The members read; any other is skipped.
+const FIELDS: &[&str] = &[
+    "merchantCode",
+    "passcode",
+    "checksum",
+    "totalAmount",
+    "mTransactionID",
+    "bankCode",
+    "clientIP",
+    "custName",
+    "custAddress",
+    "custGender",
+    "custDOB",
+    "custPhone",
+    "custMail",
+    "description",
+    "cancelURL",
+    "redirectURL",
+    "errorURL",
+    "addInfo",
+];
 
-impl ReceivedCreateOrder {
-    /// Parses a request: `Accept: application/json` is required (else 123PAY answers HTTP 415).
-    pub fn from_http_request<B: AsRef<[u8]>>(request: &Request<B>) -> Result<Self, RequestError> {
-        Self::from_object(wire::request_object(request, Self::FIELDS)?)
-    }
-
-    /// Parses the JSON body; every value must be a JSON string.
-    pub fn from_json(body: &[u8]) -> Result<Self, RequestError> {
-        Self::from_object(wire::JsonObject::parse(body, Self::FIELDS)?)
-    }
-
-    /// The members read; any other is skipped.
-    const FIELDS: &[&str] = &[
-        "merchantCode",
-        "passcode",
-        "checksum",
-        "totalAmount",
-        "mTransactionID",
-        "bankCode",
-        "clientIP",
-        "custName",
-        "custAddress",
-        "custGender",
-        "custDOB",
-        "custPhone",
-        "custMail",
-        "description",
-        "cancelURL",
-        "redirectURL",
-        "errorURL",
-        "addInfo",
-    ];
-
-    fn from_object(mut obj: wire::JsonObject<'_>) -> Result<Self, RequestError> {
-        let claimed = wire::Claimed::parse(&obj, 255)?;
+impl Parse for CreateOrder {
+    fn from_json(body: &[u8]) -> Result<Received<Self>, RequestError> {
+        let mut obj = JsonObject::parse(body, FIELDS)?;
+        let claimed = Claimed::parse(&obj, 255)?;
         let amount = obj.required("totalAmount")?;
         let total_amount = wire::amount("totalAmount", &amount)?;
-        let order = CreateOrder {
+        let message = CreateOrder {
             m_transaction_id: obj.required("mTransactionID")?,
             // An empty bankCode is the default, 123PAY (and is signed as the empty string).
             bank_code: obj
@@ -78,28 +64,12 @@ impl ReceivedCreateOrder {
             error_url: obj.optional("errorURL")?.unwrap_or_default(),
             add_info: obj.take_string_list("addInfo")?,
         };
-        order.validate()?;
-        Ok(Self { order, claimed })
+        message.validate()?;
+        Ok(Received { message, claimed })
     }
 
-    /// The merchant code the request claims, to look up the merchant's credentials.
-    #[must_use]
-    pub fn merchant_code(&self) -> &str {
-        self.claimed.merchant_code()
-    }
-
-    /// The order, before authentication (for logs and error messages).
-    #[must_use]
-    pub fn order(&self) -> &CreateOrder {
-        &self.order
-    }
-
-    /// Checks the merchant code, the passcode and the checksum against the merchant's credentials.
-    pub fn authenticate(self, credentials: &Credentials) -> Result<CreateOrder, RequestError> {
-        self.claimed.authenticate(credentials, |code, passcode| {
-            self.order.signed(code, passcode)
-        })?;
-        Ok(self.order)
+    fn check(received: &Received<Self>, credentials: &Credentials) -> Result<(), RequestError> {
+        received.check_signed(credentials, Self::signed)
     }
 }
 

@@ -16,7 +16,5 @@ mod received;
 pub(crate) mod wire;
 
 pub use answer::error_response;
-pub use create_order::ReceivedCreateOrder;
 pub use error::{ReplyError, RequestError};
-pub use query_order::ReceivedQueryOrder;
-pub use received::ReceivedRequest;
+pub use received::{MerchantRequest, Received, ReceivedCreateOrder, ReceivedQueryOrder};

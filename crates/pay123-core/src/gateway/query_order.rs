@@ -1,7 +1,7 @@
 //! queryOrder, gateway side: the request as 123PAY receives it, and its answer.
 
 use bytes::Bytes;
-use http::{Request, Response};
+use http::Response;
 
 use crate::message::bank::BankCode;
 use crate::message::checksum::Signed;
@@ -11,68 +11,38 @@ use crate::message::status::TransactionStatus;
 
 use super::answer;
 use super::error::RequestError;
-use super::wire;
+use super::received::Received;
+use super::received::sealed::Parse;
+use super::wire::{Claimed, JsonObject};
 
 /// The longest `passcode` queryOrder takes: createOrder's 255, not the queryOrder table's 20.
 /// 123PAY hands a merchant one passcode for both calls; one longer than 20 that it gave works
 /// in createOrder, so the sandbox takes it in queryOrder too (see [`docs::protocol`](crate::docs::protocol)).
 const QUERY_PASSCODE_MAX: usize = 255;
 
-/// A queryOrder request as the gateway receives it: parsed, not yet authenticated.
-#[derive(Debug)]
-pub struct ReceivedQueryOrder {
-    query: QueryOrder,
-    claimed: wire::Claimed,
-}
+/// The members read; any other is skipped.
+const FIELDS: &[&str] = &[
+    "merchantCode",
+    "passcode",
+    "checksum",
+    "mTransactionID",
+    "clientIP",
+];
 
-impl ReceivedQueryOrder {
-    /// Parses a request: `Accept: application/json` is required (else HTTP 415).
-    pub fn from_http_request<B: AsRef<[u8]>>(request: &Request<B>) -> Result<Self, RequestError> {
-        Self::from_object(&wire::request_object(request, Self::FIELDS)?)
-    }
-
-    /// Parses the JSON body.
-    pub fn from_json(body: &[u8]) -> Result<Self, RequestError> {
-        Self::from_object(&wire::JsonObject::parse(body, Self::FIELDS)?)
-    }
-
-    /// The members read; any other is skipped.
-    const FIELDS: &[&str] = &[
-        "merchantCode",
-        "passcode",
-        "checksum",
-        "mTransactionID",
-        "clientIP",
-    ];
-
-    fn from_object(obj: &wire::JsonObject<'_>) -> Result<Self, RequestError> {
-        let claimed = wire::Claimed::parse(obj, QUERY_PASSCODE_MAX)?;
-        let query = QueryOrder {
+impl Parse for QueryOrder {
+    fn from_json(body: &[u8]) -> Result<Received<Self>, RequestError> {
+        let obj = JsonObject::parse(body, FIELDS)?;
+        let claimed = Claimed::parse(&obj, QUERY_PASSCODE_MAX)?;
+        let message = QueryOrder {
             m_transaction_id: obj.required("mTransactionID")?,
             client_ip: obj.optional("clientIP")?.unwrap_or_default(),
         };
-        query.validate()?;
-        Ok(Self { query, claimed })
+        message.validate()?;
+        Ok(Received { message, claimed })
     }
 
-    /// The merchant code the request claims.
-    #[must_use]
-    pub fn merchant_code(&self) -> &str {
-        self.claimed.merchant_code()
-    }
-
-    /// The query, before authentication.
-    #[must_use]
-    pub fn query(&self) -> &QueryOrder {
-        &self.query
-    }
-
-    /// Checks the merchant code, the passcode and the checksum.
-    pub fn authenticate(self, credentials: &Credentials) -> Result<QueryOrder, RequestError> {
-        self.claimed.authenticate(credentials, |code, passcode| {
-            self.query.signed(code, passcode)
-        })?;
-        Ok(self.query)
+    fn check(received: &Received<Self>, credentials: &Credentials) -> Result<(), RequestError> {
+        received.check_signed(credentials, Self::signed)
     }
 }
 

@@ -384,15 +384,6 @@ impl Claimed {
     }
 }
 
-/// The JSON object of a gateway request, after the `Accept: application/json` check.
-pub(crate) fn request_object<'a, B: AsRef<[u8]>>(
-    request: &'a http::Request<B>,
-    names: &'static [&'static str],
-) -> Result<JsonObject<'a>, RequestError> {
-    require_json_accept(request.headers())?;
-    JsonObject::parse(request.body().as_ref(), names)
-}
-
 /// `now` as unix seconds.
 pub(crate) fn unix_seconds(now: SystemTime) -> u64 {
     now.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())

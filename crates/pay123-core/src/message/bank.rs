@@ -1,7 +1,5 @@
 //! Bank codes (`bankCode`) of the specification, section V.
 
-use std::fmt;
-
 macro_rules! banks {
     ($( $(#[$m:meta])* $variant:ident = $code:literal, $short:literal, $vi:literal; )*) => {
         /// A bank 123PAY can pay through, or [`BankCode::Pay123`] to let the buyer choose.
@@ -175,24 +173,7 @@ pub(crate) fn trailing_bank_code(id: &str) -> Option<&str> {
         })
 }
 
-impl fmt::Display for BankCode {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.code())
-    }
-}
-
-/// So that a getter's `&` compares with a value: `notify.bank_code() == BankCode::Vietcombank`.
-impl PartialEq<BankCode> for &BankCode {
-    fn eq(&self, other: &BankCode) -> bool {
-        **self == *other
-    }
-}
-
-impl From<&str> for BankCode {
-    fn from(code: &str) -> Self {
-        Self::from_code(code)
-    }
-}
+wire_code!(BankCode);
 
 #[cfg(test)]
 mod tests {

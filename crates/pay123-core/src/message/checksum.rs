@@ -12,91 +12,53 @@ use sha1::{Digest, Sha1};
 
 use crate::message::secret::SecretKey;
 
-/// A field that takes part in a checksum, spelled as on the wire.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum Field {
-    /// `mTransactionID`
-    MTransactionId,
-    /// `merchantCode`
-    MerchantCode,
-    /// `bankCode`
-    BankCode,
-    /// `totalAmount`
-    TotalAmount,
-    /// `clientIP`
-    ClientIp,
-    /// `custName`
-    CustName,
-    /// `custAddress`
-    CustAddress,
-    /// `custGender`
-    CustGender,
-    /// `custDOB`
-    CustDob,
-    /// `custPhone`
-    CustPhone,
-    /// `custMail`
-    CustMail,
-    /// `cancelURL`
-    CancelUrl,
-    /// `redirectURL`
-    RedirectUrl,
-    /// `errorURL`
-    ErrorUrl,
-    /// `passcode`
-    Passcode,
-    /// `returnCode`
-    ReturnCode,
-    /// `123PAYtransactionId`
-    TransactionId123Pay,
-    /// `transactionStatus`
-    TransactionStatus,
-    /// `opAmount`
-    OpAmount,
-    /// `ts`
-    Ts,
-    /// `status` (return redirect)
-    Status,
-    /// `time` (return redirect)
-    Time,
-    /// `transactionID` (return redirect)
-    TransactionId,
-    /// `secretKey`, always last
-    SecretKey,
+/// Defines [`Field`] from one table: each variant with its name on the wire.
+macro_rules! fields {
+    ($( $variant:ident = $wire:literal $(, $note:literal)?; )*) => {
+        /// A field that takes part in a checksum, spelled as on the wire.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        #[non_exhaustive]
+        pub enum Field {
+            $( #[doc = concat!("`", $wire, "`", $(" ", $note)?)] $variant, )*
+        }
+
+        impl Field {
+            /// The field's name on the wire.
+            #[must_use]
+            pub const fn as_str(self) -> &'static str {
+                match self {
+                    $( Self::$variant => $wire, )*
+                }
+            }
+        }
+    };
 }
 
-impl Field {
-    /// The field's name on the wire.
-    #[must_use]
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Self::MTransactionId => "mTransactionID",
-            Self::MerchantCode => "merchantCode",
-            Self::BankCode => "bankCode",
-            Self::TotalAmount => "totalAmount",
-            Self::ClientIp => "clientIP",
-            Self::CustName => "custName",
-            Self::CustAddress => "custAddress",
-            Self::CustGender => "custGender",
-            Self::CustDob => "custDOB",
-            Self::CustPhone => "custPhone",
-            Self::CustMail => "custMail",
-            Self::CancelUrl => "cancelURL",
-            Self::RedirectUrl => "redirectURL",
-            Self::ErrorUrl => "errorURL",
-            Self::Passcode => "passcode",
-            Self::ReturnCode => "returnCode",
-            Self::TransactionId123Pay => "123PAYtransactionId",
-            Self::TransactionStatus => "transactionStatus",
-            Self::OpAmount => "opAmount",
-            Self::Ts => "ts",
-            Self::Status => "status",
-            Self::Time => "time",
-            Self::TransactionId => "transactionID",
-            Self::SecretKey => "secretKey",
-        }
-    }
+fields! {
+    MTransactionId = "mTransactionID";
+    MerchantCode = "merchantCode";
+    BankCode = "bankCode";
+    TotalAmount = "totalAmount";
+    ClientIp = "clientIP";
+    CustName = "custName";
+    CustAddress = "custAddress";
+    CustGender = "custGender";
+    CustDob = "custDOB";
+    CustPhone = "custPhone";
+    CustMail = "custMail";
+    CancelUrl = "cancelURL";
+    RedirectUrl = "redirectURL";
+    ErrorUrl = "errorURL";
+    Passcode = "passcode";
+    ReturnCode = "returnCode";
+    TransactionId123Pay = "123PAYtransactionId";
+    TransactionStatus = "transactionStatus";
+    OpAmount = "opAmount";
+    Ts = "ts";
+    Status = "status", "(return redirect)";
+    Time = "time", "(return redirect)";
+    TransactionId = "transactionID", "(return redirect)";
+    SecretKey = "secretKey", ", always last";
 }
 
 impl fmt::Display for Field {

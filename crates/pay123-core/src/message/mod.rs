@@ -2,6 +2,43 @@
 //! queryOrder, the notify's reply), what 123PAY sends (their answers, the notify, the return
 //! redirect's ticket), the rules of their fields, and how each is signed and verified.
 
+/// The impls every code type of the protocol shares, from its `code()` and `from_code()`:
+/// `Display` and serde as the code on the wire (`"7201"`, `"123PVCB"`; a code this version does
+/// not know is kept), `From<&str>`, and `&a == b` so that a getter compares with a value.
+macro_rules! wire_code {
+    ($name:ident) => {
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.code())
+            }
+        }
+
+        impl From<&str> for $name {
+            fn from(code: &str) -> Self {
+                Self::from_code(code)
+            }
+        }
+
+        impl PartialEq<$name> for &$name {
+            fn eq(&self, other: &$name) -> bool {
+                **self == *other
+            }
+        }
+
+        impl serde::Serialize for $name {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_str(self.code())
+            }
+        }
+
+        impl<'de> serde::Deserialize<'de> for $name {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                String::deserialize(d).map(|code| Self::from_code(&code))
+            }
+        }
+    };
+}
+
 pub(crate) mod bank;
 pub mod checksum;
 pub(crate) mod create_order;

@@ -1,8 +1,6 @@
 //! Codes of the specification: transaction statuses, createOrder/queryOrder return codes and
 //! notify reply codes. Codes the gateway adds later are kept as `Unknown`, never lost.
 
-use std::fmt;
-
 /// Defines a code enum with an `Unknown(String)` variant, its Vietnamese and English texts.
 macro_rules! code_enum {
     (
@@ -61,24 +59,7 @@ macro_rules! code_enum {
             }
         }
 
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(self.code())
-            }
-        }
-
-        impl From<&str> for $name {
-            fn from(code: &str) -> Self {
-                Self::from_code(code)
-            }
-        }
-
-        /// So that a getter's `&` compares with a value, as `&a == b`.
-        impl PartialEq<$name> for &$name {
-            fn eq(&self, other: &$name) -> bool {
-                **self == *other
-            }
-        }
+        wire_code!($name);
     };
 }
 
@@ -311,6 +292,45 @@ impl NotifyReturnCode {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::BankCode;
+
+    #[test]
+    fn codes_serialize_as_their_wire_text_and_unknown_codes_are_kept() {
+        let json = serde_json::to_string(&(
+            TransactionStatus::InsufficientFunds,
+            TransactionStatus::from_code("7777"),
+            ReturnCode::Busy,
+            NotifyReturnCode::from_code("-3"),
+            BankCode::Vietcombank,
+            BankCode::from_code("123PKLB"),
+            None::<TransactionStatus>,
+        ))
+        .unwrap();
+        assert_eq!(
+            json,
+            r#"["7201","7777","5000","-3","123PVCB","123PKLB",null]"#
+        );
+        let read: (
+            TransactionStatus,
+            TransactionStatus,
+            ReturnCode,
+            NotifyReturnCode,
+            BankCode,
+            BankCode,
+            Option<TransactionStatus>,
+        ) = serde_json::from_str(&json).unwrap();
+        assert_eq!(read.0, TransactionStatus::InsufficientFunds);
+        assert_eq!(read.1, TransactionStatus::Unknown("7777".to_owned()));
+        assert_eq!(read.2, ReturnCode::Busy);
+        assert_eq!(read.3.code(), "-3");
+        assert_eq!(read.4, BankCode::Vietcombank);
+        assert_eq!(read.5, BankCode::Unknown("123PKLB".to_owned()));
+        assert_eq!(read.6, None);
+        assert!(
+            serde_json::from_str::<TransactionStatus>("7201").is_err(),
+            "a number is not a code"
+        );
+    }
 
     #[test]
     fn pending_is_never_failure() {

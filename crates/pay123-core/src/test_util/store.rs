@@ -234,44 +234,54 @@ where
         "load: absent fields read back as None"
     );
 
-    // Update, only from the expected version.
-    let mut next = full.clone();
-    next.version = 2;
-    next.state = PaymentState::Paid;
-    next.next_check_at = None;
-    next.note = None;
-    assert!(
-        store.update(&next, 1).await.expect("update"),
-        "update: from the stored version"
-    );
-    assert_eq!(
-        store.load("ORDER-1").await.expect("load").as_ref(),
-        Some(&next),
-        "update: every field written"
-    );
-    let mut stale = full.clone();
-    stale.version = 2;
-    stale.state = PaymentState::Failed;
-    assert!(
-        !store.update(&stale, 1).await.expect("update"),
-        "update: refused (Ok(false)) when the stored version is not the expected one"
-    );
-    assert_eq!(
-        store.load("ORDER-1").await.expect("load").as_ref(),
-        Some(&next),
-        "update: a refused update changes nothing"
-    );
-    let mut unknown = next.clone();
-    unknown.m_transaction_id = "ORDER-9".to_owned();
-    assert!(
-        !store.update(&unknown, 1).await.expect("update"),
-        "update: an unknown id is Ok(false)"
-    );
-    assert_eq!(
-        store.load("ORDER-9").await.expect("load"),
-        None,
-        "update: never inserts"
-    );
+    // Update, only from the expected version; never an insert.
+    let next = Payment {
+        version: 2,
+        state: PaymentState::Paid,
+        next_check_at: None,
+        note: None,
+        ..full.clone()
+    };
+    let stale = Payment {
+        state: PaymentState::Failed,
+        ..next.clone()
+    };
+    let unknown = Payment {
+        m_transaction_id: "ORDER-9".to_owned(),
+        ..next.clone()
+    };
+    for (payment, updated, stored, what) in [
+        (
+            &next,
+            true,
+            Some(&next),
+            "from the stored version, every field written",
+        ),
+        (
+            &stale,
+            false,
+            Some(&next),
+            "refused (Ok(false)) when the stored version is not the expected one, changing nothing",
+        ),
+        (
+            &unknown,
+            false,
+            None,
+            "an unknown id is Ok(false), never inserted",
+        ),
+    ] {
+        let id = &payment.m_transaction_id;
+        assert_eq!(
+            store.update(payment, 1).await.expect("update"),
+            updated,
+            "update: {what}"
+        );
+        assert_eq!(
+            store.load(id).await.expect("load").as_ref(),
+            stored,
+            "update: {what}"
+        );
+    }
 
     // Due: in order, at most `limit`, not the others.
     let store = fresh().await;

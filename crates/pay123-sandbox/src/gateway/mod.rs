@@ -128,7 +128,7 @@ pub(crate) struct Inner {
     pub(crate) dashboard_session: secrecy::SecretString,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub(crate) struct MerchantEntry {
     pub(crate) credentials: Credentials,
     pub(crate) notify_url: Option<Uri>,

@@ -197,10 +197,8 @@ pub struct Payment {
     /// 123PAY's page the buyer is sent to (createOrder's answer).
     pub payment_url: Option<String>,
     /// The last `transactionStatus` 123PAY reported.
-    #[serde(with = "code_of")]
     pub transaction_status: Option<TransactionStatus>,
     /// The bank actually used, as 123PAY reported it.
-    #[serde(with = "code_of")]
     pub bank_code: Option<BankCode>,
     /// `opAmount`: what the bank charged, from the queryOrder that confirmed the payment.
     pub op_amount: Option<u64>,
@@ -358,50 +356,6 @@ mod optional_millis {
         d: D,
     ) -> Result<Option<SystemTime>, D::Error> {
         Ok(Option::<i64>::deserialize(d)?.map(Payment::from_millis))
-    }
-}
-
-/// A code type (`TransactionStatus`, `BankCode`) as its code, or `null`.
-mod code_of {
-    use serde::{Deserialize, Deserializer, Serializer};
-
-    pub(super) trait Code: Sized {
-        fn code(&self) -> &str;
-        fn of(code: &str) -> Self;
-    }
-
-    impl Code for crate::TransactionStatus {
-        fn code(&self) -> &str {
-            crate::TransactionStatus::code(self)
-        }
-        fn of(code: &str) -> Self {
-            Self::from_code(code)
-        }
-    }
-
-    impl Code for crate::BankCode {
-        fn code(&self) -> &str {
-            crate::BankCode::code(self)
-        }
-        fn of(code: &str) -> Self {
-            Self::from_code(code)
-        }
-    }
-
-    pub(super) fn serialize<T: Code, S: Serializer>(
-        value: &Option<T>,
-        s: S,
-    ) -> Result<S::Ok, S::Error> {
-        match value {
-            Some(value) => s.serialize_some(value.code()),
-            None => s.serialize_none(),
-        }
-    }
-
-    pub(super) fn deserialize<'de, T: Code, D: Deserializer<'de>>(
-        d: D,
-    ) -> Result<Option<T>, D::Error> {
-        Ok(Option::<String>::deserialize(d)?.map(|code| T::of(&code)))
     }
 }
 
