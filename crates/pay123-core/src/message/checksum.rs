@@ -390,7 +390,8 @@ pub(crate) fn masked_of<S: Signed>(message: &S) -> String {
         .filter(|f| **f != Field::SecretKey)
         .map(|&f| message.value(f))
         .collect();
-    signing_string_masked(S::MESSAGE, &values).unwrap_or_default()
+    signing_string_masked(S::MESSAGE, &values)
+        .expect("a value for each field of the message's row but the secret key, as it counts")
 }
 
 /// What went wrong with a checksum.
