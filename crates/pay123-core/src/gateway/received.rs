@@ -5,8 +5,8 @@
 use http::Request;
 
 use crate::message::checksum::{Message, Signed};
-use crate::message::create_order::CreateOrder;
-use crate::message::query_order::QueryOrder;
+use crate::message::create_order::{CreateOrder, SignedCreateOrder};
+use crate::message::query_order::{QueryOrder, SignedQueryOrder};
 use crate::message::secret::Credentials;
 
 use super::error::RequestError;
@@ -23,12 +23,12 @@ pub trait MerchantRequest: sealed::Parse {
 
 impl MerchantRequest for CreateOrder {
     const METHOD: &'static str = "createOrder";
-    const MESSAGE: Message = Message::CreateOrderRequest;
+    const MESSAGE: Message = <SignedCreateOrder<'static> as Signed>::MESSAGE;
 }
 
 impl MerchantRequest for QueryOrder {
     const METHOD: &'static str = "queryOrder";
-    const MESSAGE: Message = Message::QueryOrderRequest;
+    const MESSAGE: Message = <SignedQueryOrder<'static> as Signed>::MESSAGE;
 }
 
 pub(super) mod sealed {

@@ -58,7 +58,7 @@ fields! {
     Status = "status", "(return redirect)";
     Time = "time", "(return redirect)";
     TransactionId = "transactionID", "(return redirect)";
-    SecretKey = "secretKey", ", always last";
+    SecretKey = "secretKey", "(always last)";
 }
 
 impl fmt::Display for Field {

@@ -243,8 +243,9 @@ where
         ..full.clone()
     };
     let stale = Payment {
+        version: 2,
         state: PaymentState::Failed,
-        ..next.clone()
+        ..full.clone()
     };
     let unknown = Payment {
         m_transaction_id: "ORDER-9".to_owned(),

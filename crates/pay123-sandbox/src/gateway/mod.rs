@@ -130,7 +130,8 @@ pub(crate) struct Inner {
 
 #[derive(Debug, Clone)]
 pub(crate) struct MerchantEntry {
-    pub(crate) credentials: Credentials,
+    /// Shared: an admitted request holds its merchant's entry without copying the secrets.
+    pub(crate) credentials: Arc<Credentials>,
     pub(crate) notify_url: Option<Uri>,
     /// The merchant code, shared by the keys of its transactions.
     code: Arc<str>,
@@ -177,7 +178,7 @@ impl Gateway {
                 (
                     m.credentials.merchant_code().to_owned(),
                     MerchantEntry {
-                        credentials: m.credentials.clone(),
+                        credentials: Arc::new(m.credentials.clone()),
                         notify_url,
                         code: m.credentials.merchant_code().into(),
                     },

@@ -44,6 +44,34 @@ async fn missing_accept_header_is_http_415() {
     assert_eq!(items[0], "1", "{items:?}");
 }
 
+#[tokio::test]
+async fn a_body_over_the_limit_is_http_413_and_changes_nothing() {
+    let h = Harness::new(|_| {}).await;
+    for (path, mut body) in [
+        ("/miservice/createOrder1", signed_order("E413")),
+        ("/miservice/queryOrder1", signed_query("E413")),
+    ] {
+        // A signed request, padded past axum's default limit of 2 MB with a member 123PAY
+        // does not read.
+        body["padding"] = serde_json::Value::String("x".repeat(3 << 20));
+        let response = h.http.post_raw(&h.url(path), &body, true).await;
+        assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE, "{path}");
+    }
+    let gateway = h.sandbox.gateway();
+    assert_eq!(gateway.transaction_count(), 0, "no order was created");
+    assert_eq!(gateway.query_order_calls(), 0, "no query was answered");
+    // The same bodies without the padding are taken.
+    let response = h
+        .http
+        .post_raw(
+            &h.url("/miservice/createOrder1"),
+            &signed_order("E413"),
+            true,
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+}
+
 /// A change to a signed body.
 type Tamper = fn(&mut serde_json::Value);
 
