@@ -215,8 +215,8 @@ pub(crate) trait Signed {
             bytes: [0; 40],
             len: digested.len * 2,
         };
-        // The buffer holds exactly twice the digest: encoding cannot fail.
-        let _ = hex::encode_to_slice(digested.as_slice(), &mut hex.bytes[..hex.len]);
+        hex::encode_to_slice(digested.as_slice(), &mut hex.bytes[..hex.len])
+            .expect("the buffer holds exactly twice the digest");
         hex
     }
 
@@ -237,8 +237,7 @@ pub(crate) struct HexChecksum {
 
 impl HexChecksum {
     pub(crate) fn as_str(&self) -> &str {
-        // Hex digits are ASCII.
-        std::str::from_utf8(&self.bytes[..self.len]).unwrap_or("")
+        std::str::from_utf8(&self.bytes[..self.len]).expect("hex digits are ASCII")
     }
 }
 

@@ -79,7 +79,7 @@ impl Token {
     }
 
     pub(super) fn as_str(&self) -> &str {
-        std::str::from_utf8(&self.0).unwrap_or("")
+        std::str::from_utf8(&self.0).expect("a token holds characters of TOKEN_ALPHABET (ASCII)")
     }
 }
 
