@@ -91,7 +91,7 @@ pub use transaction::{
 /// | `POST /banksim/{session}/bank`, `/card`, `/otp`, `/cancel` | the bank page forms |
 /// | `GET /_sandbox/`, `/_sandbox/transactions`, `/_sandbox/transactions/{id}`, `/_sandbox/refusals` | admin: read (JSON; the dashboard's pages for a browser, `Accept: text/html`) |
 /// | `GET /_sandbox/login`, `POST /_sandbox/login`, `GET /_sandbox/dashboard.js` | the dashboard's login (with an admin token) and script |
-/// | `POST /_sandbox/transactions/{id}/status`, `/notify`, `/total-amount`; `/_sandbox/notify/drop-next`; `/_sandbox/create-order/fail`, `/clear`; `/_sandbox/query-order/fail`, `/clear`; `/_sandbox/reset` | admin: act |
+/// | `POST /_sandbox/transactions/{id}/status`, `/notify`, `/time-out`, `/total-amount`; `/_sandbox/notify/drop-next`; `/_sandbox/create-order/fail`, `/clear`; `/_sandbox/query-order/fail`, `/clear`; `/_sandbox/reset` | admin: act |
 pub fn router(gateway: Gateway) -> Router {
     Router::new()
         .route("/miservice/createOrder1", post(api::create_order))

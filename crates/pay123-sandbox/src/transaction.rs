@@ -44,6 +44,13 @@ pub struct Transaction {
     pub description: String,
     /// The URL the buyer was sent to (the `redirectURL` of the createOrder answer).
     pub payment_url: String,
+    /// createOrder's `redirectURL`: where the buyer comes back after a payment, or while it is
+    /// pending.
+    pub redirect_url: String,
+    /// createOrder's `cancelURL`, when it names another page than `redirectURL`.
+    pub cancel_url: Option<String>,
+    /// createOrder's `errorURL`, when it names another page than `redirectURL`.
+    pub error_url: Option<String>,
     /// Where the buyer is in the bank pages.
     pub step: Step,
     /// When createOrder was received.

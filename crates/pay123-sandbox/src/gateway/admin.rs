@@ -221,7 +221,8 @@ impl Gateway {
 
     /// The buyer left the bank pages: ends the session of a pending transaction now, as its
     /// timeout (`--session-timeout`) would, with the status the timeout reports at its step
-    /// (`7210`, or the last wrong input: `7231`, `7232`, `7220`, `7222`), and sends the notify.
+    /// (`7210`, or `7220` at the OTP step; or the last wrong input: `7231`, `7232`, `7222`), and
+    /// sends the notify.
     /// A go-live check uses it instead of waiting 15 minutes.
     pub fn time_out(&self, m_transaction_id: &str) -> Result<Transaction, AdminError> {
         self.time_out_of(None, m_transaction_id)
@@ -239,7 +240,7 @@ impl Gateway {
                     record.status().code().to_owned(),
                 ));
             }
-            record.end_session(now, fx);
+            record.end_session("session timed out through the admin API", now, fx);
             Ok(self.snapshot(record))
         })
     }
@@ -489,6 +490,9 @@ impl Gateway {
             reported_total_amount: record.reported_total_amount(),
             description: record.order.description.to_string(),
             payment_url: self.page_url(record.token.as_str()),
+            redirect_url: record.order.redirect_url.to_string(),
+            cancel_url: record.order.cancel_url.as_deref().map(str::to_owned),
+            error_url: record.order.error_url.as_deref().map(str::to_owned),
             step: record.step,
             created_at: record.created_at,
             session_deadline: record.deadline(),

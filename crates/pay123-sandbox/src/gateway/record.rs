@@ -494,18 +494,19 @@ impl Record {
         fx.deliver.push(self.key.clone());
     }
 
-    /// Ends the session on the bank pages: the buyer left. The status is the last wrong input,
-    /// else nothing entered at the step.
-    pub(super) fn end_session(&mut self, now: SystemTime, fx: &mut Effects) {
+    /// Ends the session on the bank pages: the buyer left (`how` says how it ended: the
+    /// session's timeout, or the admin API). The status is the last wrong input, else nothing
+    /// entered at the step.
+    pub(super) fn end_session(&mut self, how: &str, now: SystemTime, fx: &mut Effects) {
         let (nothing_entered, event) = if self.step == Step::Otp {
             (
                 TransactionStatus::NoOtp,
-                "session timed out at the OTP step: the buyer left the page",
+                format!("{how} at the OTP step: the buyer left the page"),
             )
         } else {
             (
                 TransactionStatus::NoPaymentInfo,
-                "session timed out: the buyer left the page",
+                format!("{how}: the buyer left the page"),
             )
         };
         let status = self
@@ -520,7 +521,7 @@ impl Record {
     pub(super) fn expire_due(&mut self, now: SystemTime, fx: &mut Effects) {
         match self.step {
             Step::ChooseBank | Step::Card | Step::Otp if now >= self.deadline() => {
-                self.end_session(now, fx);
+                self.end_session("session timed out", now, fx);
             }
             Step::AwaitingBank
                 if self
