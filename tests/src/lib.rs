@@ -94,3 +94,13 @@ macro_rules! conformance {
         )*
     };
 }
+
+/// A spawned task, aborted when this is dropped: what keeps a shop under test running.
+#[derive(Debug)]
+pub struct AbortOnDrop<T>(pub tokio::task::JoinHandle<T>);
+
+impl<T> Drop for AbortOnDrop<T> {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}

@@ -14,17 +14,18 @@ use bytes::Bytes;
 use pay123_cli::qc::{
     DemoShopBrowser, Guide, Input, Question, Report, Session, Settings, Step, Verdict,
 };
+use pay123_core::checksum::{self, Message};
 use pay123_core::reconcile::ReconcilePolicy;
 use pay123_core::{
     BankCode, CreateOrder, Credentials, NotifyVerifier, QueryOrder, SecretKey, TransactionStatus,
 };
 use pay123_sandbox::cards::TEST_ISSUE_DATE;
-use sha1::{Digest, Sha1};
 use shop::ReconcilerSettings;
 use tokio::net::TcpListener;
 
+use crate::AbortOnDrop;
 use crate::buyer::{Buyer, Page};
-use crate::world::{BODY_TIMEOUT, HEADER_TIMEOUT, Launcher, ShopSetup, WRITE_TIMEOUT};
+use crate::world::{Launcher, ShopSetup};
 
 /// How long a step of the check may take in the tests.
 const STEP: Duration = Duration::from_secs(20);
@@ -71,33 +72,27 @@ pub async fn demo_shop_passes<L: Launcher>(launcher: &L) {
         .expect("bind the shop");
     let shop_url = format!("http://{}", listener.local_addr().expect("an address"));
     let session = session(&shop_url).await;
-    let setup = ShopSetup {
-        header_timeout: HEADER_TIMEOUT,
-        body_timeout: BODY_TIMEOUT,
-        write_timeout: WRITE_TIMEOUT,
+    let mut setup = ShopSetup::new(
         listener,
-        public_url: shop_url.clone(),
-        database_url: launcher.database().fresh(dir.path()).await,
-        gateway_timeout: Duration::from_secs(5),
-        // A lost notify is found within seconds, as a merchant's reconciler finds it in a
-        // minute.
-        reconcile_policy: ReconcilePolicy::default().with_first_check(Duration::from_secs(2)),
-        reconciler: ReconcilerSettings::default().with_period(Duration::from_millis(200)),
-        checkouts_per_minute: 0,
-        trusted_proxies: pay123_core::proxy::TrustedProxies::none(),
-        endpoints: session.sandbox().endpoints(),
-        credentials: Credentials::sandbox(),
-    };
+        shop_url.clone(),
+        launcher.database().fresh(dir.path()).await,
+        session.sandbox().endpoints(),
+        Credentials::sandbox(),
+    );
+    // A lost notify is found within seconds, as a merchant's reconciler finds it in a minute.
+    setup.reconcile_policy = ReconcilePolicy::default().with_first_check(Duration::from_secs(2));
+    setup.reconciler = ReconcilerSettings::default().with_period(Duration::from_millis(200));
     let _shop: Box<dyn Any + Send> = launcher.launch(setup).await;
     let mut browser = DemoShopBrowser::start(shop_url)
         .await
         .expect("Chromium and ChromeDriver (scripts/test installs them)");
     let report = session.run(&mut browser).await;
     browser.close().await;
+    let seen = checksums_seen(&session);
     session.shutdown().await;
     let markdown = report.to_markdown();
     assert_eq!(not_passed(&report), Vec::<String>::new(), "{markdown}");
-    assert_no_checksum(&report);
+    assert_no_checksum(&report, &seen);
     assert!(markdown.contains("(hidden)"), "{markdown}");
     assert!(report.passed(), "{markdown}");
     assert_eq!(report.summary.pass, report.cases.len());
@@ -215,17 +210,7 @@ impl BrokenShop {
         let reconciler = (!faults.never_looks_again).then(|| tokio::spawn(reconcile(inner)));
         Self {
             url,
-            _tasks: Box::new((Abort(Some(server)), Abort(reconciler))),
-        }
-    }
-}
-
-struct Abort<T>(Option<tokio::task::JoinHandle<T>>);
-
-impl<T> Drop for Abort<T> {
-    fn drop(&mut self) {
-        if let Some(task) = &self.0 {
-            task.abort();
+            _tasks: Box::new((AbortOnDrop(server), reconciler.map(AbortOnDrop))),
         }
     }
 }
@@ -321,16 +306,15 @@ fn apply(shop: &Inner, id: &str, status: &TransactionStatus, amount: Option<u64>
     }
 }
 
-/// The reply JSON, signed by hand as a hand-written listener does.
+/// The reply JSON, signed from the checksum table as a tool does.
 fn reply(key: &SecretKey, id: &str, code: &str) -> Response {
     let ts = SystemTime::now()
         .duration_since(SystemTime::UNIX_EPOCH)
         .expect("after 1970")
         .as_millis()
         .to_string();
-    let checksum = hex::encode(Sha1::digest(
-        format!("{id}{code}{ts}{}", key.expose_secret()).as_bytes(),
-    ));
+    let checksum = checksum::compute(Message::NotifyReply, &[id, code, &ts], key)
+        .expect("a value for each field of the reply");
     axum::Json(serde_json::json!({
         "mTransactionID": id, "returnCode": code, "ts": ts, "checksum": checksum,
     }))
@@ -517,23 +501,59 @@ pub async fn check_broken_shop_cases(faults: Faults, only: &[&str]) -> Report {
     let session = session_of(&shop_url, only).await;
     let shop = BrokenShop::start(faults, listener, &session).await;
     let report = session.run(&mut HttpGuide::new(&shop.url)).await;
+    let seen = checksums_seen(&session);
     session.shutdown().await;
-    assert_no_checksum(&report);
+    assert_no_checksum(&report, &seen);
     report
 }
 
-/// No checksum (40 hexadecimal digits) made with the merchant's key is left in the report.
-pub fn assert_no_checksum(report: &Report) {
+/// The checksums the sandbox saw in the session: of each notify it sent and of each reply.
+pub fn checksums_seen(session: &Session) -> Vec<String> {
+    let transactions = session.sandbox().transactions();
+    let mut seen: Vec<String> = transactions
+        .iter()
+        .flat_map(|t| &t.notify_attempts)
+        .flat_map(|a| {
+            let sent = form_urlencoded::parse(a.request_body.as_bytes())
+                .find(|(name, _)| name == "checksum")
+                .map(|(_, value)| value.into_owned());
+            let replied = a
+                .reply_body
+                .as_deref()
+                .and_then(|b| serde_json::from_str::<serde_json::Value>(b).ok())
+                .and_then(|v| Some(v.get("checksum")?.as_str()?.to_owned()));
+            [sent, replied]
+        })
+        .flatten()
+        .filter(|c| !c.is_empty())
+        .collect();
+    seen.sort();
+    seen.dedup();
+    seen
+}
+
+/// No checksum is left in the report: none of those the sandbox saw (`seen`), and no run of 40
+/// or 32 hexadecimal digits (a SHA-1 or MD5 checksum) at all.
+pub fn assert_no_checksum(report: &Report, seen: &[String]) {
     for (name, text) in [
         ("JSON", report.to_json()),
         ("Markdown", report.to_markdown()),
     ] {
+        for checksum in seen {
+            assert!(
+                !text.contains(checksum.as_str()),
+                "the checksum {checksum} in the {name} report:\n{text}"
+            );
+        }
         let mut run = 0;
         for c in text.chars().chain(std::iter::once(' ')) {
             if c.is_ascii_hexdigit() {
                 run += 1;
             } else {
-                assert_ne!(run, 40, "a checksum in the {name} report:\n{text}");
+                assert!(
+                    run != 40 && run != 32,
+                    "a checksum in the {name} report:\n{text}"
+                );
                 run = 0;
             }
         }

@@ -58,6 +58,36 @@ pub struct ShopSetup {
     pub credentials: Credentials,
 }
 
+impl ShopSetup {
+    /// A shop served on `listener` with the tests' defaults (the fields' documentation says
+    /// which), its database, and the sandbox it pays through.
+    pub fn new(
+        listener: TcpListener,
+        public_url: String,
+        database_url: String,
+        endpoints: Endpoints,
+        credentials: Credentials,
+    ) -> Self {
+        Self {
+            header_timeout: HEADER_TIMEOUT,
+            body_timeout: BODY_TIMEOUT,
+            write_timeout: WRITE_TIMEOUT,
+            listener,
+            public_url,
+            database_url,
+            gateway_timeout: std::time::Duration::from_secs(5),
+            reconcile_policy: ReconcilePolicy::default()
+                .with_first_check(std::time::Duration::from_secs(600)),
+            reconciler: ReconcilerSettings::default()
+                .with_period(std::time::Duration::from_millis(100)),
+            checkouts_per_minute: 0,
+            trusted_proxies: pay123_core::proxy::TrustedProxies::none(),
+            endpoints,
+            credentials,
+        }
+    }
+}
+
 /// Starts a shop; the returned value keeps it running until dropped.
 pub trait Launcher: Sync {
     /// Starts the shop.
@@ -160,30 +190,19 @@ impl World {
         .await
         .expect("the sandbox starts");
         let database_url = launcher.database().fresh(dir.path()).await;
-        let mut setup = ShopSetup {
-            header_timeout: HEADER_TIMEOUT,
-            body_timeout: BODY_TIMEOUT,
-            write_timeout: WRITE_TIMEOUT,
+        let mut setup = ShopSetup::new(
             listener,
-            public_url: shop_url.clone(),
+            shop_url.clone(),
             database_url,
-            gateway_timeout: std::time::Duration::from_secs(5),
-            reconcile_policy: ReconcilePolicy::default()
-                .with_first_check(std::time::Duration::from_secs(600)),
-            reconciler: ReconcilerSettings::default()
-                .with_period(std::time::Duration::from_millis(100)),
-            checkouts_per_minute: 0,
-            trusted_proxies: if nginx.is_some() {
-                crate::nginx::PROXY_ADDR
-                    .to_string()
-                    .parse()
-                    .expect("an address")
-            } else {
-                pay123_core::proxy::TrustedProxies::none()
-            },
-            endpoints: sandbox.endpoints(),
+            sandbox.endpoints(),
             credentials,
-        };
+        );
+        if nginx.is_some() {
+            setup.trusted_proxies = crate::nginx::PROXY_ADDR
+                .to_string()
+                .parse()
+                .expect("an address");
+        }
         shop_tweak(&mut setup);
         let shop = launcher.launch(setup).await;
         World {

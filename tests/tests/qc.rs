@@ -2,6 +2,7 @@
 //! it breaks, with evidence; without faults the same shop fails none.
 
 use pay123_cli::qc::Verdict;
+use pay123_core::NotifyReturnCode;
 use pay123_tests::qc::{Faults, check_broken_shop, check_broken_shop_cases, failed};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -13,6 +14,8 @@ async fn a_shop_without_faults_fails_no_case() {
         "{}",
         report.to_markdown()
     );
+    // Every case ran: a case that slips to "not run" would hide what it checks.
+    assert_eq!(report.summary.not_run, 0, "{}", report.to_markdown());
     // What only a person (or a browser on a known shop) can see is left to them, never passed.
     let ns01 = report.case("NS01").expect("NS01");
     assert_eq!(
@@ -119,7 +122,11 @@ async fn a_shop_with_all_four_faults_has_each_named_in_the_report() {
     assert!(!report.passed());
     // Each row carries its evidence: the probe sent and the shop's answer, the transaction.
     let forged = report.case("NOTIFY-FORGED").expect("the row");
-    assert_eq!(forged.probes[0].return_code.as_deref(), Some("1"), "{md}");
+    assert_eq!(
+        forged.probes[0].return_code,
+        Some(NotifyReturnCode::Processed),
+        "{md}"
+    );
     let pending = report.case("PENDING").expect("the row");
     assert_eq!(
         pending.order_views[0].status.as_deref(),

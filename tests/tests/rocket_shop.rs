@@ -42,15 +42,7 @@ impl Launcher for RocketShop {
             assert!(Instant::now() < deadline, "rocket never listened on {addr}");
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
-        Box::new(AbortOnDrop(server))
-    }
-}
-
-struct AbortOnDrop(tokio::task::JoinHandle<()>);
-
-impl Drop for AbortOnDrop {
-    fn drop(&mut self) {
-        self.0.abort();
+        Box::new(pay123_tests::AbortOnDrop(server))
     }
 }
 

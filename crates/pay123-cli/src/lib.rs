@@ -14,6 +14,24 @@ pub fn path_segment(text: &str) -> String {
     percent_encoding::utf8_percent_encode(text, percent_encoding::NON_ALPHANUMERIC).to_string()
 }
 
+/// Whether a character from the other side (a shop's reply, an answer, an input) may change how
+/// a terminal or a Markdown viewer shows what follows it: control characters (line breaks
+/// included), the bidirectional marks and overrides, soft hyphens, invisible separators and
+/// joiners. The CLI's output and the check's report escape or replace them.
+#[must_use]
+pub fn is_unsafe_char(c: char) -> bool {
+    c.is_control()
+        || matches!(
+            c,
+            '\u{ad}'
+                | '\u{61c}'
+                | '\u{200b}'..='\u{200f}'
+                | '\u{2028}'..='\u{202e}'
+                | '\u{2060}'..='\u{2069}'
+                | '\u{feff}'
+        )
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

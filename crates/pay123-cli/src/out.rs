@@ -159,17 +159,7 @@ fn json_safe(json: &str) -> String {
         })
 }
 
-fn is_unsafe(c: char) -> bool {
-    c.is_control()
-        || matches!(
-            c,
-            '\u{200b}'..='\u{200f}'
-                | '\u{061c}'
-                | '\u{2028}'..='\u{202e}'
-                | '\u{2066}'..='\u{2069}'
-                | '\u{feff}'
-        )
-}
+use pay123_cli::is_unsafe_char as is_unsafe;
 
 /// `text` in green (on a terminal).
 pub(crate) fn good(text: &str) -> String {

@@ -295,7 +295,6 @@ async fn list_transactions(
     }
 }
 
-/// An id as a path segment.
 /// Calls the admin API: its JSON answer (`null` for none); an `{"error"}` answer is a refusal.
 async fn call(
     admin: &Admin,

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use fantoccini::{Client, ClientBuilder, Locator};
 use hyper_util::client::legacy::connect::HttpConnector;
+use pay123_core::BankCode;
 use pay123_sandbox::cards::TEST_ISSUE_DATE;
 
 use super::{Guide, Input, Question, Step};
@@ -184,7 +185,8 @@ impl DemoShopBrowser {
         let either = format!("#{id}, #bank_form");
         self.find(&either).await?;
         if self.browser.find(Locator::Id("bank_form")).await.is_ok() && id != "bank_form" {
-            self.choose("bank_code", "123PVCB").await?;
+            self.choose("bank_code", BankCode::Vietcombank.code())
+                .await?;
             self.click("#pay").await?;
             self.find(&format!("#{id}")).await?;
         }
@@ -295,7 +297,8 @@ impl Guide for DemoShopBrowser {
                     .await
                     .map_err(|e| format!("open the shop: {e}"))?;
                 // Vietcombank in the shop: no bank choice at 123PAY.
-                self.choose("bank-code", "123PVCB").await?;
+                self.choose("bank-code", BankCode::Vietcombank.code())
+                    .await?;
                 self.click("button[id^='buy-']").await?;
                 self.form("card_form").await?;
                 self.bank_page = Some(
@@ -344,7 +347,8 @@ impl Guide for DemoShopBrowser {
     }
 
     fn progress(&mut self, line: &str) {
-        tracing::info!("{line}");
+        // As the terminal guide: `pay123 qc --browser` shows each case's progress.
+        eprintln!("{}", super::report::clean(line));
     }
 
     fn describe(&self) -> String {

@@ -35,7 +35,8 @@ pub(super) fn attempt_line(a: &NotifyAttempt) -> String {
     )
 }
 
-/// The queryOrder calls about the transaction the sandbox recorded (the first 20).
+/// The queryOrder calls about the transaction the sandbox recorded (the check's sandbox keeps
+/// them all: `query_events_kept`).
 pub(super) fn queries(t: &Transaction) -> impl Iterator<Item = &HistoryEntry> {
     t.history.iter().filter(|e| e.kind == EventKind::Query)
 }
@@ -80,11 +81,7 @@ pub(super) fn acknowledged(t: &Transaction, n: u32) -> Check {
 /// confirmed the payment already).
 pub(super) fn confirmed_before_acknowledging(t: &Transaction) -> Check {
     let what = "the shop confirmed the notify with queryOrder before acknowledging it";
-    let Some(a) = t
-        .notify_attempts
-        .iter()
-        .find(|a| a.outcome == AttemptOutcome::Acknowledged)
-    else {
+    let Some(a) = t.acknowledged_attempts().next() else {
         return Check::fail(what, "no notify was acknowledged");
     };
     let reported = |e: &&HistoryEntry| e.status == t.status;
@@ -170,7 +167,9 @@ pub(super) fn probe_line(p: &Probe) -> String {
         "sent at {}: HTTP {}, returnCode {}{}{}",
         time(p.at),
         p.http_status.map_or("none".to_owned(), |h| h.to_string()),
-        p.return_code.as_deref().unwrap_or("none"),
+        p.return_code
+            .as_ref()
+            .map_or("none", NotifyReturnCode::code),
         if p.verified { ", verified" } else { "" },
         p.error
             .as_ref()
@@ -182,8 +181,8 @@ pub(super) fn probe_line(p: &Probe) -> String {
 /// Whether the probe's reply acknowledges the notify (`1` or `2`).
 pub(super) fn acknowledges(p: &Probe) -> bool {
     p.return_code
-        .as_deref()
-        .is_some_and(|code| NotifyReturnCode::from_code(code).is_acknowledged())
+        .as_ref()
+        .is_some_and(NotifyReturnCode::is_acknowledged)
 }
 
 /// The shop's reply `ts` against the sandbox's clock when the reply came: the largest gap seen,

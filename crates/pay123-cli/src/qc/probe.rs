@@ -93,17 +93,16 @@ pub(super) async fn notify(
             return probe;
         }
     };
-    probe.request_body = notify.to_form(&signing_key);
-    let request = match Request::post(url)
-        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-        .body(Bytes::from(probe.request_body.clone()))
-    {
-        Ok(request) => request,
+    let listener = match url.parse::<http::Uri>() {
+        Ok(listener) => listener,
         Err(e) => {
             probe.error = Some(format!("the notify URL cannot be used: {e}"));
             return probe;
         }
     };
+    // The form POST 123PAY sends, as the sandbox sends it.
+    let request = notify.to_http_request(&listener, &signing_key);
+    probe.request_body = String::from_utf8_lossy(request.body()).into_owned();
     let answer = http.send(request).await;
     probe.ended_at = SystemTime::now();
     match answer {
@@ -113,10 +112,12 @@ pub(super) async fn notify(
             let body = response.body();
             probe.reply_body = Some(keep(body));
             if !response.status().is_success() {
+                // As the sandbox: 123PAY reads no reply from an HTTP error.
                 probe.error = Some(format!(
                     "HTTP {}: 123PAY reads a reply only from a 2xx answer",
                     response.status().as_u16()
                 ));
+                return probe;
             }
             // As 123PAY reads it (and the sandbox, and `pay123 notify send`): signed, about this
             // order or none, a code of the table, its ts within the window.
@@ -128,24 +129,14 @@ pub(super) async fn notify(
                 pay123_core::DEFAULT_WINDOW,
             ) {
                 Ok(reply) => {
-                    probe.return_code = Some(reply.return_code().code().to_owned());
+                    probe.return_code = Some(reply.return_code().clone());
                     probe.verified = true;
                 }
                 Err(e) => {
-                    // The code, when the JSON can be read at all, even unsigned.
-                    probe.return_code = serde_json::from_slice::<serde_json::Value>(body)
-                        .ok()
-                        .and_then(|v| {
-                            v.get("returnCode")
-                                .and_then(|c| c.as_str())
-                                .map(String::from)
-                        });
-                    probe.error.get_or_insert_with(|| {
-                        format!(
-                            "a reply 123PAY does not accept: {}",
-                            pay123_core::ErrorChain(&e)
-                        )
-                    });
+                    probe.error = Some(format!(
+                        "a reply 123PAY does not accept: {}",
+                        pay123_core::ErrorChain(&e)
+                    ));
                 }
             }
         }

@@ -3,6 +3,7 @@
 use std::fmt::Write as _;
 use std::time::SystemTime;
 
+use pay123_core::NotifyReturnCode;
 use pay123_sandbox::Transaction;
 use serde::Serialize;
 
@@ -98,8 +99,9 @@ pub struct Probe {
     pub http_status: Option<u16>,
     /// The answer's body, at most 2,000 characters.
     pub reply_body: Option<String>,
-    /// The reply's `returnCode`, when the reply could be read.
-    pub return_code: Option<String>,
+    /// The reply's `returnCode`, when the reply verified (an unsigned or malformed reply is in
+    /// `reply_body`).
+    pub return_code: Option<NotifyReturnCode>,
     /// Whether the reply's checksum verified with the merchant's key.
     pub verified: bool,
     /// What went wrong (no answer, not the reply's JSON, a checksum that does not verify).
@@ -373,7 +375,7 @@ impl Report {
             let _ = writeln!(
                 md,
                 "| {} | {} | {} |",
-                cell(&c.what),
+                prose(&c.what),
                 c.verdict.label(),
                 code(&c.detail, true)
             );
@@ -384,7 +386,7 @@ impl Report {
                 md,
                 "| {} | {} | {} | {} |",
                 case.id,
-                cell(case.scenario),
+                prose(case.scenario),
                 case.verdict.label(),
                 code(&case.why(), true)
             );
@@ -505,13 +507,13 @@ fn evidence(case: &CaseReport) -> Vec<String> {
 /// What the report shows in place of a checksum.
 pub(crate) const HIDDEN: &str = "(hidden)";
 
-/// `text` with every run of exactly 40 hexadecimal digits (a SHA-1 checksum) replaced by
-/// [`HIDDEN`].
+/// `text` with every run of hexadecimal digits as long as a checksum (40 for SHA-1, 32 for the
+/// return ticket's MD5) replaced by [`HIDDEN`].
 pub(crate) fn hide_checksums_in(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut run = String::new();
     let flush = |run: &mut String, out: &mut String| {
-        if run.len() == 40 {
+        if run.len() == 40 || run.len() == 32 {
             out.push_str(HIDDEN);
         } else {
             out.push_str(run);
@@ -530,26 +532,10 @@ pub(crate) fn hide_checksums_in(text: &str) -> String {
     out
 }
 
-/// Whether a character may change how a terminal or a Markdown viewer shows what follows it:
-/// control characters (line breaks included), the bidirectional marks and overrides, invisible
-/// separators and joiners.
-fn unsafe_char(c: char) -> bool {
-    c.is_control()
-        || matches!(
-            c,
-            '\u{ad}'
-                | '\u{61c}'
-                | '\u{200b}'..='\u{200f}'
-                | '\u{2028}'..='\u{202e}'
-                | '\u{2060}'..='\u{2069}'
-                | '\u{feff}'
-        )
-}
-
-/// One line of text, with every [`unsafe_char`] replaced by a space.
+/// One line of text, with every character [`crate::is_unsafe_char`] names replaced by a space.
 pub(crate) fn clean(text: &str) -> String {
     text.chars()
-        .map(|c| if unsafe_char(c) { ' ' } else { c })
+        .map(|c| if crate::is_unsafe_char(c) { ' ' } else { c })
         .collect()
 }
 
@@ -600,11 +586,6 @@ fn code(text: &str, in_table: bool) -> String {
     let longest = text.split(|c| c != '`').map(str::len).max().unwrap_or(0);
     let ticks = "`".repeat(longest + 1);
     format!("{ticks} {text} {ticks}")
-}
-
-/// Text for a Markdown table cell: [`prose`] (a `|` escaped among the rest).
-fn cell(text: &str) -> String {
-    prose(text)
 }
 
 fn rfc3339<S: serde::Serializer>(at: &SystemTime, s: S) -> Result<S::Ok, S::Error> {
@@ -698,6 +679,11 @@ mod tests {
         assert_eq!(
             hide_checksums_in(&format!("checksum={}&x={}", "a".repeat(40), "b".repeat(41))),
             format!("checksum=(hidden)&x={}", "b".repeat(41))
+        );
+        // The return ticket's MD5.
+        assert_eq!(
+            hide_checksums_in(&format!("ticket={}&t={}", "c".repeat(32), "d".repeat(31))),
+            format!("ticket=(hidden)&t={}", "d".repeat(31))
         );
     }
 

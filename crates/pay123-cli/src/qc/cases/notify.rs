@@ -122,7 +122,7 @@ impl<G: Guide + Send> Run<'_, G> {
         let url = self.settings().notify_url.clone();
         let id = t.m_transaction_id.clone();
         let bank = t.bank_code.clone();
-        let bank = if bank.code() == "123PAY" {
+        let bank = if bank == pay123_core::BankCode::Pay123 {
             pay123_core::BankCode::Vietcombank
         } else {
             bank
@@ -154,7 +154,9 @@ impl<G: Guide + Send> Run<'_, G> {
                         judge::probe_line(&p)
                     ),
                 )
-            } else if p.verified && expected.contains(&p.return_code.as_deref().unwrap_or("")) {
+            } else if p.verified
+                && (p.return_code.as_ref()).is_some_and(|c| expected.contains(&c.code()))
+            {
                 Check::pass(what, judge::probe_line(&p))
             } else if p.verified {
                 Check::eye(
@@ -310,9 +312,9 @@ impl<G: Guide + Send> Run<'_, G> {
                     format!(
                         "queryOrder at {}, {} after the payment ({})",
                         time(q.at),
-                        humantime::format_duration(Duration::from_millis(
-                            q.at.duration_since(paid_at).unwrap_or_default().as_millis() as u64
-                        )),
+                        humantime::format_duration(
+                            q.at.duration_since(paid_at).unwrap_or_default()
+                        ),
                         q.event
                     ),
                 )

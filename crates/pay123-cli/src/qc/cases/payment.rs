@@ -52,10 +52,15 @@ impl<G: Guide + Send> Run<'_, G> {
                 .and_then(|b| serde_json::from_str::<serde_json::Value>(b).ok())
                 .and_then(|v| v.get("amount").and_then(serde_json::Value::as_u64))
         {
+            // What the judge of the core holds a paid order to: its totalAmount (opAmount, what
+            // the bank charged, may differ).
             case.checks.push(Check::of(
-                "the order's amount is what 123PAY charged (opAmount)",
-                amount == t.op_amount,
-                format!("order {amount} VND, 123PAY charged {} VND", t.op_amount),
+                "the order's amount is the totalAmount 123PAY confirmed",
+                amount == t.total_amount,
+                format!(
+                    "order {amount} VND, totalAmount {} VND (opAmount {} VND)",
+                    t.total_amount, t.op_amount
+                ),
             ));
         }
         self.page_shows(
@@ -166,19 +171,19 @@ impl<G: Guide + Send> Run<'_, G> {
         }
         let looked = self
             .wait(&t, |t| {
-                judge::queries(t).any(|q| q.status.is_pending() && q.status.code() == "20")
+                judge::queries(t).any(|q| q.status == TransactionStatus::BankResultUnknown)
             })
             .await;
         let now = self.current(&t);
         case.checks.push(Check::of(
             "123PAY's status is 20 (the bank's result unknown)",
-            now.status.code() == "20",
+            now.status == TransactionStatus::BankResultUnknown,
             format!("status {} ({})", now.status.code(), now.status_english),
         ));
         case.checks.push(match &looked {
             Some(l) => {
                 let q = judge::queries(l)
-                    .find(|q| q.status.code() == "20")
+                    .find(|q| q.status == TransactionStatus::BankResultUnknown)
                     .expect("the wait found it");
                 Check::pass(
                     "the shop asked 123PAY about the payment",

@@ -10,7 +10,7 @@ use pay123_sandbox::Transaction;
 use super::{CASES, Plan, Shown, wanted};
 use crate::qc::judge::{self, time};
 use crate::qc::probe::{self, Kind};
-use crate::qc::report::{CaseReport, Check, Report, Verdict};
+use crate::qc::report::{CaseReport, Check, Report};
 use crate::qc::{Guide, Question, SKIPPED, Session, Settings, Step};
 
 /// The state of a run.
@@ -451,9 +451,8 @@ impl<G: Guide + Send> Run<'_, G> {
 fn gateway_check(transactions: &[Transaction], session: &Session) -> Check {
     let what = "the shop sends createOrder to the gateway URL";
     match transactions.len() {
-        0 => Check::new(
+        0 => Check::eye(
             what,
-            Verdict::NeedsAPersonsEye,
             format!(
                 "no createOrder reached {} in the session",
                 session.gateway_url()
@@ -466,19 +465,22 @@ fn gateway_check(transactions: &[Transaction], session: &Session) -> Check {
     }
 }
 
-/// Where the buyers were sent back, as the sandbox's history says.
+/// Where 123PAY sends the buyers back: the return URLs of the shop's createOrders (without
+/// their query).
 fn return_urls(transactions: &[Transaction]) -> Check {
     let what = "the return URLs (where 123PAY sends the buyer back)";
     let mut urls: Vec<String> = transactions
         .iter()
-        .flat_map(|t| &t.history)
-        .filter_map(|e| e.event.strip_prefix("buyer sent back to the merchant: "))
-        .filter_map(|rest| rest.rsplit_once(" (status").map(|(url, _)| url.to_owned()))
+        .flat_map(|t| {
+            let others = [&t.cancel_url, &t.error_url].into_iter().flatten();
+            std::iter::once(&t.redirect_url).chain(others)
+        })
+        .map(|url| url.split(['?', '#']).next().unwrap_or(url).to_owned())
         .collect();
     urls.sort();
     urls.dedup();
     if urls.is_empty() {
-        return Check::eye(what, "no buyer came back to the shop in the session");
+        return Check::eye(what, "the shop created no order in the session");
     }
     let plain: Vec<&String> = urls.iter().filter(|u| !u.starts_with("https://")).collect();
     let detail = urls.join(", ");
