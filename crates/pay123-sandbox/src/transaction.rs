@@ -44,13 +44,8 @@ pub struct Transaction {
     pub description: String,
     /// The URL the buyer was sent to (the `redirectURL` of the createOrder answer).
     pub payment_url: String,
-    /// createOrder's `redirectURL`: where the buyer comes back after a payment, or while it is
-    /// pending.
-    pub redirect_url: String,
-    /// createOrder's `cancelURL`, when it names another page than `redirectURL`.
-    pub cancel_url: Option<String>,
-    /// createOrder's `errorURL`, when it names another page than `redirectURL`.
-    pub error_url: Option<String>,
+    /// Where 123PAY sends the buyer back: the createOrder's return URLs.
+    pub return_urls: ReturnUrls,
     /// Where the buyer is in the bank pages.
     pub step: Step,
     /// When createOrder was received.
@@ -67,6 +62,18 @@ pub struct Transaction {
     pub notify_in_progress: bool,
     /// The queryOrder calls answered about it.
     pub query_calls: u64,
+}
+
+/// The merchant's pages a buyer comes back to, as the createOrder gave them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct ReturnUrls {
+    /// `redirectURL`: after a payment, or while it is pending.
+    pub redirect: String,
+    /// `cancelURL`, when it names another page than `redirectURL`.
+    pub cancel: Option<String>,
+    /// `errorURL`, when it names another page than `redirectURL`.
+    pub error: Option<String>,
 }
 
 impl Transaction {

@@ -8,7 +8,7 @@ use std::time::{Duration, SystemTime};
 use pay123_core::{ReturnCode, TransactionStatus};
 
 use crate::transaction::{
-    AdminError, EventKind, HistoryEntry, InjectedFailure, Method, Refusal, Transaction,
+    AdminError, EventKind, HistoryEntry, InjectedFailure, Method, Refusal, ReturnUrls, Transaction,
 };
 
 use super::*;
@@ -490,9 +490,11 @@ impl Gateway {
             reported_total_amount: record.reported_total_amount(),
             description: record.order.description.to_string(),
             payment_url: self.page_url(record.token.as_str()),
-            redirect_url: record.order.redirect_url.to_string(),
-            cancel_url: record.order.cancel_url.as_deref().map(str::to_owned),
-            error_url: record.order.error_url.as_deref().map(str::to_owned),
+            return_urls: ReturnUrls {
+                redirect: record.order.redirect_url.to_string(),
+                cancel: record.order.cancel_url.as_deref().map(str::to_owned),
+                error: record.order.error_url.as_deref().map(str::to_owned),
+            },
             step: record.step,
             created_at: record.created_at,
             session_deadline: record.deadline(),

@@ -472,8 +472,9 @@ fn return_urls(transactions: &[Transaction]) -> Check {
     let mut urls: Vec<String> = transactions
         .iter()
         .flat_map(|t| {
-            let others = [&t.cancel_url, &t.error_url].into_iter().flatten();
-            std::iter::once(&t.redirect_url).chain(others)
+            let urls = &t.return_urls;
+            let others = [&urls.cancel, &urls.error].into_iter().flatten();
+            std::iter::once(&urls.redirect).chain(others)
         })
         .map(|url| url.split(['?', '#']).next().unwrap_or(url).to_owned())
         .collect();
