@@ -6,44 +6,41 @@ use http::Response;
 use crate::message::bank::BankCode;
 use crate::message::checksum::Signed;
 use crate::message::create_order::{CreateOrder, CreatedOrder, Gender};
-use crate::message::secret::{Credentials, SecretKey};
+use crate::message::secret::SecretKey;
 use crate::message::status::TransactionStatus;
 
 use super::answer;
 use super::error::RequestError;
-use super::received::Received;
-use super::received::sealed::Parse;
-use super::wire::{self, Claimed, JsonObject};
+use super::received::Wire;
+use super::wire::{self, JsonObject};
 
-/// The members read; any other is skipped.
-const FIELDS: &[&str] = &[
-    "merchantCode",
-    "passcode",
-    "checksum",
-    "totalAmount",
-    "mTransactionID",
-    "bankCode",
-    "clientIP",
-    "custName",
-    "custAddress",
-    "custGender",
-    "custDOB",
-    "custPhone",
-    "custMail",
-    "description",
-    "cancelURL",
-    "redirectURL",
-    "errorURL",
-    "addInfo",
-];
+impl Wire for CreateOrder {
+    const FIELDS: &'static [&'static str] = &[
+        "merchantCode",
+        "passcode",
+        "checksum",
+        "totalAmount",
+        "mTransactionID",
+        "bankCode",
+        "clientIP",
+        "custName",
+        "custAddress",
+        "custGender",
+        "custDOB",
+        "custPhone",
+        "custMail",
+        "description",
+        "cancelURL",
+        "redirectURL",
+        "errorURL",
+        "addInfo",
+    ];
+    const PASSCODE_MAX: usize = 255;
 
-impl Parse for CreateOrder {
-    fn from_json(body: &[u8]) -> Result<Received<Self>, RequestError> {
-        let mut obj = JsonObject::parse(body, FIELDS)?;
-        let claimed = Claimed::parse(&obj, 255)?;
+    fn read(obj: &mut JsonObject<'_>) -> Result<Self, RequestError> {
         let amount = obj.required("totalAmount")?;
         let total_amount = wire::amount("totalAmount", &amount)?;
-        let message = CreateOrder {
+        Ok(CreateOrder {
             m_transaction_id: obj.required("mTransactionID")?,
             // An empty bankCode is the default, 123PAY (and is signed as the empty string).
             bank_code: obj
@@ -63,13 +60,7 @@ impl Parse for CreateOrder {
             redirect_url: obj.required("redirectURL")?,
             error_url: obj.optional("errorURL")?.unwrap_or_default(),
             add_info: obj.take_string_list("addInfo")?,
-        };
-        message.validate()?;
-        Ok(Received { message, claimed })
-    }
-
-    fn check(received: &Received<Self>, credentials: &Credentials) -> Result<(), RequestError> {
-        received.check_signed(credentials, Self::signed)
+        })
     }
 }
 

@@ -6,43 +6,32 @@ use http::Response;
 use crate::message::bank::BankCode;
 use crate::message::checksum::Signed;
 use crate::message::query_order::{OrderStatus, QueryOrder};
-use crate::message::secret::{Credentials, SecretKey};
+use crate::message::secret::SecretKey;
 use crate::message::status::TransactionStatus;
 
 use super::answer;
 use super::error::RequestError;
-use super::received::Received;
-use super::received::sealed::Parse;
-use super::wire::{Claimed, JsonObject};
+use super::received::Wire;
+use super::wire::JsonObject;
 
-/// The longest `passcode` queryOrder takes: createOrder's 255, not the queryOrder table's 20.
-/// 123PAY hands a merchant one passcode for both calls; one longer than 20 that it gave works
-/// in createOrder, so the sandbox takes it in queryOrder too (see [`docs::protocol`](crate::docs::protocol)).
-const QUERY_PASSCODE_MAX: usize = 255;
+impl Wire for QueryOrder {
+    const FIELDS: &'static [&'static str] = &[
+        "merchantCode",
+        "passcode",
+        "checksum",
+        "mTransactionID",
+        "clientIP",
+    ];
+    /// createOrder's 255, not the queryOrder table's 20. 123PAY hands a merchant one passcode
+    /// for both calls; one longer than 20 that it gave works in createOrder, so the sandbox takes
+    /// it in queryOrder too (see [`docs::protocol`](crate::docs::protocol)).
+    const PASSCODE_MAX: usize = 255;
 
-/// The members read; any other is skipped.
-const FIELDS: &[&str] = &[
-    "merchantCode",
-    "passcode",
-    "checksum",
-    "mTransactionID",
-    "clientIP",
-];
-
-impl Parse for QueryOrder {
-    fn from_json(body: &[u8]) -> Result<Received<Self>, RequestError> {
-        let obj = JsonObject::parse(body, FIELDS)?;
-        let claimed = Claimed::parse(&obj, QUERY_PASSCODE_MAX)?;
-        let message = QueryOrder {
+    fn read(obj: &mut JsonObject<'_>) -> Result<Self, RequestError> {
+        Ok(QueryOrder {
             m_transaction_id: obj.required("mTransactionID")?,
             client_ip: obj.optional("clientIP")?.unwrap_or_default(),
-        };
-        message.validate()?;
-        Ok(Received { message, claimed })
-    }
-
-    fn check(received: &Received<Self>, credentials: &Credentials) -> Result<(), RequestError> {
-        received.check_signed(credentials, Self::signed)
+        })
     }
 }
 

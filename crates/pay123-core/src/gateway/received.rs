@@ -10,7 +10,8 @@ use crate::message::query_order::{QueryOrder, SignedQueryOrder};
 use crate::message::secret::Credentials;
 
 use super::error::RequestError;
-use super::wire::{self, Claimed};
+use super::wire::{self, Claimed, JsonObject};
+use crate::message::SignedRequest;
 
 /// A merchant's request to the gateway: [`CreateOrder`] or [`QueryOrder`], received as a
 /// [`Received`].
@@ -31,17 +32,48 @@ impl MerchantRequest for QueryOrder {
     const MESSAGE: Message = <SignedQueryOrder<'static> as Signed>::MESSAGE;
 }
 
-pub(super) mod sealed {
-    use super::{Credentials, Received, RequestError};
+/// How a request is read: the core's own, so that [`MerchantRequest`] stays the two methods of
+/// the specification. Reading, validating and authenticating are [`Received`]'s, once for both.
+pub(crate) trait Wire: SignedRequest {
+    /// The members read; any other is skipped.
+    const FIELDS: &'static [&'static str];
+    /// The longest `passcode` taken (the method's table).
+    const PASSCODE_MAX: usize;
 
-    /// How a request is read and authenticated: the core's own, so that
-    /// [`super::MerchantRequest`] stays the two methods of the specification.
+    /// The request's own members (the claimed merchant code, passcode and checksum are read
+    /// apart), before validation.
+    fn read(obj: &mut JsonObject<'_>) -> Result<Self, RequestError>;
+}
+
+pub(super) mod sealed {
+    use super::{Claimed, Credentials, JsonObject, Received, RequestError, Wire};
+
+    /// What [`super::MerchantRequest`] needs of a message, in terms its users see: implemented
+    /// for the core's [`Wire`] messages only.
     pub trait Parse: Sized {
         /// Reads and validates the members of a JSON body; any other member is skipped.
         fn from_json(body: &[u8]) -> Result<Received<Self>, RequestError>;
 
         /// Checks the claimed merchant code, passcode and checksum against `credentials`.
         fn check(received: &Received<Self>, credentials: &Credentials) -> Result<(), RequestError>;
+    }
+
+    impl<M: Wire> Parse for M {
+        fn from_json(body: &[u8]) -> Result<Received<Self>, RequestError> {
+            let mut obj = JsonObject::parse(body, M::FIELDS)?;
+            let claimed = Claimed::parse(&obj, M::PASSCODE_MAX)?;
+            let message = M::read(&mut obj)?;
+            message.validate()?;
+            Ok(Received { message, claimed })
+        }
+
+        fn check(received: &Received<Self>, credentials: &Credentials) -> Result<(), RequestError> {
+            received
+                .claimed
+                .authenticate(credentials, |code, passcode| {
+                    received.message.signed(code, passcode)
+                })
+        }
     }
 }
 
@@ -98,48 +130,5 @@ impl<M: MerchantRequest> Received<M> {
             .ok_or_else(|| RequestError::unknown_merchant(self.merchant_code()))?;
         let message = self.authenticate(merchant.as_ref())?;
         Ok((merchant, message))
-    }
-}
-
-impl<M> Received<M> {
-    /// Authenticates the request as `sign` signs the message for the claimed merchant code and
-    /// passcode.
-    pub(super) fn check_signed<'a, S: Signed>(
-        &'a self,
-        credentials: &Credentials,
-        sign: impl FnOnce(&'a M, &'a str, &'a str) -> S,
-    ) -> Result<(), RequestError> {
-        self.claimed.authenticate(credentials, |code, passcode| {
-            sign(&self.message, code, passcode)
-        })
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::message::endpoint::Endpoints;
-
-    #[test]
-    fn an_unknown_merchant_is_refused_as_failed_authentication() {
-        let creds = Credentials::sandbox();
-        let query = QueryOrder::new("A1").unwrap();
-        let request = query.to_http_request(&creds, &Endpoints::sandbox());
-        let received = ReceivedQueryOrder::from_http_request(&request).unwrap();
-        assert_eq!(received.message().m_transaction_id(), "A1");
-        let e = received
-            .authenticate_with(|_code| None::<&Credentials>)
-            .unwrap_err();
-        assert_eq!(
-            e.return_code().map(|c| c.code().to_owned()).as_deref(),
-            Some("6000")
-        );
-        assert!(e.to_string().contains("MICODE"), "{e}");
-        let received = ReceivedQueryOrder::from_http_request(&request).unwrap();
-        let (found, authenticated) = received
-            .authenticate_with(|code| (code == "MICODE").then_some(&creds))
-            .unwrap();
-        assert_eq!(found.merchant_code(), "MICODE");
-        assert_eq!(authenticated, query);
     }
 }

@@ -12,6 +12,7 @@ use bytes::Bytes;
 use http::{Request, Response};
 use serde::Serialize;
 
+use crate::message::SignedRequest;
 use crate::message::bank::BankCode;
 use crate::message::checksum::{self, Field, Message, Signed};
 use crate::message::endpoint::Endpoints;
@@ -129,68 +130,6 @@ impl CreateOrder {
         })
     }
 
-    pub(crate) fn validate(&self) -> Result<(), ValidationError> {
-        validate::m_transaction_id("mTransactionID", &self.m_transaction_id)?;
-        if let Some(bank) = &self.bank_code {
-            // The listener's rule: an order is never created with a bank whose notify it would
-            // refuse.
-            validate::required("bankCode", bank.code())?;
-            validate::bank_code("bankCode", bank.code())?;
-        }
-        if self.total_amount == 0 {
-            return Err(ValidationError::new("totalAmount", Rule::ZeroAmount));
-        }
-        if !self.client_ip.is_empty() {
-            validate::ipv4("clientIP", &self.client_ip)?;
-        }
-        validate::text("custName", &self.cust_name, 64)?;
-        validate::text("custAddress", &self.cust_address, 255)?;
-        if !self.cust_dob.is_empty() {
-            validate::date("custDOB", &self.cust_dob)?;
-        }
-        validate::text("custPhone", &self.cust_phone, 20)?;
-        if let Some(character) = self
-            .cust_phone
-            .chars()
-            .find(|c| !(c.is_ascii_digit() || matches!(c, '+' | ' ' | '-' | '.' | '(' | ')')))
-        {
-            return Err(ValidationError::new(
-                "custPhone",
-                Rule::Character {
-                    character,
-                    allowed: "digits, spaces and + - . ( )",
-                },
-            ));
-        }
-        validate::token("custMail", &self.cust_mail, 64)?;
-        if !self.cust_mail.is_empty() {
-            let valid = self
-                .cust_mail
-                .split_once('@')
-                .is_some_and(|(name, domain)| !name.is_empty() && domain.contains('.'));
-            if !valid {
-                return Err(ValidationError::new("custMail", Rule::Email));
-            }
-        }
-        validate::description(&self.description)?;
-        validate::required("redirectURL", &self.redirect_url)?;
-        validate::url("redirectURL", &self.redirect_url, 1000)?;
-        // The specification asks for the same URL in all three (FAQ 4): one parse checks them.
-        if !self.cancel_url.is_empty() && self.cancel_url != self.redirect_url {
-            validate::url("cancelURL", &self.cancel_url, 1000)?;
-        }
-        if !self.error_url.is_empty()
-            && self.error_url != self.redirect_url
-            && self.error_url != self.cancel_url
-        {
-            validate::url("errorURL", &self.error_url, 1000)?;
-        }
-        for info in &self.add_info {
-            validate::text("addInfo", info, 255)?;
-        }
-        Ok(())
-    }
-
     /// `mTransactionID`.
     #[must_use]
     pub fn m_transaction_id(&self) -> &str {
@@ -281,27 +220,6 @@ impl CreateOrder {
         checksum::masked_of(&self.signed_with(credentials))
     }
 
-    /// The order signed with these credentials' merchant code and passcode.
-    fn signed_with<'a>(&'a self, credentials: &'a Credentials) -> SignedCreateOrder<'a> {
-        self.signed(
-            credentials.merchant_code(),
-            credentials.passcode().expose_secret(),
-        )
-    }
-
-    pub(crate) fn signed<'a>(
-        &'a self,
-        merchant_code: &'a str,
-        passcode: &'a str,
-    ) -> SignedCreateOrder<'a> {
-        SignedCreateOrder {
-            order: self,
-            merchant_code,
-            passcode,
-            amount: self.total_amount.to_string(),
-        }
-    }
-
     /// The JSON body 123PAY expects, signed.
     #[must_use]
     pub fn to_json(&self, credentials: &Credentials) -> Vec<u8> {
@@ -343,6 +261,81 @@ impl CreateOrder {
         endpoints: &Endpoints,
     ) -> Request<Bytes> {
         wire::json_request(endpoints.create_order(), self.to_json(credentials))
+    }
+}
+
+impl SignedRequest for CreateOrder {
+    type Signed<'a> = SignedCreateOrder<'a>;
+
+    fn validate(&self) -> Result<(), ValidationError> {
+        validate::m_transaction_id("mTransactionID", &self.m_transaction_id)?;
+        if let Some(bank) = &self.bank_code {
+            // The listener's rule: an order is never created with a bank whose notify it would
+            // refuse.
+            validate::required("bankCode", bank.code())?;
+            validate::bank_code("bankCode", bank.code())?;
+        }
+        if self.total_amount == 0 {
+            return Err(ValidationError::new("totalAmount", Rule::ZeroAmount));
+        }
+        if !self.client_ip.is_empty() {
+            validate::ipv4("clientIP", &self.client_ip)?;
+        }
+        validate::text("custName", &self.cust_name, 64)?;
+        validate::text("custAddress", &self.cust_address, 255)?;
+        if !self.cust_dob.is_empty() {
+            validate::date("custDOB", &self.cust_dob)?;
+        }
+        validate::text("custPhone", &self.cust_phone, 20)?;
+        if let Some(character) = self
+            .cust_phone
+            .chars()
+            .find(|c| !(c.is_ascii_digit() || matches!(c, '+' | ' ' | '-' | '.' | '(' | ')')))
+        {
+            return Err(ValidationError::new(
+                "custPhone",
+                Rule::Character {
+                    character,
+                    allowed: "digits, spaces and + - . ( )",
+                },
+            ));
+        }
+        validate::token("custMail", &self.cust_mail, 64)?;
+        if !self.cust_mail.is_empty() {
+            let valid = self
+                .cust_mail
+                .split_once('@')
+                .is_some_and(|(name, domain)| !name.is_empty() && domain.contains('.'));
+            if !valid {
+                return Err(ValidationError::new("custMail", Rule::Email));
+            }
+        }
+        validate::description(&self.description)?;
+        validate::required("redirectURL", &self.redirect_url)?;
+        validate::url("redirectURL", &self.redirect_url, 1000)?;
+        // The specification asks for the same URL in all three (FAQ 4): one parse checks them.
+        if !self.cancel_url.is_empty() && self.cancel_url != self.redirect_url {
+            validate::url("cancelURL", &self.cancel_url, 1000)?;
+        }
+        if !self.error_url.is_empty()
+            && self.error_url != self.redirect_url
+            && self.error_url != self.cancel_url
+        {
+            validate::url("errorURL", &self.error_url, 1000)?;
+        }
+        for info in &self.add_info {
+            validate::text("addInfo", info, 255)?;
+        }
+        Ok(())
+    }
+
+    fn signed<'a>(&'a self, merchant_code: &'a str, passcode: &'a str) -> SignedCreateOrder<'a> {
+        SignedCreateOrder {
+            order: self,
+            merchant_code,
+            passcode,
+            amount: self.total_amount.to_string(),
+        }
     }
 }
 

@@ -39,6 +39,30 @@ macro_rules! wire_code {
     };
 }
 
+/// A merchant's request (createOrder, queryOrder): valid by its table's rules, and signed with
+/// the merchant code and passcode it is sent with. The gateway signs a received request with
+/// the code and passcode it claims, the merchant with its credentials.
+pub(crate) trait SignedRequest: Sized {
+    /// The request with its merchant code and passcode, as its checksum signs it.
+    type Signed<'a>: checksum::Signed
+    where
+        Self: 'a;
+
+    /// The rules of the request's table.
+    fn validate(&self) -> Result<(), rule::ValidationError>;
+
+    /// The request signed with `merchant_code` and `passcode`.
+    fn signed<'a>(&'a self, merchant_code: &'a str, passcode: &'a str) -> Self::Signed<'a>;
+
+    /// The request signed with these credentials' merchant code and passcode.
+    fn signed_with<'a>(&'a self, credentials: &'a secret::Credentials) -> Self::Signed<'a> {
+        self.signed(
+            credentials.merchant_code(),
+            credentials.passcode().expose_secret(),
+        )
+    }
+}
+
 pub(crate) mod bank;
 pub mod checksum;
 pub(crate) mod create_order;

@@ -11,6 +11,7 @@ use bytes::Bytes;
 use http::{Request, Response};
 use serde::Serialize;
 
+use crate::message::SignedRequest;
 use crate::message::bank::BankCode;
 use crate::message::checksum::{self, Field, Message, Signed};
 use crate::message::endpoint::Endpoints;
@@ -65,19 +66,6 @@ impl QueryOrder {
         self
     }
 
-    pub(crate) fn validate(&self) -> Result<(), ValidationError> {
-        // Any id 123PAY may hold, an order created by another system included: the request
-        // goes to 123PAY only, and nobody else sees its signature.
-        validate::required("mTransactionID", &self.m_transaction_id)?;
-        validate::received_m_transaction_id("mTransactionID", &self.m_transaction_id)?;
-        if !self.client_ip.is_empty() {
-            // The queryOrder table gives clientIP 10 characters, createOrder's 15, the length
-            // of a dotted IPv4 address: the 10 is read as a misprint (see pay123_core::docs::protocol).
-            validate::ipv4("clientIP", &self.client_ip)?;
-        }
-        Ok(())
-    }
-
     /// `mTransactionID`.
     #[must_use]
     pub fn m_transaction_id(&self) -> &str {
@@ -90,35 +78,17 @@ impl QueryOrder {
         &self.client_ip
     }
 
-    pub(crate) fn signed<'a>(
-        &'a self,
-        merchant_code: &'a str,
-        passcode: &'a str,
-    ) -> SignedQueryOrder<'a> {
-        SignedQueryOrder {
-            query: self,
-            merchant_code,
-            passcode,
-        }
-    }
-
     /// The checksum of this query for these credentials.
     #[must_use]
     pub fn checksum(&self, credentials: &Credentials) -> String {
-        self.signed(
-            credentials.merchant_code(),
-            credentials.passcode().expose_secret(),
-        )
-        .checksum(credentials.secret_key())
+        self.signed_with(credentials)
+            .checksum(credentials.secret_key())
     }
 
     /// The exact string hashed, with the passcode and key masked.
     #[must_use]
     pub fn signing_string_masked(&self, credentials: &Credentials) -> String {
-        checksum::masked_of(&self.signed(
-            credentials.merchant_code(),
-            credentials.passcode().expose_secret(),
-        ))
+        checksum::masked_of(&self.signed_with(credentials))
     }
 
     /// The signed JSON body.
@@ -143,6 +113,31 @@ impl QueryOrder {
         endpoints: &Endpoints,
     ) -> Request<Bytes> {
         wire::json_request(endpoints.query_order(), self.to_json(credentials))
+    }
+}
+
+impl SignedRequest for QueryOrder {
+    type Signed<'a> = SignedQueryOrder<'a>;
+
+    fn validate(&self) -> Result<(), ValidationError> {
+        // Any id 123PAY may hold, an order created by another system included: the request
+        // goes to 123PAY only, and nobody else sees its signature.
+        validate::required("mTransactionID", &self.m_transaction_id)?;
+        validate::received_m_transaction_id("mTransactionID", &self.m_transaction_id)?;
+        if !self.client_ip.is_empty() {
+            // The queryOrder table gives clientIP 10 characters, createOrder's 15, the length
+            // of a dotted IPv4 address: the 10 is read as a misprint (see pay123_core::docs::protocol).
+            validate::ipv4("clientIP", &self.client_ip)?;
+        }
+        Ok(())
+    }
+
+    fn signed<'a>(&'a self, merchant_code: &'a str, passcode: &'a str) -> SignedQueryOrder<'a> {
+        SignedQueryOrder {
+            query: self,
+            merchant_code,
+            passcode,
+        }
     }
 }
 
