@@ -2,18 +2,19 @@
 //! is the HTTP face of an in-process method of [`Gateway`].
 
 use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
+use axum::extract::{FromRequestParts, Path, Query, State};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use http::StatusCode;
+use http::request::Parts;
 use pay123_core::{ReturnCode, TransactionStatus};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::json;
 
 use crate::gateway::Gateway;
-use crate::transaction::{AdminError, Method};
+use crate::transaction::{AdminError, InjectedFailure, Method, Transaction, TransactionRef};
 use crate::{cards, dashboard};
 
 /// The admin routes but the index, to nest under `/_sandbox` (see [`crate::router`]).
@@ -40,23 +41,77 @@ async fn login(State(gateway): State<Gateway>, body: Bytes) -> Response {
 }
 
 /// The method of `/_sandbox/{method}/fail` and `/clear`: `create-order` or `query-order`.
-fn method_of(segment: &str) -> Option<Method> {
+fn method_of(segment: &str) -> Result<Method, Refused> {
     [Method::CreateOrder, Method::QueryOrder]
         .into_iter()
         .find(|m| m.admin_segment() == segment)
+        .ok_or(Refused::NoSuchMethod)
 }
 
-fn no_such_method() -> Response {
-    error(
-        StatusCode::NOT_FOUND,
-        "no such method: create-order or query-order",
-    )
+/// Why an admin route refuses a request, answered as `{"error": "..."}`.
+enum Refused {
+    /// The action's own refusal (404, 400 or 409: see [`AdminError`]'s response).
+    Action(AdminError),
+    /// The body is not the JSON the route takes (400): what was expected, and why not.
+    Body(String),
+    /// `/_sandbox/{method}/...` names no method (404).
+    NoSuchMethod,
 }
 
-/// `?merchant=CODE` narrows a lookup to one merchant.
-#[derive(Debug, Default, Deserialize)]
-pub(crate) struct MerchantQuery {
+impl From<AdminError> for Refused {
+    fn from(e: AdminError) -> Self {
+        Self::Action(e)
+    }
+}
+
+impl IntoResponse for Refused {
+    fn into_response(self) -> Response {
+        match self {
+            Self::Action(e) => e.into_response(),
+            Self::Body(message) => error(StatusCode::BAD_REQUEST, &message),
+            Self::NoSuchMethod => error(
+                StatusCode::NOT_FOUND,
+                "no such method: create-order or query-order",
+            ),
+        }
+    }
+}
+
+/// The transaction of `/_sandbox/transactions/{mTransactionID}`; `?merchant=CODE` narrows the
+/// lookup to one merchant.
+struct Target {
+    id: String,
     merchant: Option<String>,
+}
+
+impl Target {
+    fn which(&self) -> TransactionRef<'_> {
+        TransactionRef {
+            merchant_code: self.merchant.as_deref(),
+            m_transaction_id: &self.id,
+        }
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Target {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Response> {
+        #[derive(Deserialize)]
+        struct MerchantQuery {
+            merchant: Option<String>,
+        }
+        let Path(id) = Path::<String>::from_request_parts(parts, state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        let Query(query) = Query::<MerchantQuery>::from_request_parts(parts, state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        Ok(Self {
+            id,
+            merchant: query.merchant,
+        })
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -88,9 +143,9 @@ fn present<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
 }
 
 /// Reads the body as JSON whatever the content type says (`curl -d` sends a form type); the
-/// error says what was expected.
-fn json_body<T: DeserializeOwned>(body: &Bytes, expected: &str) -> Result<T, String> {
-    serde_json::from_slice(body).map_err(|e| format!("expected {expected}: {e}"))
+/// 400 says what was expected.
+fn json_body<T: DeserializeOwned>(body: &Bytes, expected: &str) -> Result<T, Refused> {
+    serde_json::from_slice(body).map_err(|e| Refused::Body(format!("expected {expected}: {e}")))
 }
 
 #[derive(Serialize)]
@@ -103,15 +158,17 @@ fn error(status: StatusCode, message: &str) -> Response {
     (status, Json(json!({ "error": message }))).into_response()
 }
 
-fn admin_error(e: &AdminError) -> Response {
-    let status = match e {
-        AdminError::NotFound(_) | AdminError::UnknownAfter(_) => StatusCode::NOT_FOUND,
-        AdminError::NotFinal(_)
-        | AdminError::NotAStatusOfATransaction
-        | AdminError::NotInErrorTable { .. } => StatusCode::BAD_REQUEST,
-        _ => StatusCode::CONFLICT,
-    };
-    error(status, &e.to_string())
+impl IntoResponse for AdminError {
+    fn into_response(self) -> Response {
+        let status = match self {
+            AdminError::NotFound(_) | AdminError::UnknownAfter(_) => StatusCode::NOT_FOUND,
+            AdminError::NotFinal(_)
+            | AdminError::NotAStatusOfATransaction
+            | AdminError::NotInErrorTable { .. } => StatusCode::BAD_REQUEST,
+            _ => StatusCode::CONFLICT,
+        };
+        error(status, &self.to_string())
+    }
 }
 
 /// `GET /_sandbox/`: the configuration (never a secret), the routes and the trigger cards; for
@@ -232,12 +289,12 @@ pub(crate) async fn list(
         let next = (page.len() == limit)
             .then(|| page.last().map(|t| t.transaction_id.clone()))
             .flatten();
-        Ok((serde_json::to_vec(&page), next))
+        Ok::<_, AdminError>((serde_json::to_vec(&page), next))
     })
     .await;
     let (body, next) = match listed {
         Ok(Ok((Ok(body), next))) => (body, next),
-        Ok(Err(unknown)) => return admin_error(&unknown),
+        Ok(Err(refused)) => return refused.into_response(),
         _ => return http::StatusCode::INTERNAL_SERVER_ERROR.into_response(),
     };
     let mut response = ([(http::header::CONTENT_TYPE, "application/json")], body).into_response();
@@ -248,114 +305,85 @@ pub(crate) async fn list(
 }
 
 /// `GET /_sandbox/transactions/{mTransactionID}`
-pub(crate) async fn show(
+async fn show(
     State(gateway): State<Gateway>,
-    Path(id): Path<String>,
-    Query(query): Query<MerchantQuery>,
+    target: Target,
     headers: http::HeaderMap,
-) -> Response {
+) -> Result<Response, AdminError> {
     if dashboard::wants_html(&headers) {
-        return dashboard::transaction(&gateway, &id, query.merchant.as_deref());
+        return Ok(dashboard::transaction(&gateway, target.which()));
     }
-    match gateway.transaction_of(query.merchant.as_deref(), &id) {
-        Some(t) => Json(t).into_response(),
-        None => admin_error(&AdminError::NotFound(id)),
-    }
+    let t = gateway.transaction(target.which());
+    Ok(Json(t.ok_or(AdminError::NotFound(target.id))?).into_response())
 }
 
 /// `POST /_sandbox/transactions/{mTransactionID}/status` with `{"status": "7201"}`.
-pub(crate) async fn force_status(
+async fn force_status(
     State(gateway): State<Gateway>,
-    Path(id): Path<String>,
-    Query(query): Query<MerchantQuery>,
+    target: Target,
     body: Bytes,
-) -> Response {
-    let body: ForceBody = match json_body(&body, r#"{"status": "<code>"}"#) {
-        Ok(body) => body,
-        Err(e) => return error(StatusCode::BAD_REQUEST, &e),
-    };
+) -> Result<Json<Transaction>, Refused> {
+    let body: ForceBody = json_body(&body, r#"{"status": "<code>"}"#)?;
     let status = TransactionStatus::from_code(body.status.trim());
-    match gateway.force_status_of(query.merchant.as_deref(), &id, status) {
-        Ok(t) => {
-            tracing::info!(m_transaction_id = %id, status = %t.status, "status forced");
-            Json(t).into_response()
-        }
-        Err(e) => admin_error(&e),
-    }
+    let t = gateway.force_status(target.which(), status)?;
+    tracing::info!(m_transaction_id = %target.id, status = %t.status, "status forced");
+    Ok(Json(t))
 }
 
 /// `POST /_sandbox/transactions/{mTransactionID}/notify`
-pub(crate) async fn resend_notify(
+async fn resend_notify(
     State(gateway): State<Gateway>,
-    Path(id): Path<String>,
-    Query(query): Query<MerchantQuery>,
-) -> Response {
-    match gateway.resend_notify_of(query.merchant.as_deref(), &id) {
-        Ok(t) => (StatusCode::ACCEPTED, Json(t)).into_response(),
-        Err(e) => admin_error(&e),
-    }
+    target: Target,
+) -> Result<(StatusCode, Json<Transaction>), AdminError> {
+    let t = gateway.resend_notify(target.which())?;
+    Ok((StatusCode::ACCEPTED, Json(t)))
 }
 
 /// `POST /_sandbox/transactions/{mTransactionID}/time-out`
-pub(crate) async fn time_out(
+async fn time_out(
     State(gateway): State<Gateway>,
-    Path(id): Path<String>,
-    Query(query): Query<MerchantQuery>,
-) -> Response {
-    match gateway.time_out_of(query.merchant.as_deref(), &id) {
-        Ok(t) => Json(t).into_response(),
-        Err(e) => admin_error(&e),
-    }
+    target: Target,
+) -> Result<Json<Transaction>, AdminError> {
+    gateway.time_out(target.which()).map(Json)
 }
 
 /// `POST /_sandbox/transactions/{mTransactionID}/total-amount` with `{"total_amount": 1}`
 /// (`null`: the order's amount again).
-pub(crate) async fn report_total_amount(
+async fn report_total_amount(
     State(gateway): State<Gateway>,
-    Path(id): Path<String>,
-    Query(query): Query<MerchantQuery>,
+    target: Target,
     body: Bytes,
-) -> Response {
-    let body: AmountBody = match json_body(&body, r#"{"total_amount": <VND or null>}"#) {
-        Ok(body) => body,
-        Err(e) => return error(StatusCode::BAD_REQUEST, &e),
-    };
-    match gateway.report_total_amount_of(query.merchant.as_deref(), &id, body.total_amount) {
-        Ok(t) => {
-            tracing::info!(m_transaction_id = %id, reported = ?body.total_amount, "queryOrder totalAmount set");
-            Json(t).into_response()
-        }
-        Err(e) => admin_error(&e),
-    }
+) -> Result<Json<Transaction>, Refused> {
+    let body: AmountBody = json_body(&body, r#"{"total_amount": <VND or null>}"#)?;
+    let t = gateway.report_total_amount(target.which(), body.total_amount)?;
+    tracing::info!(m_transaction_id = %target.id, reported = ?body.total_amount, "queryOrder totalAmount set");
+    Ok(Json(t))
 }
 
 /// `POST /_sandbox/create-order/fail` with `{"code": "6200", "calls": 3}` (no `calls`: until
 /// cleared), and `/_sandbox/query-order/fail`.
-async fn fail(State(gateway): State<Gateway>, Path(method): Path<String>, body: Bytes) -> Response {
-    let Some(method) = method_of(&method) else {
-        return no_such_method();
-    };
-    let body: FailBody = match json_body(&body, r#"{"code": "<returnCode>", "calls": <n>}"#) {
-        Ok(body) => body,
-        Err(e) => return error(StatusCode::BAD_REQUEST, &e),
-    };
-    match gateway.fail(method, ReturnCode::from_code(body.code.trim()), body.calls) {
-        Ok(failure) => {
-            tracing::info!(method = method.name(), failure = ?failure, "failure injected");
-            Json(failure).into_response()
-        }
-        Err(e) => admin_error(&e),
-    }
+async fn fail(
+    State(gateway): State<Gateway>,
+    Path(method): Path<String>,
+    body: Bytes,
+) -> Result<Json<Option<InjectedFailure>>, Refused> {
+    let method = method_of(&method)?;
+    let body: FailBody = json_body(&body, r#"{"code": "<returnCode>", "calls": <n>}"#)?;
+    let code = ReturnCode::from_code(body.code.trim());
+    let failure = gateway.fail(method, code, body.calls)?;
+    tracing::info!(method = method.name(), failure = ?failure, "failure injected");
+    Ok(Json(failure))
 }
 
 /// `POST /_sandbox/create-order/clear`, `/_sandbox/query-order/clear`.
-async fn clear(State(gateway): State<Gateway>, Path(method): Path<String>) -> Response {
-    let Some(method) = method_of(&method) else {
-        return no_such_method();
-    };
+async fn clear(
+    State(gateway): State<Gateway>,
+    Path(method): Path<String>,
+) -> Result<StatusCode, Refused> {
+    let method = method_of(&method)?;
     gateway.clear_failure(method);
     tracing::info!(method = method.name(), "failure cleared");
-    StatusCode::NO_CONTENT.into_response()
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// `POST /_sandbox/notify/drop-next`

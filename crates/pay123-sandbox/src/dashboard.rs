@@ -17,7 +17,9 @@ use serde::Deserialize;
 use crate::gateway::{Gateway, TransactionFilter};
 use crate::pages::format_vnd;
 use crate::transaction::format_time;
-use crate::transaction::{AttemptOutcome, EventKind, Method, NotifyAttempt, Refusal, Transaction};
+use crate::transaction::{
+    AttemptOutcome, EventKind, Method, NotifyAttempt, Refusal, Transaction, TransactionRef,
+};
 
 /// How many transactions a page of the dashboard's list shows.
 pub(crate) const PAGE_SIZE: usize = 50;
@@ -373,11 +375,11 @@ struct TransactionPage {
 
 /// `GET /_sandbox/transactions/{id}` for a browser: the transaction, its timeline and the
 /// admin actions as buttons.
-pub(crate) fn transaction(gateway: &Gateway, id: &str, merchant: Option<&str>) -> Response {
-    let Some(t) = gateway.transaction_of(merchant, id) else {
+pub(crate) fn transaction(gateway: &Gateway, which: TransactionRef<'_>) -> Response {
+    let Some(t) = gateway.transaction(which) else {
         let page = NotFoundPage {
             root: "../",
-            id: id.to_owned(),
+            id: which.m_transaction_id.to_owned(),
         };
         return html(StatusCode::NOT_FOUND, page.render());
     };
@@ -514,9 +516,11 @@ pub(crate) fn refusals(gateway: &Gateway) -> Response {
                 .m_transaction_id
                 .as_deref()
                 .filter(|id| {
-                    gateway
-                        .transaction_of(r.merchant_code.as_deref(), id)
-                        .is_some()
+                    let which = TransactionRef {
+                        merchant_code: r.merchant_code.as_deref(),
+                        m_transaction_id: id,
+                    };
+                    gateway.transaction(which).is_some()
                 })
                 .map(|id| {
                     let merchant = r.merchant_code.as_deref().unwrap_or_default();

@@ -77,7 +77,7 @@ pub use pay123_axum::server::{Limits, connection_cap};
 pub use pay123_core::clock::{Clock, ManualClock, SystemClock};
 pub use transaction::{
     AdminError, AttemptOutcome, EventKind, HistoryEntry, InjectedFailure, Method, NotifyAttempt,
-    Refusal, ReturnUrls, Step, Transaction,
+    Refusal, ReturnUrls, Step, Transaction, TransactionRef,
 };
 
 /// Every route of the sandbox, with its state: merge it into another server or nest it under

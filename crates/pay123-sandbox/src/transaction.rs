@@ -268,6 +268,60 @@ pub struct InjectedFailure {
     pub calls_left: Option<u32>,
 }
 
+/// Which transaction an admin action is for: an `mTransactionID`, and the merchant that created
+/// it where several merchants of one sandbox use the same id. Without a merchant, the newest
+/// transaction with the id.
+///
+/// A `&str` or `&String` converts into one with no merchant:
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> std::io::Result<()> {
+/// # let config = pay123_sandbox::Config {
+/// #     public_url: Some("http://127.0.0.1:3123".into()),
+/// #     ..Default::default()
+/// # };
+/// # let gateway = pay123_sandbox::Gateway::new(config)?;
+/// use pay123_sandbox::TransactionRef;
+/// assert!(gateway.transaction("ORDER-1").is_none());
+/// assert!(gateway.transaction(TransactionRef::of("MERCHANT_A", "ORDER-1")).is_none());
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TransactionRef<'a> {
+    /// The merchant code, or `None` for whichever merchant used the id last.
+    pub merchant_code: Option<&'a str>,
+    /// The merchant's `mTransactionID`.
+    pub m_transaction_id: &'a str,
+}
+
+impl<'a> TransactionRef<'a> {
+    /// The transaction `m_transaction_id` of the merchant `merchant_code`.
+    #[must_use]
+    pub fn of(merchant_code: &'a str, m_transaction_id: &'a str) -> Self {
+        Self {
+            merchant_code: Some(merchant_code),
+            m_transaction_id,
+        }
+    }
+}
+
+impl<'a> From<&'a str> for TransactionRef<'a> {
+    fn from(m_transaction_id: &'a str) -> Self {
+        Self {
+            merchant_code: None,
+            m_transaction_id,
+        }
+    }
+}
+
+impl<'a> From<&'a String> for TransactionRef<'a> {
+    fn from(m_transaction_id: &'a String) -> Self {
+        Self::from(m_transaction_id.as_str())
+    }
+}
+
 /// An in-process or admin API request the sandbox refuses.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]

@@ -9,6 +9,7 @@ use pay123_core::{ReturnCode, TransactionStatus};
 
 use crate::transaction::{
     AdminError, EventKind, HistoryEntry, InjectedFailure, Method, Refusal, ReturnUrls, Transaction,
+    TransactionRef,
 };
 
 use super::*;
@@ -136,34 +137,26 @@ impl Gateway {
         page.into_iter().map(|(_, t)| t).collect()
     }
 
-    /// The transaction with this `mTransactionID` (the newest one if several merchants used
-    /// it), with its history and notify attempts (`GET /_sandbox/transactions/{id}`).
+    /// The transaction (an `mTransactionID`: the newest one if several merchants used it; or a
+    /// [`TransactionRef`]), with its history and notify attempts
+    /// (`GET /_sandbox/transactions/{id}`).
     #[must_use]
-    pub fn transaction(&self, m_transaction_id: &str) -> Option<Transaction> {
-        self.transaction_of(None, m_transaction_id)
+    pub fn transaction<'a>(&self, which: impl Into<TransactionRef<'a>>) -> Option<Transaction> {
+        self.with_transaction(which.into(), |record, _, _| Ok(self.snapshot(record)))
+            .ok()
     }
 
-    /// The transaction with this `mTransactionID`, of this merchant when given.
-    #[must_use]
-    pub fn transaction_of(
-        &self,
-        merchant_code: Option<&str>,
-        m_transaction_id: &str,
-    ) -> Option<Transaction> {
-        self.with_transaction(merchant_code, m_transaction_id, |record, _, _| {
-            Ok(self.snapshot(record))
-        })
-        .ok()
-    }
-
-    /// Runs `f` under the lock on the transaction with this `mTransactionID` (the newest one,
-    /// of this merchant when given), after ending it if it is due.
+    /// Runs `f` under the lock on the transaction (the newest one with its `mTransactionID`, of
+    /// its merchant when given), after ending it if it is due.
     pub(super) fn with_transaction<R>(
         &self,
-        merchant_code: Option<&str>,
-        m_transaction_id: &str,
+        which: TransactionRef<'_>,
         f: impl FnOnce(&mut Record, SystemTime, &mut Effects) -> Result<R, AdminError>,
     ) -> Result<R, AdminError> {
+        let TransactionRef {
+            merchant_code,
+            m_transaction_id,
+        } = which;
         let now = self.now();
         let id: Arc<str> = m_transaction_id.into();
         // The newest of the merchants' transactions with this id.
@@ -189,19 +182,9 @@ impl Gateway {
 
     /// Ends a pending transaction with a final status, as the buyer's bank would, and sends
     /// the notify (`POST /_sandbox/transactions/{id}/status`).
-    pub fn force_status(
+    pub fn force_status<'a>(
         &self,
-        m_transaction_id: &str,
-        status: TransactionStatus,
-    ) -> Result<Transaction, AdminError> {
-        self.force_status_of(None, m_transaction_id, status)
-    }
-
-    /// [`force_status`](Self::force_status) for a given merchant.
-    pub fn force_status_of(
-        &self,
-        merchant_code: Option<&str>,
-        m_transaction_id: &str,
+        which: impl Into<TransactionRef<'a>>,
         status: TransactionStatus,
     ) -> Result<Transaction, AdminError> {
         if !status.is_final() {
@@ -210,7 +193,7 @@ impl Gateway {
         if !status.is_status_of_a_transaction() {
             return Err(AdminError::NotAStatusOfATransaction);
         }
-        self.with_transaction(merchant_code, m_transaction_id, |record, now, fx| {
+        self.with_transaction(which.into(), |record, now, fx| {
             if record.status().is_final() {
                 return Err(AdminError::AlreadyFinal(record.status().code().to_owned()));
             }
@@ -224,17 +207,11 @@ impl Gateway {
     /// (`7210`, or `7220` at the OTP step; or the last wrong input: `7231`, `7232`, `7222`), and
     /// sends the notify.
     /// A go-live check uses it instead of waiting 15 minutes.
-    pub fn time_out(&self, m_transaction_id: &str) -> Result<Transaction, AdminError> {
-        self.time_out_of(None, m_transaction_id)
-    }
-
-    /// [`time_out`](Self::time_out) for a given merchant.
-    pub fn time_out_of(
+    pub fn time_out<'a>(
         &self,
-        merchant_code: Option<&str>,
-        m_transaction_id: &str,
+        which: impl Into<TransactionRef<'a>>,
     ) -> Result<Transaction, AdminError> {
-        self.with_transaction(merchant_code, m_transaction_id, |record, now, fx| {
+        self.with_transaction(which.into(), |record, now, fx| {
             if !record.in_session() {
                 return Err(AdminError::NotOnTheBankPages(
                     record.status().code().to_owned(),
@@ -247,14 +224,13 @@ impl Gateway {
 
     /// Writes `note` in the transaction's history (as a step): what a tool driving the sandbox
     /// did with it, such as the go-live check's case.
-    pub fn annotate_of(
+    pub fn annotate<'a>(
         &self,
-        merchant_code: Option<&str>,
-        m_transaction_id: &str,
+        which: impl Into<TransactionRef<'a>>,
         note: impl Into<String>,
     ) -> Result<Transaction, AdminError> {
         let note = note.into();
-        self.with_transaction(merchant_code, m_transaction_id, |record, now, fx| {
+        self.with_transaction(which.into(), |record, now, fx| {
             record.event(now, note, fx);
             Ok(self.snapshot(record))
         })
@@ -262,17 +238,11 @@ impl Gateway {
 
     /// Sends the notify of a final transaction again (a new delivery, with its retries)
     /// (`POST /_sandbox/transactions/{id}/notify`).
-    pub fn resend_notify(&self, m_transaction_id: &str) -> Result<Transaction, AdminError> {
-        self.resend_notify_of(None, m_transaction_id)
-    }
-
-    /// [`resend_notify`](Self::resend_notify) for a given merchant.
-    pub fn resend_notify_of(
+    pub fn resend_notify<'a>(
         &self,
-        merchant_code: Option<&str>,
-        m_transaction_id: &str,
+        which: impl Into<TransactionRef<'a>>,
     ) -> Result<Transaction, AdminError> {
-        self.with_transaction(merchant_code, m_transaction_id, |record, now, fx| {
+        self.with_transaction(which.into(), |record, now, fx| {
             if !record.status().is_final() {
                 return Err(AdminError::Pending(record.status().code().to_owned()));
             }
@@ -287,22 +257,12 @@ impl Gateway {
     /// the amount before fulfilling an order. `None` reports the order's amount again. The bank
     /// pages and the notify (which carries no amount) do not change
     /// (`POST /_sandbox/transactions/{id}/total-amount`).
-    pub fn report_total_amount(
+    pub fn report_total_amount<'a>(
         &self,
-        m_transaction_id: &str,
+        which: impl Into<TransactionRef<'a>>,
         amount: Option<u64>,
     ) -> Result<Transaction, AdminError> {
-        self.report_total_amount_of(None, m_transaction_id, amount)
-    }
-
-    /// [`report_total_amount`](Self::report_total_amount) for a given merchant.
-    pub fn report_total_amount_of(
-        &self,
-        merchant_code: Option<&str>,
-        m_transaction_id: &str,
-        amount: Option<u64>,
-    ) -> Result<Transaction, AdminError> {
-        self.with_transaction(merchant_code, m_transaction_id, |record, now, fx| {
+        self.with_transaction(which.into(), |record, now, fx| {
             record.progress().reported_total_amount = amount;
             let event = match amount {
                 Some(amount) => format!("queryOrder reports totalAmount {amount} from now on"),

@@ -3,7 +3,7 @@
 use http::StatusCode;
 use pay123_core::{BankCode, Credentials, TransactionStatus};
 use pay123_sandbox::cards::TEST_CARD_NUMBER;
-use pay123_sandbox::{AdminError, AttemptOutcome, Config, Merchant};
+use pay123_sandbox::{AdminError, AttemptOutcome, Config, Merchant, TransactionRef};
 
 use super::support::{Harness, WAIT};
 
@@ -292,6 +292,34 @@ async fn two_merchants_with_the_same_order_id() {
         .await;
     assert_eq!(theirs["bank_code"], "123PBIDV");
     assert_eq!(h.sandbox.transactions().len(), 2);
+    // In process: a TransactionRef names one merchant's; an id alone, the newest.
+    let of = |merchant| TransactionRef::of(merchant, "SHARED-ID");
+    let bank_of = |merchant| h.sandbox.transaction(of(merchant)).unwrap().bank_code;
+    assert_eq!(bank_of("MICODE"), BankCode::Acb);
+    assert_eq!(bank_of("SHOP2"), BankCode::Bidv);
+    assert_eq!(
+        h.sandbox.transaction("SHARED-ID").unwrap().merchant_code,
+        "SHOP2"
+    );
+    assert!(h.sandbox.transaction(of("NOBODY")).is_none());
+    // An action on one merchant's transaction leaves the other's alone, in process and over
+    // HTTP with `?merchant=`.
+    let forced = h
+        .sandbox
+        .force_status(of("MICODE"), TransactionStatus::Success);
+    assert_eq!(forced.unwrap().merchant_code, "MICODE");
+    let (status, body) = h
+        .http
+        .post_json(
+            &h.url("/_sandbox/transactions/SHARED-ID/status?merchant=SHOP2"),
+            r#"{"status": "7201"}"#,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["merchant_code"], "SHOP2");
+    let status_of = |merchant| h.sandbox.transaction(of(merchant)).unwrap().status;
+    assert_eq!(status_of("MICODE"), TransactionStatus::Success);
+    assert_eq!(status_of("SHOP2"), TransactionStatus::InsufficientFunds);
     // The listing pages by 123PAY's id, which names one transaction: with the same order id at
     // two merchants (the second created before the first's next order), no page skips one.
     client

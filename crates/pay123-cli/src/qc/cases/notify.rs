@@ -20,11 +20,7 @@ impl<G: Guide + Send> Run<'_, G> {
     pub(super) fn genuine(&mut self, case: &mut CaseReport) {
         let mut judged = false;
         for m_id in [self.paid.clone(), self.late.clone()].into_iter().flatten() {
-            let Some(t) = self
-                .session
-                .sandbox
-                .transaction_of(Some(self.merchant()), &m_id)
-            else {
+            let Some(t) = self.session.sandbox.transaction(self.which(&m_id)) else {
                 continue;
             };
             case.checks.push(judge::acknowledged(&t, 1));
@@ -48,7 +44,7 @@ impl<G: Guide + Send> Run<'_, G> {
             &self
                 .session
                 .sandbox
-                .transaction_of(Some(self.merchant()), &m_id)
+                .transaction(self.which(&m_id))
                 .expect("NS01's transaction stays in the sandbox"),
         );
         let before = t
@@ -57,11 +53,7 @@ impl<G: Guide + Send> Run<'_, G> {
             .map(|a| a.delivery)
             .max()
             .unwrap_or(0);
-        if let Err(e) = self
-            .session
-            .sandbox
-            .resend_notify_of(Some(self.merchant()), &m_id)
-        {
+        if let Err(e) = self.session.sandbox.resend_notify(self.which(&m_id)) {
             case.checks
                 .push(Check::fail("the notify can be sent again", e.to_string()));
             return;
@@ -263,14 +255,12 @@ impl<G: Guide + Send> Run<'_, G> {
         }
         let paid_at = SystemTime::now();
         self.session.sandbox.drop_next_notify();
-        let forced = self.session.sandbox.force_status_of(
-            Some(self.merchant()),
-            &t.m_transaction_id,
-            TransactionStatus::Success,
-        );
-        let _ = self.session.sandbox.annotate_of(
-            Some(self.merchant()),
-            &t.m_transaction_id,
+        let forced = self
+            .session
+            .sandbox
+            .force_status(self.which(&t.m_transaction_id), TransactionStatus::Success);
+        let _ = self.session.sandbox.annotate(
+            self.which(&t.m_transaction_id),
             "pay123 qc: the bank paid it; its notify is lost and the buyer does not come back",
         );
         if let Err(e) = forced {

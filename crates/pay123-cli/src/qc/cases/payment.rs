@@ -136,16 +136,15 @@ impl<G: Guide + Send> Run<'_, G> {
 
     /// Ends the session on the bank pages now, as 123PAY's 15 minutes would.
     pub(super) fn time_out(&mut self, case: &mut CaseReport, t: &Transaction) {
-        let _ = self.session.sandbox.annotate_of(
-            Some(self.merchant()),
-            &t.m_transaction_id,
+        let _ = self.session.sandbox.annotate(
+            self.which(&t.m_transaction_id),
             "pay123 qc: the buyer left the bank page; its session is timed out now rather than \
              after 123PAY's 15 minutes",
         );
         if let Err(e) = self
             .session
             .sandbox
-            .time_out_of(Some(self.merchant()), &t.m_transaction_id)
+            .time_out(self.which(&t.m_transaction_id))
         {
             case.checks.push(Check::fail(
                 "the bank page was still open when the buyer left",
@@ -205,21 +204,20 @@ impl<G: Guide + Send> Run<'_, G> {
         )
         .await;
         // The bank's result arrives.
-        if let Err(e) = self.session.sandbox.force_status_of(
-            Some(self.merchant()),
-            &id,
-            TransactionStatus::Success,
-        ) {
+        if let Err(e) = self
+            .session
+            .sandbox
+            .force_status(self.which(&id), TransactionStatus::Success)
+        {
             case.checks
                 .push(Check::fail("the bank's result arrives", e.to_string()));
             case.transactions.push(now);
             return;
         }
-        let _ = self.session.sandbox.annotate_of(
-            Some(self.merchant()),
-            &id,
-            "pay123 qc: the bank's result: paid",
-        );
+        let _ = self
+            .session
+            .sandbox
+            .annotate(self.which(&id), "pay123 qc: the bank's result: paid");
         let Some(t) = self.settled(case, &t).await else {
             return;
         };
@@ -237,18 +235,17 @@ impl<G: Guide + Send> Run<'_, G> {
         let Some(t) = self.checkout(case).await else {
             return;
         };
-        if let Err(e) = self.session.sandbox.report_total_amount_of(
-            Some(self.merchant()),
-            &t.m_transaction_id,
-            Some(1),
-        ) {
+        if let Err(e) = self
+            .session
+            .sandbox
+            .report_total_amount(self.which(&t.m_transaction_id), Some(1))
+        {
             case.checks
                 .push(Check::fail("123PAY reports 1 VND", e.to_string()));
             return;
         }
-        let _ = self.session.sandbox.annotate_of(
-            Some(self.merchant()),
-            &t.m_transaction_id,
+        let _ = self.session.sandbox.annotate(
+            self.which(&t.m_transaction_id),
             "pay123 qc: queryOrder reports 1 VND for this order from now on",
         );
         let Some(t) = self.pay_with_test_card(case, &t).await else {

@@ -5,7 +5,7 @@ use std::time::{Duration, SystemTime};
 
 use pay123_core::TransactionStatus;
 use pay123_hyper::HyperClient;
-use pay123_sandbox::Transaction;
+use pay123_sandbox::{Transaction, TransactionRef};
 
 use super::{CASES, Plan, Shown, wanted};
 use crate::qc::judge::{self, time};
@@ -129,6 +129,11 @@ impl<G: Guide + Send> Run<'_, G> {
         self.session.credentials.merchant_code()
     }
 
+    /// The shop's transaction `m_transaction_id` in the sandbox.
+    pub(super) fn which<'a>(&'a self, m_transaction_id: &'a str) -> TransactionRef<'a> {
+        TransactionRef::of(self.merchant(), m_transaction_id)
+    }
+
     /// A forged notify about an order that does not exist: the listener is there, answers
     /// 123PAY's JSON, and signs with the merchant's key.
     pub(super) async fn reachability(&mut self) -> Check {
@@ -214,9 +219,8 @@ impl<G: Guide + Send> Run<'_, G> {
                     t.m_transaction_id, t.transaction_id
                 ));
                 self.seen.insert(t.transaction_id.clone());
-                let _ = self.session.sandbox.annotate_of(
-                    Some(self.merchant()),
-                    &t.m_transaction_id,
+                let _ = self.session.sandbox.annotate(
+                    self.which(&t.m_transaction_id),
                     format!("pay123 qc: case {}", case.id),
                 );
                 return Some(t);
@@ -304,7 +308,7 @@ impl<G: Guide + Send> Run<'_, G> {
             let now = self
                 .session
                 .sandbox
-                .transaction_of(Some(self.merchant()), &t.m_transaction_id)?;
+                .transaction(self.which(&t.m_transaction_id))?;
             if done(&now) {
                 return Some(now);
             }
@@ -319,7 +323,7 @@ impl<G: Guide + Send> Run<'_, G> {
     pub(super) fn current(&self, t: &Transaction) -> Transaction {
         self.session
             .sandbox
-            .transaction_of(Some(self.merchant()), &t.m_transaction_id)
+            .transaction(self.which(&t.m_transaction_id))
             .unwrap_or_else(|| t.clone())
     }
 
