@@ -23,8 +23,7 @@ async fn checkout(pay: Pay) -> Result<HttpResponse, Error> {
 async fn back(pay: Pay, request: HttpRequest) -> Result<String, Error> {
     // The ticket checked; a payment still open confirmed with queryOrder.
     let returned = pay.on_return(request.query_string()).await?;
-    let (vi, en) = (returned.vietnamese(), returned.english());
-    Ok(format!("{vi}\n{en}\n"))
+    Ok(returned.response_text())
 }
 
 /// Called once 123PAY confirmed a payment (again, until it returns `Ok`): fulfil the order.

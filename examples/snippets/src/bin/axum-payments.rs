@@ -29,8 +29,7 @@ async fn checkout(State(pay): State<Pay>) -> Result<Redirect, Error> {
 async fn back(State(pay): State<Pay>, RawQuery(query): RawQuery) -> Result<String, Error> {
     // The ticket checked; a payment still open confirmed with queryOrder.
     let returned = pay.on_return(query.as_deref().unwrap_or_default()).await?;
-    let (vi, en) = (returned.vietnamese(), returned.english());
-    Ok(format!("{vi}\n{en}\n"))
+    Ok(returned.response_text())
 }
 
 /// Called once 123PAY confirmed a payment (again, until it returns `Ok`): fulfil the order.

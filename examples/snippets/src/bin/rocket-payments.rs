@@ -28,8 +28,7 @@ async fn back(pay: &State<Pay>, uri: &Origin<'_>) -> Result<String, Error> {
     let returned = pay
         .on_return(uri.query().map_or("", |q| q.as_str()))
         .await?;
-    let (vi, en) = (returned.vietnamese(), returned.english());
-    Ok(format!("{vi}\n{en}\n"))
+    Ok(returned.response_text())
 }
 
 /// Called once 123PAY confirmed a payment (again, until it returns `Ok`): fulfil the order.

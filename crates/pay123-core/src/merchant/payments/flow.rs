@@ -101,6 +101,14 @@ impl Returned {
         self.payment_or(Payment::english, "No such order.")
     }
 
+    /// The return page as plain text: [`vietnamese`](Self::vietnamese), then
+    /// [`english`](Self::english), a line each, as
+    /// [`Error::response_text`](crate::Error::response_text) is an error's.
+    #[must_use]
+    pub fn response_text(&self) -> String {
+        format!("{}\n{}\n", self.vietnamese(), self.english())
+    }
+
     /// The payment's `message`, or `no_such_order` when the store does not have it.
     fn payment_or(&self, message: fn(&Payment) -> String, no_such_order: &str) -> String {
         self.payment

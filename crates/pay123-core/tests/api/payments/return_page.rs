@@ -29,6 +29,10 @@ async fn a_return_before_the_notify_queries_123pay_and_pays() {
         "Thanh toán thành công. Cảm ơn quý khách!"
     );
     assert_eq!(returned.english(), "Payment successful. Thank you!");
+    assert_eq!(
+        returned.response_text(),
+        "Thanh toán thành công. Cảm ơn quý khách!\nPayment successful. Thank you!\n"
+    );
 
     // The notify that arrives afterwards is a duplicate.
     assert_eq!(t.notified(&id, "1").await, NotifyOutcome::AlreadyUpdated);
@@ -203,6 +207,10 @@ async fn no_payment_no_query() {
     assert!(returned.payment.is_none());
     assert_eq!(returned.m_transaction_id(), Some("NOT-HERE"));
     assert_eq!(returned.vietnamese(), "Không tìm thấy đơn hàng.");
+    assert_eq!(
+        returned.response_text(),
+        "Không tìm thấy đơn hàng.\nNo such order.\n"
+    );
     assert_eq!(t.fake.query_calls(), 0);
 }
 
