@@ -289,6 +289,7 @@ pub struct InjectedFailure {
 /// # }
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct TransactionRef<'a> {
     /// The merchant code, or `None` for whichever merchant used the id last.
     pub merchant_code: Option<&'a str>,

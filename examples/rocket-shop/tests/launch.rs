@@ -45,8 +45,8 @@ async fn start(signal: &str) {
             .spawn()
             .expect("the shop starts"),
     );
-    // Ready once its home page answers 200. A connection closed without an answer (the port
-    // taken meanwhile by another process, or the shop still starting) is tried again.
+    // Ready once its home page answers 200: a connection accepted while the shop is still
+    // starting and closed without an answer is tried again, until the deadline.
     let deadline = Instant::now() + Duration::from_secs(30);
     let mut answer = String::new();
     loop {

@@ -33,11 +33,12 @@ impl MerchantRequest for QueryOrder {
 }
 
 /// How a request is read: the core's own, so that [`MerchantRequest`] stays the two methods of
-/// the specification. Reading, validating and authenticating are [`Received`]'s, once for both.
+/// the specification. Reading, validating and authenticating are written once for both, in the
+/// impl of `sealed::Parse` below.
 pub(crate) trait Wire: SignedRequest {
     /// The members read; any other is skipped.
     const FIELDS: &'static [&'static str];
-    /// The longest `passcode` taken (the method's table).
+    /// The longest `passcode` taken.
     const PASSCODE_MAX: usize;
 
     /// The request's own members (the claimed merchant code, passcode and checksum are read
@@ -130,5 +131,34 @@ impl<M: MerchantRequest> Received<M> {
             .ok_or_else(|| RequestError::unknown_merchant(self.merchant_code()))?;
         let message = self.authenticate(merchant.as_ref())?;
         Ok((merchant, message))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::message::endpoint::Endpoints;
+
+    #[test]
+    fn an_unknown_merchant_is_refused_as_failed_authentication() {
+        let creds = Credentials::sandbox();
+        let query = QueryOrder::new("A1").unwrap();
+        let request = query.to_http_request(&creds, &Endpoints::sandbox());
+        let received = ReceivedQueryOrder::from_http_request(&request).unwrap();
+        assert_eq!(received.message().m_transaction_id(), "A1");
+        let e = received
+            .authenticate_with(|_code| None::<&Credentials>)
+            .unwrap_err();
+        assert_eq!(
+            e.return_code().map(|c| c.code().to_owned()).as_deref(),
+            Some("6000")
+        );
+        assert!(e.to_string().contains("MICODE"), "{e}");
+        let received = ReceivedQueryOrder::from_http_request(&request).unwrap();
+        let (found, authenticated) = received
+            .authenticate_with(|code| (code == "MICODE").then_some(&creds))
+            .unwrap();
+        assert_eq!(found.merchant_code(), "MICODE");
+        assert_eq!(authenticated, query);
     }
 }

@@ -410,17 +410,18 @@ impl Gateway {
     ///     .expect("the notify delivery ended");
     /// # }
     /// ```
-    pub async fn wait_for(
+    pub async fn wait_for<'a>(
         &self,
-        m_transaction_id: &str,
+        which: impl Into<TransactionRef<'a>>,
         timeout: Duration,
         mut predicate: impl FnMut(&Transaction) -> bool,
     ) -> Option<Transaction> {
+        let which = which.into();
         let mut changes = self.inner.version.subscribe();
         let deadline = tokio::time::Instant::now() + timeout;
         loop {
             changes.borrow_and_update();
-            if let Some(t) = self.transaction(m_transaction_id)
+            if let Some(t) = self.transaction(which)
                 && predicate(&t)
             {
                 return Some(t);

@@ -303,20 +303,8 @@ impl<G: Guide + Send> Run<'_, G> {
         timeout: Duration,
         done: impl Fn(&Transaction) -> bool,
     ) -> Option<Transaction> {
-        let deadline = tokio::time::Instant::now() + timeout;
-        loop {
-            let now = self
-                .session
-                .sandbox
-                .transaction(self.which(&t.m_transaction_id))?;
-            if done(&now) {
-                return Some(now);
-            }
-            if tokio::time::Instant::now() >= deadline {
-                return None;
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
+        let which = self.which(&t.m_transaction_id);
+        self.session.sandbox.wait_for(which, timeout, done).await
     }
 
     /// The transaction now.
