@@ -142,17 +142,16 @@ impl Gateway {
     /// (`GET /_sandbox/transactions/{id}`).
     #[must_use]
     pub fn transaction<'a>(&self, which: impl Into<TransactionRef<'a>>) -> Option<Transaction> {
-        self.with_transaction(which.into(), |record, _, _| Ok(self.snapshot(record)))
-            .ok()
+        self.with_transaction(which.into(), |_, _, _| Ok(())).ok()
     }
 
     /// Runs `f` under the lock on the transaction (the newest one with its `mTransactionID`, of
-    /// its merchant when given), after ending it if it is due.
-    pub(super) fn with_transaction<R>(
+    /// its merchant when given), after ending it if it is due; the transaction as `f` left it.
+    pub(super) fn with_transaction(
         &self,
         which: TransactionRef<'_>,
-        f: impl FnOnce(&mut Record, SystemTime, &mut Effects) -> Result<R, AdminError>,
-    ) -> Result<R, AdminError> {
+        f: impl FnOnce(&mut Record, SystemTime, &mut Effects) -> Result<(), AdminError>,
+    ) -> Result<Transaction, AdminError> {
         let TransactionRef {
             merchant_code,
             m_transaction_id,
@@ -176,7 +175,8 @@ impl Gateway {
         self.with_record(&key, |record, fx| {
             let record = record.ok_or_else(|| AdminError::NotFound(m_transaction_id.to_owned()))?;
             record.expire_due(now, fx);
-            f(record, now, fx)
+            f(record, now, fx)?;
+            Ok(self.snapshot(record))
         })
     }
 
@@ -198,7 +198,7 @@ impl Gateway {
                 return Err(AdminError::AlreadyFinal(record.status().code().to_owned()));
             }
             record.finish(status, now, "status forced through the admin API", fx);
-            Ok(self.snapshot(record))
+            Ok(())
         })
     }
 
@@ -218,7 +218,7 @@ impl Gateway {
                 ));
             }
             record.end_session("session timed out through the admin API", now, fx);
-            Ok(self.snapshot(record))
+            Ok(())
         })
     }
 
@@ -232,7 +232,7 @@ impl Gateway {
         let note = note.into();
         self.with_transaction(which.into(), |record, now, fx| {
             record.event(now, note, fx);
-            Ok(self.snapshot(record))
+            Ok(())
         })
     }
 
@@ -248,7 +248,7 @@ impl Gateway {
             }
             record.event(now, "notify resent through the admin API", fx);
             record.schedule_delivery(fx);
-            Ok(self.snapshot(record))
+            Ok(())
         })
     }
 
@@ -269,7 +269,7 @@ impl Gateway {
                 None => "queryOrder reports the order's totalAmount again".to_owned(),
             };
             record.event(now, event, fx);
-            Ok(self.snapshot(record))
+            Ok(())
         })
     }
 
