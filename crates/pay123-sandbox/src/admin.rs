@@ -97,16 +97,18 @@ impl<S: Send + Sync> FromRequestParts<S> for Target {
     type Rejection = Response;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Response> {
+        /// Only `merchant`: a misspelt `?Merchant=` would otherwise act on whichever merchant's
+        /// transaction is the newest.
         #[derive(Deserialize)]
+        #[serde(deny_unknown_fields)]
         struct MerchantQuery {
             merchant: Option<String>,
         }
         let Path(id) = Path::<String>::from_request_parts(parts, state)
             .await
-            .map_err(IntoResponse::into_response)?;
-        let Query(query) = Query::<MerchantQuery>::from_request_parts(parts, state)
-            .await
-            .map_err(IntoResponse::into_response)?;
+            .map_err(|e| error(e.status(), &e.body_text()))?;
+        let AdminQuery(query) =
+            AdminQuery::<MerchantQuery>::from_request_parts(parts, state).await?;
         Ok(Self {
             id,
             merchant: query.merchant,
@@ -114,7 +116,22 @@ impl<S: Send + Sync> FromRequestParts<S> for Target {
     }
 }
 
+/// A query string read as `T`, refused as the API's other errors are: `{"error": ...}`, 400.
+pub(crate) struct AdminQuery<T>(T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for AdminQuery<T> {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Response> {
+        Query::<T>::from_request_parts(parts, state)
+            .await
+            .map(|Query(query)| Self(query))
+            .map_err(|e| error(StatusCode::BAD_REQUEST, &e.body_text()))
+    }
+}
+
 #[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 struct ForceBody {
     status: String,
 }
@@ -259,8 +276,8 @@ pub(crate) struct PageQuery {
     after: Option<String>,
 }
 
-/// `GET /_sandbox/transactions?limit=N&after=ID`: at most `limit` (1 to 1,000, other values
-/// brought into that range; 1,000 by default) transactions created after `after` (a
+/// `GET /_sandbox/transactions?limit=N&after=ID`: at most `limit` (1 to 1,000: 0 is read as 1,
+/// a larger number as 1,000; 1,000 by default) transactions created after `after` (a
 /// `123PAYtransactionId`, or an `mTransactionID`; 404 when there is no such transaction),
 /// oldest first. When the page is full, the header `X-Pay123-Next-After`
 /// names the last one by its `123PAYtransactionId`: ask for the next page with `after=` it.
@@ -268,7 +285,7 @@ pub(crate) async fn list(
     State(gateway): State<Gateway>,
     headers: http::HeaderMap,
     uri: http::Uri,
-    Query(query): Query<PageQuery>,
+    AdminQuery(query): AdminQuery<PageQuery>,
 ) -> Response {
     if dashboard::wants_html(&headers) {
         // The dashboard's list, for a browser (its own filters and paging).

@@ -183,10 +183,17 @@ async fn faults(gateway: &Gateway) -> Option<ReturnCode> {
     None
 }
 
+/// The largest body whose checksum mismatch is explained: a real request is a few KB, and the
+/// explainer reads a body into a tree about a hundred times its size (the public sandbox
+/// passcode is no secret).
+const EXPLAINED_BODY_MAX: usize = 64 * 1024;
+
 /// What `pay123 checksum explain` says of a refused request whose checksum does not match
-/// the merchant's key, for a sender that holds the merchant's passcode (the report holds the
-/// right checksum: never for one that does not); `None` when the merchant is unknown, the
-/// passcode wrong or the checksum right (then the detail says what is wrong).
+/// the merchant's key: called only for a sender that holds the merchant's passcode (the core
+/// refused the checksum, after the merchant code and the passcode), since reading the body again
+/// costs memory a stranger must not make the sandbox spend. `None` when the explainer finds no
+/// mismatch. The report names the fields and the masked signing string, never the right
+/// checksum.
 fn explain_mismatch(
     gateway: &Gateway,
     message: Message,
@@ -229,7 +236,9 @@ impl<M: MerchantRequest + Send> FromRequest<Gateway> for Admitted<M> {
             .authenticate_with(|code| gateway.merchant(code))
             .map_err(|e| {
                 let mut about = about();
-                about.explanation = explain_mismatch(gateway, M::MESSAGE, &about, &body);
+                if matches!(e, RequestError::Checksum(_)) && body.len() <= EXPLAINED_BODY_MAX {
+                    about.explanation = explain_mismatch(gateway, M::MESSAGE, &about, &body);
+                }
                 refuse(gateway, M::METHOD, about, &e)
             })?;
         if let Some(code) = faults(gateway).await {

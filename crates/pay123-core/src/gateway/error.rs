@@ -17,9 +17,14 @@ pub enum RequestError {
     /// A field is missing or malformed: 123PAY answers 6100.
     #[error(transparent)]
     Field(#[from] ValidationError),
-    /// Wrong merchant code, passcode or checksum: 123PAY answers 6000.
+    /// Wrong merchant code or passcode: 123PAY answers 6000.
     #[error("merchant authentication failed: {0}")]
     Authentication(String),
+    /// The merchant code and the passcode are right, the checksum is not: 123PAY answers 6000.
+    /// A gateway may tell this sender, who holds the passcode, more than 123PAY does (the
+    /// sandbox's explanation of the mismatch).
+    #[error("merchant authentication failed: {0}")]
+    Checksum(ChecksumError),
 }
 
 impl RequestError {
@@ -54,7 +59,7 @@ impl RequestError {
         match self {
             Self::NotAcceptable => None,
             Self::Json(_) | Self::Field(_) => Some(ReturnCode::InvalidParameter),
-            Self::Authentication(_) => Some(ReturnCode::AuthenticationFailed),
+            Self::Authentication(_) | Self::Checksum(_) => Some(ReturnCode::AuthenticationFailed),
         }
     }
 }

@@ -161,4 +161,26 @@ mod tests {
         assert_eq!(found.merchant_code(), "MICODE");
         assert_eq!(authenticated, query);
     }
+
+    #[test]
+    fn only_a_sender_with_the_passcode_learns_that_the_checksum_failed() {
+        let creds = Credentials::sandbox();
+        let query = QueryOrder::new("A1").unwrap();
+        let request = query.to_http_request(&creds, &Endpoints::sandbox());
+        let received = || ReceivedQueryOrder::from_http_request(&request).unwrap();
+        // The right passcode with another key: the checksum is what fails.
+        let other_key = Credentials::new("MICODE", "MIPASSCODE", "ANOTHERKEY").unwrap();
+        let e = received().authenticate(&other_key).unwrap_err();
+        assert!(matches!(e, RequestError::Checksum(_)), "{e}");
+        // A wrong passcode is refused before the checksum is looked at.
+        let other_passcode = Credentials::new("MICODE", "ANOTHERPASS", "MIKEY").unwrap();
+        let e = received().authenticate(&other_passcode).unwrap_err();
+        assert!(matches!(e, RequestError::Authentication(_)), "{e}");
+        for e in [&e, &received().authenticate(&other_key).unwrap_err()] {
+            assert_eq!(
+                e.return_code(),
+                Some(crate::ReturnCode::AuthenticationFailed)
+            );
+        }
+    }
 }

@@ -380,7 +380,7 @@ impl Claimed {
         }
         sign(&self.merchant_code, passcode)
             .verify(credentials.secret_key(), Some(&self.checksum))
-            .map_err(|e| RequestError::Authentication(e.to_string()))
+            .map_err(RequestError::Checksum)
     }
 }
 

@@ -83,7 +83,8 @@ proptest! {
         let bytes = serde_json::to_vec(&tampered).unwrap();
         let received = ReceivedCreateOrder::from_json(&bytes).unwrap();
         let err = received.authenticate(&creds()).unwrap_err();
-        prop_assert!(matches!(err, RequestError::Authentication(_)), "{field}: {err}");
+        // The merchant code and passcode are untouched: the checksum is what fails.
+        prop_assert!(matches!(err, RequestError::Checksum(_)), "{field}: {err}");
         // And the original with another key.
         let other = Credentials::new("MICODE", "MIPASSCODE", "MIKEY2").unwrap();
         let original = ReceivedCreateOrder::from_json(&serde_json::to_vec(&body).unwrap()).unwrap();

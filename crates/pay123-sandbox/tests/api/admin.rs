@@ -320,6 +320,23 @@ async fn two_merchants_with_the_same_order_id() {
     let status_of = |merchant| h.sandbox.transaction(of(merchant)).unwrap().status;
     assert_eq!(status_of("MICODE"), TransactionStatus::Success);
     assert_eq!(status_of("SHOP2"), TransactionStatus::InsufficientFunds);
+    // A misspelt or repeated `merchant`, or a member the body does not have, never falls back on
+    // the newest transaction: 400 as JSON (not the 409 of a final one), nothing changed.
+    for (query, body) in [
+        ("?Merchant=MICODE", r#"{"status": "7201"}"#),
+        ("?merchant=MICODE&merchant=SHOP2", r#"{"status": "7201"}"#),
+        (
+            "?merchant=MICODE",
+            r#"{"status": "7201", "merchant": "SHOP2"}"#,
+        ),
+    ] {
+        let url = h.url(&format!("/_sandbox/transactions/SHARED-ID/status{query}"));
+        let (status, answer) = h.http.post_json(&url, body).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{query} {body}: {answer}");
+        assert!(answer["error"].is_string(), "{query}: {answer}");
+    }
+    assert_eq!(status_of("MICODE"), TransactionStatus::Success);
+    assert_eq!(status_of("SHOP2"), TransactionStatus::InsufficientFunds);
     // The listing pages by 123PAY's id, which names one transaction: with the same order id at
     // two merchants (the second created before the first's next order), no page skips one.
     client

@@ -402,6 +402,19 @@ async fn a_refused_checksum_is_explained_to_the_admin_and_never_to_the_sender() 
     assert_eq!(refusal.m_transaction_id.as_deref(), Some("REFUSED-2"));
     assert_eq!(refusal.explanation, None);
 
+    // Nor is a body larger than any real request explained, whoever sends it: the explainer
+    // reads it into a tree many times its size (and the sandbox's passcode is public).
+    let order = Harness::order("REFUSED-3", BankCode::Vietcombank);
+    let wrong = pay123_core::Credentials::new("MICODE", "MIPASSCODE", "NOT-MIKEY").unwrap();
+    let mut body: serde_json::Value = serde_json::from_slice(&order.to_json(&wrong)).unwrap();
+    body["padding"] = serde_json::Value::String("x".repeat(70_000));
+    let create = h.url("/miservice/createOrder1");
+    let answer = h.http.post_raw(&create, &body, true).await;
+    assert!(String::from_utf8_lossy(answer.body()).contains("6000"));
+    let refusal = h.sandbox.refusals().pop().expect("the third refusal");
+    assert_eq!(refusal.m_transaction_id.as_deref(), Some("REFUSED-3"));
+    assert_eq!(refusal.explanation, None);
+
     let (status, _, page) = page(&h, "/_sandbox/refusals", &[]).await;
     assert_eq!(status, StatusCode::OK);
     assert!(page.contains(r#"<pre class="explanation">"#), "{page}");
