@@ -47,7 +47,7 @@ use tokio::sync::Semaphore;
 /// Any error, boxed.
 type BoxError = Box<dyn StdError + Send + Sync>;
 
-/// What answers the requests of a [`serve`]d server: the framework's app.
+/// What answers the requests of a server started by [`serve`]: the framework's app.
 pub trait Handler: Clone + Send + Sync + 'static {
     /// The response body.
     type Body: http_body::Body<Data = Bytes, Error: Into<BoxError>> + Send + 'static;
@@ -60,7 +60,7 @@ pub trait Handler: Clone + Send + Sync + 'static {
     ) -> impl Future<Output = Response<Self::Body>> + Send;
 }
 
-/// The limits of a [`serve`]d server. Every field has a default fit for a shop's server.
+/// The limits of a server started by [`serve`]. Every field has a default fit for a shop's server.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Limits {

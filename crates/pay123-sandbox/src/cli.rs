@@ -324,7 +324,7 @@ pub async fn run(args: Args) -> ExitCode {
     };
     let endpoints = sandbox.endpoints();
     let mut out = std::io::stdout().lock();
-    let _ = writeln!(out, "pay123-sandbox listening on http://{listen}");
+    let _ = writeln!(out, "pay123-sandbox listening on http://{}", sandbox.addr());
     if !listen.ip().is_loopback() {
         let admin = if admin_token {
             "clients that send the admin token"

@@ -21,7 +21,7 @@ async fn checkout(pay: Pay) -> Result<HttpResponse, Error> {
 }
 
 async fn back(pay: Pay, request: HttpRequest) -> Result<String, Error> {
-    // The ticket checked; a payment still open confirmed with queryOrder.
+    // The URL is never believed: the stored payment, confirmed with queryOrder while open.
     let returned = pay.on_return(request.query_string()).await?;
     Ok(returned.response_text())
 }

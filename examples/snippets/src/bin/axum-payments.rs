@@ -27,7 +27,7 @@ async fn checkout(State(pay): State<Pay>) -> Result<Redirect, Error> {
 }
 
 async fn back(State(pay): State<Pay>, RawQuery(query): RawQuery) -> Result<String, Error> {
-    // The ticket checked; a payment still open confirmed with queryOrder.
+    // The URL is never believed: the stored payment, confirmed with queryOrder while open.
     let returned = pay.on_return(query.as_deref().unwrap_or_default()).await?;
     Ok(returned.response_text())
 }

@@ -24,7 +24,7 @@ async fn checkout(pay: &State<Pay>) -> Result<Redirect, Error> {
 
 #[get("/return")]
 async fn back(pay: &State<Pay>, uri: &Origin<'_>) -> Result<String, Error> {
-    // The ticket checked; a payment still open confirmed with queryOrder.
+    // The URL is never believed: the stored payment, confirmed with queryOrder while open.
     let returned = pay
         .on_return(uri.query().map_or("", |q| q.as_str()))
         .await?;

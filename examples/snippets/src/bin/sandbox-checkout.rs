@@ -33,7 +33,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     clock.advance(payments.reconcile_policy().first_check);
     payments.reconciler().pass().await?;
     let payment = payments.load("ORDER-1").await?.ok_or("recorded")?;
-    println!("{}", payment.english()); // paid
+    println!("{}", payment.english()); // "Payment successful. Thank you!": paid
     sandbox.shutdown().await;
     Ok(())
 }
