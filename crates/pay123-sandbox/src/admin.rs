@@ -159,6 +159,18 @@ fn present<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
     Option::deserialize(d)
 }
 
+/// A route that takes no body: none, or `{}`. A member (`{"merchant": ...}`) is refused rather
+/// than ignored, so that it never seems to choose the transaction.
+fn no_members(body: &Bytes) -> Result<(), Refused> {
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct NoMembers {}
+    if body.is_empty() {
+        return Ok(());
+    }
+    json_body::<NoMembers>(body, "no body, or {}").map(|_| ())
+}
+
 /// Reads the body as JSON whatever the content type says (`curl -d` sends a form type); the
 /// 400 says what was expected.
 fn json_body<T: DeserializeOwned>(body: &Bytes, expected: &str) -> Result<T, Refused> {
@@ -351,7 +363,9 @@ async fn force_status(
 async fn resend_notify(
     State(gateway): State<Gateway>,
     target: Target,
-) -> Result<(StatusCode, Json<Transaction>), AdminError> {
+    body: Bytes,
+) -> Result<(StatusCode, Json<Transaction>), Refused> {
+    no_members(&body)?;
     let t = gateway.resend_notify(target.which())?;
     Ok((StatusCode::ACCEPTED, Json(t)))
 }
@@ -360,8 +374,10 @@ async fn resend_notify(
 async fn time_out(
     State(gateway): State<Gateway>,
     target: Target,
-) -> Result<Json<Transaction>, AdminError> {
-    gateway.time_out(target.which()).map(Json)
+    body: Bytes,
+) -> Result<Json<Transaction>, Refused> {
+    no_members(&body)?;
+    Ok(Json(gateway.time_out(target.which())?))
 }
 
 /// `POST /_sandbox/transactions/{mTransactionID}/total-amount` with `{"total_amount": 1}`

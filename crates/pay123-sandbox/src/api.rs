@@ -191,9 +191,9 @@ const EXPLAINED_BODY_MAX: usize = 64 * 1024;
 /// What `pay123 checksum explain` says of a refused request whose checksum does not match
 /// the merchant's key: called only for a sender that holds the merchant's passcode (the core
 /// refused the checksum, after the merchant code and the passcode), since reading the body again
-/// costs memory a stranger must not make the sandbox spend. `None` when the explainer finds no
-/// mismatch. The report names the fields and the masked signing string, never the right
-/// checksum.
+/// costs memory a stranger must not make the sandbox spend. `None` when the merchant is
+/// unknown, the body cannot be read, the passcode differs or the explainer finds no mismatch.
+/// The report names the fields and the masked signing string, never the right checksum.
 fn explain_mismatch(
     gateway: &Gateway,
     message: Message,

@@ -305,6 +305,9 @@ pub async fn run(args: Args) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    // The port bound when `--listen` asked for any (`:0`); the address as asked (`0.0.0.0` says
+    // every interface, where the sandbox's own URLs name loopback).
+    let listen = listener.local_addr().unwrap_or(listen);
     let merchants: Vec<(String, Option<String>)> = config
         .merchants
         .iter()
@@ -324,7 +327,7 @@ pub async fn run(args: Args) -> ExitCode {
     };
     let endpoints = sandbox.endpoints();
     let mut out = std::io::stdout().lock();
-    let _ = writeln!(out, "pay123-sandbox listening on http://{}", sandbox.addr());
+    let _ = writeln!(out, "pay123-sandbox listening on http://{listen}");
     if !listen.ip().is_loopback() {
         let admin = if admin_token {
             "clients that send the admin token"

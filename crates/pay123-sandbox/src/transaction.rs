@@ -152,9 +152,10 @@ pub struct Refusal {
     pub description: String,
     /// Why, for the developer.
     pub detail: String,
-    /// For a checksum that does not match, what `pay123 checksum explain` says of the request
-    /// with the merchant's key (the fields in signing order, the passcode masked, the likely
-    /// mistake). Kept here only, never in the answer to the request.
+    /// For a checksum that does not match, from a sender with the merchant's passcode and a body
+    /// of at most 64 KiB, what `pay123 checksum explain` says of the request with the merchant's
+    /// key (the fields in signing order, the passcode masked, the likely mistake). Kept here
+    /// only, never in the answer to the request.
     pub explanation: Option<String>,
 }
 

@@ -21,8 +21,8 @@ pub enum RequestError {
     #[error("merchant authentication failed: {0}")]
     Authentication(String),
     /// The merchant code and the passcode are right, the checksum is not: 123PAY answers 6000.
-    /// A gateway may tell this sender, who holds the passcode, more than 123PAY does (the
-    /// sandbox's explanation of the mismatch).
+    /// Only then may a gateway look closer at the request for its own operator (the sandbox
+    /// explains the mismatch on its admin API, never to the sender).
     #[error("merchant authentication failed: {0}")]
     Checksum(ChecksumError),
 }

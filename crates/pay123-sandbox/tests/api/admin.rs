@@ -376,6 +376,31 @@ async fn two_merchants_with_the_same_order_id() {
             "MICODE/AFTER"
         ]
     );
+    // A pending transaction of one merchant: a misplaced merchant would fall back on it, the
+    // newest, and change it.
+    h.create("ALONE-1", BankCode::Acb).await;
+    for (route, body) in [
+        ("status?Merchant=SHOP2", r#"{"status": "7201"}"#),
+        ("notify?merchant=MICODE", r#"{"merchant": "SHOP2"}"#),
+        ("time-out", r#"{"merchant": "SHOP2"}"#),
+    ] {
+        let url = h.url(&format!("/_sandbox/transactions/ALONE-1/{route}"));
+        let (status, answer) = h.http.post_json(&url, body).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{route} {body}: {answer}");
+        assert!(answer["error"].is_string(), "{route}: {answer}");
+    }
+    let t = h.sandbox.transaction("ALONE-1").unwrap();
+    assert_eq!(t.status, TransactionStatus::New);
+    assert!(t.notify_attempts.is_empty());
+    // A path or a query that cannot be read: 400 as JSON too.
+    for url in [
+        "/_sandbox/transactions/%FF",
+        "/_sandbox/transactions?limit=abc",
+    ] {
+        let (status, answer) = h.http.get_json(&h.url(url)).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{url}: {answer}");
+        assert!(answer["error"].is_string(), "{url}: {answer}");
+    }
 }
 
 #[tokio::test]
