@@ -44,6 +44,34 @@ struct Admin {
     admin_token: Option<String>,
 }
 
+/// The transaction an action is for.
+#[derive(clap::Args)]
+struct Which {
+    /// The transaction's mTransactionID.
+    id: String,
+    /// The merchant code that created it, where several merchants use the id (default: the
+    /// newest transaction with the id).
+    #[arg(long)]
+    merchant: Option<String>,
+}
+
+impl Which {
+    /// The admin API's path of `action` on the transaction (`None`: the transaction itself).
+    fn path(&self, action: Option<&str>) -> String {
+        let mut path = format!(
+            "/_sandbox/transactions/{}",
+            pay123_cli::path_segment(&self.id)
+        );
+        if let Some(action) = action {
+            path = format!("{path}/{action}");
+        }
+        if let Some(merchant) = &self.merchant {
+            path = format!("{path}?merchant={}", pay123_cli::path_segment(merchant));
+        }
+        path
+    }
+}
+
 /// A failure to inject into one of 123PAY's methods.
 #[derive(clap::Args)]
 struct Fail {
@@ -60,8 +88,8 @@ struct Fail {
 enum SandboxAction {
     /// End a pending transaction with a final status and send its notify, as the bank would.
     Status {
-        /// The transaction's mTransactionID.
-        id: String,
+        #[command(flatten)]
+        which: Which,
         /// The final status (1, -100, 7201...).
         #[arg(long, allow_hyphen_values = true)]
         set: String,
@@ -70,16 +98,16 @@ enum SandboxAction {
     },
     /// Send the notify of a final transaction again.
     Resend {
-        /// The transaction's mTransactionID.
-        id: String,
+        #[command(flatten)]
+        which: Which,
         #[command(flatten)]
         admin: Admin,
     },
     /// The buyer left the bank pages: end the session of a transaction still on them now, as its
     /// timeout would (7210, or what the last wrong input reports), and send its notify.
     TimeOut {
-        /// The transaction's mTransactionID.
-        id: String,
+        #[command(flatten)]
+        which: Which,
         #[command(flatten)]
         admin: Admin,
     },
@@ -115,6 +143,10 @@ enum SandboxAction {
     Transactions {
         /// One transaction's mTransactionID.
         id: Option<String>,
+        /// With an id: the merchant code that created it, where several merchants use the id
+        /// (default: the newest transaction with the id).
+        #[arg(long, requires = "id")]
+        merchant: Option<String>,
         /// At most this many transactions (1 to 1000), or per page with --all.
         #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u16).range(1..=1000), conflicts_with = "id")]
         limit: u16,
@@ -130,12 +162,6 @@ enum SandboxAction {
     },
 }
 
-/// The admin API's path of an action on the transaction `id`.
-fn transaction_path(id: &str, action: &str) -> String {
-    let id = pay123_cli::path_segment(id);
-    format!("/_sandbox/transactions/{id}/{action}")
-}
-
 pub(crate) async fn run(command: SandboxCommand, out: &Out) -> Outcome {
     let Some(action) = command.action else {
         let code = pay123_sandbox::cli::run(command.options).await;
@@ -146,19 +172,20 @@ pub(crate) async fn run(command: SandboxCommand, out: &Out) -> Outcome {
         });
     };
     match action {
-        SandboxAction::Status { id, set, admin } => {
-            let path = transaction_path(&id, "status");
+        SandboxAction::Status { which, set, admin } => {
+            let path = which.path(Some("status"));
             let answer = call(&admin, Method::POST, &path, Some(json!({"status": set}))).await?;
             show_transaction(&answer, out);
             Ok(Exit::Ok)
         }
-        SandboxAction::Resend { id, admin } => {
-            let path = transaction_path(&id, "notify");
-            let done = format!("the notify of {id} is being sent again");
+        SandboxAction::Resend { which, admin } => {
+            let path = which.path(Some("notify"));
+            let done = format!("the notify of {} is being sent again", which.id);
             act(&admin, &path, None, out, &done).await
         }
-        SandboxAction::TimeOut { id, admin } => {
-            let path = transaction_path(&id, "time-out");
+        SandboxAction::TimeOut { which, admin } => {
+            let path = which.path(Some("time-out"));
+            let id = &which.id;
             let done = format!("the bank page session of {id} timed out; its notify is being sent");
             act(&admin, &path, None, out, &done).await
         }
@@ -172,13 +199,14 @@ pub(crate) async fn run(command: SandboxCommand, out: &Out) -> Outcome {
         SandboxAction::ClearQuery { admin } => clear(&admin, Gateway::QueryOrder, out).await,
         SandboxAction::Transactions {
             id,
+            merchant,
             limit,
             after,
             all,
             admin,
         } => match id {
             Some(id) => {
-                let path = format!("/_sandbox/transactions/{}", pay123_cli::path_segment(&id));
+                let path = Which { id, merchant }.path(None);
                 let answer = call(&admin, Method::GET, &path, None).await?;
                 show_transaction(&answer, out);
                 Ok(Exit::Ok)

@@ -564,6 +564,59 @@ async fn a_listing_that_does_not_move_on_is_refused() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_action_names_its_merchant_where_two_use_one_id() {
+    let shop = Credentials::new("SHOP2", "PASS2", "KEY2").unwrap();
+    let sandbox = sandbox(|c| *c = std::mem::take(c).with_merchant(Merchant::new(shop))).await;
+    let env = at(&sandbox);
+    let env = vars(&env);
+    let create = ["order", "create", "--amount", "50000", "--id", "CLI-5001"];
+    pay123(&create, &env, None).await.exits(0);
+    let mut shop_env = env.clone();
+    shop_env.extend([
+        ("PAY123_MERCHANT_CODE", "SHOP2"),
+        ("PAY123_PASSCODE", "PASS2"),
+        ("PAY123_SECRET_KEY", "KEY2"),
+    ]);
+    pay123(&create, &shop_env, None).await.exits(0);
+    let merchant_of = |code| pay123_sandbox::TransactionRef::of(code, "CLI-5001");
+    let status_of = |code| sandbox.transaction(merchant_of(code)).unwrap().status;
+
+    // MICODE's is not the newest: without --merchant, SHOP2's would end.
+    let set = [
+        "sandbox",
+        "status",
+        "CLI-5001",
+        "--set",
+        "7201",
+        "--merchant",
+        "MICODE",
+    ];
+    pay123(&set, &env, None).await.exits(0);
+    assert_eq!(status_of("MICODE").code(), "7201");
+    assert_eq!(status_of("SHOP2").code(), "0");
+    let one = pay123(
+        &[
+            "sandbox",
+            "transactions",
+            "CLI-5001",
+            "--merchant",
+            "MICODE",
+            "--json",
+        ],
+        &env,
+        None,
+    )
+    .await;
+    one.exits(0);
+    assert_eq!(one.json()["merchant_code"], "MICODE");
+    let resend = ["sandbox", "resend", "CLI-5001", "--merchant", "MICODE"];
+    pay123(&resend, &env, None).await.exits(0);
+    let unknown = ["sandbox", "time-out", "CLI-5001", "--merchant", "NOBODY"];
+    pay123(&unknown, &env, None).await.exits(1);
+    assert_eq!(status_of("SHOP2").code(), "0");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pay123_sandbox_runs_a_gateway() {
     // Any free port: the banner says which one it bound.
     let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_pay123"))
